@@ -1,0 +1,96 @@
+"""Sphinx configuration for the viewcopy site."""
+
+import os
+import sys
+
+import numpy as np
+
+import viewcopy
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "_ext"))
+import viewcopy_docs
+
+project = "viewcopy"
+author = "the viewcopy developers"
+copyright = "2026, the viewcopy developers"
+release = version = viewcopy.__version__
+html_title = "viewcopy: NumPy views, copies and the memory they cost"
+
+extensions = [
+    "myst_nb",
+    "sphinx_gallery.gen_gallery",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.doctest",
+    "sphinx.ext.intersphinx",
+    "sphinx_copybutton",
+    "sphinx_design",
+]
+
+exclude_patterns = [
+    "_build",
+    "jupyter_execute",
+    "**.ipynb_checkpoints",
+    # sphinx-gallery writes a notebook beside each example's page; myst-nb
+    # would read it as a second source of the same page and replace it.
+    "auto_examples/**.ipynb",
+    "_inventories",
+]
+nitpicky = True
+nitpick_ignore = [("py:class", "viewcopy._guard.A"), ("py:class", "viewcopy._guard.F")]
+
+# -- executed pages (myst-nb) ------------------------------------------------
+nb_execution_mode = "force"
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True  # the failing cell's traceback goes to the build log
+nb_execution_timeout = 300
+nb_merge_streams = True
+myst_enable_extensions = ["colon_fence", "deflist", "dollarmath"]
+myst_heading_anchors = 3
+
+# -- gallery (sphinx-gallery) ------------------------------------------------
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"\.py$",  # run every script, not only plot_*.py
+    "within_subsection_order": "FileNameSortKey",
+    "show_memory": viewcopy_docs.TracemallocMemory(),
+    "remove_config_comments": True,
+    "doc_module": ("viewcopy",),
+    "backreferences_dir": "api/backreferences",
+    "image_srcset": ["2x"],
+    "min_reported_time": 0,
+}
+
+# -- API reference -----------------------------------------------------------
+autosummary_generate = True
+autodoc_default_options = {"members": True}
+autodoc_typehints = "description"
+autodoc_typehints_description_target = "documented_params"
+napoleon_use_rtype = False
+napoleon_use_ivar = True
+
+# -- doctest -----------------------------------------------------------------
+doctest_global_setup = "import numpy as np\nimport viewcopy"
+
+# -- links (offline: committed inventories are read first) ------------------
+intersphinx_mapping = {
+    "python": ("https://docs.python.org/3", ("_inventories/python.inv", None)),
+    "numpy": ("https://numpy.org/doc/stable/", ("_inventories/numpy.inv", None)),
+}
+intersphinx_timeout = 5
+
+# -- HTML --------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_static_path = ["_static"]
+html_theme_options = {
+    "github_url": os.environ.get("VIEWCOPY_REPO_URL", "https://github.com/viewcopy/viewcopy"),
+    "navbar_align": "left",
+    "show_toc_level": 2,
+    "footer_start": ["copyright"],
+    "footer_end": ["numpy-version", "theme-version"],
+}
+html_context = {"default_mode": "auto", "numpy_version": np.__version__}
+html_sidebars = {"index": [], "**": ["sidebar-nav-bs"]}
+html_templates_path = templates_path = ["_templates"]

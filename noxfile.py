@@ -1,0 +1,111 @@
+"""The viewcopy menu.  `nox -l` lists it; plain `nox` runs every check.
+
+nox -s docs            build the site into docs/_build/html (`-- clean` from scratch)
+nox -s doctest         run the docstrings of src/ and the doctest blocks of the pages
+nox -s tests           run pytest (`-- -k name` and other pytest options pass through)
+nox -s lint            ruff check and ruff format --check
+nox -s serve           live preview on http://127.0.0.1:8000 (not a check)
+nox -s inventory       regenerate docs/_inventories/numpy.inv (not a check)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2024.10.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["lint", "docs", "doctest", "tests"]
+
+# These machines set PYTHONDONTWRITEBYTECODE=1; uv then installs no .pyc and
+# every Sphinx run would recompile its imports.  Let the sessions write them.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
+
+ROOT = Path(__file__).parent
+DOCS = ROOT / "docs"
+BUILD = DOCS / "_build"
+GENERATED = [BUILD, DOCS / "auto_examples", DOCS / "api" / "generated", DOCS / "api" / "backreferences"]
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+SPHINX_STRICT = ["-W", "--keep-going", "-n", "-T"]  # -T: full tracebacks, a failing cell's included
+DOCTREES = ["-d", str(BUILD / "doctrees")]
+
+
+def install(session: nox.Session, *groups: str) -> None:
+    """Install the package and dependency groups, unless this venv already has them.
+
+    A no-change `nox -s docs` should cost the Sphinx run, not a resolver run;
+    the stamp records what was installed and is compared with pyproject.toml.
+    """
+    stamp = Path(session.virtualenv.location) / ".viewcopy-installed"
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + repr(groups).encode()).hexdigest()
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, *groups))
+    stamp.write_text(wanted)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the HTML site, warnings as errors.  `nox -s docs -- clean` starts from scratch.
+
+    Other arguments go to sphinx-build, e.g. to run one gallery script only:
+    `nox -s docs -- -D sphinx_gallery_conf.filename_pattern=ravel`.
+    """
+    install(session, "docs")
+    options = [arg for arg in session.posargs if arg != "clean"]
+    if "clean" in session.posargs:
+        for path in GENERATED:
+            shutil.rmtree(path, ignore_errors=True)
+    session.run("sphinx-build", "-b", "html", *SPHINX_STRICT, "docs", str(BUILD / "html"), *DOCTREES, *options)
+    session.log(f"The site is in {BUILD / 'html'}; open {BUILD / 'html' / 'index.html'} in a browser.")
+
+
+@nox.session
+def doctest(session: nox.Session) -> None:
+    """Run the examples in src/ docstrings and the doctest blocks of the pages."""
+    install(session, "docs", "test")
+    session.run("pytest", "--doctest-modules", "src")
+    # Same doctrees as `docs`: after a build, nothing is read or executed again.
+    session.run(
+        "sphinx-build", "-b", "doctest", *SPHINX_STRICT, "docs", str(BUILD / "doctest"), *DOCTREES, *session.posargs
+    )
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run pytest, including the tests that build planted-failure copies of the docs."""
+    install(session, "docs", "test")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(default=False)
+def serve(session: nox.Session) -> None:
+    """Live preview: rebuild on change and reload the browser (http://127.0.0.1:8000)."""
+    install(session, "docs")
+    session.install("sphinx-autobuild")
+    session.run(
+        "sphinx-autobuild", *SPHINX_STRICT, "docs", str(BUILD / "html"), *DOCTREES,
+        "--watch", "src", "--watch", "examples", "--ignore", "*/auto_examples/*", "--ignore", "*/api/generated/*",
+        "--host", "127.0.0.1", "--port", "8000", *session.posargs,
+    )  # fmt: skip
+
+
+@nox.session(default=False)
+def inventory(session: nox.Session) -> None:
+    """Regenerate the offline NumPy intersphinx inventory from the installed NumPy."""
+    session.install("numpy", "sphobjinv")
+    session.run("python", "docs/_inventories/build_numpy_inventory.py")

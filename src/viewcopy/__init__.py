@@ -1,0 +1,43 @@
+"""viewcopy: measure, explain and guard NumPy views and copies.
+
+>>> import numpy as np, viewcopy
+>>> a = np.arange(1_000_000.0).reshape(1000, 1000)
+>>> with viewcopy.track() as t:
+...     flat = a.T.ravel()                     # not C-contiguous: ravel copies
+>>> t.allocated_bytes == a.nbytes
+True
+>>> viewcopy.relation(a.T, flat).kind
+'copy'
+>>> print(viewcopy.predict(a.T, "ravel", order="K"))
+view: F-contiguous, so the F-order sequence is the buffer itself
+"""
+
+from ._errors import MemoryBudgetError, UnexpectedCopyError, UnexpectedViewError, ViewCopyError
+from ._guard import expect_copy, expect_view, log_copies
+from ._inspect import Layout, Prediction, Relation, layout, predict, relation
+from ._measure import Tracked, budget, format_bytes, track
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Layout",
+    "MemoryBudgetError",
+    "Prediction",
+    "Relation",
+    "Tracked",
+    "UnexpectedCopyError",
+    "UnexpectedViewError",
+    "ViewCopyError",
+    "budget",
+    "expect_copy",
+    "expect_view",
+    "format_bytes",
+    "layout",
+    "log_copies",
+    "predict",
+    "relation",
+    "track",
+]
+
+for _name in ("Layout", "Prediction", "Relation", "Tracked"):
+    globals()[_name].__module__ = __name__

@@ -1,0 +1,35 @@
+"""The exceptions viewcopy raises when a view, a copy or a budget is not what was expected."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ViewCopyError(AssertionError):
+    """Base of every check viewcopy makes that can fail.
+
+    It subclasses :class:`AssertionError` because each one is a failed
+    assertion about memory: code that already catches assertion failures
+    keeps working.
+    """
+
+    def __init__(self, message: str, **evidence: Any) -> None:
+        super().__init__(message)
+        self.evidence = evidence
+        """What was measured, by name, for a log line or a report."""
+
+
+class UnexpectedCopyError(ViewCopyError):
+    """A view was expected, but the result shares no memory with its source."""
+
+
+class UnexpectedViewError(ViewCopyError):
+    """A copy was expected, but the result still shares memory with its source."""
+
+
+class MemoryBudgetError(ViewCopyError):
+    """A block's memory peak went over the budget given to :func:`viewcopy.budget`."""
+
+
+for _cls in (ViewCopyError, UnexpectedCopyError, UnexpectedViewError, MemoryBudgetError):
+    _cls.__module__ = "viewcopy"

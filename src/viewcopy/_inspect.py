@@ -1,0 +1,327 @@
+"""Tell a view from a copy, describe an array's layout, predict what an op returns."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import itertools
+from typing import Any, Literal
+
+import numpy as np
+
+from ._measure import format_bytes
+
+try:  # NumPy >= 1.25
+    from numpy.exceptions import TooHardError
+except ImportError:  # pragma: no cover - older NumPy
+    TooHardError = np.TooHardError  # type: ignore[attr-defined,misc]
+
+DEFAULT_MAX_WORK = 100_000
+"""Work bound passed to :func:`numpy.shares_memory` (see :func:`relation`)."""
+
+OPS = ("ravel", "flatten", "reshape(-1)")
+ORDERS = ("C", "F", "A", "K")
+
+
+def require_array(x: Any, name: str, func: str) -> np.ndarray:
+    """Return ``x`` if it is a NumPy array, else raise a TypeError that says what to do."""
+    if isinstance(x, np.ndarray):
+        return x
+    if x is None:
+        got, fix = "None", "pass the array itself"
+    elif isinstance(x, (list, tuple)):
+        got = f"a {type(x).__name__}"
+        fix = (
+            f"a {type(x).__name__} holds Python objects, not a NumPy buffer, so it is "
+            f"neither a view nor a copy; convert it once with np.asarray({name}), "
+            "which itself copies"
+        )
+    elif isinstance(x, np.generic):
+        got = f"a NumPy scalar ({x.dtype})"
+        fix = "a scalar owns its value and has no buffer to share; use np.asarray(x) for a 0-d array"
+    elif isinstance(x, (bytes, bytearray, memoryview)):
+        got = f"a {type(x).__name__} object"
+        fix = f"wrap its buffer without copying with np.frombuffer({name}, dtype=...)"
+    else:
+        got = f"{type(x).__name__} {x!r:.40}"
+        fix = f"convert it with np.asarray({name}) first"
+    raise TypeError(f"{func}() needs a NumPy array for {name}, got {got}: {fix}")
+
+
+def _shares(a: np.ndarray, b: np.ndarray, max_work: int | None) -> tuple[bool, bool]:
+    """(shares memory, answer is exact)"""
+    try:
+        return bool(np.shares_memory(a, b, max_work=max_work)), True
+    except TooHardError:
+        return bool(np.may_share_memory(a, b)), False
+
+
+def _describe_base(obj: Any) -> str:
+    if isinstance(obj, np.ndarray):
+        owns = ", owns its data" if obj.flags.owndata else ""
+        return f"{type(obj).__name__} {obj.shape} {obj.dtype}{owns}"
+    try:
+        size = f", {format_bytes(memoryview(obj).nbytes)}"
+    except (TypeError, ValueError):
+        size = ""
+    return f"{type(obj).__name__}{size}"
+
+
+def base_chain(a: np.ndarray) -> tuple[str, ...]:
+    """Describe ``a.base``, its base, and so on, down to the object that owns the memory."""
+    chain = []
+    obj = a.base
+    while obj is not None:
+        chain.append(_describe_base(obj))
+        obj = obj.base if isinstance(obj, np.ndarray) else None
+    return tuple(chain)
+
+
+@dataclasses.dataclass(frozen=True)
+class Relation:
+    """How a result relates to its source array; returned by :func:`relation`.
+
+    Attributes
+    ----------
+    kind : str
+        ``'view'`` when the result shares memory with the source, ``'copy'``
+        when it does not, ``'empty'`` when either holds no element (there is
+        then no memory to share, and NumPy's answer is always "no").
+    shares_memory : bool
+        The answer of :func:`numpy.shares_memory` (or of
+        :func:`numpy.may_share_memory` when ``exact`` is False).
+    exact : bool
+        False when the exact overlap problem needed more than ``max_work``
+        and only the arrays' memory bounds were compared.
+    owns_data : bool
+        ``result.flags.owndata``.
+    base_chain : tuple of str
+        ``result.base``, its base, and so on.
+    """
+
+    kind: Literal["view", "copy", "empty"]
+    shares_memory: bool
+    exact: bool
+    owns_data: bool
+    base_chain: tuple[str, ...]
+
+    @property
+    def base_misleads(self) -> bool:
+        """True when ``result.base is None`` would give the wrong answer about sharing."""
+        return self.kind != "empty" and bool(self.base_chain) != self.shares_memory
+
+    def __str__(self) -> str:
+        how = "exact" if self.exact else "bounds only: max_work exceeded"
+        base = " -> ".join(self.base_chain) or "None"
+        return (
+            f"{self.kind} (shares memory: {self.shares_memory}, {how}); "
+            f"owns its data: {self.owns_data}; base chain: {base}"
+        )
+
+
+def relation(source: np.ndarray, result: np.ndarray, *, max_work: int | None = DEFAULT_MAX_WORK) -> Relation:
+    """Tell whether ``result`` is a view of ``source`` or a copy.
+
+    The answer comes from :func:`numpy.shares_memory`, never from ``.base``
+    alone: a copy can have a base (``a.T.reshape(-1).base`` is a temporary
+    copy) and a view's base need not be the source.  The exact check is
+    bounded by ``max_work``; past it NumPy gives up, and the memory bounds
+    (:func:`numpy.may_share_memory`) answer instead, with ``exact=False``.
+    ``max_work=None`` asks for the exact answer however long it takes.
+
+    >>> import numpy as np, viewcopy
+    >>> a = np.arange(12.0).reshape(3, 4)
+    >>> viewcopy.relation(a, a.ravel()).kind
+    'view'
+    >>> r = viewcopy.relation(a.T, a.T.reshape(-1))
+    >>> r.kind, r.base_misleads
+    ('copy', True)
+    """
+    source = require_array(source, "source", "relation")
+    result = require_array(result, "result", "relation")
+    if max_work is not None and (isinstance(max_work, bool) or not isinstance(max_work, int) or max_work < 1):
+        raise ValueError(f"relation() needs max_work to be a positive int or None, got {max_work!r}")
+    shares, exact = _shares(source, result, max_work)
+    kind = "empty" if source.size == 0 or result.size == 0 else "view" if shares else "copy"
+    return Relation(kind, shares, exact, bool(result.flags.owndata), base_chain(result))
+
+
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """Where an array's elements sit in memory; returned by :func:`layout`.
+
+    Attributes
+    ----------
+    shape : tuple of int
+        As NumPy reports it.
+    strides : tuple of int
+        The byte step between neighbours along each axis (negative for a
+        reversed axis, 0 for a broadcast one).
+    itemsize : int
+        Bytes per element.
+    c_contiguous : bool
+        One unbroken block, read row by row (C order).
+    f_contiguous : bool
+        One unbroken block, read column by column (Fortran order).
+    owns_data : bool
+        The array allocated its own buffer (it is not a view).
+    offset : int
+        Byte offset of the first element ``a[0, 0, ...]`` from the start of
+        the buffer at the end of the base chain (negative strides read
+        backwards from there).
+    """
+
+    shape: tuple[int, ...]
+    strides: tuple[int, ...]
+    itemsize: int
+    c_contiguous: bool
+    f_contiguous: bool
+    owns_data: bool
+    offset: int
+
+    @property
+    def order(self) -> str:
+        """``'C'``, ``'F'``, ``'C and F'`` (1-D, or size-1 axes) or ``'neither'``."""
+        if self.c_contiguous and self.f_contiguous:
+            return "C and F"
+        return "C" if self.c_contiguous else "F" if self.f_contiguous else "neither"
+
+
+def _buffer_start(a: np.ndarray) -> int:
+    root = a
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    address = root.__array_interface__["data"][0]
+    if root.base is not None:  # memory owned by a bytes, mmap, ... object
+        with contextlib.suppress(TypeError, ValueError, BufferError):
+            address = np.frombuffer(root.base, dtype=np.uint8).__array_interface__["data"][0]
+    return address
+
+
+def layout(a: np.ndarray) -> Layout:
+    """Describe how ``a`` lies in memory.
+
+    >>> import numpy as np, viewcopy
+    >>> a = np.arange(12.0).reshape(3, 4)
+    >>> viewcopy.layout(a)
+    Layout(shape=(3, 4), strides=(32, 8), itemsize=8, c_contiguous=True, f_contiguous=False, owns_data=False, offset=0)
+    >>> viewcopy.layout(a[:, 1:]).offset        # starts one float64 in
+    8
+    >>> viewcopy.layout(a.T).order
+    'F'
+    """
+    a = require_array(a, "a", "layout")
+    offset = a.__array_interface__["data"][0] - _buffer_start(a)
+    return Layout(
+        shape=a.shape,
+        strides=a.strides,
+        itemsize=a.itemsize,
+        c_contiguous=bool(a.flags.c_contiguous),
+        f_contiguous=bool(a.flags.f_contiguous),
+        owns_data=bool(a.flags.owndata),
+        offset=int(offset),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Prediction:
+    """What :func:`predict` expects an operation to return, and why."""
+
+    kind: Literal["view", "copy"]
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.reason}"
+
+
+def _contiguous(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int, order: str) -> bool:
+    """NumPy's contiguity rule: size-1 axes do not count, an empty array always is."""
+    if 0 in shape:
+        return True
+    pairs = zip(shape, strides, strict=False)
+    expected = itemsize
+    for n, stride in reversed(list(pairs)) if order == "C" else pairs:
+        if n == 1:
+            continue
+        if stride != expected:
+            return False
+        expected *= n
+    return True
+
+
+def _one_stride(shape: tuple[int, ...], strides: tuple[int, ...], order: str) -> bool:
+    """True if the elements, read in ``order``, are equally spaced in memory."""
+    axes = [(n, s) for n, s in zip(shape, strides, strict=False) if n != 1]
+    if order == "F":
+        axes.reverse()
+    return all(s == n_next * s_next for (_, s), (n_next, s_next) in itertools.pairwise(axes))
+
+
+def _contiguous_in_some_axis_order(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int) -> bool:
+    """Positive strides that, sorted, tile one block: ravel(order='K') can view that."""
+    expected = itemsize
+    for n, stride in sorted(zip(shape, strides, strict=False), key=lambda p: abs(p[1])):
+        if n == 1:
+            continue
+        if stride != expected:
+            return False
+        expected *= n
+    return True
+
+
+def predict(a: np.ndarray, op: str, order: str = "C") -> Prediction:
+    """Predict whether ``op`` returns a view or a copy of ``a``, from its strides alone.
+
+    ``op`` is ``'ravel'``, ``'flatten'`` or ``'reshape(-1)'``; ``order`` is
+    the ``order=`` argument the op would get.  The op is not run.
+
+    >>> import numpy as np, viewcopy
+    >>> a = np.arange(12.0).reshape(3, 4)
+    >>> print(viewcopy.predict(a, "ravel"))
+    view: C-contiguous, so the C-order sequence is the buffer itself
+    >>> print(viewcopy.predict(a.T, "ravel"))
+    copy: not C-contiguous (strides (8, 32)), and ravel views only a contiguous C-order buffer
+    >>> print(viewcopy.predict(a.T, "ravel", order="K"))
+    view: F-contiguous, so the F-order sequence is the buffer itself
+    >>> viewcopy.predict(a, "flatten").kind
+    'copy'
+    """
+    a = require_array(a, "a", "predict")
+    op = "reshape(-1)" if op == "reshape" else op
+    if op not in OPS:
+        raise ValueError(f"predict() knows the ops {', '.join(map(repr, OPS))}, got {op!r}")
+    if not isinstance(order, str) or order.upper() not in ORDERS:
+        raise ValueError(f"order must be one of 'C', 'F', 'A', 'K', got {order!r}")
+    order = order.upper()
+    if op == "flatten":
+        return Prediction("copy", "flatten always allocates a new array")
+    if op == "reshape(-1)" and order == "K":
+        raise ValueError("NumPy rejects reshape(..., order='K'): use 'C', 'F' or 'A', or ravel(order='K')")
+
+    shape, strides, itemsize = a.shape, a.strides, a.itemsize
+    c_contig = _contiguous(shape, strides, itemsize, "C")
+    f_contig = _contiguous(shape, strides, itemsize, "F")
+    if order == "A":
+        order = "F" if f_contig and not c_contig else "C"
+    elif order == "K" and (c_contig or f_contig):
+        order = "C" if c_contig else "F"
+
+    if (order == "C" and c_contig) or (order == "F" and f_contig):
+        name = "C" if order == "C" else "F"
+        return Prediction("view", f"{name}-contiguous, so the {name}-order sequence is the buffer itself")
+    if op == "ravel" and order == "K":
+        if _contiguous_in_some_axis_order(shape, strides, itemsize):
+            return Prediction("view", f"strides {strides} tile one block in some axis order, which order='K' follows")
+        return Prediction("copy", f"strides {strides} have gaps, overlaps or negative steps: no single block")
+    if op == "reshape(-1)":
+        if a.ndim == 1:
+            return Prediction("view", "the shape does not change, so reshape returns a view")
+        if _one_stride(shape, strides, order):
+            return Prediction(
+                "view",
+                f"read in {order} order the elements are equally spaced (strides {strides}): one stride walks them",
+            )
+        return Prediction("copy", f"read in {order} order the elements are not equally spaced (strides {strides})")
+    return Prediction(
+        "copy", f"not {order}-contiguous (strides {strides}), and ravel views only a contiguous {order}-order buffer"
+    )

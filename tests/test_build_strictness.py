@@ -1,0 +1,82 @@
+"""The site's promise: a false claim, a broken cell or any warning fails the build.
+
+Each test plants one failure in a copy of the project, runs the same nox
+session a maintainer or CI runs, and checks the exit status and the log.
+Only the gallery script a test needs is executed, to keep them quick.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.build
+
+ONLY_RAVEL_SCRIPT = "-D", "sphinx_gallery_conf.filename_pattern=ravel_vs_flatten"
+NO_GALLERY_RUN = "-D", "sphinx_gallery_conf.filename_pattern=^$"
+
+
+def test_unchanged_copy_builds_offline(project_copy):
+    copy = project_copy()
+    assert copy.nox("-s", "docs", "--install-only").returncode == 0
+    build = copy.nox("-s", "docs", "--", *ONLY_RAVEL_SCRIPT, offline=True)
+    assert build.returncode == 0, build.output
+    assert "build succeeded" in build.output
+    assert "failed to reach" not in build.output
+    html = copy.path("docs/_build/html/auto_examples/plot_ravel_vs_flatten.html").read_text()
+    assert "sphx_glr_plot_ravel_vs_flatten_001.png" in html  # the figure was drawn
+
+
+def test_exception_in_gallery_script_fails(project_copy):
+    copy = project_copy()
+    copy.replace(
+        "examples/plot_ravel_vs_flatten.py",
+        "r = viewcopy.expect_view(a, a.ravel())",
+        "r = viewcopy.expect_view(a, a.flatten())",
+    )
+    build = copy.nox("-s", "docs", "--", *ONLY_RAVEL_SCRIPT)
+    assert build.returncode != 0
+    assert "UnexpectedCopyError: expected a view, got a copy" in build.output
+    assert "plot_ravel_vs_flatten.py" in build.output
+
+
+def test_failing_assertion_in_executed_page_fails(project_copy):
+    copy = project_copy()
+    copy.replace("docs/measure.md", "assert t.allocated_bytes == 0", "assert t.allocated_bytes == 12345")
+    build = copy.nox("-s", "docs", "--", *NO_GALLERY_RUN)
+    assert build.returncode != 0
+    assert "AssertionError" in build.output
+    assert "measure" in build.output
+
+
+def test_failing_doctest_in_page_fails(project_copy):
+    copy = project_copy()
+    copy.replace(
+        "docs/measure.md",
+        ">>> viewcopy.relation(a, a.flatten()).kind\n'copy'",
+        ">>> viewcopy.relation(a, a.flatten()).kind\n'view'",
+    )
+    build = copy.nox("-s", "doctest", "--", *NO_GALLERY_RUN)
+    assert build.returncode != 0
+    assert "1 failure in tests" in build.output
+    assert "Expected:\n    'view'\nGot:\n    'copy'" in build.output
+
+
+def test_failing_docstring_example_fails(project_copy):
+    copy = project_copy()
+    copy.replace(
+        "src/viewcopy/_inspect.py",
+        "    >>> viewcopy.layout(a[:, 1:]).offset        # starts one float64 in\n    8",
+        "    >>> viewcopy.layout(a[:, 1:]).offset        # starts one float64 in\n    16",
+    )
+    build = copy.nox("-s", "doctest")
+    assert build.returncode != 0
+    assert "viewcopy._inspect.layout" in build.output
+    assert "FAILED" in build.output
+
+
+def test_sphinx_warning_fails(project_copy):
+    copy = project_copy()
+    copy.replace("docs/measure.md", "{func}`viewcopy.track` counts", "{func}`viewcopy.no_such_function` counts")
+    build = copy.nox("-s", "docs", "--", *NO_GALLERY_RUN)
+    assert build.returncode != 0
+    assert "py:func reference target not found: viewcopy.no_such_function" in build.output
