@@ -30,7 +30,13 @@ os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
 ROOT = Path(__file__).parent
 DOCS = ROOT / "docs"
 BUILD = DOCS / "_build"
-GENERATED = [BUILD, DOCS / "auto_examples", DOCS / "api" / "generated", DOCS / "api" / "backreferences"]
+GENERATED = [
+    BUILD,
+    DOCS / "auto_examples",
+    DOCS / "api" / "generated",
+    DOCS / "api" / "backreferences",
+    DOCS / "sg_execution_times.rst",
+]
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 SPHINX_STRICT = ["-W", "--keep-going", "-n", "-T"]  # -T: full tracebacks, a failing cell's included
 DOCTREES = ["-d", str(BUILD / "doctrees")]
@@ -61,7 +67,10 @@ def docs(session: nox.Session) -> None:
     options = [arg for arg in session.posargs if arg != "clean"]
     if "clean" in session.posargs:
         for path in GENERATED:
-            shutil.rmtree(path, ignore_errors=True)
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
     session.run("sphinx-build", "-b", "html", *SPHINX_STRICT, "docs", str(BUILD / "html"), *DOCTREES, *options)
     session.log(f"The site is in {BUILD / 'html'}; open {BUILD / 'html' / 'index.html'} in a browser.")
 
