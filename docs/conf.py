@@ -84,6 +84,7 @@ intersphinx_timeout = 5
 # -- HTML --------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_static_path = ["_static"]
+html_css_files = ["viewcopy.css"]
 html_theme_options = {
     "github_url": os.environ.get("VIEWCOPY_REPO_URL", "https://github.com/viewcopy/viewcopy"),
     "navbar_align": "left",
