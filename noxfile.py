@@ -20,7 +20,7 @@ import nox
 nox.needs_version = ">=2024.10.9"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["lint", "docs", "doctest", "tests"]
+nox.options.sessions = ["lint", "docs", "doctest", "tests", "compat"]
 
 # These machines set PYTHONDONTWRITEBYTECODE=1; uv then installs no .pyc and
 # every Sphinx run would recompile its imports.  Let the sessions write them.
@@ -38,21 +38,22 @@ GENERATED = [
     DOCS / "sg_execution_times.rst",
 ]
 PYPROJECT = nox.project.load_toml("pyproject.toml")
+NUMPY_RELEASES = ["1.26.4", "2.0.2", "2.2.6", "newest"]
 SPHINX_STRICT = ["-W", "--keep-going", "-n", "-T"]  # -T: full tracebacks, a failing cell's included
 DOCTREES = ["-d", str(BUILD / "doctrees")]
 
 
-def install(session: nox.Session, *groups: str) -> None:
+def install(session: nox.Session, *groups: str, pins: tuple[str, ...] = ()) -> None:
     """Install the package and dependency groups, unless this venv already has them.
 
     A no-change `nox -s docs` should cost the Sphinx run, not a resolver run;
     the stamp records what was installed and is compared with pyproject.toml.
     """
     stamp = Path(session.virtualenv.location) / ".viewcopy-installed"
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + repr(groups).encode()).hexdigest()
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + repr((groups, pins)).encode()).hexdigest()
     if stamp.exists() and stamp.read_text() == wanted:
         return
-    session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, *groups))
+    session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, *groups), *pins)
     stamp.write_text(wanted)
 
 
@@ -91,6 +92,15 @@ def tests(session: nox.Session) -> None:
     """Run pytest, including the tests that build planted-failure copies of the docs."""
     install(session, "docs", "test")
     session.run("pytest", *session.posargs)
+
+
+@nox.session
+@nox.parametrize("numpy", NUMPY_RELEASES)
+def compat(session: nox.Session, numpy: str) -> None:
+    """The package's tests and docstrings under each supported NumPy release."""
+    install(session, "test", pins=(f"numpy=={numpy}",) if numpy != "newest" else ())
+    session.run("python", "-c", "import numpy; print('NumPy', numpy.__version__)")
+    session.run("pytest", "-m", "not build", "--doctest-modules", "src", "tests", *session.posargs)
 
 
 @nox.session

@@ -1,0 +1,115 @@
+"""expect_view, expect_copy and log_copies: production guards."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+import viewcopy
+
+
+@pytest.fixture
+def a() -> np.ndarray:
+    return np.arange(12.0).reshape(3, 4)
+
+
+def test_expect_view_returns_the_result_itself(a):
+    r = a.ravel()
+    assert viewcopy.expect_view(a, r) is r
+
+
+def test_expect_view_names_shapes_strides_and_bytes(a):
+    with pytest.raises(viewcopy.UnexpectedCopyError) as info:
+        viewcopy.expect_view(a.T, a.T.ravel())
+    message = str(info.value)
+    assert "shape (12,) float64, strides (8,), 96 B" in message
+    assert "shape (4, 3) float64, strides (8, 32), 96 B" in message
+    assert info.value.evidence["copied_bytes"] == 96
+    assert isinstance(info.value, viewcopy.ViewCopyError)
+
+
+def test_expect_copy(a):
+    f = a.flatten()
+    assert viewcopy.expect_copy(a, f) is f
+    with pytest.raises(viewcopy.UnexpectedViewError, match="writing to one changes the other"):
+        viewcopy.expect_copy(a, a[1:])
+
+
+def test_empty_results_pass_both_guards():
+    e = np.zeros((0, 3))
+    assert viewcopy.expect_view(e, e.flatten()).size == 0  # costs nothing
+    assert viewcopy.expect_copy(e, e.ravel()).size == 0  # writing to it changes nothing
+
+
+def test_guards_are_assertion_errors(a):
+    # code that already catches AssertionError around its checks keeps working
+    with pytest.raises(AssertionError):
+        viewcopy.expect_view(a, a.copy())
+
+
+def test_log_copies_decorator_logs_only_copies(a, caplog):
+    @viewcopy.log_copies
+    def to_rows(block):
+        return block.reshape(-1)
+
+    with caplog.at_level(logging.WARNING, logger="viewcopy"):
+        to_rows(a)
+        assert caplog.records == []
+        to_rows(a.T)
+    [record] = caplog.records
+    assert record.levelno == logging.WARNING
+    assert "'test_log_copies_decorator_logs_only_copies.<locals>.to_rows' returned a copy" in record.getMessage()
+    assert "shape (4, 3) float64" in record.getMessage()
+    assert record.viewcopy_bytes == 96
+
+
+def test_log_copies_decorator_with_a_name_and_a_logger(a, caplog):
+    log = logging.getLogger("etl")
+
+    @viewcopy.log_copies("load features", logger=log, level=logging.ERROR)
+    def load(block):
+        return block.flatten()
+
+    with caplog.at_level(logging.ERROR, logger="etl"):
+        load(a)
+    [record] = caplog.records
+    assert record.name == "etl"
+    assert record.levelno == logging.ERROR
+    assert record.getMessage().startswith("step 'load features' returned a copy")
+
+
+def test_log_copies_context_manager(a, caplog):
+    with caplog.at_level(logging.WARNING, logger="viewcopy"):
+        with viewcopy.log_copies("ravel", source=a):
+            r = a.ravel()
+        assert caplog.records == []
+        with viewcopy.log_copies("flatten", source=a) as guard:
+            f = a.flatten()
+    assert r.size == f.size
+    [record] = caplog.records
+    assert "step 'flatten' allocated 96 B of NumPy memory where a view was expected" in record.getMessage()
+    assert "source shape (3, 4) float64" in record.getMessage()
+    assert guard.tracked.allocated_bytes == 96
+
+
+def test_log_copies_stays_quiet_when_the_block_raises(a, caplog):
+    with caplog.at_level(logging.WARNING, logger="viewcopy"), pytest.raises(RuntimeError):
+        with viewcopy.log_copies("failing step"):
+            a.flatten()
+            raise RuntimeError("the step's own error")
+    assert caplog.records == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"step": 3}, TypeError, "step name"),
+        ({"level": "WARNING"}, TypeError, "logging level"),
+        ({"source": [1, 2]}, TypeError, "needs a NumPy array for source"),
+    ],
+)
+def test_log_copies_bad_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        viewcopy.log_copies(**kwargs)
