@@ -12,6 +12,7 @@ True
 view: F-contiguous, so the F-order sequence is the buffer itself
 """
 
+from ._claims import Claim, claim
 from ._errors import MemoryBudgetError, UnexpectedCopyError, UnexpectedViewError, ViewCopyError
 from ._guard import expect_copy, expect_view, log_copies
 from ._inspect import Layout, Prediction, Relation, layout, predict, relation
@@ -20,6 +21,7 @@ from ._measure import Tracked, budget, format_bytes, track
 __version__ = "0.1.0"
 
 __all__ = [
+    "Claim",
     "Layout",
     "MemoryBudgetError",
     "Prediction",
@@ -29,6 +31,7 @@ __all__ = [
     "UnexpectedViewError",
     "ViewCopyError",
     "budget",
+    "claim",
     "expect_copy",
     "expect_view",
     "format_bytes",
@@ -39,5 +42,5 @@ __all__ = [
     "track",
 ]
 
-for _name in ("Layout", "Prediction", "Relation", "Tracked"):
+for _name in ("Claim", "Layout", "Prediction", "Relation", "Tracked"):
     globals()[_name].__module__ = __name__

@@ -9,6 +9,7 @@ from typing import Any, Self, TypeVar
 
 import numpy as np
 
+from ._claims import note
 from ._errors import UnexpectedCopyError, UnexpectedViewError
 from ._inspect import DEFAULT_MAX_WORK, _shares, require_array
 from ._measure import format_bytes, track
@@ -56,6 +57,9 @@ def expect_view(source: np.ndarray, result: A) -> A:
                 result_shape=result.shape,
                 copied_bytes=result.nbytes,
             )
+        note("expect_view: a view (shares memory with its source)")
+    else:
+        note("expect_view: an empty result (no bytes to share or copy)")
     return result
 
 
@@ -87,6 +91,9 @@ def expect_copy(source: np.ndarray, result: A) -> A:
                 result_shape=result.shape,
                 exact=exact,
             )
+        note(f"expect_copy: a copy (shares no memory with its source; result {format_bytes(result.nbytes)})")
+    else:
+        note("expect_copy: an empty result (no bytes to share or copy)")
     return result
 
 

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ._claims import note
 from ._measure import format_bytes
 
 try:  # NumPy >= 1.25
@@ -143,7 +144,9 @@ def relation(source: np.ndarray, result: np.ndarray, *, max_work: int | None = D
         raise ValueError(f"relation() needs max_work to be a positive int or None, got {max_work!r}")
     shares, exact = _shares(source, result, max_work)
     kind = "empty" if source.size == 0 or result.size == 0 else "view" if shares else "copy"
-    return Relation(kind, shares, exact, bool(result.flags.owndata), base_chain(result))
+    found = Relation(kind, shares, exact, bool(result.flags.owndata), base_chain(result))
+    note(f"relation: {found}")
+    return found
 
 
 @dataclasses.dataclass(frozen=True)

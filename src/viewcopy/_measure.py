@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ._claims import note
 from ._errors import MemoryBudgetError
 
 NUMPY_DOMAIN: int = np.lib.tracemalloc_domain
@@ -128,6 +129,7 @@ def track() -> Iterator[Tracked]:
         if started_here:
             tracemalloc.stop()
         tracked.peak_bytes = max(tracked.peak_bytes, tracked.allocated_bytes)
+        note(f"track: {tracked!r}")
 
 
 @contextmanager

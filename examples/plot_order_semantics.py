@@ -1,0 +1,166 @@
+"""
+Order semantics: C, F, A and K
+==============================
+
+``order=`` decides two things at once: the *sequence* in which elements come
+out, and whether NumPy can hand back a view or has to copy. This page runs
+:meth:`~numpy.ndarray.ravel`, :meth:`~numpy.ndarray.flatten` and
+:meth:`~numpy.ndarray.reshape` with every order on five kinds of array, and
+puts :func:`viewcopy.predict` (strides only, nothing run) beside what NumPy
+does.
+"""
+
+# %%
+# Reading order on a small array
+# ------------------------------
+# ``'C'`` reads row by row (last index fastest), ``'F'`` column by column
+# (first index fastest). ``'A'`` means F if the array is Fortran-contiguous,
+# else C. ``'K'`` means "the order the elements sit in memory".
+import os
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+import viewcopy
+
+print("NumPy", np.__version__)
+small = np.arange(12).reshape(3, 4)
+print(small)
+for order in "CFAK":
+    print(f"small.ravel(order={order!r}) ->", small.ravel(order=order))
+print("strides of small:", small.strides, "(bytes to the next row, to the next column)")
+
+with viewcopy.claim("order-c-rows-f-columns", "ravel('C') reads row by row, ravel('F') column by column"):
+    assert small.ravel("C").tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+    assert small.ravel("F").tolist() == [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11]
+with viewcopy.claim("order-k-follows-memory", "ravel('K') of a transposed array reads it in memory order"):
+    assert small.T.ravel("K").tolist() == small.ravel("C").tolist()
+    viewcopy.expect_view(small.T, small.T.ravel("K"))
+
+# %%
+# The diagram: what each order reads, and where it sits in memory
+# ---------------------------------------------------------------
+# The number in each cell is the position at which that element comes out.
+# The strip below is the buffer itself: 12 int64 values, 8 bytes each;
+# moving one column is 8 bytes, one row 32 bytes (the strides).
+fig, axes = plt.subplot_mosaic([["C", "F"], ["mem", "mem"]], figsize=(7.5, 4.6), height_ratios=[3, 1.1])
+for order in "CF":
+    ax = axes[order]
+    position = np.empty(12, dtype=int)
+    position[small.ravel(order=order)] = np.arange(12)
+    ax.imshow(position.reshape(3, 4), cmap="viridis", alpha=0.55)
+    for (i, j), value in np.ndenumerate(small):
+        ax.text(j, i, f"{position[value]}", ha="center", va="center", fontsize=13, weight="bold")
+    ax.set_title(f"order='{order}': reading position", fontsize=11)
+    ax.set_xticks(range(4), [f"col {j}" for j in range(4)], fontsize=8)
+    ax.set_yticks(range(3), [f"row {i}" for i in range(3)], fontsize=8)
+mem = axes["mem"]
+for k in range(12):
+    mem.add_patch(plt.Rectangle((k, 0), 1, 1, facecolor="#e9f5f3", edgecolor="#264653"))
+    mem.text(k + 0.5, 0.5, str(k), ha="center", va="center")
+mem.annotate("", xy=(1.5, 1.15), xytext=(0.5, 1.15), arrowprops={"arrowstyle": "->"})
+mem.text(1, 1.3, f"+{small.strides[1]} B: next column", ha="center", fontsize=8)
+mem.annotate("", xy=(4.5, -0.15), xytext=(0.5, -0.15), arrowprops={"arrowstyle": "->"})
+mem.text(2.5, -0.55, f"+{small.strides[0]} B: next row", ha="center", fontsize=8)
+mem.set_xlim(-0.2, 12.2)
+mem.set_ylim(-0.8, 1.6)
+mem.axis("off")
+mem.set_title("memory of the C-ordered 3x4 array (strides (32, 8))", fontsize=10)
+fig.suptitle("Reading order of a 3x4 array under order='C' and order='F'")
+plt.show()
+
+# %%
+# Five kinds of array
+# -------------------
+# The same values in different layouts. Each is a view of a C-ordered
+# buffer (or, for the F-ordered one, of a Fortran-ordered buffer).
+ROWS = 2_000 if os.environ.get("VIEWCOPY_FULL_SCALE") else 1_000
+base = np.arange(ROWS * ROWS, dtype=np.float64).reshape(ROWS, ROWS)
+kinds = {
+    "C-ordered": base,
+    "F-ordered": np.asfortranarray(base),
+    "transposed": base.T,
+    "sliced [:, ::2]": base[:, ::2],
+    "reversed [::-1]": base[::-1],
+}
+for name, arr in kinds.items():
+    lay = viewcopy.layout(arr)
+    print(f"{name:16} shape {lay.shape}, strides {lay.strides}, contiguous: {lay.order}")
+
+# %%
+# The grid: prediction beside measurement
+# ---------------------------------------
+# For every array kind, function and order, :func:`viewcopy.predict` says
+# view or copy from the strides alone; then the operation runs inside
+# :func:`viewcopy.track` and :func:`numpy.shares_memory` gives the verdict.
+# A disagreement would fail this page. ``reshape`` refuses ``order='K'``.
+OPS = {
+    "ravel": lambda arr, order: arr.ravel(order=order),
+    "flatten": lambda arr, order: arr.flatten(order=order),
+    "reshape(-1)": lambda arr, order: arr.reshape(-1, order=order),
+}
+columns = [(op, order) for op in OPS for order in "CFAK"]
+grid = {}
+for name, arr in kinds.items():
+    for op, order in columns:
+        if op == "reshape(-1)" and order == "K":
+            try:
+                arr.reshape(-1, order="K")
+            except ValueError as error:
+                grid[name, op, order] = ("refused", 0, str(error))
+            continue
+        predicted = viewcopy.predict(arr, op, order)
+        claim_id = f"grid-{name.split()[0].lower()}-{op.replace('(-1)', '')}-{order.lower()}"
+        sentence = f"{op}(order={order!r}) of a {name} array returns a {predicted.kind}"
+        with viewcopy.claim(claim_id, sentence):
+            with viewcopy.track() as t:
+                result = OPS[op](arr, order)
+            expect = viewcopy.expect_view if predicted.kind == "view" else viewcopy.expect_copy
+            expect(arr, result)
+            assert t.allocated_bytes == (0 if predicted.kind == "view" else result.nbytes)
+        grid[name, op, order] = (predicted.kind, t.allocated_bytes, predicted.reason)
+        del result
+
+print(f"{'':16}" + "".join(f"{op[:7]:>8}{order}" for op, order in columns))
+for name in kinds:
+    print(f"{name:16}" + "".join(f"{grid[name, op, order][0][:4]:>9}" for op, order in columns))
+
+# %%
+# The grid as a figure: green cells are views (0 bytes), orange cells copies
+# (the bytes are the whole array), grey cells are refused by NumPy.
+colour = {"view": "#2a9d8f", "copy": "#e76f51", "refused": "#bbbbbb"}
+fig, ax = plt.subplots(figsize=(10, 3.8), layout="constrained")
+for i, name in enumerate(kinds):
+    for j, (op, order) in enumerate(columns):
+        kind, nbytes, _ = grid[name, op, order]
+        ax.add_patch(plt.Rectangle((j, i), 0.95, 0.9, color=colour[kind]))
+        label = "view\n0 B" if kind == "view" else "copy\n" + viewcopy.format_bytes(nbytes) if kind == "copy" else "n/a"
+        ax.text(j + 0.47, i + 0.45, label, ha="center", va="center", fontsize=7, color="white", weight="bold")
+ax.set_xlim(0, len(columns))
+ax.set_ylim(len(kinds), 0)
+ax.set_xticks([j + 0.47 for j in range(len(columns))], [f"{op}\n'{order}'" for op, order in columns], fontsize=7)
+ax.set_yticks([i + 0.45 for i in range(len(kinds))], list(kinds), fontsize=8)
+ax.tick_params(length=0)
+for spine in ax.spines.values():
+    spine.set_visible(False)
+ax.set_title(f"View or copy, measured on {ROWS}x{ROWS} float64 arrays (prediction agreed in every cell)")
+plt.show()
+
+# %%
+# What the grid says
+# ------------------
+# * ``flatten`` copies in every cell, whatever the order.
+# * ``ravel`` views only when the requested order *is* the memory order:
+#   ``'C'`` on C-contiguous, ``'F'`` on F-contiguous; ``'A'`` and ``'K'``
+#   pick the order that matches, so they view the transposed and
+#   F-ordered arrays too.
+# * ``reshape(-1)`` views wherever one stride can walk all elements in the
+#   requested order, which includes the column-sliced array that ``ravel``
+#   copies (the element spacing is a constant 16 bytes).
+# * Nothing views the reversed array in C or F order: a negative row stride
+#   followed by a positive column stride is not one single step.
+with viewcopy.claim("reshape-views-where-ravel-copies", "reshape(-1) can view an array that ravel copies"):
+    sliced = kinds["sliced [:, ::2]"]
+    viewcopy.expect_copy(sliced, sliced.ravel())
+    viewcopy.expect_view(sliced, sliced.reshape(-1))
+print("sliced:", viewcopy.predict(sliced, "reshape(-1)"))
