@@ -188,7 +188,7 @@ arr2d = np.random.default_rng(0).random((N // 1000, 1000))
 def article_guard(arr):
     result = arr.ravel()  # preferred when you only need a 1-D view
     if not np.shares_memory(arr, result):
-        logging.warning("ravel produced a copy; consider reshaping instead")
+        logging.warning("ravel produced a copy; consider reshaping instead")  # noqa: LOG015 (the article's code, as written)
     copy = arr.flatten(order="C")
     assert copy.shape == arr.shape and not np.shares_memory(arr, copy)
     return result, copy
