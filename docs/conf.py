@@ -54,7 +54,7 @@ sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"\.py$",  # run every script, not only plot_*.py
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "viewcopy_docs.GalleryOrder",
     "show_memory": viewcopy_docs.TracemallocMemory(),
     "remove_config_comments": True,
     "doc_module": ("viewcopy",),

@@ -23,3 +23,26 @@ class TracemallocMemory:
 
     def __repr__(self) -> str:
         return "TracemallocMemory()"
+
+
+class GalleryOrder:
+    """sphinx-gallery sort key: the gallery in reading order, new scripts last."""
+
+    ORDER = (
+        "plot_ravel_vs_flatten.py",
+        "plot_order_semantics.py",
+        "plot_what_doesnt_work.py",
+        "plot_faq.py",
+        "plot_related_traps.py",
+        "plot_etl_pipeline.py",
+    )
+
+    def __init__(self, src_dir: str) -> None:
+        self.src_dir = src_dir
+
+    def __call__(self, filename: str) -> tuple[int, str]:
+        position = self.ORDER.index(filename) if filename in self.ORDER else len(self.ORDER)
+        return position, filename
+
+    def __repr__(self) -> str:
+        return "GalleryOrder()"
