@@ -133,7 +133,8 @@ logging.getLogger("viewcopy").addHandler(collector)
 print("-- obvious pipeline (the guard's log):")
 obvious_result, obvious = run(OBVIOUS)
 print("-- careful pipeline (nothing to log):")
-careful_result, careful = run(CAREFUL)
+with viewcopy.claim("etl-careful-copies-once", "the careful pipeline selects by view and copies exactly once"):
+    careful_result, careful = run(CAREFUL)
 
 with viewcopy.claim("etl-guard-finds-hidden-copy", "log_copies flags the fancy-indexed column selection as a copy"):
     assert [record.viewcopy_step for record in logged] == ["select features"]

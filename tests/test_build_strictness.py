@@ -8,6 +8,7 @@ Only the gallery script a test needs is executed, to keep them quick.
 from __future__ import annotations
 
 import pytest
+from conftest import ROOT
 
 pytestmark = pytest.mark.build
 
@@ -80,3 +81,18 @@ def test_sphinx_warning_fails(project_copy):
     build = copy.nox("-s", "docs", "--", *NO_GALLERY_RUN)
     assert build.returncode != 0
     assert "py:func reference target not found: viewcopy.no_such_function" in build.output
+
+
+GALLERY = sorted(p.name for p in (ROOT / "examples").glob("*.py"))
+
+
+@pytest.mark.parametrize("script", GALLERY)
+def test_false_claim_in_any_gallery_script_fails(project_copy, script):
+    """Turn the first 'this is a copy' check of a script into 'this is a view'."""
+    copy = project_copy()
+    copy.replace(f"examples/{script}", "viewcopy.expect_copy(", "viewcopy.expect_view(")
+    build = copy.nox("-s", "docs", "--", "-D", f"sphinx_gallery_conf.filename_pattern={script}")
+    assert build.returncode != 0
+    assert "UnexpectedCopyError: expected a view, got a copy" in build.output
+    assert "viewcopy claim '" in build.output  # the failing claim names itself
+    assert script in build.output

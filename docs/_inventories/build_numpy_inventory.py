@@ -15,7 +15,8 @@ import sys
 import numpy as np
 import sphobjinv as soi
 
-GENERATED = "reference/generated/$.html#$"
+# In an inventory, a trailing "$" stands for the object's name; nowhere else.
+GENERATED = "reference/generated/{name}.html#$"
 
 # Whole pages the site links to, as (name, title, page).
 DOCS = [
@@ -34,6 +35,7 @@ def objects() -> list[soi.DataObjStr]:
     found: list[soi.DataObjStr] = []
 
     def add(name: str, role: str, uri: str = GENERATED) -> None:
+        uri = uri.format(name=name)
         found.append(soi.DataObjStr(name=name, domain="py", role=role, priority="1", uri=uri, dispname="-"))
 
     add("numpy", "module", "reference/index.html#module-$")

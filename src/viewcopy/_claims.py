@@ -95,6 +95,7 @@ def claim(id: str, sentence: str) -> Iterator[Claim]:
     except BaseException as error:
         c.verdict = "fails"
         c.note(f"{type(error).__name__}: {error}")
+        error.add_note(f"viewcopy claim {c.id!r} failed: {c.sentence} ({c.where})")
         raise
     else:
         c.verdict = "holds"
