@@ -102,6 +102,47 @@ except AttributeError as error:
     print("np.flatten(a) ->", type(error).__name__ + ":", error)
 
 # %%
+# The article's other claims about these two, checked
+# ---------------------------------------------------
+# *"ravel returns a view whenever the memory layout permits."* **Imprecise.**
+# ``ravel`` returns a view only when the elements are *contiguous* in the
+# requested order. Every other element of a 1-D array is evenly spaced, so a
+# view is possible (``reshape(-1)`` returns one), yet ``ravel`` copies.
+every_other = a[::2]
+with viewcopy.claim("ravel-copies-evenly-strided", "ravel copies an evenly strided array that reshape(-1) can view"):
+    viewcopy.expect_copy(every_other, every_other.ravel())
+    viewcopy.expect_view(every_other, every_other.reshape(-1))
+print("a[::2].ravel():", viewcopy.predict(every_other, "ravel"))
+
+# %%
+# *"Need for an immutable result"* as a reason to pick ``flatten``.
+# **Imprecise.** ``flatten`` gives an *independent* result, not an
+# immutable one: it is writable even when the source is read-only, while a
+# ``ravel`` view inherits the source's read-only flag.
+frozen = np.arange(10.0)
+frozen.flags.writeable = False
+with viewcopy.claim(
+    "flatten-is-independent-not-immutable", "flatten's result is writable; a view of a read-only array is not"
+):
+    assert frozen.flatten().flags.writeable
+    assert not frozen.ravel().flags.writeable
+print("flatten of a read-only array is writable:", frozen.flatten().flags.writeable)
+
+# %%
+# *"If np.shares_memory is False, you got a copy."* **True, except for empty
+# arrays**: they have no bytes to share, so even a view reports ``False``.
+empty = np.zeros((0, 3))
+with viewcopy.claim("shares-memory-false-for-empty-views", "np.shares_memory is False for a view of an empty array"):
+    view_of_empty = empty.ravel()
+    assert not np.shares_memory(empty, view_of_empty) and not view_of_empty.flags.owndata
+    assert viewcopy.relation(empty, view_of_empty).kind == "empty"
+
+# %%
+# *"100 million elements (~800 MB)."* **True, in decimal megabytes**: the
+# tools that print MiB (``top``, many profilers) show less.
+print(f"{N:,} float64 = {N * 8:,} bytes = {N * 8 / 1e6:,.1f} MB = {N * 8 / 2**20:,.1f} MiB")
+
+# %%
 # The figure
 # ----------
 fig, ax = plt.subplots(figsize=(6.4, 2.6), layout="constrained")

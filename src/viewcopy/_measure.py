@@ -67,10 +67,8 @@ class Tracked:
 
     def __repr__(self) -> str:
         what = "copy" if self.allocated_bytes else "no copy"
-        return (
-            f"{what}: {format_bytes(self.allocated_bytes)} allocated, "
-            f"peak {format_bytes(self.peak_bytes)}, {self.seconds * 1e3:.3g} ms"
-        )
+        # no seconds: a time on its own means little on a shared machine
+        return f"{what}: {format_bytes(self.allocated_bytes)} allocated, peak {format_bytes(self.peak_bytes)}"
 
 
 def _numpy_bytes(snapshot: tracemalloc.Snapshot) -> int:
@@ -96,7 +94,7 @@ def track() -> Iterator[Tracked]:
     >>> t.allocated_bytes == f.nbytes == 80_000
     True
     >>> t
-    copy: 80.0 kB allocated, peak 80... kB, ... ms
+    copy: 80.0 kB allocated, peak 80... kB
     """
     tracked = Tracked()
     started_here = not tracemalloc.is_tracing()
