@@ -26,6 +26,7 @@ extensions = [
     "sphinx.ext.intersphinx",
     "sphinx_copybutton",
     "sphinx_design",
+    "viewcopy_docs",  # docs/_ext: the claims ledger and the NumPy versions page
 ]
 
 exclude_patterns = [
@@ -56,6 +57,7 @@ sphinx_gallery_conf = {
     "filename_pattern": r"\.py$",  # run every script, not only plot_*.py
     "within_subsection_order": "viewcopy_docs.GalleryOrder",
     "show_memory": viewcopy_docs.TracemallocMemory(),
+    "reset_modules": ("matplotlib", "viewcopy_docs.start_example"),
     "remove_config_comments": True,
     "doc_module": ("viewcopy",),
     "backreferences_dir": "api/backreferences",
@@ -85,12 +87,14 @@ intersphinx_timeout = 5
 html_theme = "pydata_sphinx_theme"
 html_static_path = ["_static"]
 html_css_files = ["viewcopy.css"]
+html_js_files = ["viewcopy.js"]
 html_theme_options = {
     "github_url": os.environ.get("VIEWCOPY_REPO_URL", "https://github.com/viewcopy/viewcopy"),
     "navbar_align": "left",
     "show_toc_level": 2,
     "footer_start": ["copyright"],
     "footer_end": ["numpy-version", "theme-version"],
+    "article_footer_items": [],
 }
 html_context = {"default_mode": "auto", "numpy_version": np.__version__}
 html_sidebars = {"index": [], "**": ["sidebar-nav-bs"]}

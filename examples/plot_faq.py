@@ -150,10 +150,13 @@ costs = {
 for name, seconds in costs.items():
     print(f"{name:32} {seconds / costs['may_share_memory(a, a.ravel())']:6.1f}x may_share_memory")
 TooHardError = getattr(np, "exceptions", np).TooHardError
-with viewcopy.claim("faq-shares-memory-bounded", "np.shares_memory raises TooHardError when max_work is too small"):
+with viewcopy.claim(
+    "faq-shares-memory-bounded", "np.shares_memory raises TooHardError when max_work is too small"
+) as c:
     try:
         np.shares_memory(p, q, max_work=1)
     except TooHardError as error:
+        c.note(f"TooHardError: {error}")
         print("np.shares_memory(p, q, max_work=1) -> TooHardError:", error or "(no message)")
     else:
         raise AssertionError("no TooHardError")
@@ -168,14 +171,16 @@ with viewcopy.claim("faq-shares-memory-bounded", "np.shares_memory raises TooHar
 # "only if needed". NumPy 2.1 added the same keyword to ``reshape``.
 numpy_version = tuple(int(p) for p in np.__version__.split(".")[:2])
 needs_a_copy = a[:100].astype(np.float32)  # asking for float64 needs a conversion
-with viewcopy.claim("faq-copy-false-numpy2", "np.array(x, copy=False) raises where a copy is needed (NumPy 2)"):
+with viewcopy.claim("faq-copy-false-numpy2", "np.array(x, copy=False) raises where a copy is needed (NumPy 2)") as c:
     try:
         converted = np.array(needs_a_copy, dtype=np.float64, copy=False)
     except ValueError as error:
         assert numpy_version >= (2, 0)
+        c.note(f"ValueError: {str(error).splitlines()[0]}")
         print("np.array(x, dtype=float64, copy=False) -> ValueError:", str(error).splitlines()[0])
     else:
         assert numpy_version < (2, 0)  # NumPy 1.x: copy=False meant "if needed"
+        c.note("no error: copy=False copied silently (NumPy 1.x meaning)")
         viewcopy.expect_copy(needs_a_copy, converted)
         print(f"NumPy {np.__version__}: copy=False copied silently")
 with viewcopy.claim("faq-asarray-copies-if-needed", "np.asarray copies only when it has to"):

@@ -111,7 +111,8 @@ for name, arr in kinds.items():
             continue
         predicted = viewcopy.predict(arr, op, order)
         claim_id = f"grid-{name.split()[0].lower()}-{op.replace('(-1)', '')}-{order.lower()}"
-        sentence = f"{op}(order={order!r}) of a {name} array returns a {predicted.kind}"
+        call = f"reshape(-1, order={order!r})" if op == "reshape(-1)" else f"{op}(order={order!r})"
+        sentence = f"{call} of the {name} array returns a {predicted.kind}"
         with viewcopy.claim(claim_id, sentence):
             with viewcopy.track() as t:
                 result = OPS[op](arr, order)

@@ -130,7 +130,7 @@ with viewcopy.claim(
         print(f"{name:30} shape {lay.shape!s:8} strides {lay.strides!s:9} offset {lay.offset:3} B  {lay.order}")
 
 fig, axes = plt.subplots(1, len(views), figsize=(11, 2.6), layout="constrained")
-for ax, (name, view) in zip(axes, views.items(), strict=True):
+for ax, (name, view) in zip(axes, views.items(), strict=False):
     lay = viewcopy.layout(view)
     touched = np.zeros(grid.size)
     for index in np.ndindex(view.shape):

@@ -91,20 +91,28 @@ measured["arr2d.T.reshape(-1)"] = silent.allocated_bytes
 del flat_t
 
 numpy_2_1 = tuple(int(p) for p in np.__version__.split(".")[:2]) >= (2, 1)
-with viewcopy.claim("reshape-copy-false-raises", "reshape(-1, copy=False) raises ValueError instead of copying"):
+with viewcopy.claim(
+    "reshape-copy-false-raises",
+    "reshape(-1, copy=False) raises ValueError on NumPy 2.1+; older releases reject the keyword",
+) as c:
     try:
         transposed.reshape(-1, copy=False)
     except ValueError as error:  # NumPy >= 2.1
         assert numpy_2_1
+        c.note(f"ValueError: {error}")
         print("reshape(-1, copy=False) ->", type(error).__name__ + ":", error)
     except TypeError as error:  # NumPy < 2.1 has no copy= keyword for reshape
         assert not numpy_2_1
+        c.note(f"TypeError: {error} (no copy= keyword before NumPy 2.1)")
         print(f"NumPy {np.__version__} has no reshape(copy=...):", error)
 
-with viewcopy.claim("shape-assignment-raises", "assigning .shape on a non-contiguous array raises instead of copying"):
+with viewcopy.claim(
+    "shape-assignment-raises", "assigning .shape on a non-contiguous array raises instead of copying"
+) as c:
     try:
         transposed.shape = (-1,)
     except AttributeError as error:
+        c.note(f"AttributeError: {error}")
         print("transposed.shape = (-1,) ->", type(error).__name__ + ":", error)
     else:
         raise AssertionError("assigning .shape did not raise")
@@ -112,10 +120,11 @@ with viewcopy.claim("shape-assignment-raises", "assigning .shape on a non-contig
 # %%
 # The article's code itself says ``np.reshape(-1)``, which is an error of
 # another kind: :func:`numpy.reshape` needs the array as its first argument.
-with viewcopy.claim("np-reshape-needs-array", "np.reshape(-1) without an array is a TypeError"):
+with viewcopy.claim("np-reshape-needs-array", "np.reshape(-1) without an array is a TypeError") as c:
     try:
         np.reshape(-1)
     except TypeError as error:
+        c.note(f"TypeError: {error}")
         print("np.reshape(-1) ->", type(error).__name__ + ":", error)
     else:
         raise AssertionError("np.reshape(-1) did not raise")

@@ -7,6 +7,10 @@ Only the gallery script a test needs is executed, to keep them quick.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 from conftest import ROOT
 
@@ -42,7 +46,7 @@ def test_exception_in_gallery_script_fails(project_copy):
 
 def test_failing_assertion_in_executed_page_fails(project_copy):
     copy = project_copy()
-    copy.replace("docs/measure.md", "assert t.allocated_bytes == 0", "assert t.allocated_bytes == 12345")
+    copy.replace("docs/measure.md", "assert t.allocated_bytes == 0, t", "assert t.allocated_bytes == 12345, t")
     build = copy.nox("-s", "docs", "--", *NO_GALLERY_RUN)
     assert build.returncode != 0
     assert "AssertionError" in build.output
@@ -96,3 +100,57 @@ def test_false_claim_in_any_gallery_script_fails(project_copy, script):
     assert "UnexpectedCopyError: expected a view, got a copy" in build.output
     assert "viewcopy claim '" in build.output  # the failing claim names itself
     assert script in build.output
+
+
+# -- issue: the ledger is derived from the checks, and a false claim is named ------------------
+
+
+def test_false_claim_in_a_gallery_script_fails_build_and_check_naming_it(project_copy):
+    copy = project_copy()
+    copy.replace(
+        "examples/plot_ravel_vs_flatten.py",
+        "assert flatten_cost.allocated_bytes == a.nbytes",
+        "assert flatten_cost.allocated_bytes == 0  # planted: 'flatten allocates nothing'",
+    )
+    build = copy.nox("-s", "docs", "--", *ONLY_RAVEL_SCRIPT)
+    assert build.returncode != 0
+    assert "viewcopy claim 'flatten-copies' failed" in build.output
+    check = subprocess.run(
+        [sys.executable, "-m", "viewcopy", "check", "--site", str(copy.root)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 1
+    assert "FAIL flatten-copies" in check.stdout
+
+
+def test_false_claim_in_an_executed_page_fails_build_and_check_naming_it(project_copy):
+    copy = project_copy()
+    copy.replace("docs/measure.md", "assert t.allocated_bytes == a.nbytes, t", "assert t.allocated_bytes == 0, t")
+    build = copy.nox("-s", "docs", "--", *NO_GALLERY_RUN)
+    assert build.returncode != 0
+    assert "measure-flatten-allocates-nbytes" in build.output
+    check = subprocess.run(
+        [sys.executable, "-m", "viewcopy", "check", "--site", str(copy.root)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 1
+    assert "FAIL measure-flatten-allocates-nbytes" in check.stdout
+
+
+def test_ledger_page_lists_every_claim_with_a_link_back(project_copy):
+    copy = project_copy()
+    build = copy.nox("-s", "docs", "--", *ONLY_RAVEL_SCRIPT)
+    assert build.returncode == 0, build.output
+    html = copy.path("docs/_build/html/claims.html").read_text()
+    data = json.loads(copy.path("docs/_build/html/claims.json").read_text())
+    ids = {row["id"] for row in data["claims"]}
+    assert {"flatten-copies", "ravel-contiguous-view", "measure-flatten-allocates-nbytes"} <= ids
+    for claim_id in ids:
+        assert f'id="claim-{claim_id}"' in html
+    assert 'href="auto_examples/plot_ravel_vs_flatten.html#ravel-shares-flatten-copies"' in html
+    page = copy.path("docs/_build/html/auto_examples/plot_ravel_vs_flatten.html").read_text()
+    assert "claims.html#page=auto_examples/plot_ravel_vs_flatten" in page

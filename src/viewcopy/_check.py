@@ -1,0 +1,173 @@
+"""``python -m viewcopy check``: run the site's claims against the NumPy installed here.
+
+The claims are the site's own gallery scripts and executed pages, run as
+they are at build time, with matplotlib and myst-nb replaced by stand-ins
+that draw nothing: the check needs NumPy and viewcopy only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import platform
+import re
+import sys
+import time
+import types
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import _claims
+
+CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
+
+
+class _DrawsNothing(types.ModuleType):
+    """Stands in for matplotlib and myst_nb: every attribute, call and item is itself."""
+
+    def __init__(self, name: str = "stand-in") -> None:
+        super().__init__(name)
+
+    def __getattr__(self, name: str) -> _DrawsNothing:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> _DrawsNothing:
+        return self
+
+    def __getitem__(self, key: Any) -> _DrawsNothing:
+        return self
+
+    def __iter__(self):  # `fig, ax = plt.subplots()` unpacks two
+        return iter((self, self))
+
+
+@contextlib.contextmanager
+def _without_plotting():
+    names = ["matplotlib", "matplotlib.pyplot", "myst_nb"]
+    saved = {name: sys.modules.get(name) for name in names}
+    for name in names:
+        sys.modules[name] = _DrawsNothing(name)
+    try:
+        yield
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+
+
+def site_root() -> Path:
+    """The folder holding ``examples/`` and ``docs/``: $VIEWCOPY_SITE, the installed copy, or the source tree."""
+    candidates = [os.environ.get("VIEWCOPY_SITE"), Path(__file__).parent / "_site", Path(__file__).parents[2]]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "examples").is_dir():
+            return Path(candidate)
+    raise FileNotFoundError(
+        "viewcopy check cannot find the site's examples/ folder; set VIEWCOPY_SITE to a clone of the viewcopy repository"
+    )
+
+
+def sources(root: Path) -> list[tuple[str, Path]]:
+    """(page, file) for every gallery script and every executed page."""
+    found = [(f"auto_examples/{p.stem}", p) for p in sorted((root / "examples").glob("*.py"))]
+    docs = root / "docs"
+    if docs.is_dir():
+        for page in sorted(docs.rglob("*.md")):
+            if "_build" not in page.parts and "{code-cell}" in page.read_text(encoding="utf-8"):
+                found.append((page.relative_to(docs).with_suffix("").as_posix(), page))
+    return found
+
+
+def _run(path: Path) -> None:
+    if path.suffix == ".py":
+        code = path.read_text(encoding="utf-8")
+    else:
+        code = "\n".join(CODE_CELL.findall(path.read_text(encoding="utf-8")))
+    namespace = {"__name__": "__main__", "__file__": str(path)}
+    exec(compile(code, str(path), "exec"), namespace)  # noqa: S102 (running the site's own scripts is the point)
+
+
+def _bar(done: int, total: int, label: str, stream: Any) -> None:
+    width = 24
+    filled = width * done // total
+    line = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label}"
+    if stream.isatty():
+        stream.write("\r" + line.ljust(78)[:78])
+    else:
+        stream.write(line + "\n")
+    stream.flush()
+
+
+def check(root: Path, *, progress: Any = sys.stderr) -> dict[str, Any]:
+    """Run every source under ``root``; return the claims and the sources that failed."""
+    rows: list[dict[str, Any]] = []
+    failures: list[dict[str, str]] = []
+    todo = sources(root)
+    started = time.perf_counter()
+    for done, (page, path) in enumerate(todo):
+        _bar(done, len(todo), path.name, progress)
+        first = len(_claims.recorded)
+        try:
+            with _without_plotting(), contextlib.redirect_stdout(io.StringIO()):
+                _run(path)
+        except Exception as error:  # noqa: BLE001 (report every failing source, not only the first)
+            failures.append(
+                {"page": page, "error": f"{type(error).__name__}: {error}", "notes": getattr(error, "__notes__", [])}
+            )
+        for claim in _claims.recorded[first:]:
+            row = dict(vars(claim).items())
+            row["page"] = page
+            rows.append(row)
+    _bar(len(todo), len(todo), "done", progress)
+    if progress.isatty():
+        progress.write("\n")
+    return {
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "seconds": time.perf_counter() - started,
+        "claims": rows,
+        "failures": failures,
+    }
+
+
+def report(result: dict[str, Any]) -> str:
+    """The table ``python -m viewcopy check`` prints."""
+    lines = [f"viewcopy check: NumPy {result['numpy']}, Python {result['python']}", ""]
+    width = max((len(r["id"]) for r in result["claims"]), default=10)
+    for row in result["claims"]:
+        mark = "ok  " if row["verdict"] == "holds" else "FAIL"
+        lines.append(f"{mark} {row['id']:<{width}}  {row['sentence']}")
+        if row["verdict"] != "holds":
+            lines.extend(f"       {e}" for e in row["evidence"][-1:])
+    for failure in result["failures"]:
+        lines.append(f"FAIL {failure['page']}: {failure['error']}")
+        lines.extend(f"       {note}" for note in failure["notes"])
+    held = sum(r["verdict"] == "holds" for r in result["claims"])
+    lines += ["", f"{held} of {len(result['claims'])} claims hold; {len(result['failures'])} source(s) failed"]
+    lines.append(f"({result['seconds']:.1f} s)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m viewcopy", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("check", help="run every claim of the site against this NumPy")
+    run.add_argument("--json", type=Path, help="also write the results as JSON to this file")
+    run.add_argument("--site", type=Path, help="the folder with examples/ and docs/ (default: found automatically)")
+    args = parser.parse_args(argv)
+    root = args.site if args.site else site_root()
+    result = check(root)
+    print(report(result))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    failed = result["failures"] or any(r["verdict"] != "holds" for r in result["claims"])
+    return 1 if failed else 0
