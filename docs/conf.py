@@ -26,6 +26,8 @@ extensions = [
     "sphinx.ext.intersphinx",
     "sphinx_copybutton",
     "sphinx_design",
+    "notfound.extension",
+    "sphinxext.opengraph",
     "viewcopy_docs",  # docs/_ext: the claims ledger and the NumPy versions page
 ]
 
@@ -47,6 +49,7 @@ nb_execution_raise_on_error = True
 nb_execution_show_tb = True  # the failing cell's traceback goes to the build log
 nb_execution_timeout = 300
 nb_merge_streams = True
+nb_render_markdown_format = "myst"  # tables built by a cell may link to pages
 myst_enable_extensions = ["colon_fence", "deflist", "dollarmath"]
 myst_heading_anchors = 3
 
@@ -99,3 +102,28 @@ html_theme_options = {
 html_context = {"default_mode": "auto", "numpy_version": np.__version__}
 html_sidebars = {"index": [], "**": ["sidebar-nav-bs"]}
 html_templates_path = templates_path = ["_templates"]
+html_favicon = "_static/favicon.svg"
+html_logo = "_static/favicon.svg"
+
+# -- a 404 page and link previews -----------------------------------------------
+# Where the site is served from.  Read the Docs says so itself (and the 404
+# extension then knows its /en/latest/ prefix); GitHub Pages serves the site
+# under the repository's name, which the 404 page needs for absolute links.
+SITE_URL = (
+    os.environ.get("VIEWCOPY_SITE_URL")
+    or os.environ.get("READTHEDOCS_CANONICAL_URL")
+    or "https://viewcopy.github.io/viewcopy/"
+)
+if not os.environ.get("READTHEDOCS"):
+    notfound_urls_prefix = "/" + "/".join(SITE_URL.split("/")[3:]).strip("/") + "/"
+    notfound_urls_prefix = notfound_urls_prefix.replace("//", "/")
+notfound_context = {
+    "title": "Page not found",
+    "body": "<h1>Page not found</h1><p>This page does not exist, or moved. "
+    'Start from the <a href="' + SITE_URL + '">one-minute answer</a> or search the site.</p>',
+}
+ogp_site_url = SITE_URL
+ogp_site_name = "viewcopy"
+ogp_description_length = 200
+ogp_enable_meta_description = True
+ogp_social_cards = {"enable": False}  # cards need fonts downloaded at build time; offline builds cannot

@@ -276,9 +276,11 @@ def _matrix_html(app: Sphinx, docname: str) -> str:
     out.insert(
         1, f"<p><strong>{differing} of {len(ids)} claims</strong> behave differently on at least one release.</p>"
     )
-    failures = [f for r in results for f in r["failures"]]
-    for failure in failures:
-        out.append(f"<p>Failed to run {html.escape(failure['page'])}: {html.escape(failure['error'])}</p>")
+    for result in results:
+        for failure in result["failures"]:
+            out.append(f"<p>NumPy {result['numpy']}: {html.escape(failure['page'])} failed: {html.escape(failure['error'])}</p>")
+        for skip in result.get("skipped", []):
+            out.append(f"<p>NumPy {result['numpy']}: {html.escape(skip['page'])} not run: {html.escape(skip['reason'])}</p>")
     return "\n".join(out)
 
 

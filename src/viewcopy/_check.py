@@ -15,6 +15,7 @@ import os
 import platform
 import re
 import sys
+import tempfile
 import time
 import types
 from pathlib import Path
@@ -50,7 +51,7 @@ class _DrawsNothing(types.ModuleType):
 
 @contextlib.contextmanager
 def _without_plotting():
-    names = ["matplotlib", "matplotlib.pyplot", "myst_nb"]
+    names = ["matplotlib", "matplotlib.pyplot", "myst_nb", "IPython", "IPython.display"]
     saved = {name: sys.modules.get(name) for name in names}
     for name in names:
         sys.modules[name] = _DrawsNothing(name)
@@ -86,11 +87,21 @@ def sources(root: Path) -> list[tuple[str, Path]]:
     return found
 
 
+def _cell_code(cell: str) -> str:
+    """A MyST code cell's code, without its ``:option:`` lines or ``---`` option block."""
+    lines = cell.splitlines()
+    if lines and lines[0].strip() == "---":
+        lines = lines[lines.index("---", 1) + 1 :] if "---" in lines[1:] else lines
+    while lines and re.match(r"^:[\w-]+:", lines[0]):
+        lines.pop(0)
+    return "\n".join(lines)
+
+
 def _run(path: Path) -> None:
     if path.suffix == ".py":
         code = path.read_text(encoding="utf-8")
     else:
-        code = "\n".join(CODE_CELL.findall(path.read_text(encoding="utf-8")))
+        code = "\n".join(_cell_code(cell) for cell in CODE_CELL.findall(path.read_text(encoding="utf-8")))
     namespace = {"__name__": "__main__", "__file__": str(path)}
     exec(compile(code, str(path), "exec"), namespace)  # noqa: S102 (running the site's own scripts is the point)
 
@@ -107,25 +118,37 @@ def _bar(done: int, total: int, label: str, stream: Any) -> None:
 
 
 def check(root: Path, *, progress: Any = sys.stderr) -> dict[str, Any]:
-    """Run every source under ``root``; return the claims and the sources that failed."""
+    """Run every source under ``root``; return the claims, and the sources that failed or were skipped.
+
+    Claims are read back from the ledger file each source writes, as in the
+    docs build, so a page can keep a demonstration out of both.
+    """
     rows: list[dict[str, Any]] = []
-    failures: list[dict[str, str]] = []
+    failures: list[dict[str, Any]] = []
+    skipped: list[dict[str, str]] = []
     todo = sources(root)
     started = time.perf_counter()
-    for done, (page, path) in enumerate(todo):
-        _bar(done, len(todo), path.name, progress)
-        first = len(_claims.recorded)
-        try:
-            with _without_plotting(), contextlib.redirect_stdout(io.StringIO()):
-                _run(path)
-        except Exception as error:  # noqa: BLE001 (report every failing source, not only the first)
-            failures.append(
-                {"page": page, "error": f"{type(error).__name__}: {error}", "notes": getattr(error, "__notes__", [])}
-            )
-        for claim in _claims.recorded[first:]:
-            row = dict(vars(claim).items())
-            row["page"] = page
-            rows.append(row)
+    saved = os.environ.get(_claims.LEDGER_ENV)
+    with tempfile.TemporaryDirectory() as scratch:
+        for done, (page, path) in enumerate(todo):
+            _bar(done, len(todo), path.name, progress)
+            ledger = Path(scratch) / f"{done}.jsonl"
+            os.environ[_claims.LEDGER_ENV] = str(ledger)
+            try:
+                with _without_plotting(), contextlib.redirect_stdout(io.StringIO()):
+                    _run(path)
+            except ModuleNotFoundError as error:
+                skipped.append({"page": page, "reason": f"needs {error.name}, which is not installed"})
+            except Exception as error:  # noqa: BLE001 (report every failing source, not only the first)
+                notes = getattr(error, "__notes__", [])
+                failures.append({"page": page, "error": f"{type(error).__name__}: {error}", "notes": notes})
+            if ledger.exists():
+                for line in ledger.read_text(encoding="utf-8").splitlines():
+                    rows.append({**json.loads(line), "page": page})
+    if saved is None:
+        os.environ.pop(_claims.LEDGER_ENV, None)
+    else:
+        os.environ[_claims.LEDGER_ENV] = saved
     _bar(len(todo), len(todo), "done", progress)
     if progress.isatty():
         progress.write("\n")
@@ -135,6 +158,7 @@ def check(root: Path, *, progress: Any = sys.stderr) -> dict[str, Any]:
         "seconds": time.perf_counter() - started,
         "claims": rows,
         "failures": failures,
+        "skipped": skipped,
     }
 
 
@@ -150,6 +174,8 @@ def report(result: dict[str, Any]) -> str:
     for failure in result["failures"]:
         lines.append(f"FAIL {failure['page']}: {failure['error']}")
         lines.extend(f"       {note}" for note in failure["notes"])
+    for skip in result["skipped"]:
+        lines.append(f"skip {skip['page']}: {skip['reason']}")
     held = sum(r["verdict"] == "holds" for r in result["claims"])
     lines += ["", f"{held} of {len(result['claims'])} claims hold; {len(result['failures'])} source(s) failed"]
     lines.append(f"({result['seconds']:.1f} s)")
