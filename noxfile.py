@@ -132,6 +132,27 @@ def serve(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def browser(session: nox.Session) -> None:
+    """Drive headless Chromium through the built site; screenshots go to docs/_build/screenshots."""
+    if not any(shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")):
+        session.skip(
+            "no Chromium on this machine: install it (Debian: apt-get install chromium) to run the browser check"
+        )
+    if not (BUILD / "html" / "index.html").exists():
+        session.notify("docs")
+        session.skip("the site is not built yet: building it first, run `nox -s browser` again afterwards")
+    session.install("playwright")  # the Python driver only; the browser is the system's Chromium
+    session.run("python", "tests/browser_check.py", str(BUILD / "html"))
+
+
+@nox.session(default=False)
+def linkcheck(session: nox.Session) -> None:
+    """Check links: internal ones always, external ones only with VIEWCOPY_LINKCHECK_EXTERNAL=1."""
+    install(session, "docs")
+    session.run("sphinx-build", "-b", "linkcheck", *SPHINX_STRICT, "docs", str(BUILD / "linkcheck"), *DOCTREES)
+
+
+@nox.session(default=False)
 def inventory(session: nox.Session) -> None:
     """Regenerate the offline NumPy intersphinx inventory from the installed NumPy."""
     session.install("numpy", "sphobjinv")

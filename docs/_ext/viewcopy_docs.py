@@ -278,9 +278,13 @@ def _matrix_html(app: Sphinx, docname: str) -> str:
     )
     for result in results:
         for failure in result["failures"]:
-            out.append(f"<p>NumPy {result['numpy']}: {html.escape(failure['page'])} failed: {html.escape(failure['error'])}</p>")
+            out.append(
+                f"<p>NumPy {result['numpy']}: {html.escape(failure['page'])} failed: {html.escape(failure['error'])}</p>"
+            )
         for skip in result.get("skipped", []):
-            out.append(f"<p>NumPy {result['numpy']}: {html.escape(skip['page'])} not run: {html.escape(skip['reason'])}</p>")
+            out.append(
+                f"<p>NumPy {result['numpy']}: {html.escape(skip['page'])} not run: {html.escape(skip['reason'])}</p>"
+            )
     return "\n".join(out)
 
 

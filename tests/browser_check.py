@@ -1,0 +1,126 @@
+"""Open the built site in headless Chromium, as a reader would, and check what they would see.
+
+Run by ``nox -s browser``: serves docs/_build/html on 127.0.0.1, then for the
+landing page, every gallery page, the claims ledger and the API page checks
+that nothing logs a console error, every image loads, code blocks have a copy
+button, search finds the ravel pages and figures stay readable in dark mode.
+Screenshots (desktop and phone widths) go to docs/_build/screenshots/.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import sys
+import threading
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+# Flags for a machine with no network but the package registries: without
+# them Chromium keeps trying to reach Google's services.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def serve(root: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    handler = functools.partial(QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    raise SystemExit("no Chromium found: install it with `apt-get install chromium` (Debian) and run again")
+
+
+def check_page(page, url: str, problems: list[str], *, code: bool) -> None:
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url, wait_until="load")
+    # images below the fold load lazily: scroll through the page first
+    page.evaluate("async () => { for (let y = 0; y < document.body.scrollHeight; y += 600) "
+                  "{ window.scrollTo(0, y); await new Promise(r => setTimeout(r, 30)); } }")  # fmt: skip
+    page.wait_for_load_state("networkidle")
+    broken = page.evaluate(
+        "Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
+    )
+    problems += [f"{url}: image did not load: {src}" for src in broken]
+    problems += [f"{url}: console error: {text}" for text in errors]
+    if code and page.locator("button.copybtn").count() == 0:
+        problems.append(f"{url}: no copy button on a page with code")
+
+
+def main(root: Path) -> int:
+    server, base = serve(root)
+    shots = root.parent / "screenshots"
+    shots.mkdir(exist_ok=True)
+    pages = ["index.html", "claims.html", "api.html"]
+    pages += sorted(f"auto_examples/{p.name}" for p in (root / "auto_examples").glob("plot_*.html"))
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=SIZES["desktop"])
+        for name in pages:
+            page = context.new_page()
+            check_page(page, base + name, problems, code=name != "claims.html")
+            print(f"checked {name}")
+            page.close()
+
+        page = context.new_page()
+        page.goto(base + "search.html?q=ravel")
+        page.wait_for_selector("#search-results li a", timeout=15_000)
+        found = page.eval_on_selector_all("#search-results li a", "links => links.map(a => a.href)")
+        if not any("plot_ravel_vs_flatten" in href for href in found):
+            problems.append(f"search for 'ravel' did not find the ravel page; it found {found[:5]}")
+        print(f"search 'ravel': {len(found)} results")
+        page.close()
+
+        for size, viewport in SIZES.items():
+            sized = browser.new_context(viewport=viewport)
+            for name in ("index.html", "auto_examples/plot_ravel_vs_flatten.html", "claims.html"):
+                page = sized.new_page()
+                page.goto(base + name, wait_until="networkidle")
+                page.screenshot(path=shots / f"{size}-{Path(name).stem}.png")
+                page.close()
+            sized.close()
+
+        dark = browser.new_context(viewport=SIZES["desktop"], color_scheme="dark")
+        page = dark.new_page()
+        page.goto(base + "auto_examples/plot_order_semantics.html", wait_until="networkidle")
+        theme = page.evaluate("document.documentElement.dataset.theme")
+        card = page.evaluate("getComputedStyle(document.querySelector('img.sphx-glr-single-img')).backgroundColor")
+        channels = [int(c) for c in card[card.index("(") + 1 : card.index(")")].split(",")[:3]]
+        if theme != "dark" or min(channels) < 230:  # the figures are drawn for a light background
+            problems.append(f"dark mode: theme {theme!r}, figure background {card!r} (expected a light card)")
+        page.locator("img.sphx-glr-single-img").first.scroll_into_view_if_needed()
+        page.screenshot(path=shots / "dark-plot_order_semantics.png")
+        browser.close()
+    server.shutdown()
+    print(f"screenshots in {shots}")
+    for problem in problems:
+        print("PROBLEM:", problem)
+    print(f"{len(pages)} pages checked, {len(problems)} problems")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/_build/html")))
