@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 from pathlib import Path
 
 import nox
@@ -61,6 +62,14 @@ def install(session: nox.Session, *groups: str, pins: tuple[str, ...] = ()) -> N
     stamp.write_text(wanted)
 
 
+def _clean() -> None:
+    for path in GENERATED:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+
 @nox.session
 def docs(session: nox.Session) -> None:
     """Build the HTML site, warnings as errors.  `nox -s docs -- clean` starts from scratch.
@@ -71,11 +80,7 @@ def docs(session: nox.Session) -> None:
     install(session, "docs")
     options = [arg for arg in session.posargs if arg != "clean"]
     if "clean" in session.posargs:
-        for path in GENERATED:
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink(missing_ok=True)
+        _clean()
     session.run("sphinx-build", "-b", "html", *SPHINX_STRICT, "docs", str(BUILD / "html"), *DOCTREES, *options)
     session.log(f"The site is in {BUILD / 'html'}; open {BUILD / 'html' / 'index.html'} in a browser.")
 
@@ -150,6 +155,21 @@ def linkcheck(session: nox.Session) -> None:
     """Check links: internal ones always, external ones only with VIEWCOPY_LINKCHECK_EXTERNAL=1."""
     install(session, "docs")
     session.run("sphinx-build", "-b", "linkcheck", *SPHINX_STRICT, "docs", str(BUILD / "linkcheck"), *DOCTREES)
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Time a clean and a no-change docs build, the gallery, the check and the guards; print a table."""
+    install(session, "docs", "test")
+    html = ["sphinx-build", "-b", "html", *SPHINX_STRICT, "docs", str(BUILD / "html"), *DOCTREES, "-q"]
+    _clean()
+    start = time.perf_counter()
+    session.run(*html)
+    clean_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    session.run(*html)
+    nochange_seconds = time.perf_counter() - start
+    session.run("python", "tests/bench.py", f"--docs-clean={clean_seconds}", f"--docs-nochange={nochange_seconds}")
 
 
 @nox.session(default=False)

@@ -63,6 +63,7 @@ class GalleryOrder:
         "plot_faq.py",
         "plot_related_traps.py",
         "plot_etl_pipeline.py",
+        "plot_copy_cost.py",
     )
 
     def __init__(self, src_dir: str) -> None:

@@ -1,0 +1,103 @@
+"""``nox -s bench``: how fast the site builds and what the package costs; figures reported, not asserted.
+
+The noxfile times the two docs builds and passes them in; this script adds
+the gallery scripts' times and memory peaks (as the build recorded them),
+``python -m viewcopy check``, and the overhead of the guards, then prints a
+table and writes it as JSON to docs/_build/bench.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+import timeit
+from pathlib import Path
+
+import numpy as np
+
+import viewcopy
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def median_us(stmt, number: int = 2000, repeat: int = 7) -> float:
+    return statistics.median(timeit.repeat(stmt, number=number, repeat=repeat)) / number * 1e6
+
+
+def gallery_rows() -> list[tuple[str, str]]:
+    """Each script's time and peak memory, from sphinx-gallery's record of the last build."""
+    record = ROOT / "docs" / "auto_examples" / "sg_execution_times.rst"
+    if not record.exists():
+        return [("gallery", "not built yet")]
+    rows = []
+    for name, minutes, seconds, megabytes in re.findall(
+        r"``(plot_\w+\.py)``\)\s*\n\s*-\s*(\d+):(\d+\.\d+)\s*\n\s*-\s*([\d.]+)", record.read_text()
+    ):
+        rows.append(
+            (f"gallery {name}", f"{int(minutes) * 60 + float(seconds):.2f} s, NumPy peak {float(megabytes):.1f} MB")
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--docs-clean", type=float, required=True)
+    parser.add_argument("--docs-nochange", type=float, required=True)
+    args = parser.parse_args()
+
+    results: list[tuple[str, str]] = [
+        ("docs build, clean (environment exists)", f"{args.docs_clean:.1f} s"),
+        ("docs build, no change", f"{args.docs_nochange:.1f} s"),
+    ]
+    results += gallery_rows()
+
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "viewcopy", "check"], capture_output=True, text=True, check=False)
+    summary = done.stdout.strip().splitlines()[-2] if done.stdout else done.stderr[-200:]
+    results.append(("python -m viewcopy check", f"{time.perf_counter() - start:.1f} s ({summary})"))
+
+    a = np.zeros((1000, 1000))
+    view = a.ravel()
+
+    def empty_track() -> None:
+        with viewcopy.track():
+            pass
+
+    results.append(("expect_view on a real view", f"{median_us(lambda: viewcopy.expect_view(a, view)):.2f} µs"))
+    results.append(("np.shares_memory, same arrays", f"{median_us(lambda: np.shares_memory(a, view)):.2f} µs"))
+    results.append(("track() around an empty block", f"{median_us(empty_track):.2f} µs"))
+    x = np.zeros((4, 5, 6), dtype=np.int8)
+    p, q = x[:, ::2, ::3], x[:, ::3, ::2]
+    results.append(("relation, crossed strides", f"{median_us(lambda: viewcopy.relation(p, q), number=200):.1f} µs"))
+    big = np.zeros(4 * 10**6, dtype=np.int8)
+    crossed = (
+        np.lib.stride_tricks.as_strided(big, shape=(2, 2, 5, 5, 3, 3), strides=(2569, 436, 468, 816, 239, 1879)),
+        np.lib.stride_tricks.as_strided(big[7:], shape=(2, 2, 5, 5, 3, 3), strides=(1543, 961, 2346, 2785, 1565, 1072)),
+    )
+    worst = median_us(lambda: viewcopy.relation(*crossed), number=20)
+    results.append(("relation, 6-D crossed strides (max_work=100000)", f"{worst:.1f} µs"))
+
+    width = max(len(name) for name, _ in results)
+    print(f"viewcopy bench: {os.cpu_count()} CPUs, NumPy {np.__version__}, Python {sys.version.split()[0]}")
+    for name, value in results:
+        print(f"  {name:<{width}}  {value}")
+    out = ROOT / "docs" / "_build" / "bench.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "cpus": os.cpu_count(),
+        "numpy": np.__version__,
+        "python": sys.version.split()[0],
+        "results": dict(results),
+    }
+    out.write_text(json.dumps(payload, indent=1, ensure_ascii=False))
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()
