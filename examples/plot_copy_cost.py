@@ -50,6 +50,12 @@ sizes = [s - s % 1024 for s in sizes if s >= 1024]  # whole 1024-element rows fo
 # * ``a[::8].copy()``: a copy of every eighth element, so it reads eight
 #   times the memory it writes.
 # * ``ravel``: the view, for scale.
+probe = np.arange(8192, dtype=np.float64)
+with viewcopy.claim("cost-only-ravel-is-a-view", "of the operations timed here, only ravel returns a view"):
+    for make_copy in (probe.flatten, probe.copy, probe.reshape(-1, 1024).T.copy, probe[::8].copy):
+        viewcopy.expect_copy(probe, make_copy())
+    viewcopy.expect_view(probe, probe.ravel())
+
 rows = []
 for size in sizes:
     a = np.arange(size, dtype=np.float64)
