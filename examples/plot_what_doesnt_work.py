@@ -31,8 +31,8 @@ measured = {}  # anti-pattern -> bytes, for the figure at the end
 # Every element becomes a separate Python object (an ``np.float64`` scalar)
 # plus a pointer to it in the list. NumPy allocates nothing, so the bytes
 # show in tracemalloc's Python domain, which ``peak_bytes`` includes. A
-# tenth of the array is enough to show the ratio.
-part = arr[: N // 10]
+# hundredth of the array is enough to show the ratio.
+part = arr[: N // 100]
 with viewcopy.claim(
     "list-of-array-bloats", "list(arr) costs several times the array's own bytes, all in Python objects"
 ):
