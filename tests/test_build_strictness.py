@@ -105,16 +105,31 @@ def test_false_claim_in_any_gallery_script_fails(project_copy, script):
 # -- issue: the ledger is derived from the checks, and a false claim is named ------------------
 
 
-def test_false_claim_in_a_gallery_script_fails_build_and_check_naming_it(project_copy):
+@pytest.mark.parametrize(
+    ("path", "old", "new", "claim_id", "build_options"),
+    [
+        (  # a gallery script: "flatten allocates nothing"
+            "examples/plot_ravel_vs_flatten.py",
+            "assert flatten_cost.allocated_bytes == a.nbytes",
+            "assert flatten_cost.allocated_bytes == 0",
+            "flatten-copies",
+            ONLY_RAVEL_SCRIPT,
+        ),
+        (  # an executed page: the same false claim
+            "docs/measure.md",
+            "assert t.allocated_bytes == a.nbytes, t",
+            "assert t.allocated_bytes == 0, t",
+            "measure-flatten-allocates-nbytes",
+            NO_GALLERY_RUN,
+        ),
+    ],
+)
+def test_false_claim_fails_build_and_check_naming_it(project_copy, path, old, new, claim_id, build_options):
     copy = project_copy()
-    copy.replace(
-        "examples/plot_ravel_vs_flatten.py",
-        "assert flatten_cost.allocated_bytes == a.nbytes",
-        "assert flatten_cost.allocated_bytes == 0  # planted: 'flatten allocates nothing'",
-    )
-    build = copy.nox("-s", "docs", "--", *ONLY_RAVEL_SCRIPT)
+    copy.replace(path, old, new)
+    build = copy.nox("-s", "docs", "--", *build_options)
     assert build.returncode != 0
-    assert "viewcopy claim 'flatten-copies' failed" in build.output
+    assert f"viewcopy claim '{claim_id}' failed" in build.output
     check = subprocess.run(
         [sys.executable, "-m", "viewcopy", "check", "--site", str(copy.root)],
         capture_output=True,
@@ -122,23 +137,7 @@ def test_false_claim_in_a_gallery_script_fails_build_and_check_naming_it(project
         check=False,
     )
     assert check.returncode == 1
-    assert "FAIL flatten-copies" in check.stdout
-
-
-def test_false_claim_in_an_executed_page_fails_build_and_check_naming_it(project_copy):
-    copy = project_copy()
-    copy.replace("docs/measure.md", "assert t.allocated_bytes == a.nbytes, t", "assert t.allocated_bytes == 0, t")
-    build = copy.nox("-s", "docs", "--", *NO_GALLERY_RUN)
-    assert build.returncode != 0
-    assert "measure-flatten-allocates-nbytes" in build.output
-    check = subprocess.run(
-        [sys.executable, "-m", "viewcopy", "check", "--site", str(copy.root)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert check.returncode == 1
-    assert "FAIL measure-flatten-allocates-nbytes" in check.stdout
+    assert f"FAIL {claim_id}" in check.stdout
 
 
 def test_ledger_page_lists_every_claim_with_a_link_back(project_copy):
