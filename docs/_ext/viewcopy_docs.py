@@ -263,6 +263,9 @@ def _matrix_html(app: Sphinx, docname: str) -> str:
                 row_differs = True
             else:
                 cells.append('<td class="viewcopy-holds">holds</td>')
+        if row_differs and reference is not None:  # show what the others are compared with
+            evidence = "<br>".join(html.escape(e) for e in reference["evidence"])
+            cells[-1] = f'<td class="viewcopy-holds">holds (reference)<br>{evidence}</td>'
         differing += row_differs
         href = app.builder.get_relative_uri(docname, LEDGER_PAGE) + f"#claim-{claim_id}"
         page = app.builder.get_relative_uri(docname, pages[claim_id]) if pages[claim_id] in app.env.all_docs else ""
