@@ -31,60 +31,58 @@ def test_unchanged_copy_builds_offline(project_copy):
     assert "sphx_glr_plot_ravel_vs_flatten_001.png" in html  # the figure was drawn
 
 
-def test_exception_in_gallery_script_fails(project_copy):
-    copy = project_copy()
-    copy.replace(
+PLANTED = [
+    pytest.param(
         "examples/plot_ravel_vs_flatten.py",
         "r = viewcopy.expect_view(a, a.ravel())",
         "r = viewcopy.expect_view(a, a.flatten())",
-    )
-    build = copy.nox("-s", "docs", "--", *ONLY_RAVEL_SCRIPT)
-    assert build.returncode != 0
-    assert "UnexpectedCopyError: expected a view, got a copy" in build.output
-    assert "plot_ravel_vs_flatten.py" in build.output
-
-
-def test_failing_assertion_in_executed_page_fails(project_copy):
-    copy = project_copy()
-    copy.replace("docs/measure.md", "assert t.allocated_bytes == 0, t", "assert t.allocated_bytes == 12345, t")
-    build = copy.nox("-s", "docs", "--", *NO_GALLERY_RUN)
-    assert build.returncode != 0
-    assert "AssertionError" in build.output
-    assert "measure" in build.output
-
-
-def test_failing_doctest_in_page_fails(project_copy):
-    copy = project_copy()
-    copy.replace(
+        ("-s", "docs", "--", *ONLY_RAVEL_SCRIPT),
+        ["UnexpectedCopyError: expected a view, got a copy", "plot_ravel_vs_flatten.py"],
+        id="exception-in-gallery-script",
+    ),
+    pytest.param(
+        "docs/measure.md",
+        "assert t.allocated_bytes == 0, t",
+        "assert t.allocated_bytes == 12345, t",
+        ("-s", "docs", "--", *NO_GALLERY_RUN),
+        ["AssertionError", "measure"],
+        id="failing-assertion-in-executed-page",
+    ),
+    pytest.param(
         "docs/measure.md",
         ">>> viewcopy.relation(a, a.flatten()).kind\n'copy'",
         ">>> viewcopy.relation(a, a.flatten()).kind\n'view'",
-    )
-    build = copy.nox("-s", "doctest", "--", *NO_GALLERY_RUN)
-    assert build.returncode != 0
-    assert "1 failure in tests" in build.output
-    assert "Expected:\n    'view'\nGot:\n    'copy'" in build.output
-
-
-def test_failing_docstring_example_fails(project_copy):
-    copy = project_copy()
-    copy.replace(
+        ("-s", "doctest", "--", *NO_GALLERY_RUN),
+        ["1 failure in tests", "Expected:\n    'view'\nGot:\n    'copy'"],
+        id="failing-doctest-in-page",
+    ),
+    pytest.param(
         "src/viewcopy/_inspect.py",
         "    >>> viewcopy.layout(a[:, 1:]).offset        # starts one float64 in\n    8",
         "    >>> viewcopy.layout(a[:, 1:]).offset        # starts one float64 in\n    16",
-    )
-    build = copy.nox("-s", "doctest")
-    assert build.returncode != 0
-    assert "viewcopy._inspect.layout" in build.output
-    assert "FAILED" in build.output
+        ("-s", "doctest"),
+        ["viewcopy._inspect.layout", "FAILED"],
+        id="failing-docstring-example",
+    ),
+    pytest.param(
+        "docs/measure.md",
+        "{func}`viewcopy.track` counts",
+        "{func}`viewcopy.no_such_function` counts",
+        ("-s", "docs", "--", *NO_GALLERY_RUN),
+        ["py:func reference target not found: viewcopy.no_such_function"],
+        id="sphinx-warning",
+    ),
+]
 
 
-def test_sphinx_warning_fails(project_copy):
+@pytest.mark.parametrize(("path", "old", "new", "nox_args", "messages"), PLANTED)
+def test_planted_failure_fails_the_check(project_copy, path, old, new, nox_args, messages):
     copy = project_copy()
-    copy.replace("docs/measure.md", "{func}`viewcopy.track` counts", "{func}`viewcopy.no_such_function` counts")
-    build = copy.nox("-s", "docs", "--", *NO_GALLERY_RUN)
+    copy.replace(path, old, new)
+    build = copy.nox(*nox_args)
     assert build.returncode != 0
-    assert "py:func reference target not found: viewcopy.no_such_function" in build.output
+    for message in messages:
+        assert message in build.output
 
 
 GALLERY = sorted(p.name for p in (ROOT / "examples").glob("*.py"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import itertools
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import numpy as np
@@ -237,19 +238,24 @@ class Prediction:
         return f"{self.kind}: {self.reason}"
 
 
-def _contiguous(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int, order: str) -> bool:
-    """NumPy's contiguity rule: size-1 axes do not count, an empty array always is."""
-    if 0 in shape:
-        return True
-    pairs = zip(shape, strides, strict=False)
+def _tiles_one_block(pairs: Iterable[tuple[int, int]], itemsize: int) -> bool:
+    """True if the (length, stride) pairs, innermost first, step through one gap-free block."""
     expected = itemsize
-    for n, stride in reversed(list(pairs)) if order == "C" else pairs:
-        if n == 1:
+    for n, stride in pairs:
+        if n == 1:  # a length-1 axis is never stepped along: its stride does not matter
             continue
         if stride != expected:
             return False
         expected *= n
     return True
+
+
+def _contiguous(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int, order: str) -> bool:
+    """NumPy's contiguity rule: size-1 axes do not count, an empty array always is."""
+    if 0 in shape:
+        return True
+    pairs = list(zip(shape, strides, strict=True))
+    return _tiles_one_block(reversed(pairs) if order == "C" else pairs, itemsize)
 
 
 def _one_stride(shape: tuple[int, ...], strides: tuple[int, ...], order: str) -> bool:
@@ -262,14 +268,7 @@ def _one_stride(shape: tuple[int, ...], strides: tuple[int, ...], order: str) ->
 
 def _contiguous_in_some_axis_order(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int) -> bool:
     """Positive strides that, sorted, tile one block: ravel(order='K') can view that."""
-    expected = itemsize
-    for n, stride in sorted(zip(shape, strides, strict=False), key=lambda p: abs(p[1])):
-        if n == 1:
-            continue
-        if stride != expected:
-            return False
-        expected *= n
-    return True
+    return _tiles_one_block(sorted(zip(shape, strides, strict=True), key=lambda p: abs(p[1])), itemsize)
 
 
 def predict(a: np.ndarray, op: str, order: str = "C") -> Prediction:
