@@ -132,6 +132,7 @@ def serve(session: nox.Session) -> None:
     session.run(
         "sphinx-autobuild", *SPHINX_STRICT, "docs", str(BUILD / "html"), *DOCTREES,
         "--watch", "src", "--watch", "examples", "--ignore", "*/auto_examples/*", "--ignore", "*/api/generated/*",
+        "--ignore", "*/_build/*", "--ignore", "*/api/backreferences/*", "--ignore", "*/sg_execution_times.rst",
         "--host", "127.0.0.1", "--port", "8000", *session.posargs,
     )  # fmt: skip
 
