@@ -309,7 +309,7 @@ def _always_reread(app: Sphinx, env: Any, added: set[str], changed: set[str], re
 
 
 def _env_updated(app: Sphinx, env: Any) -> None:
-    rows = read_ledger()
+    rows = [row for row in read_ledger() if row["page"] in env.found_docs]  # not a deleted page's
     seen: dict[str, str] = {}
     for row in rows:
         if row["id"] in seen and seen[row["id"]] != row["page"]:
