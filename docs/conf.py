@@ -103,7 +103,9 @@ html_theme_options = {
     "article_footer_items": [],
 }
 html_context = {"default_mode": "auto", "numpy_version": np.__version__}
-html_sidebars = {"index": [], "claims": [], "versions": [], "**": ["sidebar-nav-bs"]}
+# pages without children get the full width; the gallery and the API keep their navigation
+html_sidebars = {page: [] for page in ("index", "production", "measure", "how-it-checks", "claims", "versions")}
+html_sidebars["**"] = ["sidebar-nav-bs"]
 html_templates_path = templates_path = ["_templates"]
 html_favicon = "_static/favicon.svg"
 html_logo = "_static/favicon.svg"
