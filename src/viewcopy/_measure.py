@@ -87,7 +87,10 @@ def track() -> Iterator[Tracked]:
 
     Starts tracemalloc if it is not running (and stops it again afterwards),
     and nests: each block reports its own figures.  The result object is
-    filled in when the block ends.
+    filled in when the block ends.  A tracemalloc that was already running
+    keeps running with its traces, but its peak counter is reset (the only
+    way to read a block's own peak); enclosing ``track`` blocks account for
+    that, other readers of ``tracemalloc.get_traced_memory()`` do not.
 
     >>> import numpy as np, viewcopy
     >>> a = np.zeros((1000, 10))
