@@ -54,8 +54,6 @@ class Claim:
 
 
 _open: list[Claim] = []
-recorded: list[Claim] = []
-"""Every claim finished in this process, in order."""
 
 
 def note(evidence: str) -> None:
@@ -102,7 +100,6 @@ def claim(id: str, sentence: str) -> Iterator[Claim]:
     finally:
         c.seconds = time.perf_counter() - start
         _open.remove(c)
-        recorded.append(c)
         _write(c)
 
 
