@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import traceback
 
@@ -10,6 +9,7 @@ import numpy as np
 import pytest
 
 import viewcopy
+from viewcopy._claims import read_ledger
 
 
 def test_a_claim_that_holds_collects_evidence():
@@ -39,13 +39,12 @@ def test_a_false_claim_raises_and_names_itself():
 def test_claims_are_written_to_the_ledger_file(tmp_path, monkeypatch):
     ledger = tmp_path / "ledger.jsonl"
     monkeypatch.setenv("VIEWCOPY_LEDGER", str(ledger))
-    monkeypatch.setenv("VIEWCOPY_PAGE", "auto_examples/plot_x")
     a = np.zeros(4)
     with viewcopy.claim("one", "first"):
         viewcopy.expect_copy(a, a.copy())
     with pytest.raises(AssertionError), viewcopy.claim("two", "second"):
         raise AssertionError("measured 3, expected 4")
-    rows = [json.loads(line) for line in ledger.read_text().splitlines()]
+    rows = read_ledger(ledger, page="auto_examples/plot_x")
     assert [(r["id"], r["verdict"], r["page"]) for r in rows] == [
         ("one", "holds", "auto_examples/plot_x"),
         ("two", "fails", "auto_examples/plot_x"),

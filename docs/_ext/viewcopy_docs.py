@@ -96,11 +96,7 @@ def start_example(gallery_conf: dict[str, Any], fname: str) -> None:
 def read_ledger() -> list[dict[str, Any]]:
     rows = []
     for path in sorted(LEDGER_DIR.glob("*.jsonl")):
-        page = path.stem.replace("__", "/")
-        for line in path.read_text().splitlines():
-            row = json.loads(line)
-            row["page"] = page
-            rows.append(row)
+        rows += viewcopy._claims.read_ledger(path, page=path.stem.replace("__", "/"))
     return rows
 
 

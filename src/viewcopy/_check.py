@@ -143,8 +143,7 @@ def check(root: Path, *, progress: Any = sys.stderr) -> dict[str, Any]:
                 notes = getattr(error, "__notes__", [])
                 failures.append({"page": page, "error": f"{type(error).__name__}: {error}", "notes": notes})
             if ledger.exists():
-                for line in ledger.read_text(encoding="utf-8").splitlines():
-                    rows.append({**json.loads(line), "page": page})
+                rows += _claims.read_ledger(ledger, page)
     if saved is None:
         os.environ.pop(_claims.LEDGER_ENV, None)
     else:

@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -107,7 +107,11 @@ def _write(c: Claim) -> None:
     path = os.environ.get(LEDGER_ENV)
     if not path:
         return
-    row = dataclasses.asdict(c)
-    row["page"] = os.environ.get("VIEWCOPY_PAGE", "")
     with open(path, "a", encoding="utf-8") as ledger:
-        ledger.write(json.dumps(row) + "\n")
+        ledger.write(json.dumps(dataclasses.asdict(c)) + "\n")
+
+
+def read_ledger(path: str | os.PathLike[str], page: str) -> list[dict[str, Any]]:
+    """The claims a page wrote to its ledger file, each row tagged with the page."""
+    with open(path, encoding="utf-8") as ledger:
+        return [{**json.loads(line), "page": page} for line in ledger]
