@@ -46,6 +46,7 @@ PYPROJECT = nox.project.load_toml("pyproject.toml")
 NUMPY_RELEASES = ["1.26.4", "2.0.2", "2.2.6", "newest"]  # the versions page shows all four
 SPHINX_STRICT = ["-W", "--keep-going", "-n", "-T"]  # -T: full tracebacks, a failing cell's included
 DOCTREES = ["-d", str(BUILD / "doctrees")]
+BUILD_HTML = ["sphinx-build", "-b", "html", *SPHINX_STRICT, "docs", str(BUILD / "html"), *DOCTREES]
 
 
 def install(session: nox.Session, *groups: str, pins: tuple[str, ...] = ()) -> None:
@@ -81,7 +82,7 @@ def docs(session: nox.Session) -> None:
     options = [arg for arg in session.posargs if arg != "clean"]
     if "clean" in session.posargs:
         _clean()
-    session.run("sphinx-build", "-b", "html", *SPHINX_STRICT, "docs", str(BUILD / "html"), *DOCTREES, *options)
+    session.run(*BUILD_HTML, *options)
     session.log(f"The site is in {BUILD / 'html'}; open {BUILD / 'html' / 'index.html'} in a browser.")
 
 
@@ -162,13 +163,12 @@ def linkcheck(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Time a clean and a no-change docs build, the gallery, the check and the guards; print a table."""
     install(session, "docs", "test")
-    html = ["sphinx-build", "-b", "html", *SPHINX_STRICT, "docs", str(BUILD / "html"), *DOCTREES, "-q"]
     _clean()
     start = time.perf_counter()
-    session.run(*html)
+    session.run(*BUILD_HTML, "-q")
     clean_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    session.run(*html)
+    session.run(*BUILD_HTML, "-q")
     nochange_seconds = time.perf_counter() - start
     session.run("python", "tests/bench.py", f"--docs-clean={clean_seconds}", f"--docs-nochange={nochange_seconds}")
 
