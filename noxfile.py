@@ -117,12 +117,32 @@ def matrix(session: nox.Session, numpy: str) -> None:
     session.run("python", "-m", "viewcopy", "check", "--json", str(BUILD / "matrix" / f"numpy-{numpy}.json"))
 
 
+DEPLOY_SCHEMAS = {  # check-jsonschema's vendored schemas: no network needed
+    "vendor.github-workflows": sorted(
+        str(p.relative_to(ROOT)) for p in (ROOT / ".github" / "workflows").glob("*.y*ml")
+    ),
+    "vendor.readthedocs": [".readthedocs.yaml"],
+}
+PLANTED = ROOT / "tests" / "planted"  # deploy files that must fail the check (see its README)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff: lint and formatting."""
-    session.install("ruff==0.17.6")  # pinned: a new release may add rules
+    """ruff (lint and formatting); the workflows and .readthedocs.yaml against their schemas."""
+    session.install("ruff==0.17.6", "check-jsonschema==0.39.0")  # pinned: a new release may add rules
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    for schema, files in DEPLOY_SCHEMAS.items():
+        session.run("check-jsonschema", "--builtin-schema", schema, *files)
+    # The check can fail: each planted bad file must be rejected.
+    for planted in sorted(PLANTED.glob("*.y*ml")):
+        schema = "vendor.readthedocs" if planted.name.startswith("readthedocs") else "vendor.github-workflows"
+        result = session.run(
+            "check-jsonschema", "--builtin-schema", schema, str(planted), success_codes=[0, 1], silent=True
+        )
+        if "ok -- validation done" in (result or ""):
+            session.error(f"{planted.relative_to(ROOT)} is invalid but passed the schema check")
+        session.log(f"{planted.relative_to(ROOT)}: rejected, as it should be")
 
 
 @nox.session(default=False)
