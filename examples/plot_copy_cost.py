@@ -11,13 +11,12 @@ repeats), and draws its advice from those measurements.
 # %%
 # How the times are taken
 # -----------------------
-# Each operation runs enough times in a row to take a few milliseconds, and
-# the median of five such runs is kept. Only ratios between operations
-# measured here, in the same minute on the same machine, are compared.
+# Each operation is timed with :func:`viewcopy.time_call`: it runs enough
+# times in a row to take a few milliseconds, and the median of several such
+# runs is kept. Only ratios between operations measured here, in the same
+# minute on the same machine, are compared.
 import functools
 import os
-import statistics
-import timeit
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -33,12 +32,8 @@ N = 100_000_000 if os.environ.get("VIEWCOPY_FULL_SCALE") else 10_000_000
 print(f"NumPy {np.__version__}; largest size: {N:,} float64 ({viewcopy.format_bytes(N * 8)}); {os.cpu_count()} CPUs")
 
 
-def per_call(func, budget=0.002, repeat=5):
-    """Median seconds per call of ``func``, from ``repeat`` runs of at least ``budget`` seconds."""
-    number = 1
-    while timeit.timeit(func, number=number) < budget:
-        number *= 4
-    return statistics.median(timeit.repeat(func, number=number, repeat=repeat)) / number
+def per_call(func):
+    return viewcopy.time_call(func).seconds
 
 
 sizes = sorted({int(N / 4**k) for k in range(9)} | {1024})
@@ -111,7 +106,7 @@ for name, (colour, marker) in styles.items():
 rate_ax.axhline(best / 1e9, color="grey", linestyle=":", label="best rate measured")
 rate_ax.set_xscale("log")
 rate_ax.set_xlabel("bytes copied (log scale)")
-rate_ax.set_ylabel("GB/s of result (median of 5)")
+rate_ax.set_ylabel("GB/s of result (medians)")
 rate_ax.set_title("Copy rate by size")
 rate_ax.legend(fontsize=7)
 for name, (colour, marker) in {"ravel (view)": ("#7b2cbf", "*"), **styles}.items():

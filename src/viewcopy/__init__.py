@@ -17,6 +17,7 @@ from ._errors import MemoryBudgetError, UnexpectedCopyError, UnexpectedViewError
 from ._guard import expect_copy, expect_view, log_copies
 from ._inspect import Layout, Prediction, Relation, layout, predict, relation
 from ._measure import Tracked, budget, format_bytes, track
+from ._timing import TimeRatio, Timing, time_call, time_ratio
 
 __version__ = "0.1.0"
 
@@ -26,6 +27,8 @@ __all__ = [
     "MemoryBudgetError",
     "Prediction",
     "Relation",
+    "TimeRatio",
+    "Timing",
     "Tracked",
     "UnexpectedCopyError",
     "UnexpectedViewError",
@@ -39,8 +42,10 @@ __all__ = [
     "log_copies",
     "predict",
     "relation",
+    "time_call",
+    "time_ratio",
     "track",
 ]
 
-for _name in ("Claim", "Layout", "Prediction", "Relation", "Tracked"):
+for _name in ("Claim", "Layout", "Prediction", "Relation", "TimeRatio", "Timing", "Tracked"):
     globals()[_name].__module__ = __name__
