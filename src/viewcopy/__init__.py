@@ -16,12 +16,14 @@ from ._claims import Claim, claim
 from ._errors import MemoryBudgetError, UnexpectedCopyError, UnexpectedViewError, ViewCopyError
 from ._guard import expect_copy, expect_view, log_copies
 from ._inspect import Layout, Prediction, Relation, layout, predict, relation
+from ._layouts import Case, layouts
 from ._measure import Tracked, budget, format_bytes, track
 from ._timing import TimeRatio, Timing, time_call, time_ratio
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Case",
     "Claim",
     "Layout",
     "MemoryBudgetError",
@@ -39,6 +41,7 @@ __all__ = [
     "expect_view",
     "format_bytes",
     "layout",
+    "layouts",
     "log_copies",
     "predict",
     "relation",
@@ -47,5 +50,5 @@ __all__ = [
     "track",
 ]
 
-for _name in ("Claim", "Layout", "Prediction", "Relation", "TimeRatio", "Timing", "Tracked"):
+for _name in ("Case", "Claim", "Layout", "Prediction", "Relation", "TimeRatio", "Timing", "Tracked"):
     globals()[_name].__module__ = __name__

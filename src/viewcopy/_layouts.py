@@ -1,0 +1,196 @@
+"""Families of array layouts: many small arrays, each named, to test a rule on all of them."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+DEFAULT_DTYPES = ("float64", "int8", "complex128")
+"""Three item sizes (8, 1 and 16 bytes), so a rule about strides meets more than one."""
+
+_SHAPES = {  # per dimensionality: empty, length-1 and ordinary axes
+    0: [()],
+    1: [(0,), (1,), (7,)],
+    2: [(0, 3), (1, 5), (5, 1), (4, 6)],
+    3: [(2, 0, 3), (1, 4, 1), (3, 4, 5)],
+    4: [(1, 3, 1, 2), (2, 3, 4, 5)],
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """One array of a family, with a name that says how it was made.
+
+    The name reads ``dtype (base shape) order steps``: ``"float64 (4,6) C
+    [::-1, :] T"`` is a C-ordered 4x6 ``float64`` buffer, reversed along its
+    rows, then transposed. Two cases are equal when their names are.
+    """
+
+    name: str
+    array: np.ndarray = dataclasses.field(compare=False, repr=False)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _index(ndim: int, axis: int, item: slice | None) -> tuple[Any, ...]:
+    index: list[Any] = [slice(None)] * ndim
+    index[axis] = item
+    return tuple(index)
+
+
+def _show(index: tuple[Any, ...]) -> str:
+    def one(item: Any) -> str:
+        if item is None:
+            return "None"
+        start = "" if item.start is None else str(item.start)
+        stop = "" if item.stop is None else str(item.stop)
+        step = "" if item.step is None else f":{item.step}"
+        return f"{start}:{stop}{step}"
+
+    return "[" + ", ".join(one(i) for i in index) + "]"
+
+
+def _steps(shape: tuple[int, ...]) -> list[tuple[str, Callable[[np.ndarray], np.ndarray]]]:
+    """The views made of one base array: (how to write it, how to make it)."""
+    nd = len(shape)
+    steps: list[tuple[str, Callable[[np.ndarray], np.ndarray]]] = [("", lambda a: a)]
+    if nd == 0:
+        steps.append(("[None]", lambda a: a[None]))
+        return steps
+    last = nd - 1
+    for axis in sorted({0, last}):
+        for item in (slice(None, None, 2), slice(None, None, -1), slice(1, None), slice(None, 1)):
+            index = _index(nd, axis, item)
+            steps.append((_show(index), lambda a, i=index: a[i]))
+    if nd >= 2:
+        both = tuple(slice(None, None, -1) for _ in shape)
+        steps.append((_show(both), lambda a, i=both: a[i]))
+        steps.append(("T", lambda a: a.T))
+        every_other = _index(nd, 0, slice(None, None, 2))
+        steps.append((_show(every_other) + " T", lambda a, i=every_other: a[i].T))
+    if nd >= 3:
+        for axes in [(1, 0, *range(2, nd)), (*range(nd - 2), last, last - 1), (last, *range(last))]:
+            steps.append((f"transpose{axes}".replace(" ", ""), lambda a, p=axes: a.transpose(p)))
+    middle = tuple([slice(None)] * (nd // 2) + [None] + [slice(None)] * (nd - nd // 2))
+    steps.append((_show(middle), lambda a, i=middle: a[i]))  # a new length-1 axis
+    return steps
+
+
+def _broadcasts(shape: tuple[int, ...]) -> list[tuple[str, Callable[[np.ndarray], np.ndarray]]]:
+    """Zero-stride views from :func:`numpy.broadcast_to` (read-only, as NumPy makes them)."""
+    nd = len(shape)
+    if nd == 0:
+        return [("broadcast to (5,)", lambda a: np.broadcast_to(a, (5,)))]
+    out = []
+    if shape[0] != 1:
+        first = _index(nd, 0, slice(None, 1))
+        out.append((f"{_show(first)} broadcast to {_fmt(shape)}", lambda a, i=first: np.broadcast_to(a[i], a.shape)))
+    out.append((f"broadcast to {_fmt((3, *shape))}", lambda a: np.broadcast_to(a, (3, *a.shape))))
+    return out
+
+
+def _fmt(shape: tuple[int, ...]) -> str:
+    return "(" + ",".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _signature(a: np.ndarray) -> tuple[Any, ...]:
+    return (a.dtype.str, a.shape, a.strides, a.flags.writeable, _offset(a))
+
+
+def _offset(a: np.ndarray) -> int:
+    """Byte offset of the first element from the start of the buffer that owns it."""
+    owner = a
+    while isinstance(owner.base, np.ndarray):
+        owner = owner.base
+    return a.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+
+
+def layouts(
+    *,
+    ndim: int | Iterable[int] = range(5),
+    dtypes: Iterable[Any] = DEFAULT_DTYPES,
+    seed: int = 0,
+    where: Callable[[np.ndarray], bool] | None = None,
+) -> list[Case]:
+    """A reproducible family of small arrays in many memory layouts, each named.
+
+    For every dimensionality in ``ndim`` and every dtype in ``dtypes`` it
+    builds C- and F-ordered base arrays (with length-0 and length-1 axes among
+    the shapes) and views of them: step slices, negative strides, offset
+    sub-blocks, transposes and other axis permutations, inserted length-1
+    axes, zero-stride broadcasts (:func:`numpy.broadcast_to`), and read-only
+    copies. Arrays with the same dtype, shape, strides, offset and
+    writeability are listed once, under the first name.
+
+    Use it to check a rule on every layout rather than on one array, in a
+    claim (``for case in c.over(viewcopy.layouts())``) or in your own tests.
+
+    Parameters
+    ----------
+    ndim : int or iterable of int
+        Dimensionalities of the arrays returned, from 0 to 4. Default: all.
+    dtypes : iterable of dtype-like
+        Element types; the default has item sizes 8, 1 and 16 bytes.
+    seed : int
+        Seed of the values (a shuffled ``arange``, so elements differ where the
+        dtype allows). The same arguments give the same names and values.
+    where : callable, optional
+        Keep only the arrays for which ``where(array)`` is true.
+
+    Returns
+    -------
+    list of Case
+        Each with a ``name`` such as ``"float64 (4,6) F [::-1, :]"`` and the
+        ``array``. The arrays are fresh on every call: change them freely.
+
+    >>> import numpy as np, viewcopy
+    >>> cases = viewcopy.layouts()
+    >>> len(cases) >= 50, len({c.name for c in cases}) == len(cases)
+    (True, True)
+    >>> [c.name for c in viewcopy.layouts(ndim=2, dtypes=["int8"])][:3]
+    ['int8 (0,) C [None, :]', 'int8 (0,) C broadcast to (3,0)', 'int8 (1,) C [None, :]']
+    >>> f_only = viewcopy.layouts(where=lambda a: a.flags.f_contiguous and a.ndim > 1)
+    >>> all(np.shares_memory(c.array, c.array.ravel("F")) for c in f_only if c.array.size)
+    True
+    """
+    dims = [ndim] if isinstance(ndim, (int, np.integer)) else list(ndim)
+    for d in dims:
+        if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d not in _SHAPES:
+            raise ValueError(f"layouts(ndim=...) takes dimensionalities from 0 to 4, got {d!r}")
+    kinds = []
+    for dtype in [dtypes] if isinstance(dtypes, (str, type, np.dtype)) else list(dtypes):
+        try:
+            kinds.append(np.dtype(dtype))
+        except TypeError as error:
+            raise TypeError(f"layouts(dtypes=...) takes NumPy dtypes such as 'float64', got {dtype!r}") from error
+    if not kinds:
+        raise ValueError("layouts(dtypes=...) needs at least one dtype")
+    if where is not None and not callable(where):
+        raise TypeError(f"layouts(where=...) takes a function of the array returning a bool, got {where!r}")
+    made: list[tuple[str, np.ndarray]] = []
+    for dtype in kinds:
+        for nd, shapes in _SHAPES.items():
+            for k, shape in enumerate(shapes):
+                size = int(np.prod(shape))
+                values = np.asarray(np.random.default_rng((seed, nd, k)).permutation(size).reshape(shape) % 100)
+                if dtype.kind == "c":
+                    values = values + 1j * (99 - values)
+                for order in ("C", "F") if nd >= 2 else ("C",):
+                    for step, make in _steps(shape) + _broadcasts(shape):
+                        base = np.array(values, dtype=dtype, order=order)
+                        name = f"{dtype.name} {_fmt(shape)} {order} {step}".rstrip()
+                        made.append((name, make(base)))
+                        if step in ("", "T") or step.startswith("[::-1"):  # a read-only twin of a few
+                            frozen = make(np.array(values, dtype=dtype, order=order))
+                            frozen.flags.writeable = False
+                            made.append((name + " readonly", frozen))
+    # one case per distinct layout; a plain base array keeps its own name
+    first: dict[tuple[Any, ...], int] = {}
+    for i in sorted(range(len(made)), key=lambda i: made[i][0].count(" ") > 2):
+        first.setdefault(_signature(made[i][1]), i)
+    keep = sorted(i for i in first.values() if made[i][1].ndim in dims)
+    return [Case(*made[i]) for i in keep if where is None or where(made[i][1])]

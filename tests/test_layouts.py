@@ -1,0 +1,102 @@
+"""viewcopy.layouts: a reproducible, named family that covers every layout feature it promises."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import viewcopy
+
+
+def missing_features(cases: list[viewcopy.Case]) -> list[str]:
+    """The promised layout features that no case of ``cases`` has."""
+    arrays = [c.array for c in cases]
+    nonzero = [a for a in arrays if a.size > 1]
+    features = {
+        **{f"{d}-d": any(a.ndim == d for a in arrays) for d in range(5)},
+        "length-0 axis": any(0 in a.shape for a in arrays),
+        "length-1 axis": any(1 in a.shape for a in arrays if a.ndim > 1),
+        "C- not F-contiguous": any(a.flags.c_contiguous and not a.flags.f_contiguous for a in arrays),
+        "F- not C-contiguous": any(a.flags.f_contiguous and not a.flags.c_contiguous for a in arrays),
+        "step slice": any(
+            s > 0 and s % a.itemsize == 0 and s // a.itemsize > 1 for a in nonzero for s in a.strides[-1:]
+        ),
+        "negative stride": any(s < 0 for a in nonzero for s in a.strides),
+        "zero stride (broadcast)": any(0 in a.strides for a in nonzero if not a.flags.writeable),
+        "permuted axes": any(
+            a.ndim >= 3 and list(a.strides) not in (sorted(a.strides), sorted(a.strides)[::-1])
+            for a in nonzero
+            if 0 not in a.strides
+        ),
+        "read-only": any(not a.flags.writeable and 0 not in a.strides for a in nonzero),
+        "non-zero offset": any(a.base is not None and a.ctypes.data != a.base.ctypes.data for a in nonzero),
+        "3 item sizes": len({a.itemsize for a in arrays}) >= 3,
+    }
+    return [name for name, present in features.items() if not present]
+
+
+def test_default_family_is_large_named_and_covers_every_feature():
+    cases = viewcopy.layouts()
+    assert len(cases) >= 50
+    names = [c.name for c in cases]
+    assert len(set(names)) == len(names)
+    assert missing_features(cases) == []
+    signatures = {(c.array.dtype.str, c.array.shape, c.array.strides, c.array.flags.writeable) for c in cases}
+    assert len(signatures) >= 50  # distinct layouts, not one layout under many names
+
+
+def test_the_coverage_check_can_fail():
+    cases = viewcopy.layouts()
+    without = [c for c in cases if not any(s < 0 for s in c.array.strides)]
+    assert missing_features(without) == ["negative stride"]
+    assert "4-d" in missing_features(viewcopy.layouts(ndim=range(4)))
+    assert "3 item sizes" in missing_features(viewcopy.layouts(dtypes=["float64", "int8"]))
+
+
+def test_reproducible_and_fresh():
+    first, second = viewcopy.layouts(), viewcopy.layouts()
+    assert [c.name for c in first] == [c.name for c in second]
+    for one, two in zip(first, second, strict=False):
+        assert one == two
+        assert one.array.strides == two.array.strides
+        np.testing.assert_array_equal(one.array, two.array)
+        assert not np.shares_memory(one.array, two.array) or one.array.size == 0
+    other_seed = viewcopy.layouts(seed=1)
+    assert [c.name for c in other_seed] == [c.name for c in first]
+    assert any(not np.array_equal(a.array, b.array) for a, b in zip(first, other_seed, strict=False))
+
+
+def test_names_say_how_the_array_was_made():
+    by_name = {c.name: c.array for c in viewcopy.layouts()}
+    a = by_name["float64 (4,6) C [::-1, :]"]
+    assert a.shape == (4, 6)
+    assert a.strides == (-48, 8)
+    assert by_name["int8 (3,4,5) F T"].flags.c_contiguous
+    assert not by_name["complex128 (4,6) C readonly"].flags.writeable
+    assert by_name["float64 (4,6) C [:1, :] broadcast to (4,6)"].strides == (0, 8)
+
+
+def test_filters():
+    two_d = viewcopy.layouts(ndim=2)
+    assert two_d
+    assert {c.array.ndim for c in two_d} == {2}
+    assert {c.array.dtype for c in viewcopy.layouts(dtypes="int8")} == {np.dtype("int8")}
+    f_only = viewcopy.layouts(where=lambda a: a.flags.f_contiguous)
+    assert f_only
+    assert all(c.array.flags.f_contiguous for c in f_only)
+    assert len(viewcopy.layouts(dtypes=["float64"])) >= 50  # one dtype is still a family
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"ndim": 5}, ValueError, "from 0 to 4, got 5"),
+        ({"ndim": [1, "2"]}, ValueError, "got '2'"),
+        ({"dtypes": ["float64", "no such type"]}, TypeError, "'no such type'"),
+        ({"dtypes": []}, ValueError, "at least one dtype"),
+        ({"where": "f_contiguous"}, TypeError, "a function of the array"),
+    ],
+)
+def test_bad_input_names_the_problem(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        viewcopy.layouts(**kwargs)
