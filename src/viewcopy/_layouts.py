@@ -131,14 +131,15 @@ def layouts(
 
     Parameters
     ----------
-    ndim : int or iterable of int
+    ndim : int or list of int
         Dimensionalities of the arrays returned, from 0 to 4. Default: all.
-    dtypes : iterable of dtype-like
-        Element types; the default has item sizes 8, 1 and 16 bytes.
+    dtypes : list of numpy.dtype
+        Element types (names such as ``"int8"`` work); the default has item
+        sizes 8, 1 and 16 bytes.
     seed : int
         Seed of the values (a shuffled ``arange``, so elements differ where the
         dtype allows). The same arguments give the same names and values.
-    where : callable, optional
+    where : collections.abc.Callable or None
         Keep only the arrays for which ``where(array)`` is true.
 
     Returns
