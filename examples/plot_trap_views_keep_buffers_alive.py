@@ -1,0 +1,125 @@
+"""
+Trap: a small view keeps a big buffer alive
+===========================================
+
+A slice is a view: it has no memory of its own, it points into the buffer
+of the array it came from. While the slice lives, that whole buffer lives,
+however few elements the slice shows. Deleting the big array frees nothing.
+
+Reported in `dask#3595 <https://github.com/dask/dask/issues/3595>`__
+("compute on sliced array wastes memory"), where each small slice of a
+computed chunk held its full chunk in memory.
+"""
+
+# %%
+import os
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+import viewcopy
+
+N = 100_000_000 if os.environ.get("VIEWCOPY_FULL_SCALE") else 10_000_000
+KEEP = 1_000
+print(f"NumPy {np.__version__}; the big array: {N:,} float64, {viewcopy.format_bytes(8 * N)}")
+
+# %%
+# Keep a slice, delete the array
+# ------------------------------
+# The first ``KEEP`` elements are all we want. ``track`` counts the NumPy
+# memory still allocated when the block ends, after ``del big``.
+with viewcopy.claim(
+    "trap-slice-keeps-buffer",
+    f"a {KEEP:,}-element slice of a {viewcopy.format_bytes(8 * N)} array keeps its whole buffer alive "
+    "after the array is deleted",
+):
+    with viewcopy.track() as kept:
+        big = np.arange(N, dtype=np.float64)
+        head = big[:KEEP]
+        del big
+    assert kept.allocated_bytes == 8 * N, kept
+print(f"head shows {viewcopy.format_bytes(head.nbytes)}; still allocated: {kept}")
+
+# %%
+# Copy the slice, then delete the array
+# -------------------------------------
+# ``.copy()`` gives the slice a buffer of its own, so the big one has no
+# remaining reference and is freed at ``del``.
+with viewcopy.claim(
+    "trap-copied-slice-frees-buffer",
+    f"a .copy() of the same slice keeps {viewcopy.format_bytes(8 * KEEP)}: the big buffer is freed",
+):
+    with viewcopy.track() as freed:
+        big = np.arange(N, dtype=np.float64)
+        head_copy = big[:KEEP].copy()
+        del big
+    assert freed.allocated_bytes == head_copy.nbytes == 8 * KEEP, freed
+print(f"head_copy shows {viewcopy.format_bytes(head_copy.nbytes)}; still allocated: {freed}")
+print(f"the view kept {kept.allocated_bytes / freed.allocated_bytes:,.0f} times the memory of the copy")
+
+# %%
+fig, ax = plt.subplots(figsize=(6.4, 1.9), layout="constrained")
+ax.barh([0, 1], [kept.allocated_bytes / 1e6, freed.allocated_bytes / 1e6], color=["#e76f51", "#2a9d8f"])
+ax.set_yticks([0, 1], ["head = big[:KEEP]", "head = big[:KEEP].copy()"])
+ax.invert_yaxis()
+ax.set_xlabel("MB of NumPy memory alive after `del big` (measured)")
+ax.set_title(f"Keeping {KEEP:,} of {N:,} elements")
+plt.show()
+
+# %%
+# How to see it: ``base``, ``OWNDATA``, sizes
+# -------------------------------------------
+# A view's ``base`` is the array that owns the buffer, and its
+# ``flags.owndata`` is False. ``base.nbytes`` is the memory the view
+# keeps alive; ``nbytes`` is what it shows. A copy has ``base is None``.
+with viewcopy.claim(
+    "trap-view-base-shows-kept-bytes",
+    "the slice's base is the deleted array's buffer: base.nbytes is the full size and OWNDATA is False; "
+    "the copy has no base and owns its data",
+):
+    assert head.base is not None and not head.flags.owndata
+    assert head.base.nbytes == 8 * N and head.nbytes == 8 * KEEP
+    assert head_copy.base is None and head_copy.flags.owndata
+for name, x in {"head": head, "head_copy": head_copy}.items():
+    kept_bytes = x.base.nbytes if x.base is not None else x.nbytes
+    print(
+        f"{name:10} OWNDATA={x.flags.owndata!s:5} base={type(x.base).__name__:8} "
+        f"shows {viewcopy.format_bytes(x.nbytes):>8}, keeps {viewcopy.format_bytes(kept_bytes):>8}"
+    )
+
+# %%
+# A view of a view points at the owner
+# ------------------------------------
+# Slicing a slice does not build a chain of small arrays: NumPy sets the
+# new view's ``base`` to the array that owns the buffer, so one check of
+# ``base`` finds the memory kept alive, however many slicing steps came
+# before.
+with viewcopy.claim("trap-view-of-view-base-is-owner", "a view of a view of this array has the owner as its base"):
+    owner = np.arange(1_000.0)
+    step = owner[100:900][::2][10:20]
+    assert step.base is owner
+print(f"owner[100:900][::2][10:20].base is owner: {step.base is owner}")
+
+# %%
+# A helper for pipelines
+# ----------------------
+# A function that returns a small piece of a large input can decide for
+# its caller: copy when the piece is a small fraction of what it keeps.
+
+
+def detach(view, max_waste=10):
+    """Return ``view``, or a copy of it when it keeps more than ``max_waste`` times its size alive."""
+    if view.base is not None and view.base.nbytes > max_waste * max(view.nbytes, 1):
+        return view.copy()
+    return view
+
+
+with viewcopy.claim(
+    "trap-detach-copies-small-views",
+    "detach() copies the 1,000-element slice of the big array and returns half of a 1,000-element array as it is",
+):
+    small = viewcopy.expect_copy(head, detach(head))
+    half = viewcopy.expect_view(owner, detach(owner[:500]))
+print("detach(head):", viewcopy.relation(head, small).kind)
+print("detach(owner[:500]):", viewcopy.relation(owner, half).kind)
+del head, small, half, head_copy
