@@ -1,0 +1,167 @@
+"""
+Trap: hidden temporaries in arithmetic
+======================================
+
+Some operations allocate memory that never shows up in their result: a
+contiguous copy of an input handed to BLAS, a safety copy when the output
+overlaps an input, the intermediate arrays of a chained expression. The
+result's ``nbytes`` says nothing about them; the peak does.
+
+Reported in `numpy#23588 <https://github.com/numpy/numpy/issues/23588>`__
+(``matmul`` and ``dot`` differ on non-contiguous arrays),
+`numpy#12365 <https://github.com/numpy/numpy/issues/12365>`__ (``matmul``
+copies non-contiguous operands for BLAS),
+`numpy#5241 <https://github.com/numpy/numpy/issues/5241>`__ and
+`numpy#6119 <https://github.com/numpy/numpy/issues/6119>`__ (``a += a.T``
+gave wrong results before NumPy 1.13 added overlap detection).
+"""
+
+# %%
+import os
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+import viewcopy
+
+FULL = bool(os.environ.get("VIEWCOPY_FULL_SCALE"))
+rng = np.random.default_rng(0)
+print(f"NumPy {np.__version__}")
+
+# %%
+# ``dot`` copies a strided operand
+# --------------------------------
+# BLAS multiplies matrices whose rows (or columns) are contiguous. Every
+# second column of a C-ordered array is not, so ``np.dot`` first copies it
+# into a contiguous temporary. The temporary is freed before the call
+# returns: only the peak shows it.
+rows = 20_000 if FULL else 2_000
+wide = rng.random((rows, 1_000))
+strided = wide[:, ::2]  # (rows, 500), every second column: a view
+right = rng.random((500, 300))
+print(
+    f"strided operand: shape {strided.shape}, {viewcopy.format_bytes(strided.nbytes)}, "
+    f"C-contiguous: {strided.flags.c_contiguous}"
+)
+
+with viewcopy.claim(
+    "trap-dot-copies-strided-operand",
+    "np.dot with this strided operand makes a temporary copy of it: the peak is the result plus the operand",
+):
+    with viewcopy.track() as dot_strided:
+        product = np.dot(strided, right)
+    assert dot_strided.allocated_bytes == product.nbytes
+    assert dot_strided.peak_bytes >= product.nbytes + strided.nbytes, dot_strided
+compact = np.ascontiguousarray(strided)
+with viewcopy.claim(
+    "trap-dot-contiguous-no-temporary",
+    "with a contiguous copy of the same operand, np.dot's peak is the result",
+):
+    with viewcopy.track() as dot_compact:
+        same = np.dot(compact, right)
+    assert np.allclose(same, product)
+    assert dot_compact.peak_bytes < product.nbytes + strided.nbytes / 10, dot_compact
+print(f"result {viewcopy.format_bytes(product.nbytes)}")
+print("np.dot(strided, right):", dot_strided)
+print("np.dot(compact, right):", dot_compact)
+
+# %%
+# ``matmul`` (the ``@`` operator) handles non-contiguous operands in its own
+# loops (`numpy#12365 <https://github.com/numpy/numpy/issues/12365>`__), and
+# how it does so changed between releases: NumPy 2.5 copies the operand
+# into a NumPy buffer first, as ``dot`` does; the releases this site checks
+# before it (1.26.4, 2.0.2, 2.2.6, 2.4) allocate no NumPy buffer for it.
+# The claim is worded for the NumPy that built this page, and the versions
+# page runs it on each.
+MATMUL_COPIES = np.lib.NumpyVersion(np.__version__) >= "2.5.0"
+with viewcopy.claim(
+    "trap-matmul-strided-temporary-by-version",
+    f"on NumPy {np.__version__}, strided @ right "
+    + (
+        "makes a NumPy temporary copy of this operand, as np.dot does"
+        if MATMUL_COPIES
+        else "allocates no NumPy-buffer temporary for this operand: its traced peak is the result"
+    ),
+):
+    with viewcopy.track() as matmul_strided:
+        again = strided @ right
+    assert np.allclose(again, product)
+    if MATMUL_COPIES:
+        assert matmul_strided.peak_bytes >= product.nbytes + strided.nbytes, matmul_strided
+    else:
+        assert matmul_strided.peak_bytes < product.nbytes + strided.nbytes / 10, matmul_strided
+print("strided @ right:", matmul_strided)
+del wide, strided, compact, product, same, again
+
+# %%
+# In-place with an overlapping operand: ``a += a.T``
+# --------------------------------------------------
+# ``a.T`` is a view of ``a``. Writing ``a`` while reading ``a.T`` would read
+# elements already overwritten; that is what numpy#5241 and numpy#6119
+# reported. Since NumPy 1.13 a ufunc detects the overlap and first copies
+# the input, so the result is right and the memory is not saved: the peak
+# holds a temporary as large as ``a``.
+side = 3_000 if FULL else 1_000
+a = rng.random((side, side))
+expected = a + a.T
+with viewcopy.claim(
+    "trap-iadd-transpose-temporary",
+    "a += a.T gives the values of a + a.T and makes a temporary as large as a for this array",
+):
+    with viewcopy.track() as overlap:
+        a += a.T
+    assert np.array_equal(a, expected)
+    assert overlap.allocated_bytes == 0 and overlap.peak_bytes >= a.nbytes, overlap
+with viewcopy.claim("trap-iadd-exact-overlap-no-temporary", "a += a (the same elements) makes no temporary"):
+    with viewcopy.track() as exact:
+        a += a
+    assert exact.peak_bytes < a.nbytes / 100, exact
+print(f"a: {viewcopy.format_bytes(a.nbytes)}")
+print("a += a.T:", overlap)
+print("a += a:  ", exact)
+del a, expected
+
+# %%
+# Chained expressions and the ``out=`` fix
+# ----------------------------------------
+# ``2*x + 2*y`` computes ``2*x``, then ``2*y``, then their sum: two
+# intermediate arrays exist at once. (NumPy reuses a temporary for the sum
+# when it can, which is why the peak is not three arrays.) Writing the
+# steps in place, or into a preallocated ``out=`` array, keeps the peak at
+# the result, or at nothing new.
+m = 10_000_000 if FULL else 1_000_000
+x = rng.random(m)
+y = rng.random(m)
+with viewcopy.track() as chained:
+    r1 = 2 * x + 2 * y
+with viewcopy.track() as stepwise:
+    r2 = x + y
+    r2 *= 2
+r3 = np.empty_like(x)
+with viewcopy.track() as into_out:
+    np.add(x, y, out=r3)
+    np.multiply(r3, 2, out=r3)
+with viewcopy.claim(
+    "trap-chained-expression-two-temporaries",
+    f"2*x + 2*y on {viewcopy.format_bytes(x.nbytes)} inputs peaks at twice its result",
+):
+    assert chained.allocated_bytes == r1.nbytes and chained.peak_bytes >= 2 * r1.nbytes, chained
+with viewcopy.claim("trap-inplace-step-peak-is-result", "r = x + y; r *= 2 peaks at its result (within 1%)"):
+    assert np.allclose(r1, r2)
+    assert stepwise.peak_bytes < 1.01 * r2.nbytes, stepwise
+with viewcopy.claim(
+    "trap-out-allocates-nothing", "np.add and np.multiply with out= into a preallocated array allocate no new array"
+):
+    assert np.allclose(r1, r3)
+    assert into_out.allocated_bytes == 0 and into_out.peak_bytes < r3.nbytes / 100, into_out
+ways = {"2*x + 2*y": chained, "r = x + y; r *= 2": stepwise, "out= (preallocated)": into_out}
+for name, t in ways.items():
+    print(f"{name:20} peak / result = {t.peak_bytes / r1.nbytes:.2f}  ({t})")
+
+fig, ax = plt.subplots(figsize=(6.4, 2.1), layout="constrained")
+ax.barh(range(len(ways)), [t.peak_bytes / r1.nbytes for t in ways.values()], color="#264653")
+ax.set_yticks(range(len(ways)), list(ways))
+ax.invert_yaxis()
+ax.set_xlabel("peak NumPy memory / result size (measured)")
+ax.set_title(f"One result of {viewcopy.format_bytes(r1.nbytes)}, three ways")
+plt.show()
