@@ -1,0 +1,142 @@
+"""
+Trap: growing an array with ``np.append``
+=========================================
+
+A NumPy array has a fixed size: it cannot grow in place. ``np.append``
+therefore allocates a new array and copies the old one into it, on every
+call. In a loop, the bytes copied grow with the square of the number of
+steps. Collect the pieces and join once, or allocate the result first and
+fill it.
+
+Reported in `numpy#17090 <https://github.com/numpy/numpy/issues/17090>`__
+("Why is np.append so slow?") and
+`numpy#10823 <https://github.com/numpy/numpy/issues/10823>`__
+(``np.concatenate`` in a loop).
+"""
+
+# %%
+import os
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+import viewcopy
+
+FULL = bool(os.environ.get("VIEWCOPY_FULL_SCALE"))
+STEPS = 300 if FULL else 100
+CHUNK = 100_000 if FULL else 10_000
+final_bytes = 8 * STEPS * CHUNK
+print(f"NumPy {np.__version__}; {STEPS} chunks of {CHUNK:,} float64 -> {viewcopy.format_bytes(final_bytes)}")
+
+
+def chunk(i):
+    """The i-th piece of data, as a reader or a computation would hand it over."""
+    return np.full(CHUNK, float(i))
+
+
+# %%
+# ``np.append`` in a loop
+# -----------------------
+# Each call is tracked on its own: its new array is what it allocated.
+allocated_per_step = []
+with viewcopy.track() as appending:
+    acc = np.empty(0)
+    for i in range(STEPS):
+        piece = chunk(i)
+        with viewcopy.track() as step:
+            grown = np.append(acc, piece)
+        assert not np.shares_memory(grown, acc)
+        allocated_per_step.append(step.allocated_bytes)
+        acc = grown
+total_appended = sum(allocated_per_step)
+with viewcopy.claim(
+    "trap-append-copies-whole-array",
+    f"each of the {STEPS} np.append calls allocates a new array holding everything so far: "
+    f"{viewcopy.format_bytes(total_appended)} allocated in total for a {viewcopy.format_bytes(final_bytes)} result",
+):
+    assert allocated_per_step == [8 * CHUNK * (i + 1) for i in range(STEPS)]
+    assert acc.nbytes == final_bytes and total_appended > STEPS / 2 * final_bytes
+print(
+    f"np.append loop: {viewcopy.format_bytes(total_appended)} allocated, "
+    f"{total_appended / final_bytes:.1f} times the result; peak {viewcopy.format_bytes(appending.peak_bytes)}"
+)
+
+# %%
+# Collect, then join once
+# -----------------------
+# A Python list grows cheaply (it holds references, not data). One
+# ``np.concatenate`` at the end copies each byte once. The pieces and the
+# result are alive together at the end, so the peak is about twice the
+# result.
+with viewcopy.track() as collecting:
+    parts = [chunk(i) for i in range(STEPS)]
+    with viewcopy.track() as join:
+        joined = np.concatenate(parts)
+    del parts
+with viewcopy.claim(
+    "trap-join-once-allocates-result-once",
+    "collecting the chunks in a list and calling np.concatenate once allocates the result once",
+):
+    assert np.array_equal(joined, acc)
+    assert join.allocated_bytes == final_bytes and collecting.allocated_bytes == final_bytes
+print(f"list + one concatenate: peak {viewcopy.format_bytes(collecting.peak_bytes)}")
+
+# %%
+# Allocate first, then fill
+# -------------------------
+# When the final size is known, ``np.empty`` once and write each piece
+# into its slice: the peak is the result plus the piece being written.
+with viewcopy.track() as filling:
+    with viewcopy.track() as allocate:
+        out = np.empty(STEPS * CHUNK)
+    for i in range(STEPS):
+        out[i * CHUNK : (i + 1) * CHUNK] = chunk(i)
+with viewcopy.claim(
+    "trap-preallocate-peak-result-plus-chunk",
+    "filling a preallocated array peaks at the result plus one chunk (within 1%)",
+):
+    assert np.array_equal(out, acc)
+    assert filling.allocated_bytes == final_bytes
+    assert filling.peak_bytes < 1.01 * (final_bytes + 8 * CHUNK), filling
+# Bytes allocated to build the result, measured (the chunks themselves cost
+# the same in all three ways and are not counted):
+rows = {
+    "np.append in a loop": (total_appended, appending.peak_bytes),
+    "list, one concatenate": (join.allocated_bytes, collecting.peak_bytes),
+    "preallocate, fill": (allocate.allocated_bytes, filling.peak_bytes),
+}
+for name, (built, peak) in rows.items():
+    print(
+        f"{name:22} allocated for the result {viewcopy.format_bytes(built):>9}, peak {viewcopy.format_bytes(peak):>9}"
+    )
+
+# %%
+# The figure adds up what each step allocated: ``np.append`` grows as a
+# parabola, the other two as a line (the chunks themselves, then the
+# result once).
+steps = np.arange(1, STEPS + 1)
+fig, ax = plt.subplots(figsize=(6.4, 3.0), layout="constrained")
+ax.plot(steps, np.cumsum(allocated_per_step) / 1e6, label="np.append: new arrays (measured per call)", color="#e76f51")
+ax.plot(steps, steps * 8 * CHUNK / 1e6, label="chunks alone (each is allocated once)", color="#2a9d8f")
+ax.set_xlabel("step")
+ax.set_ylabel("MB allocated so far")
+ax.set_title(f"Building {viewcopy.format_bytes(final_bytes)} from {STEPS} chunks")
+ax.legend(fontsize=8)
+plt.show()
+del acc, grown, joined, out
+
+# %%
+# ``np.append`` flattens without ``axis=``
+# ----------------------------------------
+# A second surprise: without ``axis``, both arguments are raveled first,
+# so appending a row to a table returns a flat array.
+table = np.arange(6.0).reshape(2, 3)
+with viewcopy.claim(
+    "trap-append-without-axis-flattens",
+    "np.append(table, row) without axis= returns a flat copy of this 2-D table; axis=0 keeps the rows",
+):
+    flat = viewcopy.expect_copy(table, np.append(table, [[6.0, 7.0, 8.0]]))
+    stacked = viewcopy.expect_copy(table, np.append(table, [[6.0, 7.0, 8.0]], axis=0))
+    assert flat.shape == (9,) and stacked.shape == (3, 3)
+print("np.append(table, row).shape        ->", flat.shape)
+print("np.append(table, row, axis=0).shape ->", stacked.shape)
