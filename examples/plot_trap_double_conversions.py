@@ -1,0 +1,125 @@
+"""
+Trap: converting twice, and when ``ascontiguousarray`` copies
+=============================================================
+
+Preparing an array for a library often takes a dtype change and a layout
+change. Done as two calls, each makes its own full copy; one call can do
+both in one. And the functions that promise a layout,
+``np.ascontiguousarray`` and ``np.asfortranarray``, copy only when the
+flags say they must: sometimes that is not what a consumer expects.
+
+Reported in `scikit-learn#11693 <https://github.com/scikit-learn/scikit-learn/pull/11693>`__
+("Avoid extra copies when using asfortranarray"),
+`scikit-learn#4573 <https://github.com/scikit-learn/scikit-learn/issues/4573>`__
+(``astype`` copies even when the dtype already matches) and
+`numpy#23349 <https://github.com/numpy/numpy/issues/23349>`__
+(``ascontiguousarray`` keeps a negative stride on a length-1 axis).
+"""
+
+# %%
+import os
+
+import numpy as np
+
+import viewcopy
+
+ROWS = 20_000 if os.environ.get("VIEWCOPY_FULL_SCALE") else 2_000
+x = np.random.default_rng(0).random((ROWS, 1_000))
+print(f"NumPy {np.__version__}; x: {x.shape} float64, C-ordered, {viewcopy.format_bytes(x.nbytes)}")
+
+# %%
+# ``astype`` then ``asfortranarray``: two copies
+# ----------------------------------------------
+# The first call makes a C-ordered ``float32`` copy, the second a
+# Fortran-ordered copy of that. Both exist at the peak.
+with viewcopy.track() as twice:
+    two_steps = np.asfortranarray(x.astype(np.float32))
+with viewcopy.track() as once:
+    one_step = np.asarray(x, dtype=np.float32, order="F")
+with viewcopy.track() as once_astype:
+    one_astype = x.astype(np.float32, order="F")
+with viewcopy.claim(
+    "trap-astype-then-asfortranarray-copies-twice",
+    "np.asfortranarray(x.astype(np.float32)) makes two float32 copies of this array: its peak is twice the result",
+):
+    assert twice.allocated_bytes == two_steps.nbytes and twice.peak_bytes >= 2 * two_steps.nbytes, twice
+with viewcopy.claim(
+    "trap-asarray-dtype-order-copies-once",
+    "np.asarray(x, dtype=np.float32, order='F') and x.astype(np.float32, order='F') convert this array "
+    "in one copy: their peak is the result (within 1%)",
+):
+    assert np.array_equal(one_step, two_steps) and np.array_equal(one_astype, two_steps)
+    assert one_step.flags.f_contiguous and one_astype.flags.f_contiguous
+    for t in (once, once_astype):
+        assert t.allocated_bytes == one_step.nbytes and t.peak_bytes < 1.01 * one_step.nbytes, t
+for name, t in {
+    "np.asfortranarray(x.astype(np.float32))": twice,
+    "np.asarray(x, dtype=np.float32, order='F')": once,
+    "x.astype(np.float32, order='F')": once_astype,
+}.items():
+    print(f"{name:44} peak / result = {t.peak_bytes / one_step.nbytes:.2f}")
+del two_steps, one_step, one_astype
+
+# %%
+# ``astype`` copies even when nothing changes
+# -------------------------------------------
+# ``copy=True`` is ``astype``'s default, so ``x.astype(np.float64)`` of a
+# ``float64`` array is a full copy. ``copy=False`` returns ``x`` itself
+# when no conversion is needed.
+with viewcopy.claim(
+    "trap-astype-same-dtype-copies-by-default",
+    "x.astype(np.float64) copies this float64 array; x.astype(np.float64, copy=False) returns x itself",
+):
+    with viewcopy.track() as same_default:
+        copied = viewcopy.expect_copy(x, x.astype(np.float64))
+    with viewcopy.track() as same_no_copy:
+        itself = x.astype(np.float64, copy=False)
+    assert same_default.allocated_bytes == x.nbytes and same_no_copy.allocated_bytes == 0
+    assert itself is x
+print("x.astype(np.float64):            ", same_default)
+print("x.astype(np.float64, copy=False):", same_no_copy, "| is x:", itself is x)
+del copied
+
+# %%
+# When ``ascontiguousarray`` copies, and when it does not
+# -------------------------------------------------------
+# It copies when ``flags.c_contiguous`` is False and returns its input
+# otherwise. NumPy's contiguity flags ignore the stride of a length-1 axis
+# (the axis is never stepped along), so a *reversed* length-1 axis leaves
+# the array C-contiguous with a negative stride. ``ascontiguousarray``
+# returns it unchanged, and a consumer that refuses negative strides
+# (PyTorch's ``torch.from_numpy``, as reported in numpy#23349) still refuses it.
+one_channel = np.zeros((1, 10, 20))[::-1]
+with viewcopy.claim(
+    "trap-ascontiguousarray-keeps-negative-stride-on-length-1-axis",
+    "np.ascontiguousarray(np.zeros((1, 10, 20))[::-1]) returns its input unchanged, negative stride included",
+):
+    assert one_channel.flags.c_contiguous
+    same = np.ascontiguousarray(one_channel)
+    assert same is one_channel and same.strides[0] < 0
+three_channels = np.zeros((3, 10, 20))[::-1]
+with viewcopy.claim(
+    "trap-ascontiguousarray-copies-reversed-axis",
+    "with 3 along the reversed axis, np.ascontiguousarray copies and the strides become positive",
+):
+    fresh = viewcopy.expect_copy(three_channels, np.ascontiguousarray(three_channels))
+    assert min(fresh.strides) > 0
+for name, before in {"np.zeros((1, 10, 20))[::-1]": one_channel, "np.zeros((3, 10, 20))[::-1]": three_channels}.items():
+    after = np.ascontiguousarray(before)
+    kind = viewcopy.relation(before, after).kind
+    print(
+        f"{name:28} C-contiguous {before.flags.c_contiguous!s:5} strides {before.strides} -> {after.strides} ({kind})"
+    )
+
+# %%
+# The fix for a consumer that needs positive strides is an explicit
+# ``.copy()`` when any stride is negative: it costs one copy of a small
+# array, not a guess.
+fixed = one_channel.copy() if min(one_channel.strides) < 0 else one_channel
+with viewcopy.claim(
+    "trap-copy-normalises-negative-stride",
+    ".copy() of the length-1 reversed array has positive strides",
+):
+    viewcopy.expect_copy(one_channel, fixed)
+    assert min(fixed.strides) > 0
+print("one_channel.copy().strides:", fixed.strides)
