@@ -1,0 +1,179 @@
+"""
+Trap: C code that needs a contiguous buffer
+===========================================
+
+Libraries written in C or C++ read an array through a pointer and, often,
+assume its elements are packed one after the other. A view with steps or a
+negative stride is not: some libraries refuse it, some silently read the
+wrong bytes. Handing them a buffer they accept takes one copy at most, and
+none when the array is already contiguous.
+
+Reported in `opencv-python#741 <https://github.com/opencv/opencv-python/issues/741>`__
+and `CRAFT-pytorch#84 <https://github.com/clovaai/CRAFT-pytorch/issues/84>`__
+(OpenCV: "Layout of the output array img is incompatible with cv::Mat" for
+a channel slice and a reversed-channel image) and
+`pytorch#92680 <https://github.com/pytorch/pytorch/issues/92680>`__
+(``torch.from_numpy`` refuses negative strides).
+
+This site installs neither OpenCV nor PyTorch (large binary wheels, for one
+page). The consumers measured here ship with Python and NumPy and ask for a
+buffer the same way: ``hashlib`` (any C function taking a plain buffer),
+``memoryview``, ``ctypes`` and NumPy's own DLPack exchange.
+"""
+
+# %%
+import ctypes
+import hashlib
+import os
+
+import numpy as np
+
+import viewcopy
+
+scale = 4 if os.environ.get("VIEWCOPY_FULL_SCALE") else 1
+image = np.random.default_rng(0).integers(0, 256, size=(1080 * scale, 1920 * scale, 3), dtype=np.uint8)
+views = {
+    "image": image,
+    "image[..., ::-1] (RGB to BGR)": image[..., ::-1],
+    "image[100:200, 100:300] (crop)": image[100:200, 100:300],
+    "image[..., 0] (one channel)": image[..., 0],
+}
+print(f"NumPy {np.__version__}; image: {image.shape} uint8, {viewcopy.format_bytes(image.nbytes)}")
+for name, v in views.items():
+    print(f"{name:32} strides {v.strides!s:14} C-contiguous {v.flags.c_contiguous}")
+
+# %%
+# A plain-buffer consumer refuses views with gaps
+# -----------------------------------------------
+# ``hashlib`` asks for the bytes as one block, as most C extensions do. The
+# array answers for itself: it exports a block when it is C-contiguous and
+# raises otherwise.
+refusals = {}
+for name, v in views.items():
+    try:
+        hashlib.sha256(v)
+    except (ValueError, BufferError) as error:
+        refusals[name] = f"{type(error).__name__}: {error}"
+with viewcopy.claim(
+    "trap-plain-buffer-refuses-strided-views",
+    "hashlib.sha256 accepts the contiguous image and refuses its BGR view, its crop and its single channel",
+):
+    assert list(refusals) == list(views)[1:]
+for name, message in refusals.items():
+    print(f"{name:32} {message}")
+
+# %%
+# ``memoryview`` keeps the strides; its ``cast`` does not
+# -------------------------------------------------------
+# A ``memoryview`` wraps a strided array without copying it (``tobytes``
+# then copies). Its ``cast``, the step to a flat byte view, needs a
+# C-contiguous buffer.
+bgr = views["image[..., ::-1] (RGB to BGR)"]
+with viewcopy.claim(
+    "trap-memoryview-wraps-strided-view-without-copy",
+    "memoryview wraps the BGR view without copying it, and its cast('B') refuses it",
+):
+    with viewcopy.track() as wrapping:
+        wrapped = memoryview(bgr)
+    viewcopy.expect_view(bgr, np.asarray(wrapped))
+    assert wrapping.allocated_bytes == 0 and not wrapped.contiguous
+    try:
+        wrapped.cast("B")
+    except TypeError as error:
+        cast_error = str(error)
+    else:
+        raise AssertionError("memoryview.cast accepted a non-contiguous buffer")
+print(f"memoryview(bgr): strides {wrapped.strides}, contiguous {wrapped.contiguous}; {wrapping}")
+print(f"memoryview(bgr).cast('B'): TypeError: {cast_error}")
+
+# %%
+# A raw pointer ignores the strides
+# ---------------------------------
+# ``x.ctypes.data`` is the address of the first element, whatever the
+# strides. C code that reads ``nbytes`` from it reads a packed block: for a
+# stepped view, the wrong elements, and no error.
+numbers = np.arange(10.0)
+every_second = numbers[::2]
+raw = np.frombuffer(ctypes.string_at(every_second.ctypes.data, every_second.nbytes), dtype=np.float64)
+with viewcopy.claim(
+    "trap-raw-pointer-reads-wrong-elements",
+    "reading nbytes from the data pointer of np.arange(10.0)[::2] gives elements 0 to 4, not 0, 2, 4, 6, 8",
+):
+    assert np.array_equal(raw, numbers[:5]) and not np.array_equal(raw, every_second)
+print(f"every_second: {every_second}; what C reads at its pointer: {raw}")
+
+# %%
+# NumPy's ``ctypeslib.ndpointer`` states the requirement in the function's
+# signature, so a wrong array fails at the call instead of reading garbage.
+packed_bytes = np.ctypeslib.ndpointer(dtype=np.uint8, flags="C_CONTIGUOUS")
+with viewcopy.claim(
+    "trap-ndpointer-refuses-non-contiguous",
+    "an ndpointer(flags='C_CONTIGUOUS') argument accepts the image and refuses its BGR view with TypeError",
+):
+    packed_bytes.from_param(image)
+    try:
+        packed_bytes.from_param(bgr)
+    except TypeError as error:
+        ndpointer_error = str(error)
+    else:
+        raise AssertionError("ndpointer accepted a non-contiguous array")
+print(f"ndpointer(flags='C_CONTIGUOUS').from_param(bgr): TypeError: {ndpointer_error}")
+
+# %%
+# The fix: one copy when needed, none otherwise
+# ---------------------------------------------
+# ``np.ascontiguousarray`` copies a non-contiguous array once and returns a
+# contiguous one unchanged. Put it right before the call that needs it, not
+# earlier in the pipeline "to be safe".
+with viewcopy.claim(
+    "trap-ascontiguousarray-one-copy-for-consumers",
+    "np.ascontiguousarray(bgr) is one copy of the image's size, which the three consumers accept; "
+    "for the contiguous image it copies nothing",
+):
+    with viewcopy.track() as fixing:
+        packed = viewcopy.expect_copy(bgr, np.ascontiguousarray(bgr))
+    with viewcopy.track() as not_needed:
+        untouched = viewcopy.expect_view(image, np.ascontiguousarray(image))
+    assert fixing.allocated_bytes == image.nbytes and not_needed.allocated_bytes == 0
+    hashlib.sha256(packed)
+    memoryview(packed).cast("B")
+    packed_bytes.from_param(packed)
+print("np.ascontiguousarray(bgr):  ", fixing)
+print("np.ascontiguousarray(image):", not_needed)
+del packed, untouched
+
+# %%
+# DLPack: strides travel, read-only depends on the release
+# --------------------------------------------------------
+# DLPack, the exchange protocol of PyTorch, JAX and CuPy, describes strides,
+# so NumPy exports a strided view without a copy; whether the consumer
+# accepts those strides is up to the consumer. Exporting a *read-only*
+# array raised ``BufferError`` before NumPy 2.1, whose DLPack 1.0 export
+# can mark the result read-only.
+with viewcopy.claim(
+    "trap-dlpack-shares-strided-view",
+    "np.from_dlpack(bgr) shares the BGR view's memory and keeps its negative stride",
+):
+    exchanged = viewcopy.expect_view(bgr, np.from_dlpack(bgr))
+    assert exchanged.strides == bgr.strides
+print(f"np.from_dlpack(bgr).strides: {exchanged.strides}")
+
+frozen = np.arange(6.0)
+frozen.flags.writeable = False
+READ_ONLY_EXPORT = np.lib.NumpyVersion(np.__version__) >= "2.1.0"
+with viewcopy.claim(
+    "trap-dlpack-read-only-by-version",
+    f"on NumPy {np.__version__}, DLPack export of a non-writeable array "
+    + ("shares its memory and stays non-writeable" if READ_ONLY_EXPORT else "raises BufferError"),
+):
+    try:
+        received = np.from_dlpack(frozen)
+    except BufferError as error:
+        assert not READ_ONLY_EXPORT
+        outcome = f"BufferError: {error}"
+    else:
+        assert READ_ONLY_EXPORT
+        viewcopy.expect_view(frozen, received)
+        assert not received.flags.writeable
+        outcome = f"shares memory, writeable={received.flags.writeable}"
+print(f"np.from_dlpack(read-only array) on NumPy {np.__version__}: {outcome}")
