@@ -1,0 +1,190 @@
+"""
+Trap: the ``copy=`` keyword changed meaning in NumPy 2
+======================================================
+
+In NumPy 1.x, ``np.array(x, copy=False)`` meant "copy only if needed". In
+NumPy 2 it means "never copy": it raises ``ValueError`` when a copy is
+needed. ``np.asarray`` (copy only if needed) behaves the same on both. This
+page runs on whichever NumPy built it and words each claim for that
+release; the versions page runs it on each release the site checks.
+
+Reported in `numpy#25168 <https://github.com/numpy/numpy/pull/25168>`__
+(the new ``copy`` semantics) and
+`numpy#26142 <https://github.com/numpy/numpy/pull/26142>`__ (``__array__``
+must accept ``dtype=None, copy=None``); downstream breakages such as
+`PyFMI#244 <https://github.com/modelon-community/PyFMI/issues/244>`__
+("Unable to avoid copy while creating an array as requested").
+"""
+
+# %%
+import warnings
+
+import numpy as np
+
+import viewcopy
+
+NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
+RESHAPE_COPY = np.lib.NumpyVersion(np.__version__) >= "2.1.0"
+x = np.arange(12.0).reshape(3, 4)
+print(f"NumPy {np.__version__}; x: {x.shape} float64, C-ordered")
+
+# %%
+# ``np.array(x, copy=False)``
+# ---------------------------
+# Asking for ``float32`` needs a new buffer. NumPy 2 refuses; NumPy 1.x
+# copied silently.
+with viewcopy.claim(
+    "trap-np2-array-copy-false",
+    f"on NumPy {np.__version__}, np.array(x, dtype=np.float32, copy=False) "
+    + ("raises ValueError, because the conversion needs a copy" if NUMPY2 else "copies silently"),
+):
+    try:
+        converted = np.array(x, dtype=np.float32, copy=False)
+    except ValueError as error:
+        assert NUMPY2
+        outcome = f"ValueError: {str(error).splitlines()[0]}"
+    else:
+        assert not NUMPY2
+        viewcopy.expect_copy(x, converted)
+        outcome = "a copy"
+    viewcopy.expect_view(x, np.array(x, copy=False))  # no copy needed: a view on both
+print(f"np.array(x, dtype=np.float32, copy=False) -> {outcome}")
+
+# %%
+# ``np.asarray``: copy only if needed, on every release
+# -----------------------------------------------------
+# This is the migration: replace ``np.array(x, copy=False)`` with
+# ``np.asarray(x)``. NumPy 2 also gives ``asarray`` a ``copy=`` keyword.
+with viewcopy.claim(
+    "trap-asarray-copies-if-needed",
+    "np.asarray(x) returns x itself, and np.asarray(x, dtype=np.float32) a copy",
+):
+    assert np.asarray(x) is x
+    viewcopy.expect_copy(x, np.asarray(x, dtype=np.float32))
+with viewcopy.claim(
+    "trap-np2-asarray-copy-keyword",
+    f"on NumPy {np.__version__}, "
+    + (
+        "np.asarray(x, copy=True) copies and np.asarray(x, dtype=np.float32, copy=False) raises ValueError"
+        if NUMPY2
+        else "np.asarray has no copy= keyword (TypeError)"
+    ),
+):
+    if NUMPY2:
+        viewcopy.expect_copy(x, np.asarray(x, copy=True))
+        try:
+            np.asarray(x, dtype=np.float32, copy=False)
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("asarray(copy=False) converted without raising")
+    else:
+        try:
+            np.asarray(x, copy=True)
+        except TypeError:
+            pass
+        else:
+            raise AssertionError("asarray accepted copy= on NumPy 1.x")
+
+# %%
+# ``reshape(copy=...)``
+# ---------------------
+# NumPy 2.1 added ``copy=`` to ``reshape``: ``copy=False`` raises where a
+# view is impossible, the check that ``viewcopy.expect_view`` makes after
+# the fact.
+with viewcopy.claim(
+    "trap-reshape-copy-keyword",
+    f"on NumPy {np.__version__}, "
+    + (
+        "x.T.reshape(-1, copy=False) raises ValueError instead of copying"
+        if RESHAPE_COPY
+        else "reshape has no copy= keyword (TypeError)"
+    ),
+):
+    try:
+        x.T.reshape(-1, copy=False)
+    except ValueError as error:
+        assert RESHAPE_COPY
+        outcome = f"ValueError: {error}"
+    except TypeError as error:
+        assert not RESHAPE_COPY
+        outcome = f"TypeError: {error}"
+    else:
+        raise AssertionError("reshape(copy=False) of a transposed array returned")
+print(f"x.T.reshape(-1, copy=False) -> {outcome}")
+
+
+# %%
+# ``__array__`` for your own array-likes
+# --------------------------------------
+# NumPy 2 passes ``copy=`` to ``__array__``. A class written for 1.x,
+# ``__array__(self, dtype=None)``, cannot honour ``copy=False``; one with
+# ``__array__(self, dtype=None, copy=None)`` works on both.
+class OldStyle:
+    def __init__(self, data):
+        self.data = data
+
+    def __array__(self, dtype=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+
+class NewStyle(OldStyle):
+    def __array__(self, dtype=None, copy=None):
+        if copy:
+            return self.data.astype(dtype, copy=True)
+        return self.data if dtype is None else self.data.astype(dtype)
+
+
+with (
+    viewcopy.claim(
+        "trap-array-protocol-new-style",
+        "np.asarray on an object whose __array__ takes dtype=None, copy=None returns its buffer without a copy "
+        "or a warning, and np.array(obj) a copy",
+    ),
+    warnings.catch_warnings(),
+):
+    warnings.simplefilter("error")
+    viewcopy.expect_view(x, np.asarray(NewStyle(x)))
+    viewcopy.expect_copy(x, np.array(NewStyle(x)))
+with viewcopy.claim(
+    "trap-array-protocol-old-style-copy-false",
+    f"on NumPy {np.__version__}, np.array(old_style, copy=False) "
+    + (
+        "warns DeprecationWarning and raises ValueError"
+        if NUMPY2
+        else "returns the buffer without a copy (copy=False meant 'if possible')"
+    ),
+):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = np.array(OldStyle(x), copy=False)
+        except ValueError:
+            assert NUMPY2
+            outcome = "ValueError"
+        else:
+            assert not NUMPY2
+            viewcopy.expect_view(x, result)
+            outcome = "a view"
+    warned = [w for w in caught if issubclass(w.category, DeprecationWarning)]
+    assert bool(warned) == NUMPY2
+print(f"np.array(OldStyle(x), copy=False) -> {outcome}; DeprecationWarning: {bool(warned)}")
+if warned:
+    print(f"  {str(warned[0].message).splitlines()[0]}")
+
+# %%
+# The migration, checked
+# ----------------------
+# Code that must run on 1.26 and on 2.x: use ``np.asarray`` where a copy
+# is allowed, pass ``copy=True`` where one is wanted, and where a copy must
+# not happen, check with ``np.shares_memory`` (or ``viewcopy.expect_view``)
+# rather than rely on a keyword that changed meaning. NumPy's migration
+# guide suggests a ``copy_if_needed`` constant for ``np.array``:
+copy_if_needed = None if NUMPY2 else False
+with viewcopy.claim(
+    "trap-copy-if-needed-constant",
+    "np.array(x, copy=copy_if_needed) returns a view of x, and copies when a float32 result is asked for",
+):
+    viewcopy.expect_view(x, np.array(x, copy=copy_if_needed))
+    viewcopy.expect_copy(x, np.array(x, dtype=np.float32, copy=copy_if_needed))
+print(f"copy_if_needed on NumPy {np.__version__}: {copy_if_needed}")
