@@ -1,0 +1,171 @@
+"""
+Trap: pandas copy-on-write hands out arrays you cannot write
+============================================================
+
+Since pandas 3, copy-on-write is always on. A pandas object never changes
+because another one was written to, and to keep that promise pandas marks
+the NumPy arrays it lends out (``to_numpy()``, ``.values``,
+``np.asarray(series)``) as not writeable. Code that wrote into them fails
+with ``ValueError: assignment destination is read-only``. Constructors
+copy NumPy input, so a frame no longer changes when its source array does.
+
+Every claim below is measured on the pandas this site was built with, and
+worded for that release (printed first). ``python -m viewcopy check`` skips
+this page when pandas is not installed.
+
+Reported in `pandas#52823 <https://github.com/pandas-dev/pandas/issues/52823>`__
+("CoW and np.asarray leads to surprising issues"),
+`numpy#23625 <https://github.com/numpy/numpy/issues/23625>`__ (a way to ask
+``asarray`` for a writeable result) and
+`stumpy#1119 <https://github.com/stumpy-dev/stumpy/issues/1119>`__
+(``np.asarray(series)`` read-only under pandas 3.0.0); the change itself is
+`pandas#51082 <https://github.com/pandas-dev/pandas/pull/51082>`__.
+"""
+
+# %%
+import os
+
+import numpy as np
+import pandas as pd
+
+import viewcopy
+
+PANDAS3 = int(pd.__version__.split(".")[0]) >= 3
+N = 100_000_000 if os.environ.get("VIEWCOPY_FULL_SCALE") else 10_000_000
+print(f"pandas {pd.__version__}, NumPy {np.__version__}")
+if not PANDAS3:
+    print("pandas before 3.0: copy-on-write is off by default; the claims below say what this release does")
+
+# %%
+# What ``to_numpy()``, ``.values`` and ``np.asarray`` return
+# ----------------------------------------------------------
+series = pd.Series(np.arange(5.0))
+lent = {
+    "series.to_numpy()": series.to_numpy(),
+    "series.values": series.values,
+    "np.asarray(series)": np.asarray(series),
+}
+own = series.to_numpy()
+with viewcopy.claim(
+    "trap-pandas-lends-buffer-not-writeable",
+    f"with pandas {pd.__version__}, to_numpy(), .values and np.asarray() of a float64 Series return its own buffer, "
+    + ("not writeable" if PANDAS3 else "writeable"),
+):
+    for array in lent.values():
+        viewcopy.expect_view(own, array)
+        assert array.flags.writeable is not PANDAS3
+for name, array in lent.items():
+    print(f"{name:20} shares the Series' buffer: {np.shares_memory(array, own)}, writeable: {array.flags.writeable}")
+
+# %%
+# Writing into it is what fails:
+target = series.to_numpy()
+with viewcopy.claim(
+    "trap-pandas-write-into-lent-array",
+    f"with pandas {pd.__version__}, writing into series.to_numpy() "
+    + ("raises ValueError" if PANDAS3 else "changes the Series"),
+):
+    try:
+        target[0] = 100.0
+    except ValueError as error:
+        assert PANDAS3
+        outcome = f"ValueError: {error}"
+    else:
+        assert not PANDAS3 and series.iloc[0] == 100.0
+        outcome = "the Series changed"
+print(f"series.to_numpy()[0] = 100.0 -> {outcome}")
+
+# %%
+# Getting a writeable array
+# -------------------------
+# Ask for a copy, and say so: ``to_numpy(copy=True)`` or ``np.array(series)``
+# (whose ``copy=True`` is the default). A copy costs the column's size.
+with viewcopy.claim(
+    "trap-pandas-writeable-copies",
+    "series.to_numpy(copy=True) and np.array(series) are writeable copies",
+):
+    for array in (series.to_numpy(copy=True), np.array(series)):
+        viewcopy.expect_copy(own, array)
+        assert array.flags.writeable
+
+# %%
+# A nullable ``Int64`` column is a hole in that rule: its ``to_numpy()`` can
+# return a writeable array that *is* the column's data.
+nullable = pd.Series([1, 2, 3], dtype="Int64")
+data = nullable.array._data  # the int64 buffer behind the nullable array (a private attribute)
+handed = nullable.to_numpy()
+with viewcopy.claim(
+    "trap-pandas-nullable-to-numpy-writeable-view",
+    f"with pandas {pd.__version__}, to_numpy() of an Int64 Series without missing values is a writeable view "
+    "of its data: writing to it changes the Series",
+):
+    viewcopy.expect_view(data, handed)
+    assert handed.flags.writeable
+    handed[0] = 100
+    assert nullable.iloc[0] == 100
+print(f"Int64 Series after writing 100 into its to_numpy(): {nullable.tolist()}")
+
+# %%
+# Constructors copy NumPy input
+# -----------------------------
+# ``pd.Series(arr)`` and ``pd.DataFrame(arr)`` copy a NumPy array in
+# pandas 3, so later writes to ``arr`` do not reach them. ``copy=False``
+# keeps the old sharing, and with it the old surprise.
+values = np.random.default_rng(0).random(N)
+with viewcopy.track() as building:
+    column = pd.Series(values)
+with viewcopy.claim(
+    "trap-pandas-series-constructor-copies",
+    f"with pandas {pd.__version__}, pd.Series(arr), arr holding {viewcopy.format_bytes(values.nbytes)}, "
+    + ("copies it" if PANDAS3 else "shares it"),
+):
+    if PANDAS3:
+        viewcopy.expect_copy(values, column.to_numpy())
+        assert building.allocated_bytes >= values.nbytes
+    else:
+        viewcopy.expect_view(values, column.to_numpy())
+print("pd.Series(values):", building)
+del column
+
+grid = values.reshape(-1, 100)
+with viewcopy.track() as framing:
+    frame = pd.DataFrame(grid)
+with viewcopy.claim(
+    "trap-pandas-frame-constructor-copies",
+    f"with pandas {pd.__version__}, pd.DataFrame(arr) of the same data as a 2-D array "
+    + ("copies it" if PANDAS3 else "shares it"),
+):
+    if PANDAS3:
+        viewcopy.expect_copy(grid, frame.to_numpy())
+        assert framing.allocated_bytes >= grid.nbytes
+    else:
+        viewcopy.expect_view(grid, frame.to_numpy())
+print("pd.DataFrame(grid):", framing)
+del frame
+
+with viewcopy.track() as sharing:
+    shared = pd.Series(values, copy=False)
+with viewcopy.claim(
+    "trap-pandas-copy-false-shares",
+    "pd.Series(arr, copy=False) allocates no copy of arr, and a later write to arr shows in the Series",
+):
+    assert sharing.allocated_bytes < values.nbytes / 100, sharing
+    values[0] = -1.0
+    assert shared.iloc[0] == -1.0
+print("pd.Series(values, copy=False):", sharing, f"| shared.iloc[0] after values[0] = -1: {shared.iloc[0]}")
+del shared, values, grid
+
+# %%
+# A frame of mixed dtypes has no single buffer to lend: its ``to_numpy()``
+# builds a new array, which is writeable and independent.
+mixed = pd.DataFrame({"price": [1.5, 2.5], "count": [3, 4]})
+built = mixed.to_numpy()
+with viewcopy.claim(
+    "trap-pandas-mixed-frame-to-numpy-new-array",
+    "to_numpy() of a frame with a float64 and an int64 column is a writeable float64 array sharing no memory "
+    "with the columns",
+):
+    assert built.flags.writeable and built.dtype == np.float64
+    for name in mixed:
+        viewcopy.expect_copy(mixed[name].to_numpy(), built)
+print(f"mixed.to_numpy(): dtype {built.dtype}, writeable {built.flags.writeable}")
