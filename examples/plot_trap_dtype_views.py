@@ -1,0 +1,148 @@
+"""
+Trap: ``view(dtype)`` reinterprets bytes, it does not convert
+=============================================================
+
+``a.view(np.int8)`` keeps ``a``'s buffer and reads its bytes as another
+type: no copy, no conversion. That is useful when the bytes are what you
+want (the sign bit of a float, four ``uint8`` channels as one ``uint32``
+pixel) and a trap when you wanted the *values* converted, which is
+``astype``'s job, and which always makes a new array.
+
+Reported in `numpy#24464 <https://github.com/numpy/numpy/issues/24464>`__
+(setting ``arr.dtype = bool`` reinterprets the bytes of an int array),
+`numpy#27509 <https://github.com/numpy/numpy/issues/27509>`__
+(``astype(copy=False)`` copies to change signedness; ``view`` does not) and
+`numpy#20705 <https://github.com/numpy/numpy/issues/20705>`__ (when a view
+to another item size is allowed).
+"""
+
+# %%
+import numpy as np
+
+import viewcopy
+
+print(f"NumPy {np.__version__}")
+
+# %%
+# A view of the same bytes
+# ------------------------
+# ``float64`` to ``int8``: each 8-byte element becomes 8 one-byte elements,
+# so the last axis grows 8 times. Nothing is allocated, and writing through
+# the view writes into the original.
+values = np.arange(1_000_000, dtype=np.float64).reshape(1_000, 1_000)
+with viewcopy.claim(
+    "trap-dtype-view-no-copy",
+    "values.view(np.int8) of this (1000, 1000) float64 array allocates nothing, shares its bytes "
+    "and has a last axis 8 times as long",
+):
+    with viewcopy.track() as viewing:
+        as_bytes = viewcopy.expect_view(values, values.view(np.int8))
+    assert viewing.allocated_bytes == 0 and as_bytes.shape == (1_000, 8_000) and as_bytes.nbytes == values.nbytes
+print(f"values.view(np.int8): shape {as_bytes.shape}, {viewing}")
+
+with viewcopy.claim(
+    "trap-dtype-view-writes-through",
+    "writing zeros into the int8 view changes the float64 array it views",
+):
+    as_bytes[0, :8] = 0  # the eight bytes of values[0, 0] ...
+    as_bytes[0, 8:16] = 0  # ... and of values[0, 1], which was 1.0
+    assert values[0, 1] == 0.0
+print(f"values[0, :3] after zeroing bytes through the view: {values[0, :3]}")
+del as_bytes
+
+# %%
+# Bits, not values
+# ----------------
+# The trap: ``view`` where a conversion was meant. The bytes of the float
+# ``1.0`` read as an integer are a large number; ``astype`` converts the
+# value, in a new array.
+ones = np.ones(3)
+bits = ones.view(np.int64)
+converted = ones.astype(np.int64)
+with viewcopy.claim(
+    "trap-dtype-view-reads-bit-pattern",
+    f"np.ones(3).view(np.int64) reads {bits[0]} (the bit pattern of 1.0); astype(np.int64) gives 1, in a copy",
+):
+    viewcopy.expect_view(ones, bits)
+    viewcopy.expect_copy(ones, converted)
+    assert bits[0] == 0x3FF0_0000_0000_0000 and converted[0] == 1
+print(f"view(np.int64):  {bits}")
+print(f"astype(np.int64): {converted}")
+
+# %%
+# Changing signedness: ``astype`` copies, ``view`` does not
+# ---------------------------------------------------------
+# ``int16`` and ``uint16`` have the same size, and ``-1`` is ``65535`` in
+# both readings of the bytes. Still ``astype(np.uint16, copy=False)`` makes
+# a new array, because ``astype`` casts value by value (numpy#27509).
+signed = np.array([1, -1, 300], dtype=np.int16)
+with viewcopy.claim(
+    "trap-signedness-astype-copies-view-does-not",
+    "for this int16 array, astype(np.uint16, copy=False) copies and view(np.uint16) does not; both read -1 as 65535",
+):
+    cast = viewcopy.expect_copy(signed, signed.astype(np.uint16, copy=False))
+    seen = viewcopy.expect_view(signed, signed.view(np.uint16))
+    assert np.array_equal(cast, seen) and seen[1] == 65535
+print(f"astype: {cast} ({viewcopy.relation(signed, cast).kind}); view: {seen} ({viewcopy.relation(signed, seen).kind})")
+
+# %%
+# Useful: the sign bit
+# --------------------
+# ``x < 0`` is False for ``-0.0``; the sign bit, read through a ``uint64``
+# view of the same memory, is set. No copy of ``x`` is made for the view
+# (the shift makes the result array).
+x = np.array([1.5, -0.0, 0.0, -2.0, np.nan, -np.nan])
+sign_bit = (x.view(np.uint64) >> np.uint64(63)).astype(bool)
+with np.errstate(invalid="ignore"):
+    negative = x < 0
+with viewcopy.claim(
+    "trap-dtype-view-finds-negative-zero",
+    "the sign bits read through a uint64 view of this array flag -0.0 and -nan, which x < 0 misses",
+):
+    viewcopy.expect_view(x, x.view(np.uint64))
+    assert np.array_equal(sign_bit, np.signbit(x))
+    assert sign_bit[1] and not negative[1] and sign_bit[5] and not negative[5]
+for value, by_bits, by_compare in zip(x, sign_bit, negative, strict=True):
+    print(f"{value!s:>5}: sign bit {by_bits!s:5}  x < 0 {by_compare}")
+
+# %%
+# Useful: one number per pixel
+# ----------------------------
+# An RGBA image is 4 ``uint8`` per pixel. Viewed as ``uint32``, each pixel
+# is one number, so a pixel-level operation runs on one value instead of a
+# row of four, with no copy made for the view.
+rng = np.random.default_rng(0)
+palette = rng.integers(0, 256, size=(8, 4), dtype=np.uint8)
+image = palette[rng.integers(0, 8, size=(120, 160))]  # 120x160 RGBA, 8 distinct colours
+with viewcopy.claim(
+    "trap-dtype-view-pixels-as-uint32",
+    "image.view(np.uint32) of this RGBA image allocates nothing, and counts as many distinct pixels "
+    "as np.unique over rows of four bytes",
+):
+    with viewcopy.track() as packing:
+        packed = viewcopy.expect_view(image, image.view(np.uint32))
+    assert packing.allocated_bytes == 0 and packed.shape == (120, 160, 1)
+    distinct = np.unique(packed).size
+    assert distinct == np.unique(image.reshape(-1, 4), axis=0).shape[0]
+print(f"image {image.shape} -> view {packed.shape}; {distinct} distinct pixels; {packing}")
+
+# %%
+# When a view to another item size is refused
+# -------------------------------------------
+# To change the item size, the last axis must be contiguous, since its
+# elements are split or merged in place. A column slice is not, and
+# ``view`` raises rather than copying.
+stepped = values[:, ::2]
+with viewcopy.claim(
+    "trap-dtype-view-refuses-stepped-last-axis",
+    "values[:, ::2].view(np.int8) raises ValueError; its contiguous copy can be viewed",
+):
+    try:
+        stepped.view(np.int8)
+    except ValueError as error:
+        refusal = str(error)
+    else:
+        raise AssertionError("view to a smaller item size of a stepped last axis worked")
+    fixed = np.ascontiguousarray(stepped)
+    viewcopy.expect_view(fixed, fixed.view(np.int8))
+print(f"values[:, ::2].view(np.int8): ValueError: {refusal}")
