@@ -3,20 +3,26 @@ What a copy costs in time
 =========================
 
 A hidden copy is not only large, it is slow, and not simply "bytes divided by
-memory bandwidth". This page times copies of sizes from a few kilobytes up to
-the largest the build allows, as ratios measured in this build (medians of
-repeats), and draws its advice from those measurements.
+memory bandwidth". This page times copies of square arrays from a few
+kilobytes up to the largest the build allows. Every time is a ratio to a
+plain contiguous copy of the same array, measured in the same rounds; each
+ratio is printed with the size it holds for, and the advice at the end is
+generated from these measurements.
 """
 
 # %%
 # How the times are taken
 # -----------------------
-# Each operation is timed with :func:`viewcopy.time_call`: it runs enough
-# times in a row to take a few milliseconds, and the median of several such
-# runs is kept. Only ratios between operations measured here, in the same
-# minute on the same machine, are compared.
+# With :func:`viewcopy.time_ratio`: the two calls run in alternating rounds,
+# each round a loop long enough to time, and the ratio is the median of the
+# rounds' ratios. A word such as "slower" is printed only when
+# :meth:`viewcopy.TimeRatio.above` says that three rounds in four agree;
+# otherwise the page says the difference did not show.
 import functools
+import math
 import os
+import sys
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -31,94 +37,150 @@ except ImportError:
 N = 100_000_000 if os.environ.get("VIEWCOPY_FULL_SCALE") else 10_000_000
 print(f"NumPy {np.__version__}; largest size: {N:,} float64 ({viewcopy.format_bytes(N * 8)}); {os.cpu_count()} CPUs")
 
+# square n x n arrays, so that a transposed copy really reads across rows
+sides = sorted({math.isqrt(N // 4**k) for k in range(8)} - {0})
+sides = [n for n in sides if n >= 32]
 
-def per_call(func):
-    return viewcopy.time_call(func).seconds
+
+def compared(ratio):
+    """The words a ratio allows: "longer" or "less" only when three rounds in four agree."""
+    if ratio.above(1.0):
+        return "takes longer than"
+    if ratio.below(1.0):
+        return "takes less time than"
+    return "took about as long as (no difference showed)"
 
 
-sizes = sorted({int(N / 4**k) for k in range(9)} | {1024})
-sizes = [s - s % 1024 for s in sizes if s >= 1024]  # whole 1024-element rows for the 2-D cases
+# %%
+# The caches this machine has
+# ---------------------------
+# A copy that fits in a CPU cache runs at cache speed; an ETL column does not
+# fit. The sizes, where the operating system reports them:
+def cache_sizes():
+    """Cache level -> bytes, from Linux's /sys (empty elsewhere)."""
+    found = {}
+    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
+        kind = (index / "type").read_text().strip()
+        if kind in ("Data", "Unified"):
+            text = (index / "size").read_text().strip()
+            scale = {"K": 1024, "M": 1024**2}.get(text[-1], 1)
+            found[f"L{(index / 'level').read_text().strip()}"] = int(text.rstrip("KM")) * scale
+    return found
+
+
+caches = cache_sizes()
+for level, size in caches.items():
+    print(f"{level} cache: {viewcopy.format_bytes(size)}")
+if not caches:
+    print("this system does not report its cache sizes")
+largest_cache = max(caches.values(), default=0)
 
 # %%
 # The operations
 # --------------
-# * ``flatten`` and ``copy``: a contiguous copy into memory NumPy allocates
-#   for the call (and frees afterwards).
-# * ``np.copyto(out, a)``: the same bytes copied into a buffer that exists
-#   and has been written once (:func:`numpy.copyto`).
-# * ``a2d.T.copy()``: a copy of a transposed array, read against its memory
-#   order.
-# * ``a[::8].copy()``: a copy of every eighth element, so it reads eight
-#   times the memory it writes.
-# * ``ravel``: the view, for scale.
-probe = np.arange(8192, dtype=np.float64)
+# * ``np.copyto(out, a)``: a contiguous copy into a buffer that exists and has
+#   been written once (:func:`numpy.copyto`). Every other time is divided by
+#   this one.
+# * ``a.flatten()``: the same contiguous copy, into memory NumPy allocates for
+#   the call (and frees afterwards).
+# * ``a.T.copy()``: a copy of the transposed square array, read against its
+#   memory order.
+# * ``wide[::8].copy()``: the same number of elements, taken from every eighth
+#   element of an array eight times as large, so it reads eight times the
+#   memory it writes (only where that array fits in the build's size).
+# * ``a.ravel()``: the view, for scale.
+probe = np.arange(64 * 64, dtype=np.float64).reshape(64, 64)
+wide_probe = np.arange(probe.size * 8, dtype=np.float64)
 with viewcopy.claim("cost-only-ravel-is-a-view", "of the operations timed here, only ravel returns a view"):
-    for make_copy in (probe.flatten, probe.copy, probe.reshape(-1, 1024).T.copy, probe[::8].copy):
-        viewcopy.expect_copy(probe, make_copy())
+    viewcopy.expect_copy(probe, probe.flatten())
+    viewcopy.expect_copy(probe, probe.T.copy())
+    viewcopy.expect_copy(wide_probe, wide_probe[::8].copy())
     viewcopy.expect_view(probe, probe.ravel())
 
 rows = []
-for size in sizes:
-    a = np.arange(size, dtype=np.float64)
-    a2d = a.reshape(-1, 1024)
-    wide = np.arange(size * 8, dtype=np.float64) if size * 8 <= N else None
+for n in sides:
+    a = np.arange(n * n, dtype=np.float64).reshape(n, n)
     out = np.empty_like(a)
     out[...] = 1.0  # touch every page once: the buffer is "warm"
-    timings = {
-        "flatten": per_call(a.flatten),
-        "copy": per_call(a.copy),  # the same work as flatten: their gap is noise
-        "copyto (warm buffer)": per_call(lambda out=out, a=a: np.copyto(out, a)),
-        "transposed copy": per_call(a2d.T.copy),
-        "ravel (view)": per_call(a.ravel),
+    baseline = functools.partial(np.copyto, out, a)
+    ratios = {
+        "flatten (fresh memory)": viewcopy.time_ratio(a.flatten, baseline, size=a.nbytes),
+        "transposed copy": viewcopy.time_ratio(a.T.copy, baseline, size=a.nbytes),
+        "ravel (view)": viewcopy.time_ratio(a.ravel, baseline, size=a.nbytes),
     }
-    if wide is not None:
-        timings["every 8th element"] = per_call(wide[::8].copy)
-    rows.append((size, timings))
-    del a, a2d, wide, out
+    if n * n * 8 <= N:
+        wide = np.arange(n * n * 8, dtype=np.float64)
+        ratios["every 8th element"] = viewcopy.time_ratio(wide[::8].copy, baseline, size=a.nbytes)
+        del wide
+    copyto = ratios["ravel (view)"].b  # the baseline's own timing, from its rounds against ravel
+    rows.append({"n": n, "bytes": a.nbytes, "rate": a.nbytes / copyto.seconds, **ratios})
+    del a, out, baseline
+
+with viewcopy.claim(
+    "cost-transposed-sources-strided",
+    "the transposed arrays copied here are not C-contiguous, so their C-order copy reads across memory",
+):
+    for n in sides:
+        t = np.empty((n, n)).T
+        assert not t.flags.c_contiguous, (n, t.strides)
+        assert t.copy().strides != t.strides, (n, t.strides)
+print(f"square arrays of {sides[0]}x{sides[0]} to {sides[-1]}x{sides[-1]} float64")
 
 # %%
-# As bandwidth: bytes of result per second
-# ----------------------------------------
-# The best rate measured on this machine (the fastest copy of any size) is the
-# practical limit; every other rate is shown against it.
-best = max(size * 8 / t for size, timings in rows for name, t in timings.items() if name != "ravel (view)")
-print(f"best copy rate measured here: {best / 1e9:.1f} GB/s (of result written)")
-names = [name for name in rows[0][1] if name != "ravel (view)"]
-print(f"{'size':>10} " + " ".join(f"{name:>21}" for name in names))
-for size, timings in rows:
-    cells = [
-        f"{size * 8 / timings[n] / 1e9:6.1f} GB/s ({size * 8 / timings[n] / best:4.0%})" if n in timings else ""
-        for n in names
-    ]
-    print(f"{viewcopy.format_bytes(size * 8):>10} " + " ".join(f"{c:>21}" for c in cells))
+# The contiguous copy, by size
+# ----------------------------
+# Bytes written per second by ``copyto`` into its warm buffer, against the
+# cache sizes above. Where the array fits in a cache, the copy runs at cache
+# speed; an array larger than the caches is copied at the speed of RAM.
+fastest = max(rows, key=lambda r: r["rate"])
+largest = rows[-1]
+where = f"fastest copyto: {fastest['rate'] / 1e9:.1f} GB/s at {viewcopy.format_bytes(fastest['bytes'])}"
+if caches:
+    fits = "fits in" if fastest["bytes"] <= largest_cache else "is larger than"
+    where += f", an array that {fits} the largest cache ({viewcopy.format_bytes(largest_cache)})"
+print(where)
+print(
+    f"at the largest size, {viewcopy.format_bytes(largest['bytes'])}: {largest['rate'] / 1e9:.1f} GB/s, "
+    f"{largest['rate'] / fastest['rate']:.0%} of the fastest"
+)
+
+# %%
+# Each operation against the contiguous copy
+# ------------------------------------------
+names = ["flatten (fresh memory)", "transposed copy", "every 8th element", "ravel (view)"]
+print(f"{'size':>10} " + " ".join(f"{name:>24}" for name in names))
+for row in rows:
+    cells = [f"{row[name]:.2f}x" if name in row else "" for name in names]
+    print(f"{viewcopy.format_bytes(row['bytes']):>10} " + " ".join(f"{c:>24}" for c in cells))
 
 fig, (rate_ax, ratio_ax) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+rate_ax.plot([r["bytes"] for r in rows], [r["rate"] / 1e9 for r in rows], marker="^", color="#2a9d8f")
+for level, size in caches.items():
+    rate_ax.axvline(size, color="grey", linestyle=":")
+    rate_ax.annotate(f"{level} {viewcopy.format_bytes(size)}", (size, 0), xytext=(3, 3), textcoords="offset points",
+                     fontsize=7, color="grey", rotation=90)  # fmt: skip
+rate_ax.set_xscale("log")
+rate_ax.set_ylim(bottom=0)
+rate_ax.set_xlabel("array size in bytes (log scale)")
+rate_ax.set_ylabel("GB/s written (measured, median)")
+rate_ax.set_title("copyto into a warm buffer, by size")
 styles = {
-    "flatten": ("#e76f51", "o"),
-    "copy": ("#f4a261", "s"),
-    "copyto (warm buffer)": ("#2a9d8f", "^"),
+    "flatten (fresh memory)": ("#e76f51", "o"),
     "transposed copy": ("#264653", "D"),
     "every 8th element": ("#8d99ae", "v"),
+    "ravel (view)": ("#7b2cbf", "*"),
 }
 for name, (colour, marker) in styles.items():
-    points = [(size * 8, size * 8 / t[name] / 1e9) for size, t in rows if name in t]
-    rate_ax.plot(*zip(*points, strict=True), marker=marker, color=colour, label=name)
-rate_ax.axhline(best / 1e9, color="grey", linestyle=":", label="best rate measured")
-rate_ax.set_xscale("log")
-rate_ax.set_xlabel("bytes copied (log scale)")
-rate_ax.set_ylabel("GB/s of result (medians)")
-rate_ax.set_title("Copy rate by size")
-rate_ax.legend(fontsize=7)
-for name, (colour, marker) in {"ravel (view)": ("#7b2cbf", "*"), **styles}.items():
-    points = [(size * 8, t[name] / t["copyto (warm buffer)"]) for size, t in rows if name in t]
+    points = [(r["bytes"], r[name].ratio) for r in rows if name in r]
     ratio_ax.plot(*zip(*points, strict=True), marker=marker, color=colour, label=name)
+ratio_ax.axhline(1.0, color="grey", linestyle=":", label="as long as copyto")
 ratio_ax.set_xscale("log")
 ratio_ax.set_yscale("log")
-ratio_ax.set_xlabel("bytes copied (log scale)")
-ratio_ax.set_ylabel("time / time of copyto into a warm buffer")
+ratio_ax.set_xlabel("array size in bytes (log scale)")
+ratio_ax.set_ylabel("time / time of copyto (measured, median of rounds)")
 ratio_ax.set_title("Time relative to copying into a reused buffer")
 ratio_ax.legend(fontsize=7)
-fig.suptitle("What a copy costs: copy rates and time ratios measured while building this page")
+fig.suptitle("Copy rates and time ratios, measured while building this page")
 plt.show()
 
 # %%
@@ -128,56 +190,109 @@ plt.show()
 # land. Memory that was just allocated is not yet backed by RAM: the
 # operating system maps each page the first time it is written (a page
 # fault, and zeroing the page). A buffer that was already written has its
-# pages mapped. Small allocations, though, are served from memory the
-# allocator already holds, so the price appears only above some size. On
-# Linux, glibc's ``malloc`` hands out large blocks with ``mmap`` (fresh pages
-# every time) and, after such a block is freed, raises that threshold (up to
-# 32 MB on 64-bit systems), so two runs of the *same* copy can differ: where
-# ``flatten`` and ``copy`` disagree below, that is the allocator, not them.
-fresh_ratio = {size: t["flatten"] / t["copyto (warm buffer)"] for size, t in rows}
-for size, ratio in fresh_ratio.items():
-    print(f"{viewcopy.format_bytes(size * 8):>10}: flatten takes {ratio:4.2f}x the time of copyto into a warm buffer")
-# the smallest size from which every larger size paid at least 20% extra
-from_size = next((s for s in sizes if all(fresh_ratio[t] > 1.2 for t in sizes if t >= s)), None)
-if from_size is not None:
-    print(f"on this machine, fresh memory cost at least 20% extra from {viewcopy.format_bytes(from_size * 8)} up")
-else:
-    print("on this machine fresh memory did not cost 20% extra even at the largest size: the explanation did not show")
-below = [s for s in sizes if from_size is None or s < from_size]
-if below and max(fresh_ratio[s] for s in below) < 1.2:
-    print(
-        f"below that, flatten was at most {max(fresh_ratio[s] for s in below):.2f}x: there the allocator reused memory"
-    )
-elif below:
-    print("below that, the ratio varied from size to size: small copies are dominated by per-call overhead and noise")
-gap_size, gap = max(
-    ((s, max(t["flatten"], t["copy"]) / min(t["flatten"], t["copy"])) for s, t in rows), key=lambda g: g[1]
-)
-print(f"flatten and copy do the same work; their largest gap was {gap:.2f}x, at {viewcopy.format_bytes(gap_size * 8)}")
+# pages mapped. Small allocations are served from memory the allocator
+# already holds, so the price appears only for some sizes: glibc's ``malloc``
+# hands large blocks out with ``mmap`` (fresh pages every time) and moves that
+# threshold as blocks are freed, so the same copy can take different paths
+# from one run to the next.
+for row in rows:
+    r = row["flatten (fresh memory)"]
+    print(f"{viewcopy.format_bytes(row['bytes']):>10}: flatten / copyto = {r}: flatten {compared(r)} copyto")
+fresh_slower = [row["bytes"] for row in rows if row["flatten (fresh memory)"].above(1.0)]
 
 # %%
 # The explanation can be checked directly: the operating system counts the
-# page faults a process takes (``ru_minflt``). Copying the largest array into
-# fresh memory faults; copying it into the warm buffer does not.
-big = np.arange(sizes[-1], dtype=np.float64)
+# page faults a process takes (``ru_minflt``).
+big = np.arange(sides[-1] ** 2, dtype=np.float64)
 warm = np.empty_like(big)
 warm[...] = 0.0
 
 
 def minor_faults(func):
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    func()
-    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    result = func()
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before, result
 
 
 if resource is not None:
     with viewcopy.claim(
-        "cost-fresh-memory-faults", "a copy into fresh memory takes page faults; into a warm buffer, none"
+        "cost-fresh-memory-faults",
+        f"a {viewcopy.format_bytes(big.nbytes)} copy into fresh memory takes page faults; into a warm buffer, none",
     ):
-        fresh_faults = minor_faults(big.flatten)
-        warm_faults = minor_faults(functools.partial(np.copyto, warm, big))
-        assert fresh_faults > warm_faults, (fresh_faults, warm_faults)
+        fresh_faults, fresh = minor_faults(big.flatten)
+        warm_faults, _ = minor_faults(functools.partial(np.copyto, warm, big))
+        assert fresh_faults > 0, fresh_faults
+        assert warm_faults == 0, warm_faults
     print(f"{viewcopy.format_bytes(big.nbytes)}: flatten took {fresh_faults:,} page faults, copyto {warm_faults:,}")
+
+# %%
+# Why so few faults?
+# ------------------
+# With the usual small pages (4 KiB on x86-64 Linux), writing a large buffer
+# would take one fault per page. Linux can back memory with *transparent
+# huge pages* instead (2 MiB on x86-64): one fault maps a whole huge page. NumPy asks for them (``madvise``) on large arrays, and the kernel's
+# setting decides whether it listens. Where Linux reports the setting, the
+# page compares the faults measured with the faults predicted from the
+# copy's address: huge pages for the aligned middle of the buffer, small
+# pages for the unaligned ends.
+THP = Path("/sys/kernel/mm/transparent_hugepage")
+PAGE = resource.getpagesize() if resource is not None else 4096
+
+
+def pages_touched(start, end, page):
+    return -(-end // page) - start // page
+
+
+def predicted_faults(address, nbytes, huge):
+    """(huge-page faults, small-page faults) for writing a buffer: huge pages where aligned, if ``huge``."""
+    start, end = address, address + nbytes
+    if huge:
+        first, last = -(-start // huge) * huge, end // huge * huge
+        if first < last:
+            return (last - first) // huge, pages_touched(start, first, PAGE) + pages_touched(last, end, PAGE)
+    return 0, pages_touched(start, end, PAGE)
+
+
+def numpy_hugepage_switch():
+    """NumPy's private getter and setter of its huge-page hint, where this release has them."""
+    for name in ("numpy._core.multiarray", "numpy.core.multiarray"):
+        module = sys.modules.get(name)
+        if module is not None and hasattr(module, "_set_madvise_hugepage"):
+            return module._get_madvise_hugepage, module._set_madvise_hugepage
+    return None
+
+
+switch = numpy_hugepage_switch()
+if resource is not None and (THP / "enabled").is_file() and switch is not None:
+    mode = (THP / "enabled").read_text().split("[")[1].split("]")[0]
+    huge = int((THP / "hpage_pmd_size").read_text())
+    hinted = switch[0]()
+    print(f"{THP}/enabled: [{mode}]; huge pages of {huge >> 10:,} KiB; NumPy's madvise hint: {hinted}")
+    uses_huge = mode == "always" or (mode == "madvise" and hinted)
+    n_huge, n_small = predicted_faults(fresh.ctypes.data, fresh.nbytes, huge if uses_huge else 0)
+    match = "matches" if abs(fresh_faults - n_huge - n_small) <= 2 else "does not match"
+    print(
+        f"predicted: {n_huge:,} huge-page faults + {n_small:,} small-page faults = {n_huge + n_small:,}; "
+        f"measured {fresh_faults:,}: the prediction {match}"
+    )
+    if uses_huge and mode != "always":
+        del fresh
+        switch[1](False)  # the same copy without NumPy's hint: small pages throughout
+        try:
+            with viewcopy.claim(
+                "cost-faults-are-pages",
+                f"without NumPy's huge-page hint, this fresh copy takes one page fault per {PAGE >> 10} KiB "
+                "page it writes",
+            ):
+                small_faults, fresh = minor_faults(big.flatten)
+                _, expected = predicted_faults(fresh.ctypes.data, fresh.nbytes, 0)
+                assert abs(small_faults - expected) <= 2, (small_faults, expected)
+        finally:
+            switch[1](hinted)
+        print(f"with the hint off: {small_faults:,} faults for {expected:,} pages of {PAGE >> 10} KiB")
+        print(f"the hint saved {small_faults - fresh_faults:,} faults ({small_faults / fresh_faults:.0f}x fewer)")
+else:
+    print("this system does not report transparent huge pages, or NumPy has no hint switch: not explained here")
 del big, warm
 
 # %%
@@ -186,42 +301,60 @@ del big, warm
 # A transposed copy writes contiguously but reads with a large stride, and
 # every eighth element reads eight times the memory it writes. Caches load
 # whole lines of 64 bytes, so a strided read pays for bytes it never uses.
-largest = rows[-1][1]
-print(f"transposed copy: {largest['transposed copy'] / largest['copy']:.1f}x a contiguous copy of the same size")
-eighth_size, eighth_times = [(s, t) for s, t in rows if "every 8th element" in t][-1]
-eighth = eighth_times["every 8th element"] / eighth_times["copy"]
-print(f"every 8th element ({viewcopy.format_bytes(eighth_size * 8)}): {eighth:.1f}x a contiguous copy of that size")
-with viewcopy.claim("cost-strided-slower", "a strided copy takes longer than a contiguous copy of the same size"):
-    assert largest["transposed copy"] > largest["copy"]
+transposed = largest["transposed copy"]
+eighth_row = [row for row in rows if "every 8th element" in row][-1]
+eighth = eighth_row["every 8th element"]
+print(f"transposed copy {compared(transposed)} a contiguous copy: {transposed}")
+print(f"every 8th element {compared(eighth)} a contiguous copy: {eighth}")
+with viewcopy.claim(
+    "cost-strided-slower",
+    f"at {largest['transposed copy'].size}, a transposed copy takes longer than a contiguous copy of the same size",
+):
+    assert transposed.above(1.0), transposed
 
 # %%
 # When a copy up front pays for itself
 # ------------------------------------
 # A copy costs once; a strided layout costs on every pass. Summing a strided
-# view several times against copying it once and summing the contiguous copy:
+# view *k* times costs *k* strided passes; copying it once and summing the
+# copy costs one copy plus *k* contiguous passes. The copy wins from the
+# first whole *k* above copy / (strided pass - contiguous pass), all three in
+# units of a contiguous pass.
 strided = np.arange(N, dtype=np.float64)[::4]
 contiguous = strided.copy()
-copy_once = per_call(strided.copy)
-strided_pass = per_call(strided.sum)
-contiguous_pass = per_call(contiguous.sum)
-gain = strided_pass - contiguous_pass
-print(f"copy once: {copy_once / contiguous_pass:.1f} contiguous passes' worth of time")
-print(f"one pass over the strided view: {strided_pass / contiguous_pass:.1f}x a pass over the copy")
-if gain > 0:
-    print(f"break-even: the copy pays for itself after {copy_once / gain:.1f} passes")
+size = f"a {viewcopy.format_bytes(strided.nbytes)} view with stride 4"
+copy_once = viewcopy.time_ratio(strided.copy, contiguous.sum, size=size)
+strided_pass = viewcopy.time_ratio(strided.sum, contiguous.sum, size=size)
+print(f"copy once / one contiguous pass = {copy_once}")
+print(f"one strided pass / one contiguous pass = {strided_pass}")
+if strided_pass.above(1.0):
+    # the break-even pass from the quartiles of both ratios: a range, not a point
+    earliest = math.floor(copy_once.low / (strided_pass.high - 1)) + 1
+    latest = math.floor(copy_once.high / (strided_pass.low - 1)) + 1
+    when = f"pass {earliest}" if earliest == latest else f"somewhere between pass {earliest} and pass {latest}"
+    print(f"the copy pays for itself from {when} on (from the quartiles of the rounds)")
 else:
-    print("a strided pass was not slower here, so the copy never pays for itself on time")
+    print("a strided pass was not clearly slower here, so the copy did not pay for itself on time")
 
 # %%
 # What to do about it, from these measurements
 # --------------------------------------------
-# * **Reuse buffers.** In a loop, allocate the output once and write into it
-#   (``np.copyto``, or the ``out=`` argument of ufuncs such as
-#   :func:`numpy.add`). Where fresh memory cost extra above, reuse saves that
-#   much on every iteration.
-# * **Keep data in the order it is read.** A transposed or strided copy costs
-#   more than a contiguous one of the same size (the ratio is printed above).
-# * **Copy up front when you read many times.** If a strided view is read
-#   more often than the break-even count printed above, make it contiguous
-#   once (``np.ascontiguousarray``) and read the copy.
+advice = []
+if fresh_slower:
+    advice.append(
+        "Reuse buffers: flatten into fresh memory took longer than copyto into a warm buffer at "
+        + ", ".join(viewcopy.format_bytes(b) for b in fresh_slower)
+        + ". In a loop, allocate the output once and write into it (np.copyto, or out= of a ufunc)."
+    )
+if transposed.above(1.0):
+    advice.append(
+        f"Keep data in the order it is read: a transposed copy took {transposed:.1f}x a contiguous one "
+        f"at {transposed.size}."
+    )
+if strided_pass.above(1.0):
+    advice.append(
+        f"Copy up front when you read many times: from {when} on, np.ascontiguousarray "
+        "and reading the copy beat reading the strided view."
+    )
+print("\n".join(f"* {line}" for line in advice) or "no advice: none of the differences showed in this build")
 del strided, contiguous
