@@ -33,13 +33,20 @@ with viewcopy.claim(
     viewcopy.expect_copy(values, selected)
     assert masked.allocated_bytes == selected.nbytes  # the mask is gone ...
     assert masked.peak_bytes >= selected.nbytes + values.size  # ... but it was there at the peak
+mask_bytes = values.size  # one byte per element: np.dtype(bool).itemsize == 1
 print(f"selected {selected.size:,} of {values.size:,} elements")
 print("values[values > 1]:", masked)
-print(f"peak / result = {masked.peak_bytes / selected.nbytes:.2f}: the mask cost more than the result")
+bigger = (
+    "larger than" if mask_bytes > selected.nbytes else "smaller than" if mask_bytes < selected.nbytes else "as large as"
+)
+print(
+    f"the mask ({viewcopy.format_bytes(mask_bytes)}) was {bigger} the result ({viewcopy.format_bytes(selected.nbytes)}); "
+    f"the peak was {masked.peak_bytes / selected.nbytes:.2f}x the result"
+)
 
 # %%
-# Fancy indexing always copies; slicing never does
-# ------------------------------------------------
+# Fancy indexing copies; the same slice is a view
+# -----------------------------------------------
 # An integer array as index can pick any elements in any order, so NumPy
 # copies them, even when the indices happen to form a regular step. A slice
 # with the same step is a view.
@@ -59,18 +66,19 @@ del picked, stepped, selected
 # ``np.concatenate`` in a loop
 # ----------------------------
 # Growing an array by concatenation copies everything accumulated so far,
-# every time: the bytes copied grow with the square of the number of
-# chunks. One call at the end copies each byte once; writing into a
+# on each call: the bytes allocated and copied grow with the square of the
+# number of chunks (here, each call's allocation is measured and summed). One call at the end copies each byte once; writing into a
 # preallocated array copies nothing extra.
 CHUNKS = 50
 chunks = np.array_split(values, CHUNKS)
 
 with viewcopy.track() as grown:
-    total_copied = 0
+    grown_allocated = 0  # what each concatenate allocated for its new accumulator, measured
     acc = np.empty(0)
     for chunk in chunks:
-        acc = np.concatenate([acc, chunk])
-        total_copied += acc.nbytes
+        with viewcopy.track() as step:
+            acc = np.concatenate([acc, chunk])
+        grown_allocated += step.peak_bytes
 with viewcopy.track() as once:
     joined = np.concatenate(chunks)
 with viewcopy.track() as prealloc:
@@ -79,28 +87,35 @@ with viewcopy.track() as prealloc:
     for chunk in chunks:
         out[start : start + chunk.size] = chunk
         start += chunk.size
-with viewcopy.claim("concatenate-loop-quadratic", "concatenating in a loop copies about chunks/2 times the data"):
+times = grown_allocated / values.nbytes
+with viewcopy.claim(
+    "concatenate-loop-quadratic",
+    f"concatenating these {CHUNKS} chunks in a loop allocated about (chunks + 1) / 2 = {(CHUNKS + 1) / 2} times the data",
+):
     assert np.array_equal(acc, joined) and np.array_equal(out, joined)
-    assert total_copied > CHUNKS / 2 * values.nbytes * 0.9
+    assert abs(times - (CHUNKS + 1) / 2) < 0.01 * CHUNKS, times
     assert grown.peak_bytes >= 2 * values.nbytes * (CHUNKS - 1) / CHUNKS  # old and new accumulator together
     assert once.peak_bytes < 1.01 * values.nbytes and prealloc.peak_bytes < 1.01 * values.nbytes
 rows = {
-    "concatenate in a loop": (total_copied, grown.peak_bytes),
-    "one concatenate": (joined.nbytes, once.peak_bytes),
-    "preallocate, fill": (out.nbytes, prealloc.peak_bytes),
+    "concatenate in a loop": (grown_allocated, grown.peak_bytes),
+    "one concatenate": (once.allocated_bytes, once.peak_bytes),
+    "preallocate, fill": (prealloc.allocated_bytes, prealloc.peak_bytes),
 }
-for name, (copied, peak) in rows.items():
-    print(f"{name:22} bytes copied {viewcopy.format_bytes(copied):>9}, peak {viewcopy.format_bytes(peak):>9}")
+print(f"in a loop: {viewcopy.format_bytes(grown_allocated)} allocated in all, {times:.1f}x the data")
+for name, (allocated, peak) in rows.items():
+    print(f"{name:22} allocated {viewcopy.format_bytes(allocated):>9}, peak {viewcopy.format_bytes(peak):>9}")
 del acc, joined, out
 
 fig, ax = plt.subplots(figsize=(6.8, 2.8), layout="constrained")
 ys = np.arange(len(rows))
-ax.barh(ys - 0.2, [c / 1e6 for c, _ in rows.values()], height=0.4, label="bytes copied in total", color="#e76f51")
+ax.barh(
+    ys - 0.2, [c / 1e6 for c, _ in rows.values()], height=0.4, label="allocated, summed over calls", color="#e76f51"
+)
 ax.barh(ys + 0.2, [p / 1e6 for _, p in rows.values()], height=0.4, label="peak NumPy memory", color="#264653")
 ax.set_yticks(ys, list(rows))
 ax.invert_yaxis()
 ax.set_xscale("log")
-ax.set_xlabel("MB (log scale), measured with tracemalloc")
+ax.set_xlabel("MB (log scale), each bar measured with viewcopy.track")
 ax.set_title(f"Joining {CHUNKS} chunks into {viewcopy.format_bytes(values.nbytes)}")
 ax.legend(loc="lower right", fontsize=8)
 plt.show()
@@ -109,25 +124,30 @@ plt.show()
 # Strides: how a view describes its elements without copying them
 # ---------------------------------------------------------------
 # A view is a new (shape, strides, offset) over the same buffer. Slicing
-# multiplies a stride, transposing swaps them, reversing negates one,
-# broadcasting sets one to 0 (so one value is seen many times).
+# multiplies a stride, transposing swaps them, reversing negates one and
+# moves the offset to the last row, broadcasting sets one to 0 (so one value
+# is seen many times) and gives the view a shape of its own.
 grid = np.arange(12, dtype=np.float64).reshape(3, 4)
+rows_stride, items_stride = grid.strides
 views = {
-    "grid": grid,
-    "grid[:, ::2]": grid[:, ::2],
-    "grid.T": grid.T,
-    "grid[::-1]": grid[::-1],
-    "broadcast_to(grid[0], (3, 4))": np.broadcast_to(grid[0], (3, 4)),
+    "grid": (grid, grid.strides, 0),
+    "grid[:, ::2]": (grid[:, ::2], (rows_stride, 2 * items_stride), 0),
+    "grid.T": (grid.T, (items_stride, rows_stride), 0),
+    "grid[::-1]": (grid[::-1], (-rows_stride, items_stride), 2 * rows_stride),
+    "broadcast_to(grid[0], (3, 4))": (np.broadcast_to(grid[0], (3, 4)), (0, items_stride), 0),
 }
 with viewcopy.claim(
-    "views-are-strides", "slicing, transposing, reversing and broadcasting are views that only change strides"
+    "views-are-strides",
+    "slicing, transposing, reversing and broadcasting this grid make views with the strides and offset "
+    "that the rules above predict",
 ):
-    for name, view in views.items():
+    for name, (view, strides, offset) in views.items():
         with viewcopy.track() as t:
-            again = viewcopy.expect_view(grid, view[...])
-        assert t.allocated_bytes == 0 and again.strides == view.strides
+            viewcopy.expect_view(grid, view[...])
         lay = viewcopy.layout(view)
+        assert t.allocated_bytes == 0 and (lay.strides, lay.offset) == (strides, offset), (name, lay)
         print(f"{name:30} shape {lay.shape!s:8} strides {lay.strides!s:9} offset {lay.offset:3} B  {lay.order}")
+views = {name: view for name, (view, _, _) in views.items()}
 
 fig, axes = plt.subplots(1, len(views), figsize=(11, 2.6), layout="constrained")
 for ax, (name, view) in zip(axes, views.items(), strict=False):
