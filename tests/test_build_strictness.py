@@ -146,8 +146,25 @@ def test_ledger_page_lists_every_claim_with_a_link_back(project_copy):
     data = json.loads(copy.path("docs/_build/html/claims.json").read_text())
     ids = {row["id"] for row in data["claims"]}
     assert {"flatten-copies", "ravel-contiguous-view", "measure-flatten-allocates-nbytes"} <= ids
+    assert all(row["cases"] >= 1 for row in data["claims"])
+    assert '<th class="head"><p>cases</p></th>' in html or ">cases<" in html
     for claim_id in ids:
         assert f'id="claim-{claim_id}"' in html
     assert 'href="auto_examples/plot_ravel_vs_flatten.html#ravel-shares-flatten-copies"' in html
     page = copy.path("docs/_build/html/auto_examples/plot_ravel_vs_flatten.html").read_text()
     assert "claims.html#page=auto_examples/plot_ravel_vs_flatten" in page
+
+
+def test_one_array_always_claim_fails_the_build_naming_it(project_copy):
+    """Issue 10: a universal word needs a family of at least 50 cases; one array is not enough."""
+    copy = project_copy()
+    copy.replace(
+        "examples/plot_ravel_vs_flatten.py",
+        'with viewcopy.claim("ravel-contiguous-view"',
+        "with viewcopy.claim('planted-always', 'ravel always returns a view'):\n"
+        "    viewcopy.expect_view(a, a.ravel())\n\n"
+        'with viewcopy.claim("ravel-contiguous-view"',
+    )
+    build = copy.nox("-s", "docs", "--", *ONLY_RAVEL_SCRIPT)
+    assert build.returncode != 0
+    assert "claim 'planted-always' on auto_examples/plot_ravel_vs_flatten says 'always'" in build.output

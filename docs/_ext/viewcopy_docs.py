@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +22,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 import viewcopy
+from viewcopy import _ledger
 
 logger = logging.getLogger(__name__)
 
@@ -79,10 +79,7 @@ class GalleryOrder:
 
 def _start_ledger(page: str) -> None:
     """Point viewcopy's claim recorder at a fresh ledger file for ``page``."""
-    LEDGER_DIR.mkdir(parents=True, exist_ok=True)
-    path = LEDGER_DIR / (page.replace("/", "__") + ".jsonl")
-    path.write_text("")
-    os.environ[viewcopy._claims.LEDGER_ENV] = str(path)
+    _ledger.start(_ledger.ledger_file(LEDGER_DIR, page))
 
 
 def start_example(gallery_conf: dict[str, Any], fname: str) -> None:
@@ -96,7 +93,7 @@ def start_example(gallery_conf: dict[str, Any], fname: str) -> None:
 def read_ledger() -> list[dict[str, Any]]:
     rows = []
     for path in sorted(LEDGER_DIR.glob("*.jsonl")):
-        rows += viewcopy._claims.read_ledger(path, page=path.stem.replace("__", "/"))
+        rows += _ledger.read(path, page=_ledger.page_of(path))
     return rows
 
 
@@ -176,7 +173,7 @@ def _ledger_html(app: Sphinx, docname: str) -> str:
         ),
         f'<p class="viewcopy-count">{len(rows)} claims</p>',
         '<table class="table viewcopy-sortable"><thead><tr>',
-        "".join(f"<th>{h}</th>" for h in ("id", "claim", "page", "evidence", "verdict", "NumPy", "Python")),
+        "".join(f"<th>{h}</th>" for h in ("id", "claim", "page", "evidence", "cases", "verdict", "NumPy", "Python")),
         "</tr></thead><tbody>",
     ]
     for index, row in enumerate(rows):
@@ -189,6 +186,7 @@ def _ledger_html(app: Sphinx, docname: str) -> str:
             f"{_cell(row['sentence'])}"
             f'<td><a href="{href}">{html.escape(title)}</a></td>'
             f'<td class="viewcopy-evidence">{evidence}</td>'
+            f"{_cell(str(row['cases']))}"
             f'<td class="viewcopy-{row["verdict"]}">{row["verdict"]}</td>'
             f"{_cell(row['numpy'])}{_cell(row['python'])}</tr>"
         )
@@ -306,13 +304,8 @@ def _always_reread(app: Sphinx, env: Any, added: set[str], changed: set[str], re
 
 def _env_updated(app: Sphinx, env: Any) -> None:
     rows = [row for row in read_ledger() if row["page"] in env.found_docs]  # not a deleted page's
-    seen: dict[str, str] = {}
-    for row in rows:
-        if row["id"] in seen and seen[row["id"]] != row["page"]:
-            logger.warning(f"claim id {row['id']!r} is used on {seen[row['id']]} and on {row['page']}")
-        seen[row["id"]] = row["page"]
-        if row["verdict"] != "holds":
-            logger.warning(f"claim {row['id']!r} on {row['page']} does not hold: {row['evidence'][-1:]}")
+    for problem in _ledger.problems(rows):
+        logger.warning(problem)
     app.viewcopy_rows = rows
     app.viewcopy_anchors = _anchors(app, rows)
 

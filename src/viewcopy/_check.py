@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _claims
+from . import _ledger
 
 CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
@@ -76,15 +76,7 @@ def site_root() -> Path:
     )
 
 
-def sources(root: Path) -> list[tuple[str, Path]]:
-    """(page, file) for every gallery script and every executed page."""
-    found = [(f"auto_examples/{p.stem}", p) for p in sorted((root / "examples").glob("*.py"))]
-    docs = root / "docs"
-    if docs.is_dir():
-        for page in sorted(docs.rglob("*.md")):
-            if "_build" not in page.parts and "{code-cell}" in page.read_text(encoding="utf-8"):
-                found.append((page.relative_to(docs).with_suffix("").as_posix(), page))
-    return found
+sources = _ledger.sources
 
 
 def _cell_code(cell: str) -> str:
@@ -128,26 +120,19 @@ def check(root: Path, *, progress: Any = sys.stderr) -> dict[str, Any]:
     skipped: list[dict[str, str]] = []
     todo = sources(root)
     started = time.perf_counter()
-    saved = os.environ.get(_claims.LEDGER_ENV)
     with tempfile.TemporaryDirectory() as scratch:
         for done, (page, path) in enumerate(todo):
             _bar(done, len(todo), path.name, progress)
-            ledger = Path(scratch) / f"{done}.jsonl"
-            os.environ[_claims.LEDGER_ENV] = str(ledger)
-            try:
-                with _without_plotting(), contextlib.redirect_stdout(io.StringIO()):
-                    _run(path)
-            except ModuleNotFoundError as error:
-                skipped.append({"page": page, "reason": f"needs {error.name}, which is not installed"})
-            except Exception as error:  # noqa: BLE001 (report every failing source, not only the first)
-                notes = getattr(error, "__notes__", [])
-                failures.append({"page": page, "error": f"{type(error).__name__}: {error}", "notes": notes})
-            if ledger.exists():
-                rows += _claims.read_ledger(ledger, page)
-    if saved is None:
-        os.environ.pop(_claims.LEDGER_ENV, None)
-    else:
-        os.environ[_claims.LEDGER_ENV] = saved
+            with _ledger.recording(_ledger.ledger_file(scratch, page)) as ledger:
+                try:
+                    with _without_plotting(), contextlib.redirect_stdout(io.StringIO()):
+                        _run(path)
+                except ModuleNotFoundError as error:
+                    skipped.append({"page": page, "reason": f"needs {error.name}, which is not installed"})
+                except Exception as error:  # noqa: BLE001 (report every failing source, not only the first)
+                    notes = getattr(error, "__notes__", [])
+                    failures.append({"page": page, "error": f"{type(error).__name__}: {error}", "notes": notes})
+            rows += _ledger.read(ledger, page)
     _bar(len(todo), len(todo), "done", progress)
     if progress.isatty():
         progress.write("\n")
@@ -158,6 +143,7 @@ def check(root: Path, *, progress: Any = sys.stderr) -> dict[str, Any]:
         "claims": rows,
         "failures": failures,
         "skipped": skipped,
+        "problems": _ledger.problems(rows),
     }
 
 
@@ -175,6 +161,9 @@ def report(result: dict[str, Any]) -> str:
         lines.extend(f"       {note}" for note in failure["notes"])
     for skip in result["skipped"]:
         lines.append(f"skip {skip['page']}: {skip['reason']}")
+    if result["problems"]:
+        lines += ["", f"{len(result['problems'])} problem(s) fail the check:"]
+        lines += [f"  {problem}" for problem in result["problems"]]
     held = sum(r["verdict"] == "holds" for r in result["claims"])
     lines += ["", f"{held} of {len(result['claims'])} claims hold; {len(result['failures'])} source(s) failed"]
     lines.append(f"({result['seconds']:.1f} s)")
@@ -194,5 +183,5 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
-    failed = result["failures"] or any(r["verdict"] != "holds" for r in result["claims"])
+    failed = result["failures"] or result["problems"]
     return 1 if failed else 0

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 import platform
 import re
 import sys
 import time
-from collections.abc import Iterator
+import warnings
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 
-LEDGER_ENV = "VIEWCOPY_LEDGER"
-"""Environment variable naming a JSON-lines file that every finished claim is appended to."""
+from . import _ledger
+
+T = TypeVar("T")
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -37,6 +37,9 @@ class Claim:
         ``'holds'`` when every check passed, ``'fails'`` when one raised.
     where : str
         ``file:line`` of the ``with viewcopy.claim(...)`` statement.
+    cases : int
+        How many distinct cases the checks ran on: 1 for a claim about one
+        array, the number of cases :meth:`over` completed otherwise.
     """
 
     id: str
@@ -47,6 +50,36 @@ class Claim:
     seconds: float = 0.0
     numpy: str = np.__version__
     python: str = platform.python_version()
+    cases: int = 1
+    _done: set[object] | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    def over(self, cases: Iterable[T]) -> Iterator[T]:
+        """Yield each case; count it once the loop body has finished with it (a failing case is not counted).
+
+        Cases are told apart by their ``name`` attribute when they have one,
+        by their position otherwise.  A sentence that says "always", "never",
+        "every"... must be checked over at least 50 cases.
+
+        >>> import numpy as np, viewcopy
+        >>> arrays = [np.zeros(3), np.zeros((2, 2)), np.zeros((2, 2), order="F")]
+        >>> with viewcopy.claim("copy-makes-a-copy", "copy() of these arrays is a copy") as c:
+        ...     for a in c.over(arrays):
+        ...         r = viewcopy.expect_copy(a, a.copy())
+        >>> c.cases
+        3
+        """
+        if self._done is None:
+            self._done = set()
+            self.cases = 0
+        for position, case in enumerate(cases):
+            yield case
+            name = getattr(case, "name", None)
+            self._done.add(name if isinstance(name, str) else position)
+            self.cases = len(self._done)
+
+    def row(self) -> dict[str, object]:
+        """What the ledger records: every public field."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if not f.name.startswith("_")}
 
     def note(self, evidence: str) -> None:
         """Add a line of evidence; the checks in :mod:`viewcopy` call this themselves."""
@@ -69,9 +102,10 @@ def claim(id: str, sentence: str) -> Iterator[Claim]:
     Each :func:`expect_view`, :func:`expect_copy`, :func:`track` and
     :func:`relation` run inside adds its measurement as evidence.  If any
     raises, the claim fails and the exception goes on, so a false claim stops
-    the script that makes it.  When the environment variable
-    ``VIEWCOPY_LEDGER`` names a file, each finished claim is appended to it as
-    a JSON line: that file is the site's claims ledger.
+    the script that makes it.  While the site is built or checked, each
+    finished claim is appended to the page's ledger file (see
+    ``viewcopy._ledger``); if that write fails, a warning says so and
+    carries the record, and the claim's own error, if any, still wins.
 
     >>> import numpy as np, viewcopy
     >>> a = np.zeros((100, 10))
@@ -94,24 +128,24 @@ def claim(id: str, sentence: str) -> Iterator[Claim]:
         c.verdict = "fails"
         c.note(f"{type(error).__name__}: {error}")
         error.add_note(f"viewcopy claim {c.id!r} failed: {c.sentence} ({c.where})")
+        _finish(c, start, error)
         raise
     else:
         c.verdict = "holds"
-    finally:
-        c.seconds = time.perf_counter() - start
-        _open.remove(c)
-        _write(c)
+        _finish(c, start, None)
 
 
-def _write(c: Claim) -> None:
-    path = os.environ.get(LEDGER_ENV)
-    if not path:
-        return
-    with open(path, "a", encoding="utf-8") as ledger:
-        ledger.write(json.dumps(dataclasses.asdict(c)) + "\n")
-
-
-def read_ledger(path: str | os.PathLike[str], page: str) -> list[dict[str, Any]]:
-    """The claims a page wrote to its ledger file, each row tagged with the page."""
-    with open(path, encoding="utf-8") as ledger:
-        return [{**json.loads(line), "page": page} for line in ledger]
+def _finish(c: Claim, start: float, error: BaseException | None) -> None:
+    """Record a finished claim; a write error becomes a warning, and never hides the claim's own error."""
+    c.seconds = time.perf_counter() - start
+    _open.remove(c)
+    try:
+        _ledger.write(c.row())
+    except (OSError, TypeError, ValueError) as write_error:
+        message = f"viewcopy claim {c.id!r} was not recorded in the ledger ({write_error}); its record: {c.row()}"
+        try:
+            warnings.warn(message, _ledger.LedgerWarning, stacklevel=4)
+        except Warning as warning:  # warnings are errors here: the claim's own error still wins
+            if error is None:
+                raise
+            error.add_note(str(warning))

@@ -1,0 +1,236 @@
+"""The claim protocol: where claims are recorded, how the record is read, and what fails.
+
+One module decides it all, for the docs build and ``python -m viewcopy check`` alike:
+
+- :func:`recording` points every :func:`viewcopy.claim` of a page at one
+  ledger file (JSON lines, one per finished claim), through the environment
+  variable named by :data:`LEDGER_ENV`, so that a Jupyter kernel started
+  inside the block records there too; :func:`unrecorded` keeps a
+  demonstration out of it;
+- :func:`write` appends one claim's row as a single atomic write;
+  :func:`read` reads a ledger file back, naming the file and line of a
+  damaged row;
+- :func:`sources` lists what makes claims (every gallery script, and every
+  MyST page whose front matter says it is executed) and names each page;
+- :func:`problems` says which rows fail the build and the check.
+
+>>> problems([{"id": "a", "page": "p", "sentence": "ravel always returns a view", "verdict": "holds", "cases": 1}])
+["claim 'a' on p says 'always' but was checked on 1 case; check it over a family of at least 50 cases ..."]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+LEDGER_ENV = "VIEWCOPY_LEDGER"
+"""Environment variable naming the JSON-lines file that every finished claim is appended to."""
+
+UNIVERSAL = re.compile(r"\b(always|never|every|any|all|only|whenever)\b", re.IGNORECASE)
+"""Words that make a sentence a statement about every array: the claim must check a family."""
+
+MIN_CASES = 50
+"""How many distinct cases a claim with a universal word must check."""
+
+GRANDFATHERED: frozenset[str] = frozenset(
+    # Claims whose sentence has a universal word but that check fewer than
+    # MIN_CASES cases, as of the day the rule came in.  Page owners remove an
+    # id when they reword its sentence or check it over a family; a test
+    # fails when an id here no longer exists, and once this set is empty
+    # another test makes sure it stays so.  Do not add to it.
+    {
+        "article-guard-fails-2d",
+        "cost-only-ravel-is-a-view",
+        "faq-asarray-copies-if-needed",
+        "faq-base-misleads",
+        "faq-flatten-not-faster",
+        "faq-ravel-f-views-f-contiguous",
+        "flatten-copies",
+        "flatten-is-independent-not-immutable",
+        "flatten-never-views",
+        "list-of-array-bloats",
+        "pandas-copy-true-copies",
+        "pandas-homogeneous-to-numpy-view",
+        "views-are-strides",
+    }
+)
+
+
+class LedgerWarning(UserWarning):
+    """A claim ran but could not be recorded; the warning carries its record."""
+
+
+# -- recording -------------------------------------------------------------------------------------
+
+
+def target() -> str | None:
+    """The ledger file claims are recorded to right now, or None."""
+    return os.environ.get(LEDGER_ENV) or None
+
+
+@contextlib.contextmanager
+def recording(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Record every claim made inside the block (and in processes it starts) to a fresh file ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("", encoding="utf-8")
+    saved = os.environ.get(LEDGER_ENV)
+    os.environ[LEDGER_ENV] = str(path)
+    try:
+        yield path
+    finally:
+        _restore(saved)
+
+
+def start(path: str | os.PathLike[str]) -> Path:
+    """Like :func:`recording`, for hooks that cannot wrap the run in a block: record to ``path`` from now on."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("", encoding="utf-8")
+    os.environ[LEDGER_ENV] = str(path)
+    return path
+
+
+@contextlib.contextmanager
+def unrecorded() -> Iterator[None]:
+    """Keep the claims made inside the block out of the ledger (a page's demonstration of a failure)."""
+    saved = os.environ.pop(LEDGER_ENV, None)
+    try:
+        yield
+    finally:
+        _restore(saved)
+
+
+def _restore(saved: str | None) -> None:
+    if saved is None:
+        os.environ.pop(LEDGER_ENV, None)
+    else:
+        os.environ[LEDGER_ENV] = saved
+
+
+def write(row: dict[str, Any], path: str | os.PathLike[str] | None = None) -> None:
+    """Append ``row`` as one JSON line, in a single ``write`` call (O_APPEND: lines never interleave).
+
+    Raises :class:`OSError` when the line cannot be written whole.
+    """
+    path = path if path is not None else target()
+    if path is None:
+        return
+    data = (json.dumps(row) + "\n").encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        written = os.write(fd, data)
+    finally:
+        os.close(fd)
+    if written != len(data):
+        raise OSError(f"only {written} of {len(data)} bytes of a claim were written to {path}")
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+
+def read(path: str | os.PathLike[str], page: str) -> list[dict[str, Any]]:
+    """The rows of one ledger file, each tagged with ``page``.
+
+    A line that is not a whole JSON object (a run killed while writing it)
+    raises :class:`ValueError` naming the file and the line.
+    """
+    rows = []
+    with open(path, encoding="utf-8") as ledger:
+        for number, line in enumerate(ledger, start=1):
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                what = "truncated" if not line.endswith("\n") else "damaged"
+                raise ValueError(f"{path}:{number}: a {what} ledger line ({error.msg}): {line[:80]!r}") from None
+            if not isinstance(row, dict):
+                raise TypeError(f"{path}:{number}: a ledger line is a JSON object; got {line[:80]!r}")
+            rows.append({"cases": 1, **row, "page": page})
+    return rows
+
+
+# -- what makes claims -----------------------------------------------------------------------------
+
+
+def page_name(root: str | os.PathLike[str], source: str | os.PathLike[str]) -> str:
+    """The site's name for the page a source becomes: ``auto_examples/plot_x`` or ``how-it-checks``."""
+    source = Path(source)
+    relative = source.resolve().relative_to(Path(root).resolve())
+    if relative.parts[0] == "examples":
+        return f"auto_examples/{source.stem}"
+    if relative.parts[0] == "docs":
+        return relative.relative_to("docs").with_suffix("").as_posix()
+    raise ValueError(f"{source} is neither in {root}/examples nor in {root}/docs")
+
+
+def ledger_file(folder: str | os.PathLike[str], page: str) -> Path:
+    """The ledger file of ``page`` inside ``folder``."""
+    return Path(folder) / (page.replace("/", "__") + ".jsonl")
+
+
+def page_of(ledger: str | os.PathLike[str]) -> str:
+    """The page a ledger file made by :func:`ledger_file` belongs to."""
+    return Path(ledger).stem.replace("__", "/")
+
+
+FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
+
+
+def is_executed(text: str) -> bool:
+    """Whether a MyST page's front matter makes it an executed notebook (``file_format: mystnb`` or a kernel)."""
+    found = FRONT_MATTER.match(text)
+    if not found:
+        return False
+    keys = {line.split(":", 1)[0].strip() for line in found.group(1).splitlines() if not line.startswith(" ")}
+    fmt = re.search(r"^file_format:\s*(\S+)", found.group(1), re.MULTILINE)
+    return "kernelspec" in keys or bool(fmt and fmt.group(1) == "mystnb")
+
+
+def sources(root: str | os.PathLike[str]) -> list[tuple[str, Path]]:
+    """(page, file) for every source that makes claims: each gallery script, each executed MyST page."""
+    root = Path(root)
+    found = [(page_name(root, p), p) for p in sorted((root / "examples").glob("*.py"))]
+    docs = root / "docs"
+    if docs.is_dir():
+        for path in sorted(docs.rglob("*.md")):
+            if "_build" not in path.parts and is_executed(path.read_text(encoding="utf-8")):
+                found.append((page_name(root, path), path))
+    return found
+
+
+# -- what fails ------------------------------------------------------------------------------------
+
+
+def problems(rows: Iterable[dict[str, Any]]) -> list[str]:
+    """Why these rows fail the build and the check, one sentence each; empty when they pass.
+
+    A row fails when its claim did not hold, when its id is used twice, and
+    when its sentence has a word of :data:`UNIVERSAL` but it was checked on
+    fewer than :data:`MIN_CASES` distinct cases (unless it is in :data:`GRANDFATHERED`).
+    """
+    rows = list(rows)
+    found = []
+    counts = Counter(row["id"] for row in rows)
+    reported: set[str] = set()
+    for row in rows:
+        where = f"claim {row['id']!r} on {row.get('page', '?')}"
+        if row["verdict"] != "holds":
+            found.append(f"{where} does not hold: {'; '.join(row.get('evidence', [])[-1:]) or row['verdict']}")
+        if counts[row["id"]] > 1 and row["id"] not in reported:
+            reported.add(row["id"])
+            pages = sorted({r.get("page", "?") for r in rows if r["id"] == row["id"]})
+            found.append(f"claim id {row['id']!r} is used {counts[row['id']]} times (on {', '.join(pages)})")
+        word = UNIVERSAL.search(row["sentence"])
+        cases = row.get("cases", 1)
+        if word and cases < MIN_CASES and row["id"] not in GRANDFATHERED:
+            found.append(
+                f"{where} says {word.group(0)!r} but was checked on {cases} case{'s' * (cases != 1)}; "
+                f"check it over a family of at least {MIN_CASES} cases (Claim.over) or say 'for this array'"
+            )
+    return found
