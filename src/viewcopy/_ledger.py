@@ -55,9 +55,7 @@ GRANDFATHERED: frozenset[str] = frozenset(
         "flatten-is-independent-not-immutable",
         "flatten-never-views",
         "list-of-array-bloats",
-        "pandas-copy-true-copies",
         "pandas-homogeneous-to-numpy-view",
-        "views-are-strides",
     }
 )
 
