@@ -53,10 +53,14 @@ def install(session: nox.Session, *groups: str, pins: tuple[str, ...] = ()) -> N
     """Install the package and dependency groups, unless this venv already has them.
 
     A no-change `nox -s docs` should cost the Sphinx run, not a resolver run;
-    the stamp records what was installed and is compared with pyproject.toml.
+    the stamp records what was installed and is compared with pyproject.toml
+    and the C extension's sources (an editable install compiles it once).
     """
     stamp = Path(session.virtualenv.location) / ".viewcopy-installed"
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + repr((groups, pins)).encode()).hexdigest()
+    sources = b"".join(
+        (ROOT / name).read_bytes() for name in ("pyproject.toml", "setup.py", "src/viewcopy/_counting.c")
+    )
+    wanted = hashlib.sha256(sources + repr((groups, pins)).encode()).hexdigest()
     if stamp.exists() and stamp.read_text() == wanted:
         return
     package = ".[dask]" if "docs" in groups else "."  # the Dask page; the matrix (test group) skips its tests

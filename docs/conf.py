@@ -42,7 +42,6 @@ exclude_patterns = [
 ]
 nitpicky = True
 nitpick_ignore = [
-    ("py:class", "viewcopy._guard.A"),
     ("py:class", "viewcopy._guard.F"),
     ("py:class", "viewcopy._claims.T"),
 ]

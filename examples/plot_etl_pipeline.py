@@ -123,9 +123,10 @@ CAREFUL = [("select", select_slice), ("column-major", columns_first_once), ("sta
 # %%
 # Run both, step by step
 # ----------------------
-# Inside an outer :func:`viewcopy.track`, each step's ``allocated_bytes`` is
-# its net change in NumPy memory (an intermediate freed when the next step
-# replaces it counts as given back), and ``peak_bytes`` its highest point.
+# Inside an outer :func:`viewcopy.track`, each step's ``allocated_bytes``
+# minus its ``freed_bytes`` is its net change in NumPy memory (an
+# intermediate freed when the next step replaces it counts as given back),
+# and ``peak_bytes`` its highest point.
 
 
 def run(steps):
@@ -136,8 +137,8 @@ def run(steps):
         for name, step in steps:
             with viewcopy.track() as t:
                 x = step(x)
-            timeline.append((name, alive + t.allocated_bytes, alive + t.peak_bytes))
-            alive += t.allocated_bytes
+            timeline.append((name, alive + t.allocated_bytes - t.freed_bytes, alive + t.peak_bytes))
+            alive += t.allocated_bytes - t.freed_bytes
     return x, timeline
 
 

@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 collect_ignore = ["browser_check.py", "bench.py"]  # tools run by nox, not tests
-COPIED = ["docs", "examples", "src", "noxfile.py", "pyproject.toml", "README.md"]
+COPIED = ["docs", "examples", "src", "noxfile.py", "pyproject.toml", "setup.py", "README.md"]
 IGNORED = shutil.ignore_patterns("_build", "auto_examples", "generated", "backreferences", "jupyter_execute", ".nox")
 
 

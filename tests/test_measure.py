@@ -30,11 +30,12 @@ def test_copy_allocates_exactly_its_nbytes(a):
     assert t.seconds > 0
 
 
-def test_freed_temporary_counts_in_peak_not_in_allocated(a):
+def test_freed_temporary_counts_in_allocated_peak_and_freed(a):
     with viewcopy.track() as t:
         total = (a + 1).sum()  # a temporary the size of a, freed at once
     assert total > 0
-    assert t.allocated_bytes == 0
+    assert t.allocated_bytes >= a.nbytes  # the temporary, plus 0-d scalars of 8 bytes
+    assert t.allocated_bytes - t.freed_bytes < 100
     assert t.peak_bytes >= a.nbytes
 
 
@@ -73,21 +74,22 @@ def test_outer_peak_survives_an_inner_block(a):
         del big  # the outer peak is now 800 kB above the current level
         with viewcopy.track():
             pass
-    assert outer.peak_bytes >= a.nbytes
-    assert outer.allocated_bytes == 0
+    assert outer.peak_bytes == a.nbytes
+    assert outer.allocated_bytes == outer.freed_bytes == a.nbytes
 
 
-def test_stops_tracemalloc_it_started(a):
+def test_handler_is_the_method_and_tracemalloc_stays_off(a):
     assert not tracemalloc.is_tracing()
-    with viewcopy.track():
-        assert tracemalloc.is_tracing()
-    assert not tracemalloc.is_tracing()
+    with viewcopy.track() as t:
+        assert not tracemalloc.is_tracing()
+    assert t.method == "handler"
 
 
-def test_stops_tracemalloc_even_when_the_block_raises(a):
-    with pytest.raises(KeyError), viewcopy.track():
+def test_figures_are_exact_even_when_the_block_raises(a):
+    with pytest.raises(KeyError), viewcopy.track() as t:
+        f = a.flatten()
         raise KeyError("boom")
-    assert not tracemalloc.is_tracing()
+    assert t.allocated_bytes == t.peak_bytes == f.nbytes
 
 
 def test_leaves_a_running_tracemalloc_running_with_its_traces(a):
@@ -109,7 +111,8 @@ def test_leaves_a_running_tracemalloc_running_with_its_traces(a):
 def test_repr_reads_like_a_sentence(a):
     with viewcopy.track() as t:
         a.flatten()
-    assert repr(t).startswith("no copy: 0 B allocated")  # the result was dropped at once
+    assert repr(t) == "copy: 800.0 kB allocated, peak 800.0 kB"  # even though the result was dropped
+    assert t.freed_bytes == 800_000
     with viewcopy.track() as t:
         kept = a.flatten()
     assert repr(t).startswith("copy: 800.0 kB allocated, peak 80")

@@ -12,6 +12,8 @@ True
 view: F-contiguous, so the F-order sequence is the buffer itself
 """
 
+from importlib.metadata import PackageNotFoundError, version
+
 from ._claims import Claim, claim
 from ._errors import MemoryBudgetError, UnexpectedCopyError, UnexpectedViewError, ViewCopyError
 from ._guard import expect_copy, expect_view, log_copies
@@ -20,7 +22,10 @@ from ._layouts import Case, layouts
 from ._measure import Tracked, budget, format_bytes, track
 from ._timing import TimeRatio, Timing, time_call, time_ratio
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("viewcopy")  # set from git by setuptools-scm when installed
+except PackageNotFoundError:  # pragma: no cover - imported from a checkout that was never installed
+    __version__ = "0.0.0"
 
 __all__ = [
     "Case",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import platform
 import re
@@ -15,6 +16,7 @@ from typing import Literal, TypeVar
 import numpy as np
 
 from . import _ledger
+from ._errors import short_repr
 
 T = TypeVar("T")
 
@@ -86,13 +88,16 @@ class Claim:
         self.evidence.append(evidence)
 
 
-_open: list[Claim] = []
+# The claims open in this thread or task: a new thread starts with none, so a
+# claim never collects evidence from checks that another thread runs.
+_open: contextvars.ContextVar[tuple[Claim, ...]] = contextvars.ContextVar("viewcopy_open_claims", default=())
 
 
 def note(evidence: str) -> None:
-    """Give evidence to every claim that is open right now (none: do nothing)."""
-    for c in _open:
-        c.note(evidence)
+    """Give evidence to every claim open in this thread or task (none: do nothing)."""
+    for c in _open.get():
+        if c.verdict == "running":  # not one an interrupt left behind
+            c.note(evidence)
 
 
 @contextmanager
@@ -114,15 +119,15 @@ def claim(id: str, sentence: str) -> Iterator[Claim]:
     >>> c.verdict, c.evidence
     ('holds', ['expect_view: a view (shares memory with its source)'])
     """
-    if not isinstance(id, str) or not _ID.match(id):
-        raise ValueError(f"a claim id is lowercase letters, digits and dashes, like 'ravel-view'; got {id!r}")
+    if not isinstance(id, str) or not _ID.fullmatch(id):
+        raise ValueError(f"a claim id is lowercase letters, digits and dashes, like 'ravel-view'; got {short_repr(id)}")
     if not isinstance(sentence, str) or not sentence.strip():
         raise ValueError("a claim needs the sentence it supports")
     frame = sys._getframe(2)  # the caller of the with-statement (1 is contextlib)
     c = Claim(id, sentence.strip(), where=f"{frame.f_code.co_filename}:{frame.f_lineno}")
-    _open.append(c)
     start = time.perf_counter()
-    try:
+    try:  # opened inside the try, so an interrupt anywhere after it still reaches the finally
+        _open.set((*_open.get(), c))
         yield c
     except BaseException as error:
         c.verdict = "fails"
@@ -133,12 +138,14 @@ def claim(id: str, sentence: str) -> Iterator[Claim]:
     else:
         c.verdict = "holds"
         _finish(c, start, None)
+    finally:
+        _close(c)
 
 
 def _finish(c: Claim, start: float, error: BaseException | None) -> None:
     """Record a finished claim; a write error becomes a warning, and never hides the claim's own error."""
     c.seconds = time.perf_counter() - start
-    _open.remove(c)
+    _close(c)
     try:
         _ledger.write(c.row())
     except (OSError, TypeError, ValueError) as write_error:
@@ -149,3 +156,8 @@ def _finish(c: Claim, start: float, error: BaseException | None) -> None:
             if error is None:
                 raise
             error.add_note(str(warning))
+
+
+def _close(c: Claim) -> None:
+    """Take ``c`` off this context's open claims (generators may close them out of order)."""
+    _open.set(tuple(x for x in _open.get() if x is not c))

@@ -5,6 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 
+def short_repr(x: object, limit: int = 60) -> str:
+    """``repr(x)`` for an error message: cut to ``limit`` characters, and never raising."""
+    try:
+        text = repr(x)
+    except Exception:  # noqa: BLE001 - whatever a broken __repr__ raises
+        text = f"<{type(x).__name__} object whose repr() raised>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class ViewCopyError(AssertionError):
     """Base of every check viewcopy makes that can fail.
 

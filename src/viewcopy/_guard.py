@@ -16,7 +16,6 @@ from ._measure import format_bytes, track
 
 _LOGGER = logging.getLogger("viewcopy")
 
-A = TypeVar("A", bound=np.ndarray)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -30,7 +29,7 @@ def describe(a: np.ndarray) -> str:
     return f"shape {a.shape} {a.dtype}, strides {a.strides}, {format_bytes(a.nbytes)}"
 
 
-def expect_view(source: np.ndarray, result: A) -> A:
+def expect_view(source: np.ndarray, result: np.ndarray) -> np.ndarray:
     """Return ``result`` if it shares memory with ``source``; else raise.
 
     Put it where a copy would be expensive: the check costs about a
@@ -63,7 +62,7 @@ def expect_view(source: np.ndarray, result: A) -> A:
     return result
 
 
-def expect_copy(source: np.ndarray, result: A) -> A:
+def expect_copy(source: np.ndarray, result: np.ndarray) -> np.ndarray:
     """Return ``result`` if it shares no memory with ``source``; else raise.
 
     Use it where code will write into ``result`` and must not change

@@ -1,28 +1,48 @@
-"""Measure the NumPy memory a block of code allocates, with tracemalloc."""
+"""Measure the NumPy memory a block of code allocates, per thread.
+
+How it counts.  NumPy allocates every array's data through a data-memory
+handler (NEP 49).  On import, the small C extension ``viewcopy._counting``
+wraps the functions of NumPy's default handler, once, for the whole process:
+from then on each thread that is inside a :func:`track` block counts the
+bytes it allocates and frees (a thread outside any block counts nothing and
+pays one thread-local read per allocation).  Nothing is installed or removed
+when a block starts or ends, so an exception or a Ctrl-C at any point leaves
+nothing behind, and tracemalloc is not used at all.
+
+When the extension cannot load, or when the code in the block allocates
+through a handler of its own (``PyDataMem_SetHandler``), :func:`track` falls
+back to :mod:`tracemalloc` and says so in ``Tracked.method``.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import threading
 import time
 import tracemalloc
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
+from types import TracebackType
+from typing import Literal
 
 import numpy as np
 
 from ._claims import note
 from ._errors import MemoryBudgetError
 
+try:
+    from . import _counting
+except ImportError:  # pragma: no cover - a checkout whose extension was not built
+    _counting = None
+    WHY_NOT_HANDLER = "the extension viewcopy._counting is not built"
+else:
+    WHY_NOT_HANDLER = _counting.install() or ""
+
 NUMPY_DOMAIN: int = np.lib.tracemalloc_domain
 """The tracemalloc domain in which NumPy registers its data buffers."""
 
-# Trackers that are open right now, outermost first.  A nested tracker has
-# to reset tracemalloc's peak counter, so it hands the peak seen so far to
-# every tracker outside it before doing so.
-_open: list[Tracked] = []
 
-
-def format_bytes(n: int) -> str:
+def format_bytes(n: float) -> str:
     """Format a byte count with decimal units, as ``80.0 MB``.
 
     >>> import viewcopy
@@ -30,13 +50,21 @@ def format_bytes(n: int) -> str:
     '800.0 MB'
     >>> viewcopy.format_bytes(96)
     '96 B'
+    >>> viewcopy.format_bytes(999_950), viewcopy.format_bytes(-2_500)
+    ('1.0 MB', '-2.5 kB')
     """
+    if isinstance(n, bool) or not isinstance(n, (int, float, np.integer, np.floating)):
+        raise TypeError(f"format_bytes() takes a number of bytes, got {type(n).__name__}")
+    if not math.isfinite(n):
+        raise ValueError(f"format_bytes() takes a finite number of bytes, got {n}")
+    sign, n = ("-" if n < 0 else ""), abs(n)
     if n < 1000:
-        return f"{n} B"
+        return f"{sign}{n:g} B" if isinstance(n, (float, np.floating)) else f"{sign}{int(n)} B"
     for unit in ("kB", "MB", "GB", "TB"):
         n /= 1000
-        if n < 1000 or unit == "TB":
-            return f"{n:.1f} {unit}"
+        # compare what is printed: 999.95 kB would print as "1000.0 kB"
+        if float(f"{n:.1f}") < 1000 or unit == "TB":
+            return f"{sign}{n:.1f} {unit}"
     raise AssertionError("unreachable")
 
 
@@ -47,23 +75,32 @@ class Tracked:
     Attributes
     ----------
     allocated_bytes : int
-        NumPy data-buffer bytes allocated inside the block and still alive at
-        its end (net of NumPy buffers freed in the block when tracemalloc was
-        already tracing before it).  0 for a view; ``result.nbytes`` for a
-        non-empty copy.
+        NumPy data-buffer bytes that the thread running the block allocated
+        inside it, whether or not they were freed again before its end.  0
+        for a view; ``result.nbytes`` for a non-empty copy.  Never negative.
     peak_bytes : int
-        Highest traced memory during the block above its level at the start.
-        tracemalloc keeps one peak for all domains, so this includes the few
-        hundred bytes of Python objects the block creates.
+        The highest point of (bytes allocated - bytes freed) by this thread
+        during the block, above its level at the start: the most NumPy
+        memory the block held at once, temporaries included.  Never
+        negative.
+    freed_bytes : int
+        NumPy data-buffer bytes this thread freed inside the block,
+        including buffers of arrays made before it (``del old`` in the
+        block).  ``allocated_bytes - freed_bytes`` is the block's net change.
     seconds : float
-        Wall time of the block, slowed a little by tracing.
+        Wall time of the block.
+    method : str
+        ``'handler'``: counted by viewcopy's wrapper of NumPy's allocator, for
+        this thread only.  ``'tracemalloc'``: the fallback (see
+        :func:`track`), which counts the whole process and whose peak
+        includes Python objects.
     """
 
     allocated_bytes: int = 0
     peak_bytes: int = 0
+    freed_bytes: int = 0
     seconds: float = 0.0
-    _peak_seen: int = dataclasses.field(default=0, repr=False)
-    _start_total: int = dataclasses.field(default=0, repr=False)
+    method: Literal["handler", "tracemalloc"] = "handler"
 
     def __repr__(self) -> str:
         what = "copy" if self.allocated_bytes else "no copy"
@@ -71,26 +108,67 @@ class Tracked:
         return f"{what}: {format_bytes(self.allocated_bytes)} allocated, peak {format_bytes(self.peak_bytes)}"
 
 
-def _numpy_bytes(snapshot: tracemalloc.Snapshot) -> int:
-    # The raw (domain, size, ...) tuples, when this CPython has them, spare
-    # building a Trace object per allocation: a million Python objects in
-    # the block would otherwise cost seconds here.
-    raw = getattr(snapshot.traces, "_traces", None)
-    if raw is not None:
-        return sum(t[1] for t in raw if t[0] == NUMPY_DOMAIN)
-    return sum(t.size for t in snapshot.traces if t.domain == NUMPY_DOMAIN)
+def handler_available() -> bool:
+    """True when :func:`track` in this thread and context counts with the handler, not tracemalloc."""
+    return not WHY_NOT_HANDLER and _counting.current_is_default()
 
 
-@contextmanager
-def track() -> Iterator[Tracked]:
-    """Measure the NumPy buffers a block allocates.
+class _Track:
+    """The context manager :func:`track` returns (a class: cheaper than a generator, and C-backed)."""
 
-    Starts tracemalloc if it is not running (and stops it again afterwards),
-    and nests: each block reports its own figures.  The result object is
-    filled in when the block ends.  A tracemalloc that was already running
-    keeps running with its traces, but its peak counter is reset (the only
-    way to read a block's own peak); enclosing ``track`` blocks account for
-    that, other readers of ``tracemalloc.get_traced_memory()`` do not.
+    __slots__ = ("_block", "_fallback", "_start", "tracked")
+
+    def __enter__(self) -> Tracked:
+        tracked = self.tracked = Tracked()
+        if handler_available():
+            self._fallback = None
+            self._block = block = _counting.Block()
+            self._start = time.perf_counter()
+            block.__enter__()  # C: opens this thread's counter, closed by __exit__ or when `block` dies
+        else:
+            tracked.method = "tracemalloc"
+            self._fallback = _TracemallocBlock(tracked)
+            self._start = time.perf_counter()
+        return tracked
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        seconds = time.perf_counter() - self._start
+        tracked = self.tracked
+        if self._fallback is None:
+            block = self._block
+            block.__exit__(None, None, None)
+            tracked.allocated_bytes = block.allocated
+            tracked.freed_bytes = block.freed
+            tracked.peak_bytes = block.peak
+        else:
+            self._fallback.close()
+        tracked.seconds = seconds
+        note(f"track: {tracked!r}")
+
+
+def track() -> AbstractContextManager[Tracked]:
+    """Measure the NumPy data buffers a block allocates, in the thread that runs it.
+
+    The result object is filled in when the block ends.  Blocks nest, and
+    each reports its own figures.  Only NumPy data buffers count: Python
+    objects, array headers and NumPy's internal scratch space do not.
+
+    Threads and async code: a block counts what *its own thread* allocates
+    between entering and leaving it, whatever other threads do, so blocks in
+    several threads run side by side with exact figures.  A block in a
+    generator or a coroutine also counts what the same thread allocates
+    while it is suspended (other generators, other asyncio tasks on the same
+    event loop); work handed to another thread (``run_in_executor``, a
+    thread pool) is not counted.  A block can be left from another thread;
+    it still counts its own thread's bytes.
+
+    Fallback: when the C extension is not built, or when the block's thread
+    allocates through a data-memory handler the user installed
+    (``np.core.multiarray.get_handler_name()`` is then not
+    ``'default_allocator'``), the block uses :mod:`tracemalloc` and
+    ``method`` is ``'tracemalloc'``: the figures then count every thread of
+    the process, the peak includes Python objects, and a tracemalloc the
+    block did not start has its peak reset.
 
     >>> import numpy as np, viewcopy
     >>> a = np.zeros((1000, 10))
@@ -103,74 +181,112 @@ def track() -> Iterator[Tracked]:
     >>> t.allocated_bytes == f.nbytes == 80_000
     True
     >>> t
-    copy: 80.0 kB allocated, peak 80... kB
+    copy: 80.0 kB allocated, peak 80.0 kB
+    >>> t.method
+    'handler'
     """
-    tracked = Tracked()
-    started_here = not tracemalloc.is_tracing()
-    if started_here:
-        tracemalloc.start(1)
-        before = 0
-    else:
-        before = _numpy_bytes(tracemalloc.take_snapshot())
-        current, peak = tracemalloc.get_traced_memory()
-        for outer in _open:
-            outer._peak_seen = max(outer._peak_seen, peak)
-        tracemalloc.reset_peak()
-    tracked._start_total = tracemalloc.get_traced_memory()[0]
-    _open.append(tracked)
-    start = time.perf_counter()
-    try:
-        yield tracked
-    finally:
-        tracked.seconds = time.perf_counter() - start
-        current, peak = tracemalloc.get_traced_memory()
-        _open.pop()
-        for outer in _open:
-            outer._peak_seen = max(outer._peak_seen, peak)
-        tracked.peak_bytes = max(peak, tracked._peak_seen) - tracked._start_total
-        if current == 0:
-            # nothing is traced, so taking a snapshot would be wasted time
-            tracked.allocated_bytes = 0
-        else:
-            tracked.allocated_bytes = _numpy_bytes(tracemalloc.take_snapshot()) - before
-        if started_here:
-            tracemalloc.stop()
-        tracked.peak_bytes = max(tracked.peak_bytes, tracked.allocated_bytes)
-        note(f"track: {tracked!r}")
+    return _Track()
 
 
-@contextmanager
-def budget(max_bytes: int) -> Iterator[Tracked]:
-    """Raise :class:`MemoryBudgetError` if a block's memory peak exceeds ``max_bytes``.
+# Only the tracemalloc fallback has shared state: the blocks open right now,
+# outermost first.  A nested block has to reset tracemalloc's peak counter,
+# so it hands the peak seen so far to every block outside it first.
+_fallback_lock = threading.RLock()  # __del__ may run inside it, from the GC
+_fallback_open: list[_TracemallocBlock] = []
 
-    The check runs when the block ends (tracemalloc has no way to interrupt
-    an allocation), so it catches the step that went over, after the fact.
+
+def _numpy_bytes(snapshot: tracemalloc.Snapshot) -> int:
+    # The raw (domain, size, ...) tuples, when this CPython has them, spare
+    # building a Trace object per allocation.
+    raw = getattr(snapshot.traces, "_traces", None)
+    if raw is not None:
+        return sum(t[1] for t in raw if t[0] == NUMPY_DOMAIN)
+    return sum(t.size for t in snapshot.traces if t.domain == NUMPY_DOMAIN)
+
+
+class _TracemallocBlock:
+    """The fallback: process-wide figures from tracemalloc."""
+
+    def __init__(self, tracked: Tracked) -> None:
+        self.tracked = tracked
+        self.peak_seen = 0
+        with _fallback_lock:
+            self.started_here = not tracemalloc.is_tracing()
+            if self.started_here:
+                tracemalloc.start(1)
+                self.before = 0
+            else:
+                self.before = _numpy_bytes(tracemalloc.take_snapshot())
+                peak = tracemalloc.get_traced_memory()[1]
+                for outer in _fallback_open:
+                    outer.peak_seen = max(outer.peak_seen, peak)
+                tracemalloc.reset_peak()
+            self.start_total = tracemalloc.get_traced_memory()[0]
+            _fallback_open.append(self)
+
+    def close(self) -> None:
+        with _fallback_lock:
+            if self not in _fallback_open:
+                return
+            _fallback_open.remove(self)
+            tracing = tracemalloc.is_tracing()
+            current, peak = tracemalloc.get_traced_memory() if tracing else (0, 0)
+            for outer in _fallback_open:
+                outer.peak_seen = max(outer.peak_seen, peak)
+            net = _numpy_bytes(tracemalloc.take_snapshot()) - self.before if current else 0
+            # stop only a tracemalloc this block started and no open block still needs
+            if self.started_here and tracing and not any(b.started_here for b in _fallback_open):
+                tracemalloc.stop()
+        tracked = self.tracked
+        tracked.allocated_bytes = max(net, 0)
+        tracked.freed_bytes = max(-net, 0)
+        tracked.peak_bytes = max(peak - self.start_total, self.peak_seen - self.start_total, tracked.allocated_bytes, 0)
+
+    __del__ = close
+
+
+def budget(max_bytes: int) -> AbstractContextManager[Tracked]:
+    """Raise :class:`MemoryBudgetError` if a block's NumPy memory peak exceeds ``max_bytes``.
+
+    The peak is ``Tracked.peak_bytes``, counted for the block's own
+    thread (see :func:`track`).  The check runs when the block ends, so it
+    catches the step that went over, after the fact.  ``budget(0)`` asserts
+    that the block makes no NumPy allocation at all.
 
     >>> import numpy as np, viewcopy
     >>> a = np.zeros((1000, 10))
+    >>> with viewcopy.budget(0):
+    ...     r = a.ravel()           # a view: no allocation
     >>> with viewcopy.budget(1_000):
-    ...     r = a.ravel()           # a view: fits
-    >>> with viewcopy.budget(1_000):
-    ...     f = a.flatten()         # an 80 kB copy: does not
+    ...     f = a.flatten()         # an 80 kB copy: over
     Traceback (most recent call last):
     ...
-    viewcopy.MemoryBudgetError: block peaked at 80... kB of traced memory (80.0 kB of NumPy buffers still alive), over its budget of 1.0 kB by 79... kB
+    viewcopy.MemoryBudgetError: block peaked at 80.0 kB of NumPy memory (80.0 kB allocated in all), over its budget of 1.0 kB by 79.0 kB
     """
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)):
         raise TypeError(
-            f"budget() takes a whole number of bytes, got {type(max_bytes).__name__} "
-            f"{max_bytes!r}; write 800 MB as 800_000_000"
+            f"budget() takes a whole number of bytes, got {type(max_bytes).__name__}; write 800 MB as 800_000_000"
         )
     if max_bytes < 0:
         raise ValueError(f"budget() needs max_bytes >= 0, got {max_bytes}")
-    with track() as tracked:
-        yield tracked
-    if tracked.peak_bytes > max_bytes:
-        raise MemoryBudgetError(
-            f"block peaked at {format_bytes(tracked.peak_bytes)} of traced memory "
-            f"({format_bytes(tracked.allocated_bytes)} of NumPy buffers still alive), "
-            f"over its budget of {format_bytes(int(max_bytes))} by "
-            f"{format_bytes(tracked.peak_bytes - int(max_bytes))}",
-            tracked=tracked,
-            max_bytes=int(max_bytes),
-        )
+    return _Budget(int(max_bytes))
+
+
+class _Budget(_Track):
+    __slots__ = ("max_bytes",)
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        super().__exit__(kind, error, tb)
+        tracked = self.tracked
+        if kind is None and tracked.peak_bytes > self.max_bytes:
+            raise MemoryBudgetError(
+                f"block peaked at {format_bytes(tracked.peak_bytes)} of NumPy memory "
+                f"({format_bytes(tracked.allocated_bytes)} allocated in all), "
+                f"over its budget of {format_bytes(self.max_bytes)} by "
+                f"{format_bytes(tracked.peak_bytes - self.max_bytes)}",
+                tracked=tracked,
+                max_bytes=self.max_bytes,
+            )

@@ -1,0 +1,515 @@
+/*
+ * viewcopy._counting: count NumPy data-buffer bytes per thread.
+ *
+ * NumPy allocates every array's data through a data-memory handler (NEP 49).
+ * Its default handler is one global, writable struct in NumPy itself; the
+ * capsule PyDataMem_DefaultHandler points at it.  install() saves that
+ * struct's four allocator functions and puts counting wrappers in their
+ * place, once, for the whole process: every thread, context, generator and
+ * asyncio task then allocates through the wrappers, and nothing has to be
+ * installed or removed per block (so nothing can be left behind by Ctrl-C).
+ * Arrays allocated before install() are freed through the wrappers too, which
+ * call the saved functions, so their memory goes back where it came from.
+ *
+ * Counting costs nothing in a thread with no open Block.  A thread that opens
+ * a Block gets a ThreadState (heap, found through a thread-local pointer)
+ * holding the bytes it allocated and freed since, and the open Blocks of that
+ * thread; each allocation raises the peaks of those Blocks.  A Block is a
+ * Python object: it opens in __enter__, closes in __exit__ or, if never
+ * exited, in its dealloc, from whatever thread that runs in (the state's
+ * mutex makes that safe).
+ *
+ * realloc does not say how big the old buffer was, so a process-wide table
+ * maps each live buffer allocated through the wrappers to its size.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#define NPY_NO_DEPRECATED_API NPY_1_22_API_VERSION
+#define NPY_TARGET_VERSION NPY_1_22_API_VERSION
+#include <numpy/arrayobject.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _WIN32
+#include <windows.h>
+typedef SRWLOCK vc_lock;
+#define LOCK_INIT(l) InitializeSRWLock(l)
+#define LOCK(l) AcquireSRWLockExclusive(l)
+#define UNLOCK(l) ReleaseSRWLockExclusive(l)
+#define LOCK_FINI(l) ((void)0)
+#define THREAD_LOCAL __declspec(thread)
+#else
+#include <pthread.h>
+typedef pthread_mutex_t vc_lock;
+#define LOCK_INIT(l) pthread_mutex_init((l), NULL)
+#define LOCK(l) pthread_mutex_lock(l)
+#define UNLOCK(l) pthread_mutex_unlock(l)
+#define LOCK_FINI(l) pthread_mutex_destroy(l)
+#define THREAD_LOCAL _Thread_local
+#endif
+
+/* ------------------------------------------------------------------ */
+/* per-thread counters and open blocks                                 */
+
+typedef struct Block Block;
+
+typedef struct {
+    vc_lock lock;          /* taken by the owner on each allocation, by anyone closing a block */
+    int64_t allocated;     /* bytes this thread allocated since the state was made */
+    int64_t freed;         /* bytes this thread freed since then */
+    Block *open;           /* this thread's open blocks, a doubly linked list */
+    Py_ssize_t nopen;
+} ThreadState;
+
+static THREAD_LOCAL ThreadState *t_state = NULL;
+
+struct Block {
+    PyObject_HEAD
+    ThreadState *ts;       /* non-NULL while open */
+    Block *prev, *next;
+    int64_t base_allocated, base_freed;
+    int64_t peak;          /* highest (allocated - freed) - (base_allocated - base_freed) */
+    int64_t allocated, freed; /* filled in when the block closes */
+    int state;             /* 0 new, 1 open, 2 closed */
+};
+
+static inline void
+note_allocated(int64_t n)
+{
+    ThreadState *ts = t_state;
+    if (ts == NULL || n <= 0) {
+        return;
+    }
+    LOCK(&ts->lock);
+    ts->allocated += n;
+    int64_t level = ts->allocated - ts->freed;
+    for (Block *b = ts->open; b != NULL; b = b->next) {
+        int64_t above = level - (b->base_allocated - b->base_freed);
+        if (above > b->peak) {
+            b->peak = above;
+        }
+    }
+    UNLOCK(&ts->lock);
+}
+
+static inline void
+note_freed(int64_t n)
+{
+    ThreadState *ts = t_state;
+    if (ts == NULL || n <= 0) {
+        return;
+    }
+    LOCK(&ts->lock);
+    ts->freed += n;
+    UNLOCK(&ts->lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* live buffer sizes, for realloc                                      */
+
+typedef struct {
+    void *ptr;   /* NULL: empty; TOMBSTONE: removed */
+    size_t size;
+} Entry;
+
+#define TOMBSTONE ((void *)1)
+static vc_lock table_lock;
+static Entry *table = NULL;
+static size_t table_cap = 0;   /* a power of two */
+static size_t table_used = 0;  /* live entries plus tombstones */
+static size_t table_live = 0;
+
+static inline size_t
+slot_of(void *ptr, size_t cap)
+{
+    uintptr_t h = (uintptr_t)ptr;
+    h ^= h >> 33;
+    h *= (uintptr_t)0xff51afd7ed558ccdULL;
+    h ^= h >> 29;
+    return (size_t)h & (cap - 1);
+}
+
+/* call with table_lock held; returns 0 if out of memory (the entry is then lost) */
+static int
+table_grow(void)
+{
+    size_t cap = table_cap ? table_cap : 1024;
+    while (table_live * 2 >= cap) {
+        cap *= 2;
+    }
+    Entry *fresh = calloc(cap, sizeof(Entry));
+    if (fresh == NULL) {
+        return 0;
+    }
+    for (size_t i = 0; i < table_cap; i++) {
+        void *p = table[i].ptr;
+        if (p != NULL && p != TOMBSTONE) {
+            size_t j = slot_of(p, cap);
+            while (fresh[j].ptr != NULL) {
+                j = (j + 1) & (cap - 1);
+            }
+            fresh[j] = table[i];
+        }
+    }
+    free(table);
+    table = fresh;
+    table_cap = cap;
+    table_used = table_live;
+    return 1;
+}
+
+static void
+table_put(void *ptr, size_t size)
+{
+    LOCK(&table_lock);
+    if ((table_used + 1) * 4 >= table_cap * 3 && !table_grow()) {
+        UNLOCK(&table_lock);
+        return;
+    }
+    size_t i = slot_of(ptr, table_cap), grave = (size_t)-1;
+    for (;; i = (i + 1) & (table_cap - 1)) {
+        void *p = table[i].ptr;
+        if (p == ptr) {
+            table[i].size = size;
+            break;
+        }
+        if (p == TOMBSTONE && grave == (size_t)-1) {
+            grave = i;
+        }
+        if (p == NULL) {
+            if (grave != (size_t)-1) {
+                i = grave;
+            }
+            else {
+                table_used++;
+            }
+            table[i].ptr = ptr;
+            table[i].size = size;
+            table_live++;
+            break;
+        }
+    }
+    UNLOCK(&table_lock);
+}
+
+/* remove ptr; return its size, or `otherwise` if it is not in the table */
+static size_t
+table_pop(void *ptr, size_t otherwise)
+{
+    size_t size = otherwise;
+    LOCK(&table_lock);
+    if (table_cap) {
+        for (size_t i = slot_of(ptr, table_cap);; i = (i + 1) & (table_cap - 1)) {
+            void *p = table[i].ptr;
+            if (p == NULL) {
+                break;
+            }
+            if (p == ptr) {
+                size = table[i].size;
+                table[i].ptr = TOMBSTONE;
+                table_live--;
+                break;
+            }
+        }
+    }
+    UNLOCK(&table_lock);
+    return size;
+}
+
+/* ------------------------------------------------------------------ */
+/* the wrappers put into NumPy's default handler                       */
+
+static PyDataMem_Handler *patched = NULL;   /* NumPy's default_handler, once installed */
+static PyDataMemAllocator original;         /* its functions before that */
+static int64_t unknown_reallocs = 0;        /* reallocs of buffers of unknown size (made before install) */
+
+static void *
+counting_malloc(void *ctx, size_t size)
+{
+    void *p = original.malloc(ctx, size);
+    if (p != NULL) {
+        table_put(p, size);
+        note_allocated((int64_t)size);
+    }
+    return p;
+}
+
+static void *
+counting_calloc(void *ctx, size_t nelem, size_t elsize)
+{
+    void *p = original.calloc(ctx, nelem, elsize);
+    if (p != NULL) {
+        size_t size = nelem * elsize;
+        table_put(p, size);
+        note_allocated((int64_t)size);
+    }
+    return p;
+}
+
+static void *
+counting_realloc(void *ctx, void *ptr, size_t new_size)
+{
+    size_t old = ptr == NULL ? 0 : table_pop(ptr, (size_t)-1);
+    void *p = original.realloc(ctx, ptr, new_size);
+    if (p == NULL) {
+        if (ptr != NULL && old != (size_t)-1) {
+            table_put(ptr, old);  /* the old buffer is still there */
+        }
+        return p;
+    }
+    table_put(p, new_size);
+    if (old == (size_t)-1) {
+        unknown_reallocs++;  /* counted as a new buffer: its old size was never seen */
+        old = 0;
+    }
+    note_freed((int64_t)old);
+    note_allocated((int64_t)new_size);
+    return p;
+}
+
+static void
+counting_free(void *ctx, void *ptr, size_t size)
+{
+    if (ptr != NULL) {
+        note_freed((int64_t)table_pop(ptr, size));
+    }
+    original.free(ctx, ptr, size);
+}
+
+/* ------------------------------------------------------------------ */
+/* Block: one open measurement                                         */
+
+static void
+block_close(Block *self)
+{
+    ThreadState *ts = self->ts;
+    if (self->state != 1 || ts == NULL) {
+        return;
+    }
+    int owner = (ts == t_state);
+    LOCK(&ts->lock);
+    if (self->prev) {
+        self->prev->next = self->next;
+    }
+    else {
+        ts->open = self->next;
+    }
+    if (self->next) {
+        self->next->prev = self->prev;
+    }
+    ts->nopen--;
+    self->allocated = ts->allocated - self->base_allocated;
+    self->freed = ts->freed - self->base_freed;
+    int drop = owner && ts->nopen == 0;
+    UNLOCK(&ts->lock);
+    self->ts = NULL;
+    self->prev = self->next = NULL;
+    self->state = 2;
+    if (drop) {
+        /* no block of this thread is open: stop counting here until the next one */
+        t_state = NULL;
+        LOCK_FINI(&ts->lock);
+        free(ts);
+    }
+}
+
+static PyObject *
+block_enter(Block *self, PyObject *Py_UNUSED(ignored))
+{
+    if (self->state != 0) {
+        PyErr_SetString(PyExc_RuntimeError, "a Block can be entered only once");
+        return NULL;
+    }
+    ThreadState *ts = t_state;
+    if (ts == NULL) {
+        ts = calloc(1, sizeof(ThreadState));
+        if (ts == NULL) {
+            return PyErr_NoMemory();
+        }
+        LOCK_INIT(&ts->lock);
+        t_state = ts;
+    }
+    LOCK(&ts->lock);
+    self->base_allocated = ts->allocated;
+    self->base_freed = ts->freed;
+    self->peak = 0;
+    self->prev = NULL;
+    self->next = ts->open;
+    if (ts->open) {
+        ts->open->prev = self;
+    }
+    ts->open = self;
+    ts->nopen++;
+    self->ts = ts;
+    self->state = 1;
+    UNLOCK(&ts->lock);
+    Py_INCREF(self);
+    return (PyObject *)self;
+}
+
+static PyObject *
+block_exit(Block *self, PyObject *Py_UNUSED(args))
+{
+    block_close(self);
+    Py_RETURN_NONE;
+}
+
+static void
+block_dealloc(Block *self)
+{
+    block_close(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+block_get(Block *self, void *which)
+{
+    if (self->state != 2) {
+        PyErr_SetString(PyExc_RuntimeError, "the Block has not closed yet");
+        return NULL;
+    }
+    switch ((intptr_t)which) {
+        case 0: return PyLong_FromLongLong(self->allocated);
+        case 1: return PyLong_FromLongLong(self->freed);
+        default: return PyLong_FromLongLong(self->peak);
+    }
+}
+
+static PyObject *
+block_is_open(Block *self, void *Py_UNUSED(closure))
+{
+    return PyBool_FromLong(self->state == 1);
+}
+
+static PyMethodDef block_methods[] = {
+    {"__enter__", (PyCFunction)block_enter, METH_NOARGS, "Start counting this thread's NumPy bytes."},
+    {"__exit__", (PyCFunction)block_exit, METH_VARARGS, "Stop counting; the figures are then readable."},
+    {"close", (PyCFunction)block_exit, METH_VARARGS, "Same as __exit__; does nothing if not open."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef block_getset[] = {
+    {"allocated", (getter)block_get, NULL, "bytes this thread allocated while the block was open", (void *)0},
+    {"freed", (getter)block_get, NULL, "bytes this thread freed while the block was open", (void *)1},
+    {"peak", (getter)block_get, NULL, "highest allocated - freed during the block, >= 0", (void *)2},
+    {"is_open", (getter)block_is_open, NULL, "True between __enter__ and __exit__", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject BlockType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "viewcopy._counting.Block",
+    .tp_basicsize = sizeof(Block),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Counts the NumPy data bytes the thread that enters it allocates until it exits.",
+    .tp_new = PyType_GenericNew,
+    .tp_dealloc = (destructor)block_dealloc,
+    .tp_methods = block_methods,
+    .tp_getset = block_getset,
+};
+
+/* ------------------------------------------------------------------ */
+/* module functions                                                    */
+
+static PyObject *
+install(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+{
+    if (patched != NULL) {
+        Py_RETURN_NONE;
+    }
+    PyObject *capsule = PyDataMem_DefaultHandler;
+    if (capsule == NULL) {
+        return PyUnicode_FromString("NumPy has no default data-memory handler");
+    }
+    PyDataMem_Handler *handler = PyCapsule_GetPointer(capsule, "mem_handler");
+    if (handler == NULL) {
+        return NULL;
+    }
+    if (handler->version != 1 || strcmp(handler->name, "default_allocator") != 0) {
+        return PyUnicode_FromFormat("NumPy's default handler is %.127s version %d, not default_allocator 1",
+                                    handler->name, (int)handler->version);
+    }
+    original = handler->allocator;
+    /* realloc and free first: once malloc counts, its buffers may be freed at once */
+    handler->allocator.free = counting_free;
+    handler->allocator.realloc = counting_realloc;
+    handler->allocator.calloc = counting_calloc;
+    handler->allocator.malloc = counting_malloc;
+    patched = handler;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+installed(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+{
+    return PyBool_FromLong(patched != NULL && patched->allocator.malloc == counting_malloc);
+}
+
+static PyObject *
+current_is_default(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+{
+    /* True when arrays made in this context go through the counting wrappers */
+    PyObject *current = PyDataMem_GetHandler();
+    if (current == NULL) {
+        return NULL;
+    }
+    void *handler = PyCapsule_GetPointer(current, "mem_handler");
+    Py_DECREF(current);
+    if (handler == NULL) {
+        return NULL;
+    }
+    return PyBool_FromLong(patched != NULL && handler == (void *)patched);
+}
+
+static PyObject *
+stats(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+{
+    LOCK(&table_lock);
+    size_t live = table_live;
+    UNLOCK(&table_lock);
+    ThreadState *ts = t_state;
+    return Py_BuildValue("{s:n,s:L,s:n}", "live_buffers", (Py_ssize_t)live, "unknown_reallocs",
+                         (long long)unknown_reallocs, "open_blocks_this_thread", ts ? ts->nopen : (Py_ssize_t)0);
+}
+
+static PyMethodDef module_methods[] = {
+    {"install", install, METH_NOARGS,
+     "Put counting wrappers into NumPy's default handler; None when done, else the reason it was not."},
+    {"installed", installed, METH_NOARGS, "True when the counting wrappers are in place."},
+    {"current_is_default", current_is_default, METH_NOARGS,
+     "True when this context allocates through NumPy's default (now counting) handler."},
+    {"stats", stats, METH_NOARGS, "Internal figures, for tests."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_counting", "Per-thread counts of NumPy data-buffer bytes.", -1, module_methods,
+};
+
+PyMODINIT_FUNC
+PyInit__counting(void)
+{
+    import_array();
+    if (PyType_Ready(&BlockType) < 0) {
+        return NULL;
+    }
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) {
+        return NULL;
+    }
+    static int lock_ready = 0;
+    if (!lock_ready) {
+        LOCK_INIT(&table_lock);
+        lock_ready = 1;
+    }
+    Py_INCREF(&BlockType);
+    if (PyModule_AddObject(m, "Block", (PyObject *)&BlockType) < 0) {
+        Py_DECREF(&BlockType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
