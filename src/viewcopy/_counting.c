@@ -13,14 +13,17 @@
  *
  * Counting costs nothing in a thread with no open Block.  A thread that opens
  * a Block gets a ThreadState (heap, found through a thread-local pointer)
- * holding the bytes it allocated and freed since, and the open Blocks of that
- * thread; each allocation raises the peaks of those Blocks.  A Block is a
- * Python object: it opens in __enter__, closes in __exit__ or, if never
- * exited, in its dealloc, from whatever thread that runs in (the state's
- * mutex makes that safe).
+ * listing its open Blocks.  Each buffer the thread then allocates is stamped
+ * (thread, sequence number) in a process-wide table and raises every open
+ * Block's level; freeing a buffer lowers the level of the Blocks that were
+ * open when it was made, and counts as "freed" for the others.  So a Block
+ * reports exactly the bytes of its own buffers still alive at its end, their
+ * peak, and the bytes of older buffers it freed; none can go negative.
+ * realloc does not say how big the old buffer was: the table says.
  *
- * realloc does not say how big the old buffer was, so a process-wide table
- * maps each live buffer allocated through the wrappers to its size.
+ * A Block is a Python object: it opens in __enter__, closes in __exit__ or,
+ * if never exited (an interrupt), in its dealloc, from whatever thread that
+ * runs in (the state's mutex makes that safe).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -58,11 +61,13 @@ typedef struct Block Block;
 
 typedef struct {
     vc_lock lock;          /* taken by the owner on each allocation, by anyone closing a block */
-    int64_t allocated;     /* bytes this thread allocated since the state was made */
-    int64_t freed;         /* bytes this thread freed since then */
+    uint64_t id;           /* unique per ThreadState made, never 0 */
+    uint64_t seq;          /* number of buffers this thread allocated since the state was made */
     Block *open;           /* this thread's open blocks, a doubly linked list */
     Py_ssize_t nopen;
 } ThreadState;
+
+static uint64_t last_state_id = 0;  /* changed only with the GIL held */
 
 static THREAD_LOCAL ThreadState *t_state = NULL;
 
@@ -70,40 +75,60 @@ struct Block {
     PyObject_HEAD
     ThreadState *ts;       /* non-NULL while open */
     Block *prev, *next;
-    int64_t base_allocated, base_freed;
-    int64_t peak;          /* highest (allocated - freed) - (base_allocated - base_freed) */
-    int64_t allocated, freed; /* filled in when the block closes */
+    uint64_t base_seq;     /* ts->seq when the block opened: later buffers are the block's own */
+    int64_t level;         /* bytes of the block's own buffers alive now */
+    int64_t peak;          /* the highest level so far */
+    int64_t freed;         /* bytes of other buffers (made before the block) this thread freed */
     int state;             /* 0 new, 1 open, 2 closed */
 };
 
-static inline void
-note_allocated(int64_t n)
+/* Each live buffer made through the wrappers: its size and who made it when.
+   owner is the id of the ThreadState of the thread that made it (0: that
+   thread had no open block), seq that thread's count of buffers then. */
+typedef struct {
+    size_t size;
+    uint64_t owner, seq;
+} Stamp;
+
+/* a new buffer of n bytes in this thread: stamp it, raise the open blocks' levels */
+static inline Stamp
+note_allocated(size_t n)
 {
+    Stamp stamp = {n, 0, 0};
     ThreadState *ts = t_state;
-    if (ts == NULL || n <= 0) {
-        return;
+    if (ts == NULL) {
+        return stamp;
     }
     LOCK(&ts->lock);
-    ts->allocated += n;
-    int64_t level = ts->allocated - ts->freed;
+    stamp.owner = ts->id;
+    stamp.seq = ++ts->seq;
     for (Block *b = ts->open; b != NULL; b = b->next) {
-        int64_t above = level - (b->base_allocated - b->base_freed);
-        if (above > b->peak) {
-            b->peak = above;
+        b->level += (int64_t)n;
+        if (b->level > b->peak) {
+            b->peak = b->level;
         }
     }
     UNLOCK(&ts->lock);
+    return stamp;
 }
 
+/* this thread frees a buffer: its own blocks' levels fall, the others count it as freed */
 static inline void
-note_freed(int64_t n)
+note_freed(Stamp stamp)
 {
     ThreadState *ts = t_state;
-    if (ts == NULL || n <= 0) {
+    if (ts == NULL || stamp.size == 0) {
         return;
     }
     LOCK(&ts->lock);
-    ts->freed += n;
+    for (Block *b = ts->open; b != NULL; b = b->next) {
+        if (stamp.owner == ts->id && stamp.seq > b->base_seq) {
+            b->level -= (int64_t)stamp.size;
+        }
+        else {
+            b->freed += (int64_t)stamp.size;
+        }
+    }
     UNLOCK(&ts->lock);
 }
 
@@ -112,7 +137,7 @@ note_freed(int64_t n)
 
 typedef struct {
     void *ptr;   /* NULL: empty; TOMBSTONE: removed */
-    size_t size;
+    Stamp stamp;
 } Entry;
 
 #define TOMBSTONE ((void *)1)
@@ -162,7 +187,7 @@ table_grow(void)
 }
 
 static void
-table_put(void *ptr, size_t size)
+table_put(void *ptr, Stamp stamp)
 {
     LOCK(&table_lock);
     if ((table_used + 1) * 4 >= table_cap * 3 && !table_grow()) {
@@ -173,7 +198,7 @@ table_put(void *ptr, size_t size)
     for (;; i = (i + 1) & (table_cap - 1)) {
         void *p = table[i].ptr;
         if (p == ptr) {
-            table[i].size = size;
+            table[i].stamp = stamp;
             break;
         }
         if (p == TOMBSTONE && grave == (size_t)-1) {
@@ -187,7 +212,7 @@ table_put(void *ptr, size_t size)
                 table_used++;
             }
             table[i].ptr = ptr;
-            table[i].size = size;
+            table[i].stamp = stamp;
             table_live++;
             break;
         }
@@ -195,11 +220,11 @@ table_put(void *ptr, size_t size)
     UNLOCK(&table_lock);
 }
 
-/* remove ptr; return its size, or `otherwise` if it is not in the table */
-static size_t
-table_pop(void *ptr, size_t otherwise)
+/* remove ptr; return its stamp, or `otherwise` if it is not in the table */
+static Stamp
+table_pop(void *ptr, Stamp otherwise)
 {
-    size_t size = otherwise;
+    Stamp found = otherwise;
     LOCK(&table_lock);
     if (table_cap) {
         for (size_t i = slot_of(ptr, table_cap);; i = (i + 1) & (table_cap - 1)) {
@@ -208,7 +233,7 @@ table_pop(void *ptr, size_t otherwise)
                 break;
             }
             if (p == ptr) {
-                size = table[i].size;
+                found = table[i].stamp;
                 table[i].ptr = TOMBSTONE;
                 table_live--;
                 break;
@@ -216,7 +241,7 @@ table_pop(void *ptr, size_t otherwise)
         }
     }
     UNLOCK(&table_lock);
-    return size;
+    return found;
 }
 
 /* ------------------------------------------------------------------ */
@@ -231,8 +256,7 @@ counting_malloc(void *ctx, size_t size)
 {
     void *p = original.malloc(ctx, size);
     if (p != NULL) {
-        table_put(p, size);
-        note_allocated((int64_t)size);
+        table_put(p, note_allocated(size));
     }
     return p;
 }
@@ -242,9 +266,7 @@ counting_calloc(void *ctx, size_t nelem, size_t elsize)
 {
     void *p = original.calloc(ctx, nelem, elsize);
     if (p != NULL) {
-        size_t size = nelem * elsize;
-        table_put(p, size);
-        note_allocated((int64_t)size);
+        table_put(p, note_allocated(nelem * elsize));
     }
     return p;
 }
@@ -252,21 +274,22 @@ counting_calloc(void *ctx, size_t nelem, size_t elsize)
 static void *
 counting_realloc(void *ctx, void *ptr, size_t new_size)
 {
-    size_t old = ptr == NULL ? 0 : table_pop(ptr, (size_t)-1);
+    static const Stamp unknown = {(size_t)-1, 0, 0};
+    Stamp old = ptr == NULL ? (Stamp){0, 0, 0} : table_pop(ptr, unknown);
     void *p = original.realloc(ctx, ptr, new_size);
     if (p == NULL) {
-        if (ptr != NULL && old != (size_t)-1) {
+        if (ptr != NULL && old.size != (size_t)-1) {
             table_put(ptr, old);  /* the old buffer is still there */
         }
         return p;
     }
-    table_put(p, new_size);
-    if (old == (size_t)-1) {
-        unknown_reallocs++;  /* counted as a new buffer: its old size was never seen */
-        old = 0;
+    if (old.size == (size_t)-1) {
+        unknown_reallocs++;  /* made before install(): its old size was never seen */
+        old.size = 0;
     }
-    note_freed((int64_t)old);
-    note_allocated((int64_t)new_size);
+    /* as a free of the old buffer and a new buffer */
+    note_freed(old);
+    table_put(p, note_allocated(new_size));
     return p;
 }
 
@@ -274,7 +297,8 @@ static void
 counting_free(void *ctx, void *ptr, size_t size)
 {
     if (ptr != NULL) {
-        note_freed((int64_t)table_pop(ptr, size));
+        Stamp given = {size, 0, 0};
+        note_freed(table_pop(ptr, given));
     }
     original.free(ctx, ptr, size);
 }
@@ -301,8 +325,6 @@ block_close(Block *self)
         self->next->prev = self->prev;
     }
     ts->nopen--;
-    self->allocated = ts->allocated - self->base_allocated;
-    self->freed = ts->freed - self->base_freed;
     int drop = owner && ts->nopen == 0;
     UNLOCK(&ts->lock);
     self->ts = NULL;
@@ -330,12 +352,12 @@ block_enter(Block *self, PyObject *Py_UNUSED(ignored))
             return PyErr_NoMemory();
         }
         LOCK_INIT(&ts->lock);
+        ts->id = ++last_state_id;
         t_state = ts;
     }
     LOCK(&ts->lock);
-    self->base_allocated = ts->allocated;
-    self->base_freed = ts->freed;
-    self->peak = 0;
+    self->base_seq = ts->seq;
+    self->level = self->peak = self->freed = 0;
     self->prev = NULL;
     self->next = ts->open;
     if (ts->open) {
@@ -372,7 +394,7 @@ block_get(Block *self, void *which)
         return NULL;
     }
     switch ((intptr_t)which) {
-        case 0: return PyLong_FromLongLong(self->allocated);
+        case 0: return PyLong_FromLongLong(self->level);
         case 1: return PyLong_FromLongLong(self->freed);
         default: return PyLong_FromLongLong(self->peak);
     }
@@ -392,9 +414,10 @@ static PyMethodDef block_methods[] = {
 };
 
 static PyGetSetDef block_getset[] = {
-    {"allocated", (getter)block_get, NULL, "bytes this thread allocated while the block was open", (void *)0},
-    {"freed", (getter)block_get, NULL, "bytes this thread freed while the block was open", (void *)1},
-    {"peak", (getter)block_get, NULL, "highest allocated - freed during the block, >= 0", (void *)2},
+    {"allocated", (getter)block_get, NULL, "bytes of buffers the block's thread made in it, alive at its end",
+     (void *)0},
+    {"freed", (getter)block_get, NULL, "bytes of other buffers the block's thread freed in it", (void *)1},
+    {"peak", (getter)block_get, NULL, "the most bytes the block's own buffers held at once", (void *)2},
     {"is_open", (getter)block_is_open, NULL, "True between __enter__ and __exit__", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
@@ -487,6 +510,7 @@ static PyMethodDef module_methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_counting", "Per-thread counts of NumPy data-buffer bytes.", -1, module_methods,
+    NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC

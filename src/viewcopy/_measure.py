@@ -5,7 +5,7 @@ handler (NEP 49).  On import, the small C extension ``viewcopy._counting``
 wraps the functions of NumPy's default handler, once, for the whole process:
 from then on each thread that is inside a :func:`track` block counts the
 bytes it allocates and frees (a thread outside any block counts nothing and
-pays one thread-local read per allocation).  Nothing is installed or removed
+pays one thread-local read and a table entry per buffer).  Nothing is installed or removed
 when a block starts or ends, so an exception or a Ctrl-C at any point leaves
 nothing behind, and tracemalloc is not used at all.
 
@@ -75,18 +75,17 @@ class Tracked:
     Attributes
     ----------
     allocated_bytes : int
-        NumPy data-buffer bytes that the thread running the block allocated
-        inside it, whether or not they were freed again before its end.  0
-        for a view; ``result.nbytes`` for a non-empty copy.  Never negative.
+        Bytes of the NumPy data buffers that the thread running the block
+        allocated inside it and that are still alive at its end.  0 for a
+        view; ``result.nbytes`` for a non-empty copy; temporaries freed
+        before the end do not count.  Never negative.
     peak_bytes : int
-        The highest point of (bytes allocated - bytes freed) by this thread
-        during the block, above its level at the start: the most NumPy
-        memory the block held at once, temporaries included.  Never
-        negative.
+        The most bytes those buffers (the block's own) held at once during
+        the block, temporaries included.  ``>= allocated_bytes``.
     freed_bytes : int
-        NumPy data-buffer bytes this thread freed inside the block,
-        including buffers of arrays made before it (``del old`` in the
-        block).  ``allocated_bytes - freed_bytes`` is the block's net change.
+        Bytes of older NumPy buffers (made before the block, or by another
+        thread) that the block's thread freed inside it, as ``del old``.
+        ``allocated_bytes - freed_bytes`` is the block's net change.
     seconds : float
         Wall time of the block.
     method : str
