@@ -112,36 +112,27 @@ print(f"Int64 Series after writing 100 into its to_numpy(): {nullable.tolist()}"
 # pandas 3, so later writes to ``arr`` do not reach them. ``copy=False``
 # keeps the old sharing, and with it the old surprise.
 values = np.random.default_rng(0).random(N)
-with viewcopy.track() as building:
-    column = pd.Series(values)
-with viewcopy.claim(
-    "trap-pandas-series-constructor-copies",
-    f"with pandas {pd.__version__}, pd.Series(arr), arr holding {viewcopy.format_bytes(values.nbytes)}, "
-    + ("copies it" if PANDAS3 else "shares it"),
-):
-    if PANDAS3:
-        viewcopy.expect_copy(values, column.to_numpy())
-        assert building.allocated_bytes >= values.nbytes
-    else:
-        viewcopy.expect_view(values, column.to_numpy())
-print("pd.Series(values):", building)
-del column
-
 grid = values.reshape(-1, 100)
-with viewcopy.track() as framing:
-    frame = pd.DataFrame(grid)
-with viewcopy.claim(
-    "trap-pandas-frame-constructor-copies",
-    f"with pandas {pd.__version__}, pd.DataFrame(arr) of the same data as a 2-D array "
-    + ("copies it" if PANDAS3 else "shares it"),
-):
-    if PANDAS3:
-        viewcopy.expect_copy(grid, frame.to_numpy())
-        assert framing.allocated_bytes >= grid.nbytes
-    else:
-        viewcopy.expect_view(grid, frame.to_numpy())
-print("pd.DataFrame(grid):", framing)
-del frame
+constructors = [
+    ("trap-pandas-series-constructor-copies", "pd.Series(arr)", "a 1-D float64 array", pd.Series, values),
+    ("trap-pandas-frame-constructor-copies", "pd.DataFrame(arr)", "the same data as a 2-D array", pd.DataFrame, grid),
+]
+for claim_id, call, what, build, source in constructors:
+    with viewcopy.track() as building:
+        made = build(source)
+    with viewcopy.claim(
+        claim_id,
+        f"with pandas {pd.__version__}, {call} "
+        + ("copies" if PANDAS3 else "shares")
+        + f" arr, {what} of {viewcopy.format_bytes(source.nbytes)}",
+    ):
+        if PANDAS3:
+            viewcopy.expect_copy(source, made.to_numpy())
+            assert building.allocated_bytes >= source.nbytes, building
+        else:
+            viewcopy.expect_view(source, made.to_numpy())
+    print(f"{call}:", building)
+    del made
 
 with viewcopy.track() as sharing:
     shared = pd.Series(values, copy=False)
