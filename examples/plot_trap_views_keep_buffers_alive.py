@@ -59,10 +59,15 @@ print(f"the view kept {kept.allocated_bytes / freed.allocated_bytes:,.0f} times 
 
 # %%
 fig, ax = plt.subplots(figsize=(6.4, 1.9), layout="constrained")
-ax.barh([0, 1], [kept.allocated_bytes / 1e6, freed.allocated_bytes / 1e6], color=["#e76f51", "#2a9d8f"])
+alive = [kept.allocated_bytes, freed.allocated_bytes]
+ax.barh([0, 1], alive, color=["#e76f51", "#2a9d8f"])
+for y, size in enumerate(alive):
+    ax.text(size, y, f" {viewcopy.format_bytes(size)}", va="center", fontsize=8)
 ax.set_yticks([0, 1], ["head = big[:KEEP]", "head = big[:KEEP].copy()"])
 ax.invert_yaxis()
-ax.set_xlabel("MB of NumPy memory alive after `del big` (measured)")
+ax.set_xscale("log")
+ax.set_xlim(right=alive[0] * 20)
+ax.set_xlabel("NumPy bytes alive after `del big` (measured; log scale)")
 ax.set_title(f"Keeping {KEEP:,} of {N:,} elements")
 plt.show()
 
