@@ -180,6 +180,9 @@ for name, t in ways.items():
 
 fig, ax = plt.subplots(figsize=(6.4, 2.1), layout="constrained")
 ax.barh(range(len(ways)), [t.peak_bytes / r1.nbytes for t in ways.values()], color="#264653")
+for y, t in enumerate(ways.values()):
+    ax.text(t.peak_bytes / r1.nbytes, y, f" peak {viewcopy.format_bytes(t.peak_bytes)}", va="center", fontsize=8)
+ax.set_xlim(right=1.3 * max(t.peak_bytes for t in ways.values()) / r1.nbytes)
 ax.set_yticks(range(len(ways)), list(ways))
 ax.invert_yaxis()
 ax.set_xlabel("peak NumPy memory / result size (measured)")
