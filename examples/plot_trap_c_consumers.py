@@ -63,6 +63,22 @@ for name, message in refusals.items():
     print(f"{name:32} {message}")
 
 # %%
+# The rule is the flag, over the site's whole family of layouts (empty,
+# read-only and broadcast arrays included):
+with viewcopy.claim(
+    "trap-family-plain-buffer-exactly-when-c-contiguous",
+    "for every layout in the family, hashlib.sha256 accepts the array exactly when it is C-contiguous",
+) as plain:
+    for case in plain.over(viewcopy.layouts()):
+        try:
+            hashlib.sha256(case.array)
+            accepted = True
+        except (ValueError, BufferError):
+            accepted = False
+        assert accepted == case.array.flags.c_contiguous, case.name
+print(f"checked on {plain.cases} layouts")
+
+# %%
 # ``memoryview`` keeps the strides; its ``cast`` does not
 # -------------------------------------------------------
 # A ``memoryview`` wraps a strided array without copying it (``tobytes``
@@ -85,6 +101,33 @@ with viewcopy.claim(
         raise AssertionError("memoryview.cast accepted a non-contiguous buffer")
 print(f"memoryview(bgr): strides {wrapped.strides}, contiguous {wrapped.contiguous}; {wrapping}")
 print(f"memoryview(bgr).cast('B'): TypeError: {cast_error}")
+
+# %%
+# ``cast`` follows the same flag for non-empty arrays. Empty arrays are the
+# boundary the search finds: NumPy calls them C-contiguous (there is
+# nothing to step over), and ``memoryview.cast`` refuses many of them.
+
+
+def casts(a):
+    try:
+        memoryview(a).cast("B")
+    except TypeError:
+        return False
+    return True
+
+
+with viewcopy.claim(
+    "trap-family-memoryview-cast-exactly-when-c-contiguous",
+    "for every non-empty layout in the family, memoryview(a).cast('B') works exactly when a is C-contiguous",
+) as casting:
+    for case in casting.over(viewcopy.layouts(where=lambda a: a.size > 0)):
+        assert casts(case.array) == case.array.flags.c_contiguous, case.name
+empty = viewcopy.layouts(where=lambda a: a.size == 0)
+refused = [c.name for c in empty if c.array.flags.c_contiguous and not casts(c.array)]
+print(
+    f"checked on {casting.cases} layouts; of {len(empty)} empty ones, {len(refused)} are C-contiguous "
+    f"and refused, such as {refused[0]!r}"
+)
 
 # %%
 # A raw pointer ignores the strides

@@ -112,6 +112,38 @@ for name, before in {"np.zeros((1, 10, 20))[::-1]": one_channel, "np.zeros((3, 1
     )
 
 # %%
+# Over the site's family of layouts, the rule is the flag: among non-empty
+# arrays, ``ascontiguousarray`` shares memory with its input exactly when
+# the input is C-contiguous. The search also finds a boundary: for a 0-d
+# array the result is a *new array object* on the same memory, not the
+# input itself (shapes printed below).
+nonempty = viewcopy.layouts(where=lambda a: a.size > 0)
+with viewcopy.claim(
+    "trap-family-ascontiguousarray-copies-exactly-when-not-c",
+    "for every non-empty layout in the family, np.ascontiguousarray(a) shares memory with a exactly when "
+    "a is C-contiguous",
+) as contiguity:
+    for case in contiguity.over(nonempty):
+        a = case.array
+        assert np.shares_memory(a, np.ascontiguousarray(a)) == a.flags.c_contiguous, case.name
+zero_d = [c for c in nonempty if c.array.ndim == 0]
+print(f"checked on {contiguity.cases} layouts; of them, {len(zero_d)} are 0-d:")
+for case in zero_d[:2]:
+    result = np.ascontiguousarray(case.array)
+    print(
+        f"  {case.name}: result shape {result.shape}, is the input: {result is case.array}, "
+        f"shares memory: {np.shares_memory(case.array, result)}"
+    )
+
+with viewcopy.claim(
+    "trap-family-astype-copy-false-returns-input",
+    "for every layout in the family, a.astype(a.dtype, copy=False) returns a itself",
+) as same_type:
+    for case in same_type.over(viewcopy.layouts()):
+        assert case.array.astype(case.array.dtype, copy=False) is case.array, case.name
+print(f"checked on {same_type.cases} layouts")
+
+# %%
 # The fix for a consumer that needs positive strides is an explicit
 # ``.copy()`` when any stride is negative: it costs one copy of a small
 # array, not a guess.

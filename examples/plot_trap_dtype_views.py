@@ -146,3 +146,28 @@ with viewcopy.claim(
     fixed = np.ascontiguousarray(stepped)
     viewcopy.expect_view(fixed, fixed.view(np.int8))
 print(f"values[:, ::2].view(np.int8): ValueError: {refusal}")
+
+# %%
+# The exact condition, searched over the site's family of layouts (its
+# non-empty ``float64`` and ``complex128`` arrays, whose item size differs
+# from ``uint8``'s): the view works when the array has an axis and its last
+# axis has one element or a stride of one item; otherwise it raises.
+
+
+def last_axis_packed(a):
+    return a.ndim > 0 and (a.shape[-1] == 1 or a.strides[-1] == a.itemsize)
+
+
+with viewcopy.claim(
+    "trap-family-view-other-itemsize-condition",
+    "for every non-empty float64 and complex128 layout in the family, a.view(np.uint8) works exactly when a has "
+    "at least one axis and its last axis has one element or a stride of one item",
+) as resized:
+    for case in resized.over(viewcopy.layouts(dtypes=["float64", "complex128"], where=lambda a: a.size > 0)):
+        try:
+            case.array.view(np.uint8)
+            worked = True
+        except ValueError:
+            worked = False
+        assert worked == last_axis_packed(case.array), case.name
+print(f"checked on {resized.cases} layouts")

@@ -152,6 +152,20 @@ word = "slower" if speed.above(1) else "not measurably slower"
 print(f"np.append loop / preallocated fill: {speed}: the append loop was {word}")
 
 # %%
+# ``np.append`` never returns a view
+# ----------------------------------
+# Whatever the input's layout, its result is a new array. Checked over the
+# site's family of layouts:
+with viewcopy.claim(
+    "trap-family-append-never-a-view",
+    "np.append never returns a view: for every layout in the family, its result shares no memory with its input",
+) as appended:
+    for case in appended.over(viewcopy.layouts()):
+        a = case.array
+        assert not np.shares_memory(a, np.append(a, np.zeros(1, a.dtype))), case.name
+print(f"checked on {appended.cases} layouts")
+
+# %%
 # ``np.append`` flattens without ``axis=``
 # ----------------------------------------
 # A second surprise: without ``axis``, both arguments are raveled first,

@@ -142,6 +142,22 @@ print("a += a:  ", exact)
 del a, expected
 
 # %%
+# The overlap check is not limited to transposes. Over the site's family of
+# layouts, every writeable array with at least one axis, added in place to
+# its own reversal (a view that overlaps it, often element for element in
+# the opposite order):
+with viewcopy.claim(
+    "trap-family-iadd-overlap-matches-out-of-place",
+    "for every writeable layout in the family with at least one axis, b += b[::-1] gives the values of b + b[::-1]",
+) as overlaps:
+    for case in overlaps.over(viewcopy.layouts(ndim=range(1, 5), where=lambda b: b.flags.writeable)):
+        b = case.array
+        wanted = b + b[::-1]
+        b += b[::-1]
+        assert np.array_equal(b, wanted), case.name
+print(f"checked on {overlaps.cases} layouts")
+
+# %%
 # Chained expressions and the ``out=`` fix
 # ----------------------------------------
 # ``2*x + 2*y`` computes ``2*x``, then ``2*y``, then their sum: two

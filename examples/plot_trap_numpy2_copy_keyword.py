@@ -87,6 +87,32 @@ with viewcopy.claim(
             raise AssertionError("asarray accepted copy= on NumPy 1.x")
 
 # %%
+# Over the site's family of layouts, what ``copy=False`` with
+# ``order='C'`` does is decided by the C-contiguity flag alone, on this
+# release:
+with viewcopy.claim(
+    "trap-family-asarray-returns-input",
+    "for every layout in the family, np.asarray(a) returns a itself",
+) as same:
+    for case in same.over(viewcopy.layouts()):
+        assert np.asarray(case.array) is case.array, case.name
+with viewcopy.claim(
+    "trap-family-np2-array-copy-false-order-c",
+    f"on NumPy {np.__version__}, for every non-empty layout in the family, np.array(a, copy=False, order='C') "
+    "is a view of a when a is C-contiguous, and otherwise " + ("raises ValueError" if NUMPY2 else "a copy"),
+) as strict:
+    for case in strict.over(viewcopy.layouts(where=lambda a: a.size > 0)):
+        a = case.array
+        try:
+            result = np.array(a, copy=False, order="C")
+        except ValueError:
+            assert NUMPY2 and not a.flags.c_contiguous, case.name
+        else:
+            assert np.shares_memory(a, result) == a.flags.c_contiguous, case.name
+            assert a.flags.c_contiguous or not NUMPY2, case.name
+print(f"checked on {same.cases} and {strict.cases} layouts")
+
+# %%
 # ``reshape(copy=...)``
 # ---------------------
 # NumPy 2.1 added ``copy=`` to ``reshape``: ``copy=False`` raises where a

@@ -93,6 +93,22 @@ for name, x in {"head": head, "head_copy": head_copy}.items():
     )
 
 # %%
+# The same signs hold on every layout of ``viewcopy.layouts()``, the site's
+# family of small arrays (0-d to 4-d, steps, negative strides, transposes,
+# broadcasts, read-only): a slice has a ``base``; a copy has none and owns
+# its data.
+with viewcopy.claim(
+    "trap-family-slice-has-base-copy-owns",
+    "for every layout in the family with at least one axis, a[:1] has a base, and a.copy() owns its data "
+    "and has no base",
+) as signs:
+    for case in signs.over(viewcopy.layouts(ndim=range(1, 5))):
+        assert case.array[:1].base is not None, case.name
+        fresh = case.array.copy()
+        assert fresh.base is None and fresh.flags.owndata, case.name
+print(f"checked on {signs.cases} layouts")
+
+# %%
 # A view of a view points at the owner
 # ------------------------------------
 # Slicing a slice does not build a chain of small arrays: NumPy sets the
