@@ -60,11 +60,14 @@ def test_each_grandfathered_claim_still_exists_and_still_needs_it(site_check):
     """Remove an id from _ledger.GRANDFATHERED when its page is fixed: this test says which."""
     _, result = site_check
     rows = {row["id"]: row for row in result["claims"]}
-    gone = sorted(_ledger.GRANDFATHERED - rows.keys())
+    # A page skipped here (pandas not installed) makes no claims, so an id is
+    # gone only when no source of the site names it any more.
+    text = "\n".join(path.read_text(encoding="utf-8") for _, path in _ledger.sources(ROOT))
+    gone = sorted(i for i in _ledger.GRANDFATHERED if f'"{i}"' not in text)
     assert not gone, f"no longer claimed on any page; remove from _ledger.GRANDFATHERED: {gone}"
     fixed = sorted(
         i
-        for i in _ledger.GRANDFATHERED
+        for i in _ledger.GRANDFATHERED & rows.keys()
         if not _ledger.UNIVERSAL.search(rows[i]["sentence"]) or rows[i]["cases"] >= _ledger.MIN_CASES
     )
     assert not fixed, f"these now pass the quantifier rule; remove them from _ledger.GRANDFATHERED: {fixed}"
