@@ -130,3 +130,49 @@ def test_every_executed_page_ships_in_the_wheel():
         if path.suffix == ".md":
             relative = path.relative_to(ROOT).as_posix()
             assert f'"{relative}" = "viewcopy/_site/{relative}"' in shipped, f"{relative} is not in the wheel"
+
+
+# -- issue 11.7: the command line says what is wrong in one line, before running anything ---------
+
+
+@pytest.mark.parametrize(
+    ("make", "args", "message"),
+    [
+        (lambda tmp: None, lambda tmp: ["--site", str(tmp / "nowhere")], "no such folder"),
+        (lambda tmp: None, lambda tmp: ["--site", str(tmp)], "no gallery scripts (examples/*.py) and no executed"),
+        (lambda tmp: (tmp / "file").write_text(""), lambda tmp: ["--json", str(tmp / "file" / "out.json")], "--json"),
+        (lambda tmp: None, lambda tmp: ["--json", str(tmp)], "is a folder; name a file"),
+    ],
+    ids=["missing-site", "empty-site", "unwritable-json", "json-is-a-folder"],
+)
+def test_a_bad_command_line_gives_one_clear_line_before_the_run(tmp_path, make, args, message):
+    make(tmp_path)
+    done = run_check(*(["--site", str(ROOT)] if args(tmp_path)[0] == "--json" else []), *args(tmp_path))
+    assert done.returncode == 2
+    assert done.stdout == ""  # nothing was run
+    [line] = done.stderr.splitlines()
+    assert line.startswith("viewcopy check: ")
+    assert message in line
+
+
+def test_closed_stderr_gives_one_clear_line_and_a_nonzero_exit():
+    done = subprocess.run(
+        [sys.executable, "-m", "viewcopy", "check", "--site", str(ROOT)],
+        capture_output=False,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        check=False,
+        preexec_fn=lambda: __import__("os").close(2),
+    )
+    assert done.returncode == 2
+    [line] = done.stdout.splitlines()
+    assert "standard error is closed" in line
+
+
+def test_version():
+    done = subprocess.run([sys.executable, "-m", "viewcopy", "--version"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0
+    import viewcopy
+
+    assert done.stdout.startswith(f"viewcopy {viewcopy.__version__} (NumPy ")

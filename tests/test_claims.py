@@ -147,3 +147,112 @@ def test_grandfathered_ids_are_exempt_from_the_quantifier_rule_only():
         pytest.skip("nothing is grandfathered any more")
     assert _ledger.problems([row(id=grandfathered[0], sentence="always")]) == []
     assert _ledger.problems([row(id=grandfathered[0], sentence="always", verdict="fails")])
+
+
+# -- issue 11.5: ledger faults never hide a claim's own error, and lose nothing ------------------
+
+
+def ledger_faults(tmp_path):
+    return {
+        "a folder": tmp_path,
+        "a full disk": "/dev/full",
+        "a missing folder": tmp_path / "missing" / "ledger.jsonl",
+    }
+
+
+@pytest.mark.parametrize("fault", ["a folder", "a full disk", "a missing folder"])
+def test_a_ledger_write_error_is_a_warning_carrying_the_record(tmp_path, monkeypatch, fault):
+    monkeypatch.setenv(_ledger.LEDGER_ENV, str(ledger_faults(tmp_path)[fault]))
+    a = np.zeros(4)
+    with pytest.warns(_ledger.LedgerWarning, match="'kept' was not recorded") as warned:
+        with viewcopy.claim("kept", "ravel of this array is a view") as c:
+            viewcopy.expect_view(a, a.ravel())
+    assert c.verdict == "holds"
+    assert "'sentence': 'ravel of this array is a view'" in str(warned[0].message)  # nothing lost
+
+
+@pytest.mark.parametrize("fault", ["a folder", "a full disk", "a missing folder"])
+def test_a_failing_claims_own_error_wins_over_the_ledger_error(tmp_path, monkeypatch, fault):
+    monkeypatch.setenv(_ledger.LEDGER_ENV, str(ledger_faults(tmp_path)[fault]))
+    a = np.zeros(4)
+    with pytest.warns(_ledger.LedgerWarning), pytest.raises(viewcopy.UnexpectedCopyError) as info:
+        with viewcopy.claim("false", "flatten of this array is a view"):
+            viewcopy.expect_view(a, a.flatten())
+    assert "viewcopy claim 'false' failed" in "".join(traceback.format_exception(info.value))
+
+
+@pytest.mark.filterwarnings("error")
+def test_with_warnings_as_errors_the_claims_own_error_still_wins(tmp_path, monkeypatch):
+    monkeypatch.setenv(_ledger.LEDGER_ENV, "/dev/full")
+    a = np.zeros(4)
+    with pytest.raises(viewcopy.UnexpectedCopyError) as info:
+        with viewcopy.claim("false", "flatten of this array is a view"):
+            viewcopy.expect_view(a, a.flatten())
+    assert any("'false' was not recorded" in note for note in info.value.__notes__)
+
+
+def test_a_truncated_last_line_is_named_with_file_and_line(tmp_path):
+    path = tmp_path / "ledger.jsonl"
+    with _ledger.recording(path):
+        for i in range(2):
+            with viewcopy.claim(f"c{i}", "ravel of this array is a view"):
+                pass
+    path.write_bytes(path.read_bytes()[:-20])  # a run killed while writing the second line
+    with pytest.raises(ValueError, match=rf"{path}:2: a truncated ledger line"):
+        _ledger.read(path, "p")
+
+
+def test_lines_written_by_many_threads_at_once_stay_whole(tmp_path):
+    import threading
+
+    path = tmp_path / "ledger.jsonl"
+    long = "x" * 5000  # longer than a pipe buffer's atomic unit, in one write() call
+
+    def make_claims(n):
+        for i in range(100):
+            with viewcopy.claim(f"t{n}-{i}", f"ravel of this array is a view {long}"):
+                pass
+
+    with _ledger.recording(path):
+        threads = [threading.Thread(target=make_claims, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    rows = _ledger.read(path, "p")
+    assert len(rows) == 800
+    assert len({row["id"] for row in rows}) == 800
+
+
+def test_recording_restores_the_previous_target(tmp_path, monkeypatch):
+    monkeypatch.setenv(_ledger.LEDGER_ENV, str(tmp_path / "outer.jsonl"))
+    with _ledger.recording(tmp_path / "inner.jsonl"):
+        assert _ledger.target() == str(tmp_path / "inner.jsonl")
+        with _ledger.unrecorded():
+            assert _ledger.target() is None
+    assert _ledger.target() == str(tmp_path / "outer.jsonl")
+
+
+def test_in_a_jupyter_kernel_a_claim_records_its_cell_not_a_temporary_file(monkeypatch):
+    import types
+
+    class Compiler:
+        def format_code_name(self, name):
+            return ("Cell", "In[7]") if name == __file__ else None
+
+    shell = types.SimpleNamespace(compile=Compiler())
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
+    line = sys._getframe().f_lineno + 1
+    with viewcopy.claim("in-a-cell", "ravel of this array is a view") as c:
+        pass
+    assert (c.cell, c.where) == (7, f"cell 7, line {line}")
+
+
+def test_the_checks_stand_ins_for_ipython_are_not_a_kernel(monkeypatch):
+    from viewcopy._check import _DrawsNothing
+
+    monkeypatch.setitem(sys.modules, "IPython", _DrawsNothing("IPython"))
+    with viewcopy.claim("no-cell", "ravel of this array is a view") as c:
+        pass
+    assert c.cell is None
+    assert c.where.startswith(__file__)

@@ -109,12 +109,13 @@ def _bar(done: int, total: int, label: str, stream: Any) -> None:
     stream.flush()
 
 
-def check(root: Path, *, progress: Any = sys.stderr) -> dict[str, Any]:
+def check(root: Path, *, progress: Any = None) -> dict[str, Any]:
     """Run every source under ``root``; return the claims, and the sources that failed or were skipped.
 
     Claims are read back from the ledger file each source writes, as in the
     docs build, so a page can keep a demonstration out of both.
     """
+    progress = progress if progress is not None else sys.stderr
     rows: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
     skipped: list[dict[str, str]] = []
@@ -132,7 +133,10 @@ def check(root: Path, *, progress: Any = sys.stderr) -> dict[str, Any]:
                 except Exception as error:  # noqa: BLE001 (report every failing source, not only the first)
                     notes = getattr(error, "__notes__", [])
                     failures.append({"page": page, "error": f"{type(error).__name__}: {error}", "notes": notes})
-            rows += _ledger.read(ledger, page)
+            try:
+                rows += _ledger.read(ledger, page)
+            except (ValueError, TypeError) as error:  # a damaged ledger line: report it as the page's failure
+                failures.append({"page": page, "error": str(error), "notes": []})
     _bar(len(todo), len(todo), "done", progress)
     if progress.isatty():
         progress.write("\n")
@@ -170,18 +174,71 @@ def report(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+class _Refused(Exception):
+    """A reason not to start the check, said in one line."""
+
+
+def _site(path: Path | None) -> Path:
+    root = path if path is not None else site_root()
+    if not root.is_dir():
+        raise _Refused(f"--site {root}: no such folder")
+    if not sources(root):
+        raise _Refused(f"--site {root}: no gallery scripts (examples/*.py) and no executed pages (docs/*.md) in it")
+    return root
+
+
+def _writable(path: Path) -> None:
+    """Fail now, not after the run, if the results cannot be written to ``path``."""
+    if path.is_dir():
+        raise _Refused(f"--json {path}: is a folder; name a file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as error:
+        raise _Refused(f"--json {path}: cannot write there ({error.strerror or error})") from None
+
+
+def _stderr_open() -> bool:
+    try:
+        return sys.stderr is not None and sys.stderr.fileno() >= 0 and not sys.stderr.closed
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def main(argv: list[str] | None = None) -> int:
+    """``python -m viewcopy``: parse the command line, run the check, return the exit status.
+
+    Exit status 0: every claim holds; 1: a claim or a source failed; 2: the
+    check could not start (said in one line: a missing or empty ``--site``
+    folder, an unwritable ``--json`` path, a closed standard error).
+    """
+    if not _stderr_open():
+        print("viewcopy: standard error is closed, so progress and errors cannot be shown; run with 2>/dev/null")
+        return 2
     parser = argparse.ArgumentParser(prog="python -m viewcopy", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("check", help="run every claim of the site against this NumPy")
     run.add_argument("--json", type=Path, help="also write the results as JSON to this file")
     run.add_argument("--site", type=Path, help="the folder with examples/ and docs/ (default: found automatically)")
     args = parser.parse_args(argv)
-    root = args.site if args.site else site_root()
+    try:
+        root = _site(args.site)
+        if args.json:
+            _writable(args.json)
+    except (_Refused, FileNotFoundError) as error:
+        sys.stderr.write(f"viewcopy check: {error}\n")
+        return 2
     result = check(root)
     print(report(result))
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
     failed = result["failures"] or result["problems"]
     return 1 if failed else 0
+
+
+def _version() -> str:
+    from . import __version__
+
+    return f"viewcopy {__version__} (NumPy {np.__version__}, Python {platform.python_version()})"

@@ -38,7 +38,10 @@ class Claim:
     verdict : str
         ``'holds'`` when every check passed, ``'fails'`` when one raised.
     where : str
-        ``file:line`` of the ``with viewcopy.claim(...)`` statement.
+        ``file:line`` of the ``with viewcopy.claim(...)`` statement
+        (``cell n, line m`` in a Jupyter kernel).
+    cell : int or None
+        The code cell the claim is made in, in a Jupyter kernel.
     cases : int
         How many distinct cases the checks ran on: 1 for a claim about one
         array, the number of cases :meth:`over` completed otherwise.
@@ -53,6 +56,7 @@ class Claim:
     numpy: str = np.__version__
     python: str = platform.python_version()
     cases: int = 1
+    cell: int | None = None
     _done: set[object] | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def over(self, cases: Iterable[T]) -> Iterator[T]:
@@ -124,7 +128,7 @@ def claim(id: str, sentence: str) -> Iterator[Claim]:
     if not isinstance(sentence, str) or not sentence.strip():
         raise ValueError("a claim needs the sentence it supports")
     frame = sys._getframe(2)  # the caller of the with-statement (1 is contextlib)
-    c = Claim(id, sentence.strip(), where=f"{frame.f_code.co_filename}:{frame.f_lineno}")
+    c = Claim(id, sentence.strip(), **_ledger.whereabouts(frame))
     start = time.perf_counter()
     try:  # opened inside the try, so an interrupt anywhere after it still reaches the finally
         _open.set((*_open.get(), c))

@@ -24,6 +24,8 @@ import contextlib
 import json
 import os
 import re
+import sys
+import types
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -62,6 +64,37 @@ GRANDFATHERED: frozenset[str] = frozenset(
 
 class LedgerWarning(UserWarning):
     """A claim ran but could not be recorded; the warning carries its record."""
+
+
+# -- where a claim is made ------------------------------------------------------------------------
+
+
+def whereabouts(frame: types.FrameType) -> dict[str, Any]:
+    """Where the claim whose ``with`` statement runs in ``frame`` is made: ``where`` and ``cell``.
+
+    In a script, ``where`` is ``file:line`` and ``cell`` is None.  In a
+    Jupyter kernel (an executed page), ``cell`` is the number of the code cell
+    (``In [n]``) and ``where`` says ``cell n, line m``: the kernel's
+    temporary file names mean nothing to a reader.  The docs build finds the
+    claim's section from its cell (a page) or its line (a gallery script).
+    """
+    filename, line = frame.f_code.co_filename, frame.f_lineno
+    cell = _cell_number(filename)
+    if cell is not None:
+        return {"where": f"cell {cell}, line {line}", "cell": cell}
+    return {"where": f"{filename}:{line}", "cell": None}
+
+
+def _cell_number(filename: str) -> int | None:
+    get_ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)
+    shell = get_ipython() if callable(get_ipython) else None
+    name = getattr(getattr(shell, "compile", None), "format_code_name", None)
+    try:
+        kind, label = name(filename) if callable(name) else (None, "")  # ("Cell", "In[5]") for a cell's code
+    except (TypeError, ValueError):  # not IPython's compiler (a stand-in)
+        return None
+    found = re.fullmatch(r"In\[(\d+)\]", label) if kind == "Cell" and isinstance(label, str) else None
+    return int(found.group(1)) if found else None
 
 
 # -- recording -------------------------------------------------------------------------------------
