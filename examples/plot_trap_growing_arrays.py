@@ -23,8 +23,8 @@ import numpy as np
 import viewcopy
 
 FULL = bool(os.environ.get("VIEWCOPY_FULL_SCALE"))
-STEPS = 300 if FULL else 100
-CHUNK = 100_000 if FULL else 10_000
+STEPS = 200 if FULL else 100
+CHUNK = 50_000 if FULL else 10_000
 final_bytes = 8 * STEPS * CHUNK
 print(f"NumPy {np.__version__}; {STEPS} chunks of {CHUNK:,} float64 -> {viewcopy.format_bytes(final_bytes)}")
 
@@ -52,7 +52,7 @@ total_appended = sum(allocated_per_step)
 with viewcopy.claim(
     "trap-append-copies-whole-array",
     f"each of the {STEPS} np.append calls allocates a new array holding everything so far: "
-    f"{viewcopy.format_bytes(total_appended)} allocated in total for a {viewcopy.format_bytes(final_bytes)} result",
+    f"{viewcopy.format_bytes(total_appended)} allocated in total for a result of {viewcopy.format_bytes(final_bytes)}",
 ):
     assert allocated_per_step == [8 * CHUNK * (i + 1) for i in range(STEPS)]
     assert acc.nbytes == final_bytes and total_appended > STEPS / 2 * final_bytes

@@ -181,7 +181,7 @@ with viewcopy.claim(
     "trap-chained-expression-two-temporaries",
     f"2*x + 2*y on {viewcopy.format_bytes(x.nbytes)} inputs peaks at twice its result",
 ):
-    assert chained.allocated_bytes == r1.nbytes and chained.peak_bytes >= 2 * r1.nbytes, chained
+    assert chained.allocated_bytes == r1.nbytes and 2 * r1.nbytes <= chained.peak_bytes < 2.05 * r1.nbytes, chained
 with viewcopy.claim("trap-inplace-step-peak-is-result", "r = x + y; r *= 2 peaks at its result (within 1%)"):
     assert np.allclose(r1, r2)
     assert stepwise.peak_bytes < 1.01 * r2.nbytes, stepwise

@@ -30,7 +30,7 @@ print(f"NumPy {np.__version__}; the big array: {N:,} float64, {viewcopy.format_b
 # memory still allocated when the block ends, after ``del big``.
 with viewcopy.claim(
     "trap-slice-keeps-buffer",
-    f"a {KEEP:,}-element slice of a {viewcopy.format_bytes(8 * N)} array keeps its whole buffer alive "
+    f"a {KEEP:,}-element slice keeps the whole {viewcopy.format_bytes(8 * N)} buffer of its array alive "
     "after the array is deleted",
 ):
     with viewcopy.track() as kept:
