@@ -2,7 +2,7 @@
 What a copy costs in time
 =========================
 
-A hidden copy is not only large, it is slow, and not simply "bytes divided by
+A hidden :term:`copy` is not only large, it is slow, and not simply "bytes divided by
 memory bandwidth". This page times copies of square arrays from a few
 kilobytes up to the largest the build allows. Every time is a ratio to a
 plain contiguous copy of the same array, measured in the same rounds; each
@@ -84,11 +84,11 @@ largest_cache = max(caches.values(), default=0)
 # * ``a.flatten()``: the same contiguous copy, into memory NumPy allocates for
 #   the call (and frees afterwards).
 # * ``a.T.copy()``: a copy of the transposed square array, read against its
-#   memory order.
+#   memory :term:`order`.
 # * ``wide[::8].copy()``: the same number of elements, taken from every eighth
 #   element of an array eight times as large, so it reads eight times the
 #   memory it writes (only where that array fits in the build's size).
-# * ``a.ravel()``: the view, for scale.
+# * ``a.ravel()``: the :term:`view`, for scale.
 probe = np.arange(64 * 64, dtype=np.float64).reshape(64, 64)
 wide_probe = np.arange(probe.size * 8, dtype=np.float64)
 with viewcopy.claim("cost-only-ravel-is-a-view", "of the operations timed here, only ravel returns a view"):
@@ -188,8 +188,8 @@ plt.show()
 # -------------------------
 # ``flatten`` and ``copyto`` copy the same bytes; the difference is where they
 # land. Memory that was just allocated is not yet backed by RAM: the
-# operating system maps each page the first time it is written (a page
-# fault, and zeroing the page). A buffer that was already written has its
+# operating system maps each page the first time it is written (a
+# :term:`page fault`, and zeroing the page). A :term:`buffer` that was already written has its
 # pages mapped. Small allocations are served from memory the allocator
 # already holds, so the price appears only for some sizes: glibc's ``malloc``
 # hands large blocks out with ``mmap`` (fresh pages every time) and moves that
@@ -226,14 +226,15 @@ if resource is not None:
     print(f"{viewcopy.format_bytes(big.nbytes)}: flatten took {fresh_faults:,} page faults, copyto {warm_faults:,}")
 
 # %%
-# Why so few faults?
-# ------------------
-# With the usual small pages (4 KiB on x86-64 Linux), writing a large buffer
-# would take one fault per page. Linux can back memory with *transparent
-# huge pages* instead (2 MiB on x86-64): one fault maps a whole huge page. NumPy asks for them (``madvise``) on large arrays, and the kernel's
-# setting decides whether it listens. Where Linux reports the setting, the
-# page compares the faults measured with the faults predicted from the
-# copy's address: huge pages for the aligned middle of the buffer, small
+# What the fault count says
+# -------------------------
+# With the usual small pages, writing a large buffer would take one fault per
+# page. Linux can back memory with *transparent huge pages*
+# (:term:`huge page`) instead: one fault maps a whole huge page. NumPy asks
+# for them (``madvise``) on large arrays, and the kernel's setting decides
+# whether it listens. Where Linux reports the setting, the page prints both
+# page sizes and compares the faults measured with the faults predicted from
+# the copy's address: huge pages for the aligned middle of the buffer, small
 # pages for the unaligned ends.
 THP = Path("/sys/kernel/mm/transparent_hugepage")
 PAGE = resource.getpagesize() if resource is not None else 4096
@@ -267,7 +268,7 @@ if resource is not None and (THP / "enabled").is_file() and switch is not None:
     mode = (THP / "enabled").read_text().split("[")[1].split("]")[0]
     huge = int((THP / "hpage_pmd_size").read_text())
     hinted = switch[0]()
-    print(f"{THP}/enabled: [{mode}]; huge pages of {huge >> 10:,} KiB; NumPy's madvise hint: {hinted}")
+    print(f"{THP}/enabled: [{mode}]; pages of {PAGE >> 10} KiB, huge pages of {huge >> 10:,} KiB; NumPy's hint: {hinted}")
     uses_huge = mode == "always" or (mode == "madvise" and hinted)
     n_huge, n_small = predicted_faults(fresh.ctypes.data, fresh.nbytes, huge if uses_huge else 0)
     match = "matches" if abs(fresh_faults - n_huge - n_small) <= 2 else "does not match"
@@ -298,7 +299,8 @@ del big, warm
 # %%
 # The price of reading out of order
 # ---------------------------------
-# A transposed copy writes contiguously but reads with a large stride, and
+# A transposed copy writes one :term:`contiguous` run but reads with a large
+# :term:`stride <strides>`, and
 # every eighth element reads eight times the memory it writes. Caches load
 # whole lines of 64 bytes, so a strided read pays for bytes it never uses.
 transposed = largest["transposed copy"]

@@ -4,8 +4,8 @@ The ETL case: where a pipeline's memory goes, step by step
 
 A CSV of sensor readings is parsed into a table, four feature columns are
 picked, laid out column after column for a model, and standardised. Written
-the obvious way, the pipeline copies the features in a step its author
-believed free, and standardising makes temporaries as large as the features.
+the obvious way, the pipeline :term:`copies <copy>` the features in a step its author
+believed free, and standardising makes :term:`temporaries <temporary>` as large as the features.
 Written carefully, it makes the same copy on purpose, in the step that needs
 it, and standardises in place. This page measures both pipelines step by
 step and shows which step makes the difference; :func:`viewcopy.log_copies`
@@ -69,8 +69,8 @@ OBVIOUS = [("select", select_features), ("column-major", columns_first), ("stand
 
 # %%
 # Only the selection is logged. ``columns_first`` was expected to copy and
-# did not: for this table, NumPy returned the fancy-indexed columns in
-# *column-major* layout, so their transpose is C-contiguous and ``ravel`` is
+# did not: for this table, NumPy returned the :term:`fancy-indexed <fancy indexing>` columns in
+# *column-major* layout (:term:`F-contiguous`), so their transpose is C-contiguous and ``ravel`` is
 # free. That is a property of NumPy's indexing machinery, measured here, not
 # a promise of its documentation; a guard is how you would notice if it
 # changed.
@@ -98,7 +98,7 @@ print("cube[:, [1, 2]]:", viewcopy.layout(picked3))
 # %%
 # The careful pipeline
 # --------------------
-# A slice of adjacent columns is a view. The one copy the model needs (the
+# A slice of adjacent columns is a :term:`view`. The one copy the model needs (the
 # features column after column) is made deliberately, in one step, with
 # ``ravel(order='F')``, and checked with :func:`viewcopy.expect_copy`.
 # Scaling then works in place on that private copy.
@@ -126,7 +126,7 @@ CAREFUL = [("select", select_slice), ("column-major", columns_first_once), ("sta
 # Inside an outer :func:`viewcopy.track`, each step's ``allocated_bytes``
 # minus its ``freed_bytes`` is its net change in NumPy memory (an
 # intermediate freed when the next step replaces it counts as given back),
-# and ``peak_bytes`` its highest point.
+# and ``peak_bytes`` its :term:`peak`.
 
 
 def run(steps):

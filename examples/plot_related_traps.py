@@ -3,7 +3,8 @@ Related traps: masks, fancy indexing, concatenate, strides
 ==========================================================
 
 The source article links to four neighbouring problems. Each allocates in a
-way that is easy to miss; each is measured here.
+way that is easy to miss; each is measured here. The :doc:`/primer` explains
+:term:`views <view>`, :term:`copies <copy>` and :term:`strides`.
 """
 
 # %%
@@ -21,9 +22,9 @@ print(f"NumPy {np.__version__}; values: {values.size:,} float64, {viewcopy.forma
 # %%
 # Boolean masks: the mask, then the copy
 # --------------------------------------
-# ``values[values > 1]`` builds a ``bool`` mask first (one byte per
+# ``values[values > 1]`` builds a :term:`boolean mask` first (one byte per
 # element, whatever the selection), then copies the selected elements into
-# a new array. Both are alive at the peak. The mask is freed at the end of
+# a new array. Both are alive at the :term:`peak`. The mask is freed at the end of
 # the statement; the result stays.
 with viewcopy.claim(
     "mask-costs-mask-plus-result", "boolean indexing allocates a one-byte-per-element mask plus a copy"
@@ -47,7 +48,7 @@ print(
 # %%
 # Fancy indexing copies; the same slice is a view
 # -----------------------------------------------
-# An integer array as index can pick any elements in any order, so NumPy
+# An integer array as index (:term:`fancy indexing`) can pick any elements in any order, so NumPy
 # copies them, even when the indices happen to form a regular step. A slice
 # with the same step is a view.
 every_tenth = np.arange(0, N, 10)
@@ -123,9 +124,9 @@ plt.show()
 # %%
 # Strides: how a view describes its elements without copying them
 # ---------------------------------------------------------------
-# A view is a new (shape, strides, offset) over the same buffer. Slicing
+# A view is a new (:term:`shape`, strides, :term:`offset`) over the same :term:`buffer`. Slicing
 # multiplies a stride, transposing swaps them, reversing negates one and
-# moves the offset to the last row, broadcasting sets one to 0 (so one value
+# moves the offset to the last row, :term:`broadcasting <broadcast>` sets one to 0 (so one value
 # is seen many times) and gives the view a shape of its own.
 grid = np.arange(12, dtype=np.float64).reshape(3, 4)
 rows_stride, items_stride = grid.strides
