@@ -91,7 +91,9 @@ largest_cache = max(caches.values(), default=0)
 # * ``a.ravel()``: the :term:`view`, for scale.
 probe = np.arange(64 * 64, dtype=np.float64).reshape(64, 64)
 wide_probe = np.arange(probe.size * 8, dtype=np.float64)
-with viewcopy.claim("cost-only-ravel-is-a-view", "of the operations timed here, only ravel returns a view"):
+with viewcopy.claim(
+    "cost-only-ravel-is-a-view", "of the operations timed here, ravel returns a view and the others return copies"
+):
     viewcopy.expect_copy(probe, probe.flatten())
     viewcopy.expect_copy(probe, probe.T.copy())
     viewcopy.expect_copy(wide_probe, wide_probe[::8].copy())
@@ -268,7 +270,9 @@ if resource is not None and (THP / "enabled").is_file() and switch is not None:
     mode = (THP / "enabled").read_text().split("[")[1].split("]")[0]
     huge = int((THP / "hpage_pmd_size").read_text())
     hinted = switch[0]()
-    print(f"{THP}/enabled: [{mode}]; pages of {PAGE >> 10} KiB, huge pages of {huge >> 10:,} KiB; NumPy's hint: {hinted}")
+    print(
+        f"{THP}/enabled: [{mode}]; pages of {PAGE >> 10} KiB, huge pages of {huge >> 10:,} KiB; NumPy's hint: {hinted}"
+    )
     uses_huge = mode == "always" or (mode == "madvise" and hinted)
     n_huge, n_small = predicted_faults(fresh.ctypes.data, fresh.nbytes, huge if uses_huge else 0)
     match = "matches" if abs(fresh_faults - n_huge - n_small) <= 2 else "does not match"

@@ -48,7 +48,6 @@ GRANDFATHERED: frozenset[str] = frozenset(
     # another test makes sure it stays so.  Do not add to it.
     {
         "article-guard-fails-2d",
-        "cost-only-ravel-is-a-view",
         "faq-asarray-copies-if-needed",
         "faq-base-misleads",
         "faq-flatten-not-faster",
@@ -57,7 +56,6 @@ GRANDFATHERED: frozenset[str] = frozenset(
         "flatten-is-independent-not-immutable",
         "flatten-never-views",
         "list-of-array-bloats",
-        "pandas-homogeneous-to-numpy-view",
     }
 )
 
