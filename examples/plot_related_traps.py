@@ -79,7 +79,7 @@ with viewcopy.track() as grown:
     for chunk in chunks:
         with viewcopy.track() as step:
             acc = np.concatenate([acc, chunk])
-        grown_allocated += step.peak_bytes
+        grown_allocated += step.allocated_bytes
 with viewcopy.track() as once:
     joined = np.concatenate(chunks)
 with viewcopy.track() as prealloc:
