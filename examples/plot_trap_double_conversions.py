@@ -3,8 +3,8 @@ Trap: converting twice, and when ``ascontiguousarray`` copies
 =============================================================
 
 Preparing an array for a library often takes a dtype change and a layout
-change. Done as two calls, each makes its own full copy; one call can do
-both in one. And the functions that promise a layout,
+change. Done as two calls, as below, each makes its own full copy; one
+call can do both in one. And the functions that promise a layout,
 ``np.ascontiguousarray`` and ``np.asfortranarray``, copy only when the
 flags say they must: sometimes that is not what a consumer expects.
 

@@ -2,8 +2,8 @@
 Trap: pandas copy-on-write hands out arrays you cannot write
 ============================================================
 
-Since pandas 3, copy-on-write is always on. A pandas object never changes
-because another one was written to, and to keep that promise pandas marks
+Since pandas 3, copy-on-write is the only mode. pandas promises that writing
+to one object does not change another, and to keep that promise it marks
 the NumPy arrays it lends out (``to_numpy()``, ``.values``,
 ``np.asarray(series)``) as not writeable. Code that wrote into them fails
 with ``ValueError: assignment destination is read-only``. Constructors
