@@ -6,7 +6,7 @@ Trap: ``view(dtype)`` reinterprets bytes, it does not convert
 type: no copy, no conversion. That is useful when the bytes are what you
 want (the sign bit of a float, four ``uint8`` channels as one ``uint32``
 pixel) and a trap when you wanted the *values* converted, which is
-``astype``'s job, and which always makes a new array.
+``astype``'s job; a conversion to another type makes a new array.
 
 Reported in `numpy#24464 <https://github.com/numpy/numpy/issues/24464>`__
 (setting ``arr.dtype = bool`` reinterprets the bytes of an int array),

@@ -111,9 +111,9 @@ for name, (built, peak) in rows.items():
     )
 
 # %%
-# The figure adds up what each step allocated: ``np.append`` grows as a
-# parabola, the other two as a line (the chunks themselves, then the
-# result once).
+# The figure adds up what each ``np.append`` call allocated (measured): it
+# grows as a parabola, against the line of the chunks themselves
+# (computed).
 steps = np.arange(1, STEPS + 1)
 fig, ax = plt.subplots(figsize=(6.4, 3.0), layout="constrained")
 ax.plot(steps, np.cumsum(allocated_per_step) / 1e6, label="np.append: new arrays (measured per call)", color="#e76f51")

@@ -93,10 +93,10 @@ for name, x in {"head": head, "head_copy": head_copy}.items():
     )
 
 # %%
-# The same signs hold on every layout of ``viewcopy.layouts()``, the site's
-# family of small arrays (0-d to 4-d, steps, negative strides, transposes,
-# broadcasts, read-only): a slice has a ``base``; a copy has none and owns
-# its data.
+# The same signs hold on every layout with an axis in
+# ``viewcopy.layouts()``, the site's family of small arrays (steps,
+# negative strides, transposes, broadcasts, read-only): a slice has a
+# ``base``; a copy has none and owns its data.
 with viewcopy.claim(
     "trap-family-slice-has-base-copy-owns",
     "for every layout in the family with at least one axis, a[:1] has a base, and a.copy() owns its data "
@@ -113,8 +113,7 @@ print(f"checked on {signs.cases} layouts")
 # ------------------------------------
 # Slicing a slice does not build a chain of small arrays: NumPy sets the
 # new view's ``base`` to the array that owns the buffer, so one check of
-# ``base`` finds the memory kept alive, however many slicing steps came
-# before.
+# ``base`` finds the memory kept alive, here after three slicing steps.
 with viewcopy.claim("trap-view-of-view-base-is-owner", "a view of a view of this array has the owner as its base"):
     owner = np.arange(1_000.0)
     step = owner[100:900][::2][10:20]
