@@ -3,10 +3,11 @@ Trap: C code that needs a contiguous buffer
 ===========================================
 
 Libraries written in C or C++ read an array through a pointer and, often,
-assume its elements are packed one after the other. A view with steps or a
-negative stride is not: some libraries refuse it, some silently read the
-wrong bytes. Handing them a buffer they accept takes one copy at most, and
-none when the array is already contiguous.
+assume its elements are packed one after the other (:term:`contiguous`). A
+:term:`view` with steps or a negative :term:`stride <strides>` is not: some
+libraries refuse it, some silently read the wrong bytes. Handing them a
+:term:`buffer` they accept takes one :term:`copy` at most, and none when the
+array is already contiguous.
 
 Reported in `opencv-python#741 <https://github.com/opencv/opencv-python/issues/741>`__
 and `CRAFT-pytorch#84 <https://github.com/clovaai/CRAFT-pytorch/issues/84>`__
@@ -45,9 +46,9 @@ for name, v in views.items():
 # %%
 # A plain-buffer consumer refuses views with gaps
 # -----------------------------------------------
-# ``hashlib`` asks for the bytes as one block, as most C extensions do. The
-# array answers for itself: it exports a block when it is C-contiguous and
-# raises otherwise.
+# ``hashlib`` asks for the bytes as one block, as a C function taking a
+# plain buffer does. The array answers for itself: it exports a block when
+# it is :term:`C-contiguous` and raises otherwise.
 refusals = {}
 for name, v in views.items():
     try:
@@ -63,8 +64,8 @@ for name, message in refusals.items():
     print(f"{name:32} {message}")
 
 # %%
-# The rule is the flag, over the site's whole family of layouts (empty,
-# read-only and broadcast arrays included):
+# The rule is the flag, over the site's whole :term:`family` of layouts (empty,
+# read-only and :term:`broadcast` arrays included):
 with viewcopy.claim(
     "trap-family-plain-buffer-exactly-when-c-contiguous",
     "for every layout in the family, hashlib.sha256 accepts the array exactly when it is C-contiguous",

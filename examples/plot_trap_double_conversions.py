@@ -3,10 +3,10 @@ Trap: converting twice, and when ``ascontiguousarray`` copies
 =============================================================
 
 Preparing an array for a library often takes a dtype change and a layout
-change. Done as two calls, as below, each makes its own full copy; one
-call can do both in one. And the functions that promise a layout,
-``np.ascontiguousarray`` and ``np.asfortranarray``, copy only when the
-flags say they must: sometimes that is not what a consumer expects.
+(:term:`order`) change. Done as two calls, as below, each makes its own full
+:term:`copy`; one call can do both in one. And the functions that promise a
+layout, ``np.ascontiguousarray`` and ``np.asfortranarray``, copy only when
+the flags say they must: sometimes that is not what a consumer expects.
 
 Reported in `scikit-learn#11693 <https://github.com/scikit-learn/scikit-learn/pull/11693>`__
 ("Avoid extra copies when using asfortranarray"),
@@ -31,7 +31,7 @@ print(f"NumPy {np.__version__}; x: {x.shape} float64, C-ordered, {viewcopy.forma
 # ``astype`` then ``asfortranarray``: two copies
 # ----------------------------------------------
 # The first call makes a C-ordered ``float32`` copy, the second a
-# Fortran-ordered copy of that. Both exist at the peak.
+# :term:`F-contiguous` copy of that. Both exist at the :term:`peak`.
 with viewcopy.track() as twice:
     two_steps = np.asfortranarray(x.astype(np.float32))
 with viewcopy.track() as once:
@@ -84,9 +84,10 @@ del copied
 # %%
 # When ``ascontiguousarray`` copies, and when it does not
 # -------------------------------------------------------
-# It copies when ``flags.c_contiguous`` is False and returns its input
-# otherwise. NumPy's contiguity flags ignore the stride of a length-1 axis
-# (the axis is never stepped along), so a *reversed* length-1 axis leaves
+# It copies when ``flags.c_contiguous`` is False (the array is not
+# :term:`C-contiguous`) and returns its input otherwise. NumPy's contiguity
+# flags ignore the :term:`stride <strides>` of a length-1 axis (the axis is
+# never stepped along), so a *reversed* length-1 axis leaves
 # the array C-contiguous with a negative stride. ``ascontiguousarray``
 # returns it unchanged, and a consumer that refuses negative strides
 # (PyTorch's ``torch.from_numpy``, as reported in numpy#23349) still refuses it.
@@ -113,11 +114,11 @@ for name, before in {"np.zeros((1, 10, 20))[::-1]": one_channel, "np.zeros((3, 1
     )
 
 # %%
-# Over the site's family of layouts, the rule is the flag: among non-empty
-# arrays, ``ascontiguousarray`` shares memory with its input exactly when
-# the input is C-contiguous. The search also finds a boundary: for a 0-d
-# array the result is a *new array object* on the same memory, not the
-# input itself (shapes printed below).
+# Over the site's :term:`family` of layouts, the rule is the flag: among
+# non-empty arrays, ``ascontiguousarray`` shares memory with its input
+# exactly when the input is C-contiguous. The search also finds a boundary:
+# for a 0-d array the result is a *new array object* on the same memory, not
+# the input itself (shapes printed below).
 nonempty = viewcopy.layouts(where=lambda a: a.size > 0)
 with viewcopy.claim(
     "trap-family-ascontiguousarray-copies-exactly-when-not-c",

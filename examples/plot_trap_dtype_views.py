@@ -2,11 +2,12 @@
 Trap: ``view(dtype)`` reinterprets bytes, it does not convert
 =============================================================
 
-``a.view(np.int8)`` keeps ``a``'s buffer and reads its bytes as another
-type: no copy, no conversion. That is useful when the bytes are what you
-want (the sign bit of a float, four ``uint8`` channels as one ``uint32``
-pixel) and a trap when you wanted the *values* converted, which is
-``astype``'s job; a conversion to another type makes a new array.
+``a.view(np.int8)`` is a :term:`view`: it keeps ``a``'s :term:`buffer` and
+reads its bytes as another type: no :term:`copy`, no conversion. That is
+useful when the bytes are what you want (the sign bit of a float, four
+``uint8`` channels as one ``uint32`` pixel) and a trap when you wanted the
+*values* converted, which is ``astype``'s job; a conversion to another type
+makes a new array.
 
 Reported in `numpy#24464 <https://github.com/numpy/numpy/issues/24464>`__
 (setting ``arr.dtype = bool`` reinterprets the bytes of an int array),
@@ -129,7 +130,7 @@ print(f"image {image.shape} -> view {packed.shape}; {distinct} distinct pixels; 
 # %%
 # When a view to another item size is refused
 # -------------------------------------------
-# To change the item size, the last axis must be contiguous, since its
+# To change the item size, the last axis must be :term:`contiguous`, since its
 # elements are split or merged in place. A column slice is not, and
 # ``view`` raises rather than copying.
 stepped = values[:, ::2]
@@ -148,10 +149,11 @@ with viewcopy.claim(
 print(f"values[:, ::2].view(np.int8): ValueError: {refusal}")
 
 # %%
-# The exact condition, searched over the site's family of layouts (its
-# non-empty ``float64`` and ``complex128`` arrays, whose item size differs
-# from ``uint8``'s): the view works when the array has an axis and its last
-# axis has one element or a stride of one item; otherwise it raises.
+# The exact condition, searched over the site's :term:`family` of layouts
+# (its non-empty ``float64`` and ``complex128`` arrays, whose item size
+# differs from ``uint8``'s): the view works when the array has an axis and
+# its last axis has one element or a :term:`stride <strides>` of one item;
+# otherwise it raises.
 
 
 def last_axis_packed(a):

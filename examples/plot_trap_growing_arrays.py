@@ -2,11 +2,11 @@
 Trap: growing an array with ``np.append``
 =========================================
 
-A NumPy array has a fixed size: it cannot grow in place. ``np.append``
-therefore allocates a new array and copies the old one into it, on every
-call. In a loop, the bytes copied grow with the square of the number of
-steps. Collect the pieces and join once, or allocate the result first and
-fill it.
+A NumPy array has a fixed size: its :term:`buffer` cannot grow in place.
+``np.append`` therefore allocates a new array and :term:`copies <copy>` the
+old one into it, on every call. In a loop, the bytes copied grow with the
+square of the number of steps. Collect the pieces and join once, or allocate
+the result first and fill it.
 
 Reported in `numpy#17090 <https://github.com/numpy/numpy/issues/17090>`__
 ("Why is np.append so slow?") and
@@ -66,7 +66,7 @@ print(
 # -----------------------
 # A Python list grows cheaply (it holds references, not data). One
 # ``np.concatenate`` at the end copies each byte once. The pieces and the
-# result are alive together at the end, so the peak is about twice the
+# result are alive together at the end, so the :term:`peak` is about twice the
 # result.
 with viewcopy.track() as collecting:
     parts = [chunk(i) for i in range(STEPS)]
@@ -154,8 +154,8 @@ print(f"np.append loop / preallocated fill: {speed}: the append loop was {word}"
 # %%
 # ``np.append`` never returns a view
 # ----------------------------------
-# Whatever the input's layout, its result is a new array. Checked over the
-# site's family of layouts:
+# Whatever the input's layout, its result is a new array, never a
+# :term:`view`. Checked over the site's :term:`family` of layouts:
 with viewcopy.claim(
     "trap-family-append-never-a-view",
     "np.append never returns a view: for every layout in the family, its result shares no memory with its input",

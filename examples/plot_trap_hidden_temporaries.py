@@ -3,9 +3,11 @@ Trap: hidden temporaries in arithmetic
 ======================================
 
 Some operations allocate memory that never shows up in their result: a
-contiguous copy of an input handed to BLAS, a safety copy when the output
-overlaps an input, the intermediate arrays of a chained expression. The
-result's ``nbytes`` says nothing about them; the peak does.
+:term:`contiguous` :term:`copy` of an input handed to BLAS, a safety copy
+when the output overlaps an input, the intermediate arrays of a chained
+expression. These :term:`temporaries <temporary>` are freed before the
+result comes back: its ``nbytes`` says nothing about them; the
+:term:`peak` does.
 
 Reported in `numpy#23588 <https://github.com/numpy/numpy/issues/23588>`__
 (``matmul`` and ``dot`` differ on non-contiguous arrays),
@@ -32,7 +34,8 @@ print(f"NumPy {np.__version__}")
 # ``dot`` copies a strided operand
 # --------------------------------
 # BLAS multiplies matrices whose rows (or columns) are contiguous. Every
-# second column of a C-ordered array is not, so ``np.dot`` first copies it
+# second column of a :term:`C-contiguous` array is not (its :term:`strides`
+# skip an element), so ``np.dot`` first copies it
 # into a contiguous temporary. The temporary is freed before the call
 # returns: only the peak shows it.
 rows = 20_000 if FULL else 2_000
@@ -118,11 +121,11 @@ del wide, strided, compact, product, same, again
 # %%
 # In-place with an overlapping operand: ``a += a.T``
 # --------------------------------------------------
-# ``a.T`` is a view of ``a``. Writing ``a`` while reading ``a.T`` would read
-# elements already overwritten; that is what numpy#5241 and numpy#6119
-# reported. Since NumPy 1.13 a ufunc detects the overlap and first copies
-# the input, so the result is right and the memory is not saved: the peak
-# holds a temporary as large as ``a``.
+# ``a.T`` is a :term:`view` of ``a``. Writing ``a`` while reading ``a.T``
+# would read elements already overwritten; that is what numpy#5241 and
+# numpy#6119 reported. Since NumPy 1.13 a ufunc detects the overlap and
+# first copies the input, so the result is right and the memory is not
+# saved: the peak holds a temporary as large as ``a``.
 side = 3_000 if FULL else 1_000
 a = rng.random((side, side))
 expected = a + a.T
@@ -144,10 +147,10 @@ print("a += a:  ", exact)
 del a, expected
 
 # %%
-# The overlap check is not limited to transposes. Over the site's family of
-# layouts, every writeable array with at least one axis, added in place to
-# its own reversal (a view that overlaps it, often element for element in
-# the opposite order):
+# The overlap check is not limited to transposes. Over the site's
+# :term:`family` of layouts, every writeable array with at least one axis,
+# added in place to its own reversal (a view that overlaps it, often element
+# for element in the opposite order):
 with viewcopy.claim(
     "trap-family-iadd-overlap-matches-out-of-place",
     "for every writeable layout in the family with at least one axis, b += b[::-1] gives the values of b + b[::-1]",

@@ -2,11 +2,11 @@
 Trap: the ``copy=`` keyword changed meaning in NumPy 2
 ======================================================
 
-In NumPy 1.x, ``np.array(x, copy=False)`` meant "copy only if needed". In
-NumPy 2 it means "never copy": it raises ``ValueError`` when a copy is
-needed. ``np.asarray`` (copy only if needed) behaves the same on both. This
-page runs on whichever NumPy built it and words each claim for that
-release; the versions page runs it on each release the site checks.
+In NumPy 1.x, ``np.array(x, copy=False)`` meant ":term:`copy` only if
+needed". In NumPy 2 it means "never copy": it raises ``ValueError`` when a
+copy is needed. ``np.asarray`` (copy only if needed) behaves the same on
+both. This page runs on whichever NumPy built it and words each claim for
+that release; the versions page runs it on each release the site checks.
 
 Reported in `numpy#25168 <https://github.com/numpy/numpy/pull/25168>`__
 (the new ``copy`` semantics) and
@@ -87,9 +87,9 @@ with viewcopy.claim(
             raise AssertionError("asarray accepted copy= on NumPy 1.x")
 
 # %%
-# Over the site's family of layouts, what ``copy=False`` with
-# ``order='C'`` does is decided by the C-contiguity flag alone, on this
-# release:
+# Over the site's :term:`family` of layouts, what ``copy=False`` with
+# ``order='C'`` (:term:`order`) does is decided by the :term:`C-contiguous`
+# flag alone, on this release:
 with viewcopy.claim(
     "trap-family-asarray-returns-input",
     "for every layout in the family, np.asarray(a) returns a itself",
@@ -116,8 +116,8 @@ print(f"checked on {same.cases} and {strict.cases} layouts")
 # ``reshape(copy=...)``
 # ---------------------
 # NumPy 2.1 added ``copy=`` to ``reshape``: ``copy=False`` raises where a
-# view is impossible, the check that ``viewcopy.expect_view`` makes after
-# the fact.
+# :term:`view` is impossible, the check that ``viewcopy.expect_view`` makes
+# after the fact.
 with viewcopy.claim(
     "trap-reshape-copy-keyword",
     f"on NumPy {np.__version__}, "

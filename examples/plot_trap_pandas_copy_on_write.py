@@ -3,11 +3,12 @@ Trap: pandas copy-on-write hands out arrays you cannot write
 ============================================================
 
 Since pandas 3, copy-on-write is the only mode. pandas promises that writing
-to one object does not change another, and to keep that promise it marks
-the NumPy arrays it lends out (``to_numpy()``, ``.values``,
-``np.asarray(series)``) as not writeable. Code that wrote into them fails
-with ``ValueError: assignment destination is read-only``. Constructors
-copy NumPy input, so a frame no longer changes when its source array does.
+to one object does not change another, and to keep that promise it marks the
+NumPy arrays it lends out (``to_numpy()``, ``.values``,
+``np.asarray(series)``, :term:`views <view>` of its own :term:`buffer`) as
+not writeable. Code that wrote into them fails with ``ValueError: assignment
+destination is read-only``. Constructors :term:`copy` NumPy input, so a
+frame no longer changes when its source array does.
 
 Every claim below is measured on the pandas this site was built with, and
 worded for that release (printed first). ``python -m viewcopy check`` skips

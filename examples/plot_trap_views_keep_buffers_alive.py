@@ -2,9 +2,10 @@
 Trap: a small view keeps a big buffer alive
 ===========================================
 
-A slice is a view: it has no memory of its own, it points into the buffer
-of the array it came from. While the slice lives, that whole buffer lives,
-however few elements the slice shows. Deleting the big array frees nothing.
+A slice is a :term:`view`: it has no memory of its own, it points into the
+:term:`buffer` of the array it came from. While the slice lives, that whole
+buffer lives, however few elements the slice shows. Deleting the big array
+frees nothing.
 
 Reported in `dask#3595 <https://github.com/dask/dask/issues/3595>`__
 ("compute on sliced array wastes memory"), where each small slice of a
@@ -43,8 +44,8 @@ print(f"head shows {viewcopy.format_bytes(head.nbytes)}; still allocated: {kept}
 # %%
 # Copy the slice, then delete the array
 # -------------------------------------
-# ``.copy()`` gives the slice a buffer of its own, so the big one has no
-# remaining reference and is freed at ``del``.
+# ``.copy()`` gives the slice a buffer of its own (a :term:`copy`), so the
+# big one has no remaining reference and is freed at ``del``.
 with viewcopy.claim(
     "trap-copied-slice-frees-buffer",
     f"a .copy() of the same slice keeps {viewcopy.format_bytes(8 * KEEP)}: the big buffer is freed",
@@ -74,9 +75,10 @@ plt.show()
 # %%
 # How to see it: ``base``, ``OWNDATA``, sizes
 # -------------------------------------------
-# A view's ``base`` is the array that owns the buffer, and its
-# ``flags.owndata`` is False. ``base.nbytes`` is the memory the view
-# keeps alive; ``nbytes`` is what it shows. A copy has ``base is None``.
+# A view's :term:`base` is the array that owns the buffer, and its
+# :term:`OWNDATA` flag (``flags.owndata``) is False. ``base.nbytes`` is the
+# memory the view keeps alive; ``nbytes`` is what it shows. A copy has
+# ``base is None``.
 with viewcopy.claim(
     "trap-view-base-shows-kept-bytes",
     "the slice's base is the deleted array's buffer: base.nbytes is the full size and OWNDATA is False; "
@@ -94,9 +96,9 @@ for name, x in {"head": head, "head_copy": head_copy}.items():
 
 # %%
 # The same signs hold on every layout with an axis in
-# ``viewcopy.layouts()``, the site's family of small arrays (steps,
-# negative strides, transposes, broadcasts, read-only): a slice has a
-# ``base``; a copy has none and owns its data.
+# ``viewcopy.layouts()``, the site's :term:`family` of small arrays (steps,
+# negative :term:`strides`, transposes, :term:`broadcasts <broadcast>`,
+# read-only): a slice has a ``base``; a copy has none and owns its data.
 with viewcopy.claim(
     "trap-family-slice-has-base-copy-owns",
     "for every layout in the family with at least one axis, a[:1] has a base, and a.copy() owns its data "
