@@ -8,7 +8,7 @@ import numpy as np
 import viewcopy
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "_ext"))
-import viewcopy_docs
+import viewcopy_gallery
 
 project = "viewcopy"
 author = "the viewcopy developers"
@@ -28,7 +28,7 @@ extensions = [
     "sphinx_design",
     "notfound.extension",
     "sphinxext.opengraph",
-    "viewcopy_docs",  # docs/_ext: the claims ledger and the NumPy versions page
+    "viewcopy_ledger",  # docs/_ext: the claims ledger, the NumPy versions page
 ]
 
 exclude_patterns = [
@@ -61,9 +61,9 @@ sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"\.py$",  # run every script, not only plot_*.py
-    "within_subsection_order": "viewcopy_docs.GalleryOrder",
-    "show_memory": viewcopy_docs.TracemallocMemory(),
-    "reset_modules": ("matplotlib", "viewcopy_docs.start_example"),
+    "within_subsection_order": "viewcopy_gallery.GalleryOrder",
+    "show_memory": viewcopy_gallery.TracemallocMemory(),
+    "reset_modules": ("matplotlib", "viewcopy_ledger.start_example"),
     "remove_config_comments": True,
     "doc_module": ("viewcopy",),
     "backreferences_dir": "api/backreferences",
@@ -106,9 +106,9 @@ html_theme_options = {
     "article_footer_items": [],
 }
 html_context = {"default_mode": "auto", "numpy_version": np.__version__}
-# pages without children get the full width; the gallery and the API keep their navigation
-html_sidebars = {page: [] for page in ("index", "production", "measure", "how-it-checks", "claims", "versions")}
-html_sidebars["**"] = ["sidebar-nav-bs"]
+# The theme drops the navigation sidebar on pages without children (full width), so
+# no list of pages here: the toctree in index.md is the one list of the site's pages.
+html_sidebars = {"**": ["sidebar-nav-bs"]}
 html_templates_path = templates_path = ["_templates"]
 html_favicon = "_static/favicon.svg"
 html_logo = "_static/favicon.svg"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-collect_ignore = ["browser_check.py", "bench.py"]  # tools run by nox, not tests
+collect_ignore = ["browser_check.py", "bench.py", "site"]  # tools run by nox, and the small site's sources
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))  # the site's Sphinx extensions, tested here too
 COPIED = ["docs", "examples", "src", "noxfile.py", "pyproject.toml", "setup.py", "README.md"]
 IGNORED = shutil.ignore_patterns("_build", "auto_examples", "generated", "backreferences", "jupyter_execute", ".nox")
 
@@ -58,7 +60,9 @@ class ProjectCopy:
 
 @pytest.fixture(scope="session")
 def shared_envdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One nox envdir for every copy, so the docs environment is installed once."""
+    """The repository's own nox envdir when its docs environment exists (nothing to install), else a new one."""
+    if (ROOT / ".nox" / "docs").is_dir():
+        return ROOT / ".nox"
     return tmp_path_factory.mktemp("nox-envs")
 
 
@@ -77,3 +81,90 @@ def project_copy(tmp_path_factory: pytest.TempPathFactory, shared_envdir: Path) 
         return ProjectCopy(root, shared_envdir)
 
     return make
+
+
+# -- a small site, built in-process with the real configuration and extensions -------------------
+
+SITE = ROOT / "tests" / "site"
+SITE_CONF = '''\
+"""The real docs/conf.py, with its relative paths pointed back at docs/."""
+
+import os
+
+__file__ = {conf!r}  # the real conf.py finds docs/_ext from here
+with open(__file__) as real:
+    exec(compile(real.read(), __file__, "exec"))
+DOCS = os.path.dirname(__file__)
+html_static_path = [os.path.join(DOCS, p) for p in html_static_path]
+html_templates_path = templates_path = [os.path.join(DOCS, p) for p in templates_path]
+html_favicon = html_logo = os.path.join(DOCS, html_favicon)
+intersphinx_mapping = {{k: (url, (os.path.join(DOCS, inv[0]), None)) for k, (url, inv) in intersphinx_mapping.items()}}
+'''
+
+
+@dataclass
+class Site:
+    """A copy of tests/site/ (plus the real claims and versions pages) to build and plant failures in.
+
+    Laid out like the repository: ``examples/`` beside ``docs/``.
+    """
+
+    root: Path
+
+    @property
+    def docs(self) -> Path:
+        return self.root / "docs"
+
+    def path(self, relative: str) -> Path:
+        return self.root / relative
+
+    def replace(self, relative: str, old: str, new: str) -> None:
+        path = self.path(relative)
+        text = path.read_text()
+        assert old in text, f"{old!r} not found in {relative}"
+        path.write_text(text.replace(old, new, 1))
+
+    def build(self, builder: str = "html", *, parallel: int = 0) -> Build:
+        """sphinx-build -W --keep-going -n -T, in this process (the ledger variable is restored after)."""
+        import traceback
+        from io import StringIO
+
+        from sphinx.application import Sphinx
+        from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+        from viewcopy import _ledger
+
+        log = StringIO()
+        with _ledger.unrecorded(), patch_docutils(self.docs), docutils_namespace():  # as sphinx-build does
+            try:
+                app = Sphinx(
+                    self.docs, self.docs, self.docs / "_build" / builder, self.docs / "_build" / "doctrees", builder,
+                    status=log, warning=log, warningiserror=True, keep_going=True, parallel=parallel,
+                )  # fmt: skip
+                app.build()
+                code = app.statuscode
+            except Exception:  # noqa: BLE001 (what sphinx-build -T prints, then exit 2)
+                log.write(traceback.format_exc())
+                code = 2
+        return Build(code, re.sub(r"\x1b\[[0-9;]*m", "", log.getvalue()))  # no colours: tracebacks as text
+
+
+def make_site(folder: Path) -> Site:
+    shutil.copytree(SITE, folder, ignore=IGNORED)
+    for page in ("claims.md", "versions.md"):
+        shutil.copy2(ROOT / "docs" / page, folder / "docs" / page)
+    (folder / "docs" / "conf.py").write_text(SITE_CONF.format(conf=str(ROOT / "docs" / "conf.py")))
+    return Site(folder)
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Site, Build]:
+    """The small site, built once per session: (site, build)."""
+    site = make_site(tmp_path_factory.mktemp("built") / "site")
+    return site, site.build()
+
+
+@pytest.fixture
+def fresh_site(tmp_path: Path) -> Site:
+    """A new copy of the small site, to plant a failure in before building it."""
+    return make_site(tmp_path / "site")

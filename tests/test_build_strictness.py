@@ -1,170 +1,183 @@
 """The site's promise: a false claim, a broken cell or any warning fails the build.
 
-Each test plants one failure in a copy of the project, runs the same nox
-session a maintainer or CI runs, and checks the exit status and the log.
-Only the gallery script a test needs is executed, to keep them quick.
+Most tests build the small site in ``tests/site/`` (an executed page, a gallery
+script, and the real claims and versions pages) in this process, with the real
+``docs/conf.py`` and extensions: once as it is, and once per planted failure in
+a fresh copy.  One test builds a copy of the real site with the real
+``nox -s docs``, offline, end to end.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import shutil
 import subprocess
 import sys
 
 import pytest
 from conftest import ROOT
 
+from viewcopy import _check
+
 pytestmark = pytest.mark.build
 
-ONLY_RAVEL_SCRIPT = "-D", "sphinx_gallery_conf.filename_pattern=ravel_vs_flatten"
-NO_GALLERY_RUN = "-D", "sphinx_gallery_conf.filename_pattern=^$"
+
+def claims_json(site):
+    return {row["id"]: row for row in json.loads(site.path("docs/_build/html/claims.json").read_text())["claims"]}
 
 
-def test_unchanged_copy_builds_offline(project_copy):
+def test_the_small_site_builds_and_its_ledger_links_each_claim_to_its_section(built_site):
+    site, build = built_site
+    assert build.returncode == 0, build.output
+    rows = claims_json(site)
+    assert set(rows) == {"page-ravel-view", "page-flatten-copies", "tiny-flatten-copies"}
+    assert {row["cases"] for row in rows.values()} == {1}
+    assert [rows["page-ravel-view"]["cell"], rows["page-flatten-copies"]["where"]] == [1, "cell 2, line 1"]
+    html = site.path("docs/_build/html/claims.html").read_text()
+    for claim_id in rows:
+        assert f'id="claim-{claim_id}"' in html
+    # each claim links to the section it is made in: by cell on a page, by code block in a script
+    assert 'href="page.html#ravel-shares"' in html
+    assert 'href="page.html#flatten-copies"' in html
+    assert 'href="auto_examples/plot_tiny.html#flatten-copies"' in html
+    assert ">cases<" in html
+
+
+def test_each_page_says_how_many_claims_it_makes_and_links_to_exactly_those(built_site):
+    site, _ = built_site
+    page = site.path("docs/_build/html/page.html").read_text()
+    assert "This page makes 2 claims; each was executed" in page
+    assert 'href="claims.html#page=page"' in page
+    script = site.path("docs/_build/html/auto_examples/plot_tiny.html").read_text()
+    assert "This page makes 1 claim; it was executed" in script
+    ledger = site.path("docs/_build/html/claims.html").read_text()
+    # the filter #page=NAME keeps the rows with the class viewcopy-page-NAME (viewcopy.js), and only those:
+    # "page-ravel-view" mentions indexing, but is not a claim of the page "index"
+    assert ledger.count("viewcopy-page-page") == 2
+    assert ledger.count("viewcopy-page-auto_examples--plot_tiny") == 1
+    assert "viewcopy-page-index" not in ledger
+    assert 'classList.contains("viewcopy-page-"' in (ROOT / "docs" / "_static" / "viewcopy.js").read_text()
+
+
+def test_a_parallel_build_records_the_same_claims(built_site, fresh_site):
+    build = fresh_site.build(parallel=2)
+    assert build.returncode == 0, build.output
+    serial = claims_json(built_site[0])
+    parallel = claims_json(fresh_site)
+    assert {i: r["section"] for i, r in parallel.items()} == {i: r["section"] for i, r in serial.items()}
+
+
+@pytest.mark.parametrize(
+    ("path", "claim_id"),
+    [("examples/plot_tiny.py", "tiny-flatten-copies"), ("docs/page.md", "page-flatten-copies")],
+    ids=["gallery-script", "executed-page"],
+)
+def test_a_false_claim_fails_the_build_and_the_check_naming_it(fresh_site, path, claim_id):
+    fresh_site.replace(path, "viewcopy.expect_copy(a, a.flatten())", "viewcopy.expect_view(a, a.flatten())")
+    build = fresh_site.build()
+    assert build.returncode != 0
+    assert "UnexpectedCopyError: expected a view, got a copy" in build.output
+    assert f"viewcopy claim '{claim_id}' failed" in build.output
+    assert path.rpartition("/")[2].removesuffix(".md") in build.output
+    check = _check.check(fresh_site.root, progress=io.StringIO())
+    assert any(f"viewcopy claim '{claim_id}' failed" in " ".join(f["notes"]) for f in check["failures"])
+
+
+def test_claims_that_say_more_than_they_check_and_sphinx_warnings_fail_the_build_and_the_check(fresh_site):
+    """Issue 10: a one-array "always" claim fails, naming it; so does a duplicate id; and any Sphinx warning."""
+    fresh_site.replace(
+        "examples/plot_tiny.py",
+        "# %%\n# Flatten copies",
+        "with viewcopy.claim('planted-always', 'ravel always returns a view'):\n"
+        "    viewcopy.expect_view(a, a.ravel())\n\n# %%\n# Flatten copies",
+    )
+    fresh_site.replace("docs/page.md", '"page-flatten-copies"', '"page-ravel-view"')
+    fresh_site.replace(
+        "docs/page.md", "## Flatten copies", "## Flatten copies\n\nSee {func}`viewcopy.no_such_function`."
+    )
+    build = fresh_site.build()
+    assert build.returncode != 0
+    always = "claim 'planted-always' on auto_examples/plot_tiny says 'always' but was checked on 1 case"
+    twice = "claim id 'page-ravel-view' is used 2 times (on page)"
+    assert always in build.output
+    assert twice in build.output
+    assert "py:func reference target not found: viewcopy.no_such_function" in build.output
+    check = _check.check(fresh_site.root, progress=io.StringIO())
+    assert any(always in p for p in check["problems"])
+    assert any(twice in p for p in check["problems"])
+
+
+def test_a_failing_doctest_in_a_page_fails_the_doctest_build(fresh_site):
+    fresh_site.replace("docs/page.md", "kind\n'copy'", "kind\n'view'")
+    build = fresh_site.build("doctest")
+    assert build.returncode != 0
+    assert "1 failure in tests" in build.output
+    assert "Expected:\n    'view'\nGot:\n    'copy'" in build.output
+
+
+def test_a_failing_docstring_example_fails_the_doctests(tmp_path):
+    shutil.copytree(ROOT / "src", tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__", "*.so"))
+    module = tmp_path / "src" / "viewcopy" / "_inspect.py"
+    text = module.read_text()
+    old = "    >>> viewcopy.layout(a[:, 1:]).offset        # starts one float64 in\n    8"
+    assert old in text
+    module.write_text(text.replace(old, old[:-1] + "16"))
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--doctest-modules", "-p", "no:cacheprovider", str(module)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "viewcopy._inspect.layout" in done.stdout
+    assert "FAILED" in done.stdout
+
+
+PLANTS = [  # every check of one kind a script makes, turned false (the first may sit in a branch not taken)
+    ("viewcopy.expect_copy(", "viewcopy.expect_view(", "UnexpectedCopyError"),
+    ("viewcopy.expect_view(", "viewcopy.expect_copy(", "UnexpectedViewError"),
+    ("\n    assert ", "\n    assert not ", "AssertionError"),  # assertions in blocks: claims' among them
+]
+
+
+def test_a_false_claim_in_any_gallery_script_stops_it_naming_the_claim(tmp_path):
+    """Turn the checks of every script false: each script stops with the error, naming its claim.
+
+    (That a script which raises fails the build is shown on the small site above.)
+    """
+    (tmp_path / "examples").mkdir()
+    scripts = sorted((ROOT / "examples").glob("*.py"))
+    expected = {}
+    for script in scripts:
+        text = script.read_text()
+        old, new, error = next(plant for plant in PLANTS if plant[0] in text)
+        (tmp_path / "examples" / script.name).write_text(text.replace(old, new))
+        expected[script.stem] = error
+    result = _check.check(tmp_path, progress=io.StringIO())
+    failed = {f["page"].rpartition("/")[2]: f for f in result["failures"]}
+    skipped = {s["page"].rpartition("/")[2] for s in result["skipped"]}
+    for name, error in expected.items():
+        if name in skipped:
+            continue
+        failure = failed.get(name)
+        assert failure is not None, f"{name}: the planted failure did not stop it"
+        assert failure["error"].startswith(error), failure
+        assert any("viewcopy claim '" in note for note in failure["notes"]), failure
+
+
+def test_the_real_site_builds_offline_with_nox(project_copy):
+    """End to end: a copy of the repository, `nox -s docs` as the README says, no network."""
     copy = project_copy()
     assert copy.nox("-s", "docs", "--install-only").returncode == 0
-    build = copy.nox("-s", "docs", "--", *ONLY_RAVEL_SCRIPT, offline=True)
+    build = copy.nox("-s", "docs", "--", "-D", "sphinx_gallery_conf.filename_pattern=ravel_vs_flatten", offline=True)
     assert build.returncode == 0, build.output
     assert "build succeeded" in build.output
     assert "failed to reach" not in build.output
     html = copy.path("docs/_build/html/auto_examples/plot_ravel_vs_flatten.html").read_text()
     assert "sphx_glr_plot_ravel_vs_flatten_001.png" in html  # the figure was drawn
-
-
-PLANTED = [
-    pytest.param(
-        "examples/plot_ravel_vs_flatten.py",
-        "r = viewcopy.expect_view(a, a.ravel())",
-        "r = viewcopy.expect_view(a, a.flatten())",
-        ("-s", "docs", "--", *ONLY_RAVEL_SCRIPT),
-        ["UnexpectedCopyError: expected a view, got a copy", "plot_ravel_vs_flatten.py"],
-        id="exception-in-gallery-script",
-    ),
-    pytest.param(
-        "docs/measure.md",
-        "assert t.allocated_bytes == 0, t",
-        "assert t.allocated_bytes == 12345, t",
-        ("-s", "docs", "--", *NO_GALLERY_RUN),
-        ["AssertionError", "measure"],
-        id="failing-assertion-in-executed-page",
-    ),
-    pytest.param(
-        "docs/measure.md",
-        ">>> viewcopy.relation(a, a.flatten()).kind\n'copy'",
-        ">>> viewcopy.relation(a, a.flatten()).kind\n'view'",
-        ("-s", "doctest", "--", *NO_GALLERY_RUN),
-        ["1 failure in tests", "Expected:\n    'view'\nGot:\n    'copy'"],
-        id="failing-doctest-in-page",
-    ),
-    pytest.param(
-        "src/viewcopy/_inspect.py",
-        "    >>> viewcopy.layout(a[:, 1:]).offset        # starts one float64 in\n    8",
-        "    >>> viewcopy.layout(a[:, 1:]).offset        # starts one float64 in\n    16",
-        ("-s", "doctest"),
-        ["viewcopy._inspect.layout", "FAILED"],
-        id="failing-docstring-example",
-    ),
-    pytest.param(
-        "docs/measure.md",
-        "{func}`viewcopy.track` counts",
-        "{func}`viewcopy.no_such_function` counts",
-        ("-s", "docs", "--", *NO_GALLERY_RUN),
-        ["py:func reference target not found: viewcopy.no_such_function"],
-        id="sphinx-warning",
-    ),
-]
-
-
-@pytest.mark.parametrize(("path", "old", "new", "nox_args", "messages"), PLANTED)
-def test_planted_failure_fails_the_check(project_copy, path, old, new, nox_args, messages):
-    copy = project_copy()
-    copy.replace(path, old, new)
-    build = copy.nox(*nox_args)
-    assert build.returncode != 0
-    for message in messages:
-        assert message in build.output
-
-
-GALLERY = sorted(p.name for p in (ROOT / "examples").glob("*.py"))
-
-
-@pytest.mark.parametrize("script", GALLERY)
-def test_false_claim_in_any_gallery_script_fails(project_copy, script):
-    """Turn the first 'this is a copy' check of a script into 'this is a view'."""
-    copy = project_copy()
-    copy.replace(f"examples/{script}", "viewcopy.expect_copy(", "viewcopy.expect_view(")
-    build = copy.nox("-s", "docs", "--", "-D", f"sphinx_gallery_conf.filename_pattern={script}")
-    assert build.returncode != 0
-    assert "UnexpectedCopyError: expected a view, got a copy" in build.output
-    assert "viewcopy claim '" in build.output  # the failing claim names itself
-    assert script in build.output
-
-
-# -- issue: the ledger is derived from the checks, and a false claim is named ------------------
-
-
-@pytest.mark.parametrize(
-    ("path", "old", "new", "claim_id", "build_options"),
-    [
-        (  # a gallery script: "flatten allocates nothing"
-            "examples/plot_ravel_vs_flatten.py",
-            "assert flatten_cost.allocated_bytes == a.nbytes",
-            "assert flatten_cost.allocated_bytes == 0",
-            "flatten-copies",
-            ONLY_RAVEL_SCRIPT,
-        ),
-        (  # an executed page: the same false claim
-            "docs/measure.md",
-            "assert t.allocated_bytes == a.nbytes, t",
-            "assert t.allocated_bytes == 0, t",
-            "measure-flatten-allocates-nbytes",
-            NO_GALLERY_RUN,
-        ),
-    ],
-)
-def test_false_claim_fails_build_and_check_naming_it(project_copy, path, old, new, claim_id, build_options):
-    copy = project_copy()
-    copy.replace(path, old, new)
-    build = copy.nox("-s", "docs", "--", *build_options)
-    assert build.returncode != 0
-    assert f"viewcopy claim '{claim_id}' failed" in build.output
-    check = subprocess.run(
-        [sys.executable, "-m", "viewcopy", "check", "--site", str(copy.root)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert check.returncode == 1
-    assert f"FAIL {claim_id}" in check.stdout
-
-
-def test_ledger_page_lists_every_claim_with_a_link_back(project_copy):
-    copy = project_copy()
-    build = copy.nox("-s", "docs", "--", *ONLY_RAVEL_SCRIPT)
-    assert build.returncode == 0, build.output
-    html = copy.path("docs/_build/html/claims.html").read_text()
     data = json.loads(copy.path("docs/_build/html/claims.json").read_text())
-    ids = {row["id"] for row in data["claims"]}
-    assert {"flatten-copies", "ravel-contiguous-view", "measure-flatten-allocates-nbytes"} <= ids
-    assert all(row["cases"] >= 1 for row in data["claims"])
-    assert '<th class="head"><p>cases</p></th>' in html or ">cases<" in html
-    for claim_id in ids:
-        assert f'id="claim-{claim_id}"' in html
-    assert 'href="auto_examples/plot_ravel_vs_flatten.html#ravel-shares-flatten-copies"' in html
-    page = copy.path("docs/_build/html/auto_examples/plot_ravel_vs_flatten.html").read_text()
-    assert "claims.html#page=auto_examples/plot_ravel_vs_flatten" in page
-
-
-def test_one_array_always_claim_fails_the_build_naming_it(project_copy):
-    """Issue 10: a universal word needs a family of at least 50 cases; one array is not enough."""
-    copy = project_copy()
-    copy.replace(
-        "examples/plot_ravel_vs_flatten.py",
-        'with viewcopy.claim("ravel-contiguous-view"',
-        "with viewcopy.claim('planted-always', 'ravel always returns a view'):\n"
-        "    viewcopy.expect_view(a, a.ravel())\n\n"
-        'with viewcopy.claim("ravel-contiguous-view"',
-    )
-    build = copy.nox("-s", "docs", "--", *ONLY_RAVEL_SCRIPT)
-    assert build.returncode != 0
-    assert "claim 'planted-always' on auto_examples/plot_ravel_vs_flatten says 'always'" in build.output
+    assert {"flatten-copies", "measure-flatten-allocates-nbytes"} <= {row["id"] for row in data["claims"]}
+    ledger = copy.path("docs/_build/html/claims.html").read_text()
+    assert 'href="auto_examples/plot_ravel_vs_flatten.html#ravel-shares-flatten-copies"' in ledger

@@ -38,7 +38,7 @@ def test_a_false_claim_raises_and_names_itself():
 
 def test_claims_are_written_to_the_ledger_file(tmp_path, monkeypatch):
     ledger = tmp_path / "ledger.jsonl"
-    monkeypatch.setenv("VIEWCOPY_LEDGER", str(ledger))
+    monkeypatch.setenv(_ledger.LEDGER_ENV, str(ledger))
     a = np.zeros(4)
     with viewcopy.claim("one", "first"):
         viewcopy.expect_copy(a, a.copy())

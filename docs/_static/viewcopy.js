@@ -17,26 +17,34 @@ document.addEventListener("DOMContentLoaded", () => {
         rows.forEach((row) => body.appendChild(row));
       });
     });
-    const filter = table.parentElement.querySelector("input.viewcopy-filter");
-    const count = table.parentElement.querySelector(".viewcopy-count");
+    // the filter box: words to find in a row; "page:NAME" keeps exactly one page's rows
+    // (each row has the class viewcopy-page-NAME, "/" written "--"), as the link #page=NAME does
+    const filter = document.createElement("input");
+    filter.type = "search";
+    filter.className = "viewcopy-filter";
+    filter.placeholder = "Filter claims: words, id, verdict, version";
+    filter.setAttribute("aria-label", "Filter claims");
+    table.before(filter);
+    const count = (table.closest("section") || document).querySelector(".viewcopy-count");
     const apply = (text) => {
       const words = text.toLowerCase().split(/\s+/).filter(Boolean);
       let shown = 0;
       Array.from(body.rows).forEach((row) => {
-        const haystack = (row.textContent + " " + (row.dataset.page || "")).toLowerCase();
-        const visible = words.every((w) => haystack.includes(w));
+        const visible = words.every((w) =>
+          w.startsWith("page:")
+            ? row.classList.contains("viewcopy-page-" + w.slice(5).replaceAll("/", "--"))
+            : row.textContent.toLowerCase().includes(w),
+        );
         row.hidden = !visible;
         shown += visible;
       });
       if (count) count.textContent = `${shown} of ${body.rows.length} claims`;
     };
-    if (filter) {
-      filter.addEventListener("input", () => apply(filter.value));
-      const match = window.location.hash.match(/^#page=(.+)$/);
-      if (match) {
-        filter.value = decodeURIComponent(match[1]);
-        apply(filter.value);
-      }
+    filter.addEventListener("input", () => apply(filter.value));
+    const match = window.location.hash.match(/^#page=(.+)$/);
+    if (match) {
+      filter.value = "page:" + decodeURIComponent(match[1]);
+      apply(filter.value);
     }
   });
 });

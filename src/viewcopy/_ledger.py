@@ -214,11 +214,8 @@ FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
 def is_executed(text: str) -> bool:
     """Whether a MyST page's front matter makes it an executed notebook (``file_format: mystnb`` or a kernel)."""
     found = FRONT_MATTER.match(text)
-    if not found:
-        return False
-    keys = {line.split(":", 1)[0].strip() for line in found.group(1).splitlines() if not line.startswith(" ")}
-    fmt = re.search(r"^file_format:\s*(\S+)", found.group(1), re.MULTILINE)
-    return "kernelspec" in keys or bool(fmt and fmt.group(1) == "mystnb")
+    top = found.group(1).splitlines() if found else []
+    return any(line.startswith("kernelspec:") or re.fullmatch(r"file_format:\s*mystnb\s*", line) for line in top)
 
 
 def sources(root: str | os.PathLike[str]) -> list[tuple[str, Path]]:

@@ -1,0 +1,52 @@
+"""Helpers that ``sphinx_gallery_conf`` in conf.py names: memory shown per example, and the gallery's order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import viewcopy
+
+# The gallery in reading order.  A new script in examples/ needs no entry to
+# appear (it is discovered, and shown after these); add it here only to give
+# it a place.  tests/test_pages.py fails if a name here is not a file.
+ORDER = (
+    "plot_ravel_vs_flatten.py",
+    "plot_order_semantics.py",
+    "plot_what_doesnt_work.py",
+    "plot_faq.py",
+    "plot_related_traps.py",
+    "plot_etl_pipeline.py",
+    "plot_copy_cost.py",
+)
+
+
+class TracemallocMemory:
+    """sphinx-gallery's ``show_memory``: a code block's peak NumPy memory, in MB.
+
+    :func:`viewcopy.track` sees exactly what the example allocates; the
+    process RSS that sphinx-gallery would read otherwise is mostly Sphinx
+    itself.  A class with a stable repr, not a function, so Sphinx can cache
+    the config.
+    """
+
+    def __call__(self, func: Callable[[], Any]) -> tuple[float, Any]:
+        with viewcopy.track() as tracked:
+            out = func()
+        return tracked.peak_bytes / 1e6, out
+
+    def __repr__(self) -> str:
+        return "TracemallocMemory()"
+
+
+class GalleryOrder:
+    """sphinx-gallery ``within_subsection_order``: :data:`ORDER` first, then any other script by name."""
+
+    def __init__(self, src_dir: str) -> None:
+        self.src_dir = src_dir
+
+    def __call__(self, filename: str) -> tuple[int, str]:
+        return (ORDER.index(filename) if filename in ORDER else len(ORDER)), filename
+
+    def __repr__(self) -> str:
+        return "GalleryOrder()"

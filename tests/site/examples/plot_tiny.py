@@ -1,0 +1,23 @@
+"""
+A tiny script
+=============
+
+One claim, in the second section.
+"""
+
+import numpy as np
+
+import viewcopy
+
+a = np.zeros((4, 4))
+
+# %%
+# Ravel shares
+# ------------
+r = viewcopy.expect_view(a, a.ravel())
+
+# %%
+# Flatten copies
+# --------------
+with viewcopy.claim("tiny-flatten-copies", "flatten of this array is a copy"):
+    viewcopy.expect_copy(a, a.flatten())
