@@ -15,6 +15,7 @@ import re
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import timeit
 from pathlib import Path
@@ -45,6 +46,49 @@ def gallery_rows() -> list[tuple[str, str]]:
     return rows
 
 
+def python_objects() -> list[str]:
+    return [str(i) for i in range(1_000_000)]  # a million small Python objects, no NumPy buffer
+
+
+def tracked_python_objects() -> list[str]:
+    with viewcopy.track():
+        return python_objects()
+
+
+def four_threads_exact(copies: int = 1000) -> tuple[int, int]:
+    """(blocks whose figures were exact, blocks run): 4 threads x ``copies`` tracked copies."""
+    small = np.arange(1000.0)
+    exact = []
+
+    def work() -> None:
+        for _ in range(copies):
+            with viewcopy.track() as t:
+                f = small.copy()
+            exact.append(t.allocated_bytes == t.peak_bytes == f.nbytes)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(exact), len(exact)
+
+
+def track_costs() -> list[tuple[str, str]]:
+    """Issue 11's figures: the price of track() where NumPy allocates nothing, and exactness in threads."""
+    plain = statistics.median(timeit.repeat(python_objects, number=1, repeat=7))
+    tracked = statistics.median(timeit.repeat(tracked_python_objects, number=1, repeat=7))
+    exact, total = four_threads_exact()
+    return [
+        (
+            "track() around 1M small Python objects",
+            f"{tracked / plain:.2f}x untracked ({tracked * 1e3:.0f} vs {plain * 1e3:.0f} ms, medians of 7; <= 1.2x)",
+        ),
+        ("4 threads x 1000 tracked copies", f"{exact} of {total} figures exact"),
+        ("track() method here", viewcopy.track().__enter__().method),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs-clean", type=float, required=True)
@@ -71,7 +115,10 @@ def main() -> None:
 
     results.append(("expect_view on a real view", f"{median_us(lambda: viewcopy.expect_view(a, view)):.2f} µs"))
     results.append(("np.shares_memory, same arrays", f"{median_us(lambda: np.shares_memory(a, view)):.2f} µs"))
-    results.append(("track() around an empty block", f"{median_us(empty_track):.2f} µs"))
+    results.append(("track() around an empty block", f"{median_us(empty_track):.2f} µs (target < 2 µs)"))
+    ratio = median_us(lambda: viewcopy.expect_view(a, view)) / median_us(lambda: np.shares_memory(a, view))
+    results.append(("expect_view / np.shares_memory", f"{ratio:.2f}x (target <= 2x)"))
+    results += track_costs()
     x = np.zeros((4, 5, 6), dtype=np.int8)
     p, q = x[:, ::2, ::3], x[:, ::3, ::2]
     results.append(("relation, crossed strides", f"{median_us(lambda: viewcopy.relation(p, q), number=200):.1f} µs"))

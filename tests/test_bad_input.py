@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 
 import numpy as np
@@ -124,3 +125,88 @@ def test_empty_arrays():
     assert viewcopy.relation(e, e.flatten()).kind == "empty"
     assert viewcopy.layout(e).c_contiguous
     assert viewcopy.predict(e.T, "ravel").kind == "view"  # empty arrays count as contiguous
+
+
+# -- issue 11, item 6 ------------------------------------------------------------
+
+
+def test_log_copies_takes_a_logger_name(caplog):
+    a = np.zeros((3, 4))
+    with caplog.at_level(logging.INFO, logger="etl.steps"), viewcopy.log_copies("copy", logger="etl.steps"):
+        kept = a.flatten()
+    assert kept.nbytes == 96
+    assert [r.name for r in caplog.records] == ["etl.steps"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "says"),
+    [
+        ({"level": True}, TypeError, "logging level"),
+        ({"level": "WARNING"}, TypeError, "logging level"),
+        ({"level": -1}, ValueError, "level >= 0"),
+        ({"logger": 42}, TypeError, "logger name"),
+    ],
+)
+def test_log_copies_rejects_bad_levels_and_loggers_at_once(kwargs, error, says):
+    with pytest.raises(error, match=says):
+        viewcopy.log_copies("step", **kwargs)
+
+
+@pytest.mark.parametrize("bad", ["80 MB", None, [1], True])
+def test_format_bytes_rejects_what_is_not_a_number(bad):
+    with pytest.raises(TypeError, match="number of bytes"):
+        viewcopy.format_bytes(bad)
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [(999_950, "1.0 MB"), (999_949, "999.9 kB"), (-80_000, "-80.0 kB"), (-5, "-5 B"), (np.int64(1500), "1.5 kB")],
+)
+def test_format_bytes_rounds_up_a_unit_and_handles_negatives(n, text):
+    assert viewcopy.format_bytes(n) == text
+
+
+def test_format_bytes_rejects_infinity():
+    with pytest.raises(ValueError, match="finite"):
+        viewcopy.format_bytes(float("inf"))
+
+
+def test_a_claim_id_with_a_trailing_newline_is_rejected():
+    with pytest.raises(ValueError, match="lowercase letters"), viewcopy.claim("ravel-view\n", "ravel is a view"):
+        pass
+
+
+class _BadRepr:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr for you")
+
+
+@pytest.mark.parametrize("func", CHECKERS)
+def test_an_object_whose_repr_raises_still_gets_the_type_error(func):
+    with pytest.raises(TypeError, match=r"needs a NumPy array.*repr"):
+        CHECKERS[func](_BadRepr())
+
+
+def test_error_messages_never_render_a_huge_repr():
+    huge = {"k": "x" * 10**6}
+    with pytest.raises(TypeError) as info:
+        viewcopy.relation(np.zeros(3), huge)
+    assert len(str(info.value)) < 300
+    with pytest.raises(ValueError) as info:
+        viewcopy.claim("X" * 10**6, "a sentence").__enter__()
+    assert len(str(info.value)) < 300
+
+
+def test_zero_itemsize_dtypes_have_no_bytes_to_share_or_copy():
+    z = np.zeros((3, 4), dtype=[])
+    assert z.itemsize == 0
+    assert z.nbytes == 0
+    assert viewcopy.relation(z, z.T).kind == "empty"
+    assert viewcopy.layout(z.T).itemsize == 0
+    assert viewcopy.predict(z.T, "ravel").kind == "view"  # NumPy counts it as contiguous
+    assert viewcopy.expect_view(z, z.ravel()).nbytes == 0
+    assert viewcopy.expect_copy(z, z.copy()).nbytes == 0
+    with viewcopy.track() as t:
+        c = z.copy()
+    assert t.allocated_bytes <= 1
+    assert c.nbytes == 0

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from numpy.lib.stride_tricks import as_strided
 
 import viewcopy
+from viewcopy import _guard, _inspect
 
 
 def test_relation_of_a_view_and_a_copy():
@@ -45,7 +47,8 @@ def test_relation_falls_back_to_bounds_when_the_exact_problem_is_too_hard():
     r = viewcopy.relation(a, b, max_work=1)
     assert not r.exact
     assert r.shares_memory == bool(np.may_share_memory(a, b))
-    assert "bounds only" in str(r)
+    assert r.kind == "undecided"
+    assert "the exact check gave up at max_work" in str(r)
     assert viewcopy.relation(a, b, max_work=None).exact
 
 
@@ -178,3 +181,78 @@ def test_predict_explains_itself():
 def test_predict_rejects_unknown_ops_and_orders(op, order, message):
     with pytest.raises(ValueError, match=message):
         viewcopy.predict(np.zeros(3), op, order)
+
+
+def _tangled() -> tuple[np.ndarray, np.ndarray]:
+    """The issue's pair: bounds overlap, no byte is shared, the exact check needs > 100,000 steps."""
+    x = np.zeros(20_000_000, np.int8)
+    x1 = as_strided(x, (100, 100, 100), (36674, 61119, 85569))
+    x2 = as_strided(x[6402302:], (100, 100, 1), (12223, 12224, 1))
+    return x1, x2
+
+
+def test_relation_says_undecided_never_view_when_the_exact_check_gives_up():
+    x1, x2 = _tangled()
+    r = viewcopy.relation(x1, x2)
+    assert (r.kind, r.exact) == ("undecided", False)
+    assert viewcopy.relation(x1, x2, max_work=None).kind == "copy"  # the truth, when asked for
+
+
+def test_expect_view_never_passes_arrays_that_share_nothing():
+    x1, x2 = _tangled()
+    # the guards try a 100x larger bound before giving up: enough here ...
+    with pytest.raises(viewcopy.UnexpectedCopyError):
+        viewcopy.expect_view(x1, x2)
+    assert viewcopy.expect_copy(x1, x2) is x2
+
+
+def test_guards_raise_a_clear_error_when_they_cannot_decide(monkeypatch):
+    # ... and where even that is not enough, they say so rather than guess
+    x1, x2 = _tangled()
+    monkeypatch.setattr(_guard, "GUARD_MAX_WORK", _inspect.DEFAULT_MAX_WORK)
+    for guard in (viewcopy.expect_view, viewcopy.expect_copy):
+        with pytest.raises(viewcopy.ViewCopyError, match="cannot tell whether result") as info:
+            guard(x1, x2)
+        assert type(info.value) is viewcopy.ViewCopyError  # neither "a copy" nor "a view"
+        assert "max_work=None" in str(info.value)
+
+
+def test_bounds_that_do_not_overlap_still_prove_a_copy():
+    x = np.zeros((4, 5, 6), dtype=np.int8)
+    r = viewcopy.relation(x[:2, ::2, ::3], x[2:, ::3, ::2], max_work=1)
+    assert (r.kind, r.exact) == ("copy", True)
+
+
+def test_relation_accepts_numpy_integers_for_max_work():
+    a = np.zeros(3)
+    assert viewcopy.relation(a, a[1:], max_work=np.int64(10)).kind == "view"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda a: a, lambda a: a.T, lambda a: a[:, ::2], lambda a: a[::-1], lambda a: a[:1], lambda a: a.T[::2]],
+)
+@pytest.mark.parametrize("op", ["ravel", "flatten", "reshape(-1)"])
+def test_predict_order_none_is_numpys_order_none(make, op):
+    x = make(np.arange(24.0).reshape(4, 6))
+    result = {"ravel": x.ravel, "flatten": x.flatten, "reshape(-1)": lambda order: x.reshape(-1, order=order)}[op](
+        order=None
+    )
+    kind = "view" if np.shares_memory(x, result) else "copy"
+    assert viewcopy.predict(x, op, order=None).kind == kind
+
+
+def test_layout_offset_through_as_strided():
+    x = np.zeros(1000, np.int8)
+    v = as_strided(x[100:], (10, 10), (20, 1))
+    assert viewcopy.layout(v).offset == 100
+    assert viewcopy.layout(_tangled()[1]).offset == 6402302
+
+
+def test_layout_offset_of_a_memmap_counts_from_the_start_of_the_file(tmp_path):
+    path = tmp_path / "data.bin"
+    np.zeros(10_000, np.uint8).tofile(path)
+    m = np.memmap(path, dtype=np.uint8, mode="r", offset=5000, shape=(100,))  # mmap starts at a page
+    assert viewcopy.layout(m).offset == 5000
+    assert viewcopy.layout(m[10:]).offset == 5010
+    del m

@@ -1,13 +1,26 @@
-"""viewcopy.track and viewcopy.budget: exact bytes, nesting, tracemalloc state."""
+"""viewcopy.track and viewcopy.budget: exact bytes, nesting, threads, generators, interrupts."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import random
+import sys
+import threading
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import viewcopy
+from viewcopy import _claims, _counting, _measure
+
+try:
+    from numpy._core import multiarray as _multiarray
+except ImportError:  # NumPy 1.26
+    from numpy.core import multiarray as _multiarray
 
 
 @pytest.fixture
@@ -165,3 +178,304 @@ def test_budget_rejects_what_is_not_a_byte_count(bad):
 def test_budget_rejects_negative():
     with pytest.raises(ValueError, match="max_bytes >= 0"), viewcopy.budget(-1):
         pass
+
+
+# -- threads, generators, coroutines, tracemalloc, interrupts (issue 11) -------
+
+
+def test_budget_zero_means_no_numpy_allocation(a):
+    with viewcopy.budget(0):
+        views = [a.ravel(), a[::2].T]  # views only
+    assert all(v.base is not None for v in views)
+    with pytest.raises(viewcopy.MemoryBudgetError, match="peaked at 8 B"), viewcopy.budget(0):
+        a.sum()  # the result is a 0-d array: an 8-byte buffer, freed at once
+
+
+def test_four_threads_of_a_thousand_copies_are_all_exact(a):
+    small = a[:10]  # 8 kB
+    figures: list[tuple[int, int]] = []
+    start = threading.Barrier(4)
+
+    def work() -> None:
+        start.wait()
+        for _ in range(1000):
+            with viewcopy.track() as t:
+                f = small.flatten()
+            figures.append((t.allocated_bytes, t.peak_bytes))
+            del f
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(figures) == 4000
+    assert set(figures) == {(small.nbytes, small.nbytes)}
+
+
+def test_a_thread_counts_its_own_bytes_whatever_another_does(a):
+    """The issue's case: A copies 8 MB, B copies 24 MB, their blocks overlap in time."""
+    big = np.zeros(10**6)
+    results: dict[str, viewcopy.Tracked] = {}
+    a_inside, b_done = threading.Event(), threading.Event()
+
+    def thread_a() -> None:
+        with viewcopy.track() as t:
+            kept = big.copy()
+            a_inside.set()
+            b_done.wait(10)  # B allocates and leaves while A's block is open
+        results["a"] = t
+        assert kept.nbytes == 8_000_000
+
+    def thread_b() -> None:
+        a_inside.wait(10)
+        with viewcopy.track() as t:
+            kept = np.concatenate([big, big, big])
+        results["b"] = t
+        b_done.set()
+        assert kept.nbytes == 24_000_000
+
+    threads = [threading.Thread(target=thread_a), threading.Thread(target=thread_b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert (results["a"].allocated_bytes, results["a"].peak_bytes) == (8_000_000, 8_000_000)
+    assert (results["b"].allocated_bytes, results["b"].peak_bytes) == (24_000_000, 24_000_000)
+    assert not tracemalloc.is_tracing()
+
+
+def test_interleaved_generator_blocks_count_their_thread_while_open(a):
+    # Blocks are per thread: a block in a suspended generator also counts what
+    # its thread allocates meanwhile, and a block never loses its own bytes.
+    def producer(n: int, out: dict[int, viewcopy.Tracked]):
+        with viewcopy.track() as t:
+            kept = np.zeros(n)
+            yield
+            yield kept
+        out[n] = t
+
+    out: dict[int, viewcopy.Tracked] = {}
+    first, second = producer(2 * 10**6, out), producer(4 * 10**6, out)
+    next(first)  # first's block opens, 16 MB
+    next(second)  # second's block opens, 32 MB, while first's is open
+    kept_first = next(first)
+    kept_second = next(second)
+    for gen in (first, second):
+        with pytest.raises(StopIteration):
+            next(gen)
+    assert out[2 * 10**6].allocated_bytes == 16_000_000 + 32_000_000  # its own, and second's while open
+    assert out[4 * 10**6].allocated_bytes == 32_000_000
+    assert kept_first.nbytes + kept_second.nbytes == 48_000_000
+
+
+def test_coroutine_blocks_in_separate_threads_are_exact():
+    async def step(n: int) -> tuple[int, int]:
+        with viewcopy.track() as t:
+            kept = np.ones(n)
+            await asyncio.sleep(0)
+            more = kept.copy()
+        assert more.nbytes == kept.nbytes
+        return t.allocated_bytes, t.peak_bytes
+
+    def run(n: int, out: list) -> None:
+        out.append(asyncio.run(step(n)))
+
+    outs: list[list] = [[], []]
+    threads = [threading.Thread(target=run, args=(n, out)) for n, out in zip((1000, 3000), outs, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outs == [[(16_000, 16_000)], [(48_000, 48_000)]]
+
+
+def test_del_of_an_older_array_under_the_users_tracemalloc_is_not_negative():
+    tracemalloc.start()
+    try:
+        old = np.ones(10**6)
+        with viewcopy.track() as t:
+            del old
+        assert (t.allocated_bytes, t.peak_bytes, t.freed_bytes) == (0, 0, 8_000_000)
+        assert tracemalloc.is_tracing()
+    finally:
+        tracemalloc.stop()
+
+
+def test_user_stopping_tracemalloc_inside_a_block_changes_nothing(a):
+    tracemalloc.start()
+    with viewcopy.track() as t:
+        tracemalloc.stop()
+        f = a.flatten()
+    assert t.allocated_bytes == f.nbytes
+    assert not tracemalloc.is_tracing()
+
+
+def test_a_block_left_from_another_thread_reports_its_own_threads_bytes(a):
+    manager = viewcopy.track()
+    t = manager.__enter__()
+    f = a.flatten()
+    closer = threading.Thread(target=manager.__exit__, args=(None, None, None))
+    closer.start()
+    closer.join()
+    assert t.allocated_bytes == t.peak_bytes == f.nbytes
+    assert _counting.stats()["open_blocks_this_thread"] == 0
+    with viewcopy.track() as again:
+        g = a[:10].copy()
+    assert again.allocated_bytes == g.nbytes
+
+
+def test_an_abandoned_block_closes_when_it_is_dropped(a):
+    manager = viewcopy.track()
+    manager.__enter__()
+    assert _counting.stats()["open_blocks_this_thread"] == 1
+    del manager
+    assert _counting.stats()["open_blocks_this_thread"] == 0
+
+
+def test_fallback_to_tracemalloc_says_so(a, monkeypatch):
+    monkeypatch.setattr(_measure, "_handler_ready", False)
+    with viewcopy.track() as t:
+        f = a.flatten()
+    assert t.method == "tracemalloc"
+    assert t.allocated_bytes == f.nbytes
+    assert not tracemalloc.is_tracing()
+
+
+def test_handler_is_numpys_default_and_counts():
+    assert _measure.WHY_NOT_HANDLER == ""
+    assert _counting.installed()
+    assert _multiarray.get_handler_name() == "default_allocator"
+    assert _measure.handler_available()
+
+
+class _Interrupt:
+    """A trace function that raises KeyboardInterrupt at the n-th bytecode it sees.
+
+    Only frames of viewcopy, contextlib and this file are traced, so every
+    point of ``track``, ``budget``, ``claim`` and ``log_copies`` is a
+    candidate, as an asynchronous Ctrl-C between two bytecodes would be.
+    """
+
+    FILES = (str(Path(viewcopy.__file__).parent), contextlib.__file__, __file__)
+
+    def __init__(self, at: int | None) -> None:
+        self.at, self.seen = at, 0
+
+    def __call__(self, frame, event, arg):
+        if event == "call":
+            if not frame.f_code.co_filename.startswith(self.FILES):
+                return None
+            frame.f_trace_opcodes = True
+            return self
+        if event == "opcode":
+            self.seen += 1
+            if self.seen == self.at:
+                raise KeyboardInterrupt
+        return self
+
+
+def _every_guard(a: np.ndarray, log: logging.Logger) -> None:
+    with viewcopy.claim("interrupted", "flatten copies"), viewcopy.budget(10**7):
+        with viewcopy.log_copies("step", logger=log), viewcopy.track() as t:
+            f = a.flatten()
+        viewcopy.expect_copy(a, f)
+    assert t.allocated_bytes == f.nbytes
+
+
+def test_interrupts_at_random_points_leave_nothing_behind(a):
+    log = logging.getLogger("viewcopy.test-interrupts")
+    log.propagate = False
+    log.addHandler(logging.NullHandler())
+    counter = _Interrupt(None)
+    sys.settrace(counter)
+    try:
+        _every_guard(a, log)
+    finally:
+        sys.settrace(None)
+    points = counter.seen
+    assert points > 200  # bytecodes in the guards' own code
+    state = (_multiarray.get_handler_name(), tracemalloc.is_tracing(), _claims._open.get())
+    rng = random.Random(11)
+    interrupted = 0
+    for at in rng.sample(range(1, points + 1), 400) if points >= 400 else range(1, points + 1):
+        sys.settrace(_Interrupt(at))
+        try:
+            _every_guard(a, log)
+        except KeyboardInterrupt:
+            interrupted += 1
+        finally:
+            sys.settrace(None)
+        with viewcopy.track() as t:  # exact at once, before any garbage collection
+            f = a[:100].copy()
+        assert (t.allocated_bytes, t.peak_bytes, t.method) == (f.nbytes, f.nbytes, "handler"), at
+        assert _counting.stats()["open_blocks_this_thread"] == 0, at  # closed at once, no gc needed
+        assert (_multiarray.get_handler_name(), tracemalloc.is_tracing(), _claims._open.get()) == state, at
+    assert interrupted >= 300
+
+
+_naive_stack: list[object] = []
+
+
+@contextlib.contextmanager
+def _naive_guard():
+    _naive_stack.append(object())  # outside any try: what track did before issue 11
+    yield
+    _naive_stack.pop()
+
+
+def test_the_interrupt_harness_catches_a_guard_that_leaks():
+    # the harness above must be able to fail: it finds the leak of a naive guard
+    leaked = 0
+    for at in range(1, 200):
+        sys.settrace(_Interrupt(at))
+        try:
+            with _naive_guard():
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            sys.settrace(None)
+        leaked += len(_naive_stack)
+        _naive_stack.clear()
+    assert leaked > 0
+
+
+def test_log_copies_in_one_thread_never_logs_another_threads_copy(caplog):
+    a = np.zeros((1000, 1000))
+    inside, copied = threading.Event(), threading.Event()
+
+    def other() -> None:
+        inside.wait(10)
+        kept = a.copy()  # 8 MB, in another thread, while the view-only step is open
+        copied.set()
+        assert kept.nbytes == 8_000_000
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    with caplog.at_level(logging.WARNING, logger="viewcopy"), viewcopy.log_copies("view only"):
+        view = a.T
+        inside.set()
+        copied.wait(10)
+    thread.join()
+    assert view.base is a
+    assert caplog.records == []
+
+
+def test_a_claim_collects_only_its_own_threads_evidence():
+    a = np.zeros(10)
+    inside, done = threading.Event(), threading.Event()
+
+    def other() -> None:
+        inside.wait(10)
+        viewcopy.expect_copy(a, a.copy())
+        done.set()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    with viewcopy.claim("own-evidence", "ravel of a contiguous array is a view") as c:
+        viewcopy.expect_view(a, a.ravel())
+        inside.set()
+        done.wait(10)
+    thread.join()
+    assert c.evidence == ["expect_view: a view (shares memory with its source)"]

@@ -97,6 +97,11 @@ class Claim:
 _open: contextvars.ContextVar[tuple[Claim, ...]] = contextvars.ContextVar("viewcopy_open_claims", default=())
 
 
+def listening() -> bool:
+    """True when a claim is open in this thread or task: callers skip building evidence otherwise."""
+    return bool(_open.get())
+
+
 def note(evidence: str) -> None:
     """Give evidence to every claim open in this thread or task (none: do nothing)."""
     for c in _open.get():

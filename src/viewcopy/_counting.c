@@ -379,6 +379,17 @@ block_exit(Block *self, PyObject *Py_UNUSED(args))
     Py_RETURN_NONE;
 }
 
+static PyObject *
+block_close_figures(Block *self, PyObject *Py_UNUSED(ignored))
+{
+    block_close(self);
+    if (self->state != 2) {
+        PyErr_SetString(PyExc_RuntimeError, "the Block was never entered");
+        return NULL;
+    }
+    return Py_BuildValue("(LLL)", (long long)self->level, (long long)self->freed, (long long)self->peak);
+}
+
 static void
 block_dealloc(Block *self)
 {
@@ -409,7 +420,8 @@ block_is_open(Block *self, void *Py_UNUSED(closure))
 static PyMethodDef block_methods[] = {
     {"__enter__", (PyCFunction)block_enter, METH_NOARGS, "Start counting this thread's NumPy bytes."},
     {"__exit__", (PyCFunction)block_exit, METH_VARARGS, "Stop counting; the figures are then readable."},
-    {"close", (PyCFunction)block_exit, METH_VARARGS, "Same as __exit__; does nothing if not open."},
+    {"close", (PyCFunction)block_close_figures, METH_NOARGS,
+     "Close if open; return (allocated, freed, peak)."},
     {NULL, NULL, 0, NULL},
 };
 

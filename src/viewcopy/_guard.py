@@ -9,9 +9,9 @@ from typing import Any, Self, TypeVar
 
 import numpy as np
 
-from ._claims import note
-from ._errors import UnexpectedCopyError, UnexpectedViewError
-from ._inspect import DEFAULT_MAX_WORK, _shares, require_array
+from ._claims import listening, note
+from ._errors import UnexpectedCopyError, UnexpectedViewError, ViewCopyError, short_repr
+from ._inspect import DEFAULT_MAX_WORK, TooHardError, _shares, require_array
 from ._measure import format_bytes, track
 
 _LOGGER = logging.getLogger("viewcopy")
@@ -29,12 +29,38 @@ def describe(a: np.ndarray) -> str:
     return f"shape {a.shape} {a.dtype}, strides {a.strides}, {format_bytes(a.nbytes)}"
 
 
+GUARD_MAX_WORK = 100 * DEFAULT_MAX_WORK
+"""When ``DEFAULT_MAX_WORK`` is not enough, the guards try once more with this bound before giving up."""
+
+
+def _decide(source: np.ndarray, result: np.ndarray, func: str) -> bool:
+    """True if the arrays share memory, False if not; raise if that cannot be proven."""
+    try:  # the common case, inline: the guards should cost little more than this call
+        return bool(np.shares_memory(source, result, DEFAULT_MAX_WORK))
+    except TooHardError:
+        shares, exact = _shares(source, result, GUARD_MAX_WORK)
+    if not exact:
+        raise ViewCopyError(
+            f"{func}() cannot tell whether result ({describe(result)}) shares memory with source "
+            f"({describe(source)}): their memory bounds overlap, and numpy.shares_memory gave up at "
+            f"max_work={GUARD_MAX_WORK:,}; call viewcopy.relation(source, result, max_work=None) to decide "
+            "however long it takes",
+            source_shape=source.shape,
+            result_shape=result.shape,
+        )
+    return shares
+
+
 def expect_view(source: np.ndarray, result: np.ndarray) -> np.ndarray:
     """Return ``result`` if it shares memory with ``source``; else raise.
 
     Put it where a copy would be expensive: the check costs about a
     microsecond, the copy it catches can cost gigabytes.  An empty result
-    passes (it has no bytes, so it costs nothing).
+    passes (it has no bytes, so it costs nothing).  It passes only when
+    sharing is proven: if :func:`numpy.shares_memory` gives up (strides so
+    tangled that the exact check exceeds its work bound, twice), it raises
+    :class:`ViewCopyError` saying so rather than guess.  Safe to call from
+    any thread: it reads the arrays and nothing else.
 
     >>> import numpy as np, viewcopy
     >>> a = np.zeros((3, 4))
@@ -44,11 +70,12 @@ def expect_view(source: np.ndarray, result: np.ndarray) -> np.ndarray:
     ...
     viewcopy.UnexpectedCopyError: expected a view, got a copy: result (shape (12,) float64, strides (8,), 96 B) shares no memory with source (shape (4, 3) float64, strides (8, 32), 96 B)
     """
-    require_array(source, "source", "expect_view")
-    require_array(result, "result", "expect_view")
-    if result.size and source.size:
-        shares, _exact = _shares(source, result, DEFAULT_MAX_WORK)
-        if not shares:
+    if not isinstance(source, np.ndarray):
+        require_array(source, "source", "expect_view")
+    if not isinstance(result, np.ndarray):
+        require_array(result, "result", "expect_view")
+    if result.nbytes and source.nbytes:
+        if not _decide(source, result, "expect_view"):
             raise UnexpectedCopyError(
                 f"expected a view, got a copy: result ({describe(result)}) "
                 f"shares no memory with source ({describe(source)})",
@@ -56,7 +83,8 @@ def expect_view(source: np.ndarray, result: np.ndarray) -> np.ndarray:
                 result_shape=result.shape,
                 copied_bytes=result.nbytes,
             )
-        note("expect_view: a view (shares memory with its source)")
+        if listening():
+            note("expect_view: a view (shares memory with its source)")
     else:
         note("expect_view: an empty result (no bytes to share or copy)")
     return result
@@ -67,6 +95,9 @@ def expect_copy(source: np.ndarray, result: np.ndarray) -> np.ndarray:
 
     Use it where code will write into ``result`` and must not change
     ``source``.  An empty result passes (writing to it changes nothing).
+    It passes only when "no shared memory" is proven, and raises
+    :class:`ViewCopyError` when the exact check gives up (as
+    :func:`expect_view` does).
 
     >>> import numpy as np, viewcopy
     >>> a = np.zeros((3, 4))
@@ -76,21 +107,21 @@ def expect_copy(source: np.ndarray, result: np.ndarray) -> np.ndarray:
     ...
     viewcopy.UnexpectedViewError: expected a copy, got a view: result (shape (12,) float64, strides (8,), 96 B) shares memory with source (shape (3, 4) float64, strides (32, 8), 96 B), so writing to one changes the other
     """
-    require_array(source, "source", "expect_copy")
-    require_array(result, "result", "expect_copy")
-    if result.size and source.size:
-        shares, exact = _shares(source, result, DEFAULT_MAX_WORK)
-        if shares:
-            maybe = "" if exact else "may share (bounds overlap; exact check too costly) "
+    if not isinstance(source, np.ndarray):
+        require_array(source, "source", "expect_copy")
+    if not isinstance(result, np.ndarray):
+        require_array(result, "result", "expect_copy")
+    if result.nbytes and source.nbytes:
+        if _decide(source, result, "expect_copy"):
             raise UnexpectedViewError(
                 f"expected a copy, got a view: result ({describe(result)}) "
-                f"{maybe or 'shares '}memory with source ({describe(source)}), "
+                f"shares memory with source ({describe(source)}), "
                 "so writing to one changes the other",
                 source_shape=source.shape,
                 result_shape=result.shape,
-                exact=exact,
             )
-        note(f"expect_copy: a copy (shares no memory with its source; result {format_bytes(result.nbytes)})")
+        if listening():
+            note(f"expect_copy: a copy (shares no memory with its source; result {format_bytes(result.nbytes)})")
     else:
         note("expect_copy: an empty result (no bytes to share or copy)")
     return result
@@ -125,8 +156,8 @@ class _CopyLogger:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             result = func(*args, **kwargs)
             source = next((x for x in (*args, *kwargs.values()) if isinstance(x, np.ndarray)), None)
-            comparable = isinstance(result, np.ndarray) and source is not None and result.size and source.size
-            if comparable and not _shares(source, result, DEFAULT_MAX_WORK)[0]:
+            comparable = isinstance(result, np.ndarray) and source is not None and result.nbytes and source.nbytes
+            if comparable and _shares(source, result, DEFAULT_MAX_WORK) == (False, True):  # a proven copy
                 self._log(
                     f"step {step!r} returned a copy where a view was expected: "
                     f"source {describe(source)} -> result {describe(result)}",
@@ -144,15 +175,19 @@ def log_copies(
     step: str | Callable[..., Any] | None = None,
     *,
     source: np.ndarray | None = None,
-    logger: logging.Logger | None = None,
+    logger: logging.Logger | str | None = None,
     level: int = logging.WARNING,
 ) -> Any:
     """Log a warning, without raising, when an ETL step copies where a view was expected.
 
     As a decorator, it compares the function's result with its first array
-    argument and logs when they share no memory.  As a context manager, it
-    logs when the block leaves new NumPy buffers behind (measured with
-    :func:`track`); pass ``source=`` to name the input's shape in the log.
+    argument and logs when they provably share no memory.  As a context
+    manager, it logs when the block leaves new NumPy buffers behind,
+    measured with :func:`track`: only what the block's own thread
+    allocated counts, so steps running in other threads at the same time
+    never show up in its log.  Pass ``source=`` to name the input's shape in
+    the log, ``logger=`` a :class:`logging.Logger` or a logger name, and
+    ``level=`` a logging level (an int >= 0).
 
     >>> import logging, sys, numpy as np, viewcopy
     >>> logging.basicConfig(stream=sys.stdout, format="%(levelname)s %(message)s", force=True)
@@ -169,9 +204,21 @@ def log_copies(
     """
     if source is not None:
         require_array(source, "source", "log_copies")
-    if not isinstance(level, int):
-        raise TypeError(f"log_copies() needs a logging level such as logging.WARNING, got {level!r}")
-    log = logger if logger is not None else _LOGGER
+    if isinstance(level, bool) or not isinstance(level, (int, np.integer)):
+        raise TypeError(f"log_copies() needs a logging level such as logging.WARNING, got {short_repr(level)}")
+    if level < 0:
+        raise ValueError(f"log_copies() needs a logging level >= 0 such as logging.WARNING, got {level}")
+    if logger is None:
+        log = _LOGGER
+    elif isinstance(logger, str):
+        log = logging.getLogger(logger)
+    elif isinstance(logger, (logging.Logger, logging.LoggerAdapter)):
+        log = logger
+    else:
+        raise TypeError(
+            f"log_copies() needs logger= to be a logging.Logger or a logger name, got {type(logger).__name__}"
+        )
+    level = int(level)
     if callable(step):
         return _CopyLogger(None, source, log, level)(step)
     if step is not None and not isinstance(step, str):

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ._claims import note
+from ._errors import short_repr
 from ._measure import format_bytes
 
 try:  # NumPy >= 1.25
@@ -45,17 +46,19 @@ def require_array(x: Any, name: str, func: str) -> np.ndarray:
         got = f"a {type(x).__name__} object"
         fix = f"wrap its buffer without copying with np.frombuffer({name}, dtype=...)"
     else:
-        got = f"{type(x).__name__} {x!r:.40}"
+        got = f"{type(x).__name__} {short_repr(x, 40)}"
         fix = f"convert it with np.asarray({name}) first"
     raise TypeError(f"{func}() needs a NumPy array for {name}, got {got}: {fix}")
 
 
 def _shares(a: np.ndarray, b: np.ndarray, max_work: int | None) -> tuple[bool, bool]:
-    """(shares memory, answer is exact)"""
+    """(shares memory, answer is exact); not exact means: the bounds overlap, the exact check gave up."""
     try:
-        return bool(np.shares_memory(a, b, max_work=max_work)), True
+        return bool(np.shares_memory(a, b, max_work)), True  # positional: NumPy parses it faster
     except TooHardError:
-        return bool(np.may_share_memory(a, b)), False
+        # bounds that do not overlap prove "no sharing"; bounds that do prove nothing
+        may = bool(np.may_share_memory(a, b))
+        return may, not may
 
 
 def _describe_base(obj: Any) -> str:
@@ -88,20 +91,24 @@ class Relation:
     kind : str
         ``'view'`` when the result shares memory with the source, ``'copy'``
         when it does not, ``'empty'`` when either holds no element (there is
-        then no memory to share, and NumPy's answer is always "no").
+        then no memory to share, and NumPy's answer is always "no"; so
+        also for a dtype of 0 bytes), and
+        ``'undecided'`` when the exact check gave up at ``max_work`` while the
+        arrays' memory bounds overlap: they may or may not share memory.
     shares_memory : bool
-        The answer of :func:`numpy.shares_memory` (or of
-        :func:`numpy.may_share_memory` when ``exact`` is False).
+        The answer of :func:`numpy.shares_memory`; when ``exact`` is False,
+        the answer of :func:`numpy.may_share_memory` (bounds overlap), which
+        is not proof of sharing.
     exact : bool
         False when the exact overlap problem needed more than ``max_work``
-        and only the arrays' memory bounds were compared.
+        and the arrays' memory bounds overlap.
     owns_data : bool
         ``result.flags.owndata``.
     base_chain : tuple of str
         ``result.base``, its base, and so on.
     """
 
-    kind: Literal["view", "copy", "empty"]
+    kind: Literal["view", "copy", "empty", "undecided"]
     shares_memory: bool
     exact: bool
     owns_data: bool
@@ -110,15 +117,15 @@ class Relation:
     @property
     def base_misleads(self) -> bool:
         """True when ``result.base is None`` would give the wrong answer about sharing."""
-        return self.kind != "empty" and bool(self.base_chain) != self.shares_memory
+        return self.kind in ("view", "copy") and bool(self.base_chain) != self.shares_memory
 
     def __str__(self) -> str:
-        how = "exact" if self.exact else "bounds only: max_work exceeded"
+        if self.exact:
+            how = f"shares memory: {self.shares_memory}, exact"
+        else:
+            how = "memory bounds overlap; the exact check gave up at max_work"
         base = " -> ".join(self.base_chain) or "None"
-        return (
-            f"{self.kind} (shares memory: {self.shares_memory}, {how}); "
-            f"owns its data: {self.owns_data}; base chain: {base}"
-        )
+        return f"{self.kind} ({how}); owns its data: {self.owns_data}; base chain: {base}"
 
 
 def relation(source: np.ndarray, result: np.ndarray, *, max_work: int | None = DEFAULT_MAX_WORK) -> Relation:
@@ -127,9 +134,11 @@ def relation(source: np.ndarray, result: np.ndarray, *, max_work: int | None = D
     The answer comes from :func:`numpy.shares_memory`, never from ``.base``
     alone: a copy can have a base (``a.T.reshape(-1).base`` is a temporary
     copy) and a view's base need not be the source.  The exact check is
-    bounded by ``max_work``; past it NumPy gives up, and the memory bounds
-    (:func:`numpy.may_share_memory`) answer instead, with ``exact=False``.
-    ``max_work=None`` asks for the exact answer however long it takes.
+    bounded by ``max_work``; past it NumPy gives up.  Then, if the arrays'
+    memory bounds do not overlap, the answer is still a proven ``'copy'``;
+    if they do, ``kind`` is ``'undecided'`` (never a guess) and ``exact`` is
+    False.  ``max_work=None`` asks for the exact answer however long it
+    takes.
 
     >>> import numpy as np, viewcopy
     >>> a = np.arange(12.0).reshape(3, 4)
@@ -141,10 +150,15 @@ def relation(source: np.ndarray, result: np.ndarray, *, max_work: int | None = D
     """
     source = require_array(source, "source", "relation")
     result = require_array(result, "result", "relation")
-    if max_work is not None and (isinstance(max_work, bool) or not isinstance(max_work, int) or max_work < 1):
-        raise ValueError(f"relation() needs max_work to be a positive int or None, got {max_work!r}")
+    if max_work is not None:
+        if isinstance(max_work, bool) or not isinstance(max_work, (int, np.integer)) or max_work < 1:
+            raise ValueError(f"relation() needs max_work to be a positive int or None, got {short_repr(max_work)}")
+        max_work = int(max_work)
     shares, exact = _shares(source, result, max_work)
-    kind = "empty" if source.size == 0 or result.size == 0 else "view" if shares else "copy"
+    if source.nbytes == 0 or result.nbytes == 0:  # no element, or elements of 0 bytes
+        kind = "empty"
+    else:
+        kind = ("view" if shares else "copy") if exact else "undecided"
     found = Relation(kind, shares, exact, bool(result.flags.owndata), base_chain(result))
     note(f"relation: {found}")
     return found
@@ -172,7 +186,8 @@ class Layout:
     offset : int
         Byte offset of the first element ``a[0, 0, ...]`` from the start of
         the buffer at the end of the base chain (negative strides read
-        backwards from there).
+        backwards from there), through views made with ``as_strided`` too;
+        for a :class:`numpy.memmap`, from the start of the file.
     """
 
     shape: tuple[int, ...]
@@ -192,13 +207,20 @@ class Layout:
 
 
 def _buffer_start(a: np.ndarray) -> int:
-    root = a
-    while isinstance(root.base, np.ndarray):
-        root = root.base
+    """Address of the start of the memory ``a`` lies in (for a memmap: of the file)."""
+    root, owner = a, a.base
+    # follow arrays, and the interface objects as_strided puts between them
+    while owner is not None and (isinstance(owner, np.ndarray) or hasattr(owner, "__array_interface__")):
+        if isinstance(owner, np.ndarray):
+            root = owner
+        owner = getattr(owner, "base", None)
     address = root.__array_interface__["data"][0]
-    if root.base is not None:  # memory owned by a bytes, mmap, ... object
+    if isinstance(root, np.memmap) and isinstance(getattr(root, "offset", None), int):
+        # root starts root.offset bytes into its file
+        return address - root.offset
+    if owner is not None:  # memory owned by a bytes, mmap, ... object
         with contextlib.suppress(TypeError, ValueError, BufferError):
-            address = np.frombuffer(root.base, dtype=np.uint8).__array_interface__["data"][0]
+            address = np.frombuffer(owner, dtype=np.uint8).__array_interface__["data"][0]
     return address
 
 
@@ -271,11 +293,12 @@ def _contiguous_in_some_axis_order(shape: tuple[int, ...], strides: tuple[int, .
     return _tiles_one_block(sorted(zip(shape, strides, strict=True), key=lambda p: abs(p[1])), itemsize)
 
 
-def predict(a: np.ndarray, op: str, order: str = "C") -> Prediction:
+def predict(a: np.ndarray, op: str, order: str | None = "C") -> Prediction:
     """Predict whether ``op`` returns a view or a copy of ``a``, from its strides alone.
 
     ``op`` is ``'ravel'``, ``'flatten'`` or ``'reshape(-1)'``; ``order`` is
-    the ``order=`` argument the op would get.  The op is not run.
+    the ``order=`` argument the op would get (``None`` means ``'C'``, as in
+    NumPy).  The op is not run.
 
     >>> import numpy as np, viewcopy
     >>> a = np.arange(12.0).reshape(3, 4)
@@ -291,9 +314,11 @@ def predict(a: np.ndarray, op: str, order: str = "C") -> Prediction:
     a = require_array(a, "a", "predict")
     op = "reshape(-1)" if op == "reshape" else op
     if op not in OPS:
-        raise ValueError(f"predict() knows the ops {', '.join(map(repr, OPS))}, got {op!r}")
+        raise ValueError(f"predict() knows the ops {', '.join(map(repr, OPS))}, got {short_repr(op)}")
+    if order is None:
+        order = "C"  # what NumPy's ravel, flatten and reshape do with order=None
     if not isinstance(order, str) or order.upper() not in ORDERS:
-        raise ValueError(f"order must be one of 'C', 'F', 'A', 'K', got {order!r}")
+        raise ValueError(f"order must be one of 'C', 'F', 'A', 'K' or None, got {short_repr(order)}")
     order = order.upper()
     if op == "flatten":
         return Prediction("copy", "flatten always allocates a new array")

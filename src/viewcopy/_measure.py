@@ -27,7 +27,7 @@ from typing import Literal
 
 import numpy as np
 
-from ._claims import note
+from ._claims import listening, note
 from ._errors import MemoryBudgetError
 
 try:
@@ -68,7 +68,7 @@ def format_bytes(n: float) -> str:
     raise AssertionError("unreachable")
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class Tracked:
     """What a :func:`track` block allocated; filled in when the block ends.
 
@@ -107,9 +107,12 @@ class Tracked:
         return f"{what}: {format_bytes(self.allocated_bytes)} allocated, peak {format_bytes(self.peak_bytes)}"
 
 
+_handler_ready = not WHY_NOT_HANDLER
+
+
 def handler_available() -> bool:
     """True when :func:`track` in this thread and context counts with the handler, not tracemalloc."""
-    return not WHY_NOT_HANDLER and _counting.current_is_default()
+    return _handler_ready and _counting.current_is_default()
 
 
 class _Track:
@@ -119,7 +122,7 @@ class _Track:
 
     def __enter__(self) -> Tracked:
         tracked = self.tracked = Tracked()
-        if handler_available():
+        if _handler_ready and _counting.current_is_default():
             self._fallback = None
             self._block = block = _counting.Block()
             self._start = time.perf_counter()
@@ -134,15 +137,12 @@ class _Track:
         seconds = time.perf_counter() - self._start
         tracked = self.tracked
         if self._fallback is None:
-            block = self._block
-            block.__exit__(None, None, None)
-            tracked.allocated_bytes = block.allocated
-            tracked.freed_bytes = block.freed
-            tracked.peak_bytes = block.peak
+            tracked.allocated_bytes, tracked.freed_bytes, tracked.peak_bytes = self._block.close()
         else:
             self._fallback.close()
         tracked.seconds = seconds
-        note(f"track: {tracked!r}")
+        if listening():  # rendering the evidence costs more than the rest of the block
+            note(f"track: {tracked!r}")
 
 
 def track() -> AbstractContextManager[Tracked]:
