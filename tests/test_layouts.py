@@ -100,3 +100,28 @@ def test_filters():
 def test_bad_input_names_the_problem(kwargs, error, message):
     with pytest.raises(error, match=message):
         viewcopy.layouts(**kwargs)
+
+
+def test_search_finds_counterexamples_and_the_exact_condition():
+    cases = viewcopy.layouts(dtypes=["float64"])
+    s = viewcopy.search(lambda a: np.shares_memory(a, a.ravel()), cases, about="ravel() returns a view")
+    assert not s.holds
+    assert s.verdict == f"fails on {len(s.counterexamples)} of {len(cases)} layouts"
+    assert all(not np.shares_memory(c.array, c.array.ravel()) for c in s.counterexamples)
+    assert s.boundary()[0].array.size == 0  # an empty array: shares_memory is False even for a view
+    view = {"C-contiguous and not empty": lambda a: a.flags.c_contiguous and a.size > 0}
+    assert s.exactly_when({"C-contiguous": lambda a: a.flags.c_contiguous, **view}) == "C-contiguous and not empty"
+    with pytest.raises(ValueError, match="'C-contiguous' is wrong for float64 .*"):
+        s.exactly_when({"C-contiguous": lambda a: a.flags.c_contiguous})
+    holds = viewcopy.search(lambda a: not np.shares_memory(a, a.flatten()), cases, about="flatten copies")
+    assert holds.holds and holds.verdict == f"holds on all {len(cases)} layouts" and holds.boundary() == ()
+
+
+def test_search_bad_input_and_errors_name_the_case():
+    with pytest.raises(TypeError, match="function of the array"):
+        viewcopy.search("ravel", viewcopy.layouts(), about="x")
+    with pytest.raises(TypeError, match="cases from viewcopy.layouts"):
+        viewcopy.search(bool, [np.zeros(3)], about="x")
+    with pytest.raises(ValueError) as error:
+        viewcopy.search(lambda a: a.reshape(-1, order="K"), viewcopy.layouts(), about="reshape takes K")
+    assert "while searching 'reshape takes K' on float64 () C" in error.value.__notes__[0]

@@ -18,7 +18,7 @@ from ._claims import Claim, claim
 from ._errors import MemoryBudgetError, UnexpectedCopyError, UnexpectedViewError, ViewCopyError
 from ._guard import expect_copy, expect_view, log_copies
 from ._inspect import Layout, Prediction, Relation, layout, predict, relation
-from ._layouts import Case, layouts
+from ._layouts import Case, Search, layouts, search
 from ._measure import Tracked, budget, format_bytes, track
 from ._timing import TimeRatio, Timing, time_call, time_ratio
 
@@ -34,6 +34,7 @@ __all__ = [
     "MemoryBudgetError",
     "Prediction",
     "Relation",
+    "Search",
     "TimeRatio",
     "Timing",
     "Tracked",
@@ -50,10 +51,11 @@ __all__ = [
     "log_copies",
     "predict",
     "relation",
+    "search",
     "time_call",
     "time_ratio",
     "track",
 ]
 
-for _name in ("Case", "Claim", "Layout", "Prediction", "Relation", "TimeRatio", "Timing", "Tracked"):
+for _name in ("Case", "Claim", "Layout", "Prediction", "Relation", "Search", "TimeRatio", "Timing", "Tracked"):
     globals()[_name].__module__ = __name__

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from ._claims import note
+
 DEFAULT_DTYPES = ("float64", "int8", "complex128")
 """Three item sizes (8, 1 and 16 bytes), so a rule about strides meets more than one."""
 
@@ -195,3 +197,95 @@ def layouts(
         first.setdefault(_signature(made[i][1]), i)
     keep = sorted(i for i in first.values() if made[i][1].ndim in dims)
     return [Case(*made[i]) for i in keep if where is None or where(made[i][1])]
+
+
+@dataclasses.dataclass(frozen=True)
+class Search:
+    """What a search of a family for counterexamples to a rule found.
+
+    Attributes
+    ----------
+    rule : str
+        The statement searched, as a sentence.
+    results : tuple of (Case, bool)
+        Each case searched, with whether the rule held on it.
+    """
+
+    rule: str
+    results: tuple[tuple[Case, bool], ...] = dataclasses.field(repr=False)
+
+    @property
+    def counterexamples(self) -> tuple[Case, ...]:
+        """The cases on which the rule did not hold, in the family's order."""
+        return tuple(case for case, held in self.results if not held)
+
+    @property
+    def holds(self) -> bool:
+        """True if no case is a counterexample."""
+        return not self.counterexamples
+
+    @property
+    def verdict(self) -> str:
+        """``"holds on all 858 layouts"`` or ``"fails on 12 of 858 layouts"``, from the results."""
+        n, bad = len(self.results), len(self.counterexamples)
+        return f"holds on all {n:,} layouts" if not bad else f"fails on {bad:,} of {n:,} layouts"
+
+    def boundary(self, k: int = 3) -> tuple[Case, ...]:
+        """Up to ``k`` counterexamples, the smallest first, each of another dimensionality if possible."""
+        ranked = sorted(self.counterexamples, key=lambda c: (c.array.size, c.array.ndim))
+        picked: list[Case] = []
+        for case in ranked:  # first one per dimensionality, then fill up
+            if len(picked) < k and all(p.array.ndim != case.array.ndim for p in picked):
+                picked.append(case)
+        picked += [c for c in ranked if c not in picked][: k - len(picked)]
+        return tuple(picked)
+
+    def exactly_when(self, conditions: dict[str, Callable[[np.ndarray], bool]]) -> str:
+        """The first condition that is true on exactly the cases where the rule held.
+
+        Raise :class:`ValueError` naming, for each condition, a case where it
+        disagrees, if none of them matches every case searched.
+        """
+        misses = []
+        for text, condition in conditions.items():
+            wrong = next((c for c, held in self.results if bool(condition(c.array)) != held), None)
+            if wrong is None:
+                return text
+            misses.append(f"{text!r} is wrong for {wrong.name}")
+        raise ValueError(f"no condition matches {self.rule!r} on every case: " + "; ".join(misses))
+
+    def __str__(self) -> str:
+        found = ", ".join(c.name for c in self.boundary())
+        return f"{self.rule}: {self.verdict}" + (f" (e.g. {found})" if found else "")
+
+
+def search(rule: Callable[[np.ndarray], bool], cases: Iterable[Case], *, about: str) -> Search:
+    """Run ``rule(array)`` on every case and keep the cases where it is false.
+
+    ``about`` is the rule as a sentence. Pass a claim's ``c.over(cases)`` as
+    ``cases`` to count the cases searched in the claim. An exception in
+    ``rule`` propagates, naming the case.
+
+    >>> import numpy as np, viewcopy
+    >>> s = viewcopy.search(lambda a: np.shares_memory(a, a.ravel()), viewcopy.layouts(),
+    ...                     about="ravel() returns a view")
+    >>> s.verdict
+    'fails on 564 of 858 layouts'
+    >>> s.exactly_when({"the array is C-contiguous and not empty": lambda a: a.flags.c_contiguous and a.size > 0})
+    'the array is C-contiguous and not empty'
+    """
+    if not callable(rule):
+        raise TypeError(f"search() needs a function of the array returning a bool, got {rule!r}")
+    results = []
+    for case in cases:
+        if not isinstance(case, Case):
+            raise TypeError(f"search() takes cases from viewcopy.layouts(), got {type(case).__name__}")
+        try:
+            held = bool(rule(case.array))
+        except Exception as error:
+            error.add_note(f"while searching {about!r} on {case.name}")
+            raise
+        results.append((case, held))
+    found = Search(about, tuple(results))
+    note(f"search: {found}")
+    return found
