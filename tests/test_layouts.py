@@ -108,7 +108,8 @@ def test_search_finds_counterexamples_and_the_exact_condition():
     assert not s.holds
     assert s.verdict == f"fails on {len(s.counterexamples)} of {len(cases)} layouts"
     assert all(not np.shares_memory(c.array, c.array.ravel()) for c in s.counterexamples)
-    assert s.boundary()[0].array.size == 0  # an empty array: shares_memory is False even for a view
+    assert s.boundary()[0].array.size == 1  # the smallest non-empty counterexample comes first
+    assert {c.array.ndim for c in s.boundary()} == {1, 2, 3}  # ... and then other dimensionalities
     view = {"C-contiguous and not empty": lambda a: a.flags.c_contiguous and a.size > 0}
     assert s.exactly_when({"C-contiguous": lambda a: a.flags.c_contiguous, **view}) == "C-contiguous and not empty"
     with pytest.raises(ValueError, match="'C-contiguous' is wrong for float64 .*"):

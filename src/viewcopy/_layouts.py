@@ -231,8 +231,8 @@ class Search:
         return f"holds on all {n:,} layouts" if not bad else f"fails on {bad:,} of {n:,} layouts"
 
     def boundary(self, k: int = 3) -> tuple[Case, ...]:
-        """Up to ``k`` counterexamples, the smallest first, each of another dimensionality if possible."""
-        ranked = sorted(self.counterexamples, key=lambda c: (c.array.size, c.array.ndim))
+        """Up to ``k`` counterexamples: the smallest non-empty ones first, each of another dimensionality if possible."""
+        ranked = sorted(self.counterexamples, key=lambda c: (c.array.size == 0, c.array.size, c.array.ndim))
         picked: list[Case] = []
         for case in ranked:  # first one per dimensionality, then fill up
             if len(picked) < k and all(p.array.ndim != case.array.ndim for p in picked):

@@ -1,0 +1,336 @@
+"""
+The article, searched for counterexamples
+=========================================
+
+The source article states rules: "ravel returns a view whenever the layout
+permits", "flatten always creates a copy", "if shares_memory is False you got
+a copy". One array cannot prove a rule, but one array can break it. This page
+treats every such sentence as a hypothesis and runs it on every array of
+:func:`viewcopy.layouts`: arrays of 0 to 4 dimensions, with length-0 and
+length-1 axes, C and F order, step slices, negative strides, transposes and
+other axis permutations, zero-stride broadcasts, read-only flags and three
+dtypes.
+
+:func:`viewcopy.search` keeps the arrays that break the rule. The verdict
+printed under each statement is written by that search, and so is the exact
+condition: from a short list of candidate conditions, the one that is true on
+exactly the arrays where the behaviour happens (a wrong candidate fails the
+build). The smallest counterexamples are then run and printed.
+"""
+
+# %%
+# The family
+# ----------
+import warnings
+
+import numpy as np
+
+import viewcopy
+
+CASES = viewcopy.layouts()
+print(f"NumPy {np.__version__}; {len(CASES)} layouts, for example:")
+for case in CASES[::150]:
+    print(f"  {case.name:38} shape {case.array.shape}, strides {case.array.strides}")
+
+
+def shares(a, b):
+    return bool(np.shares_memory(a, b))
+
+
+def k_contiguous(a):
+    """Sorted by stride, the axes longer than 1 tile one block with positive strides."""
+    step = a.itemsize
+    for stride, length in sorted((s, n) for s, n in zip(a.strides, a.shape) if n > 1):
+        if stride != step:
+            return False
+        step *= length
+    return True
+
+
+def searched(claim_id, statement, rule, show, behaviour=None, conditions=None, source="the article's"):
+    """Search the family for counterexamples to ``statement``; claim what the search found.
+
+    The claim's sentence is written from the search's result, then the claim
+    runs the search again over every case and checks it found the same.
+    """
+    found = viewcopy.search(rule, CASES, about=statement)
+    sentence = f"{source} {statement!r} {found.verdict}"
+    condition = None
+    if behaviour is not None:
+        observed = viewcopy.search(behaviour[1], CASES, about=behaviour[0])
+        condition = observed.exactly_when(conditions)
+        sentence += f"; {behaviour[0]} exactly when {condition}"
+    with viewcopy.claim(claim_id, sentence) as c:
+        again = viewcopy.search(rule, c.over(CASES), about=statement)
+        assert again.counterexamples == found.counterexamples
+        if condition is not None:
+            assert observed.exactly_when({condition: conditions[condition]}) == condition
+    print(f"{'Article' if source.startswith('the article') else 'Rule'}: {statement}\nSearch:  {found.verdict}")
+    if condition is not None:
+        print(f"Exact:   {behaviour[0]} exactly when {condition}")
+    for case in found.boundary():
+        print(f"  counterexample {case.name}, strides {case.array.strides}: {show(case.array)}")
+    return found
+
+
+# %%
+# "ravel returns a view whenever the memory layout permits"
+# ---------------------------------------------------------
+# "Permits" read as: a single stride can walk the elements in order, so a
+# 1-D view exists; :meth:`~numpy.ndarray.reshape` returns that view.
+searched(
+    "searched-ravel-whenever-permits",
+    "ravel() returns a view whenever the memory layout permits",
+    lambda a: shares(a, a.ravel()) or not shares(a, a.reshape(-1)),
+    lambda a: f"ravel() view: {shares(a, a.ravel())}, reshape(-1) view: {shares(a, a.reshape(-1))}",
+    behaviour=("ravel() returns a view", lambda a: shares(a, a.ravel())),
+    conditions={
+        "the array is C-contiguous": lambda a: a.flags.c_contiguous,
+        "the array is C-contiguous and not empty": lambda a: a.flags.c_contiguous and a.size > 0,
+    },
+)
+
+# %%
+# "flatten always creates a contiguous copy, guaranteeing independence"
+# ---------------------------------------------------------------------
+searched(
+    "searched-flatten-always-copies",
+    "flatten() always creates a contiguous copy",
+    lambda a: not shares(a, (f := a.flatten())) and f.flags.owndata and f.flags.c_contiguous and f.flags.writeable,
+    lambda a: "",
+)
+
+# %%
+# "Using ravel versus flatten changes whether the data is shared or copied"
+# -------------------------------------------------------------------------
+# Only where ``ravel`` can view: elsewhere both copy.
+searched(
+    "searched-ravel-vs-flatten-differ",
+    "ravel() versus flatten() changes whether the data is shared",
+    lambda a: shares(a, a.ravel()) != shares(a, a.flatten()),
+    lambda a: f"ravel() view: {shares(a, a.ravel())}, flatten() view: {shares(a, a.flatten())}",
+)
+
+# %%
+# "If np.shares_memory is False, you got a copy"
+# ----------------------------------------------
+# A view is told from a copy here by where its memory comes from: the array
+# that owns the memory at the end of the ``.base`` chain.
+
+
+def owner(x):
+    while isinstance(x.base, np.ndarray):
+        x = x.base
+    return x
+
+
+searched(
+    "searched-shares-memory-false-means-copy",
+    "if np.shares_memory is False, you got a copy",
+    lambda a: shares(a, (r := a.ravel())) or owner(r) is not owner(a),
+    lambda a: f"ravel() is a view of a's own buffer ({owner(a.ravel()) is owner(a)}), shares_memory: "
+    f"{shares(a, a.ravel())}",
+    behaviour=(
+        "a view of it has shares_memory False",
+        lambda a: owner(a.ravel()) is owner(a) and not shares(a, a.ravel()),
+    ),
+    conditions={"the array is empty": lambda a: a.size == 0},
+)
+
+# %%
+# "ravel(order='F') will allocate a new copy if the array isn't F-contiguous"
+# ---------------------------------------------------------------------------
+searched(
+    "searched-ravel-f-copies-non-f",
+    "if the array isn't F-contiguous, ravel(order='F') copies",
+    lambda a: a.flags.f_contiguous or not shares(a, a.ravel(order="F")),
+    lambda a: "",
+    behaviour=("ravel(order='F') returns a view", lambda a: shares(a, a.ravel(order="F"))),
+    conditions={"the array is F-contiguous and not empty": lambda a: a.flags.f_contiguous and a.size > 0},
+)
+
+# %%
+# "Using ravel on non-contiguous arrays and expecting a copy"
+# -----------------------------------------------------------
+# The article warns against it; the search shows why, in ``order='K'``
+# (memory order): an array that is not C-contiguous, ravelled in memory
+# order, is a view far more often than "F-contiguous" suggests.
+searched(
+    "searched-ravel-k-non-c-copies",
+    "ravel(order='K') of a non-C-contiguous array copies",
+    lambda a: a.flags.c_contiguous or not shares(a, a.ravel(order="K")),
+    lambda a: f"C {a.flags.c_contiguous}, F {a.flags.f_contiguous}, ravel('K') view: {shares(a, a.ravel('K'))}",
+    behaviour=("ravel(order='K') returns a view", lambda a: shares(a, a.ravel(order="K"))),
+    conditions={
+        "the array is C- or F-contiguous and not empty": lambda a: (
+            (a.flags.c_contiguous or a.flags.f_contiguous) and a.size > 0
+        ),
+        "its axes longer than 1, sorted by stride, tile one block with positive strides, and it is not empty": (
+            lambda a: k_contiguous(a) and a.size > 0
+        ),
+    },
+)
+
+# %%
+# "Ignoring the 'order' argument, leading to unexpected layout changes"
+# ---------------------------------------------------------------------
+# The result's layout never changes with ``order``: it is always one
+# contiguous 1-D array. The *sequence* of elements does.
+searched(
+    "searched-order-changes-layout",
+    "ignoring order= changes the layout of ravel's result",
+    lambda a: any(not (r := a.ravel(order=o)).flags.c_contiguous or r.ndim != 1 for o in "CFAK"),
+    lambda a: "ravel(order=o) for o in 'CFAK': "
+    + ", ".join(f"{r.ndim}-D, C-contiguous {r.flags.c_contiguous}" for r in (a.ravel(order=o) for o in "CFAK")),
+)
+searched(
+    "searched-order-changes-sequence",
+    "ravel's order= leaves the sequence alone",
+    lambda a: np.array_equal(a.ravel("C"), a.ravel("F")),
+    lambda a: f"ravel('C') {a.ravel('C')[:4]}... ravel('F') {a.ravel('F')[:4]}...",
+    behaviour=("ravel('C') and ravel('F') give the same sequence", lambda a: np.array_equal(a.ravel("C"), a.ravel("F"))),
+    conditions={
+        "at most one axis is longer than 1": lambda a: sum(n > 1 for n in a.shape) <= 1,
+        "at most one axis is longer than 1, or the array is empty": lambda a: sum(n > 1 for n in a.shape) <= 1
+        or a.size == 0,
+    },
+)
+
+# %%
+# "np.reshape(-1) ... may raise a ValueError on non-contiguous arrays"
+# --------------------------------------------------------------------
+
+
+def raises_value_error(call):
+    try:
+        call()
+    except ValueError:
+        return True
+    return False
+
+
+searched(
+    "searched-reshape-raises",
+    "reshape(-1) may raise a ValueError on non-contiguous arrays",
+    lambda a: a.flags.c_contiguous or raises_value_error(lambda: a.reshape(-1)),
+    lambda a: f"reshape(-1) view: {shares(a, a.reshape(-1))} (no error)",
+)
+
+# %%
+# What ``reshape`` does instead: it views exactly where one stride walks
+# the elements in C order, and copies silently everywhere else. Only
+# ``order='K'`` is refused, on every array.
+
+
+def one_stride_walks(a):
+    if a.size <= 1:
+        return True
+    offsets = sum(np.indices(a.shape)[i] * s for i, s in enumerate(a.strides)).ravel()
+    return bool(np.all(np.diff(offsets) == offsets[1] - offsets[0]))
+
+
+with viewcopy.claim(
+    "searched-reshape-views-one-stride",
+    "reshape(-1) returns a view exactly when one stride walks the elements in C order and the array is not empty; "
+    "reshape(-1, order='K') raises ValueError on every array",
+) as c:
+    exact = "one stride walks the elements in C order and the array is not empty"
+    found = viewcopy.search(lambda a: shares(a, a.reshape(-1)), c.over(CASES), about="reshape(-1) returns a view")
+    assert found.exactly_when({exact: lambda a: one_stride_walks(a) and a.size > 0}) == exact
+    assert all(raises_value_error(lambda a=case.array: a.reshape(-1, order="K")) for case in CASES)
+print(f"reshape(-1) returns a view exactly when {exact} ({len(CASES)} layouts)")
+for case in found.boundary():
+    a = case.array
+    print(f"  copies {case.name}: strides {a.strides}; reshape(-1) view: {shares(a, a.reshape(-1))}")
+
+# %%
+# The article's production guard
+# ------------------------------
+# ``assert copy.shape == arr.shape`` compares the 1-D result of ``flatten``
+# with the input's shape, and the warning trusts :func:`numpy.shares_memory`.
+
+
+def guard_passes(a):
+    copy = a.flatten(order="C")
+    try:
+        assert copy.shape == a.shape and not np.shares_memory(a, copy)
+    except AssertionError:
+        return False
+    return True
+
+
+searched(
+    "searched-article-guard-passes",
+    "the production guard passes when the code is correct",
+    guard_passes,
+    lambda a: f"flatten() shape {a.flatten().shape} != {a.shape}",
+    behaviour=("the article's guard passes", guard_passes),
+    conditions={"the array is 1-D": lambda a: a.ndim == 1},
+)
+
+
+def guard_warns(a):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return not np.shares_memory(a, a.ravel())  # the article logs "ravel produced a copy" on this
+
+
+searched(
+    "searched-article-guard-warns-on-copies",
+    "the guard's warning fires when ravel produced a copy",
+    lambda a: guard_warns(a) == (owner(a.ravel()) is not owner(a)),
+    lambda a: f"warns: {guard_warns(a)}, yet ravel() is a view of a's buffer: {owner(a.ravel()) is owner(a)}",
+    behaviour=("the warning fires on a view", lambda a: guard_warns(a) and owner(a.ravel()) is owner(a)),
+    conditions={"the array is empty": lambda a: a.size == 0},
+)
+
+# %%
+# "arr.copy().ravel() copies first then creates a view, doubling allocation"
+# --------------------------------------------------------------------------
+# :func:`viewcopy.track` counts the NumPy bytes each call allocates.
+
+
+def allocated(call):
+    """NumPy bytes allocated by ``call()`` and still held by its result."""
+    with viewcopy.track() as t:
+        result = call()  # noqa: F841 (held, so that its bytes are still allocated when the block ends)
+    return t.allocated_bytes
+
+
+searched(
+    "searched-copy-ravel-doubles",
+    "arr.copy().ravel() doubles the allocation",
+    lambda a: allocated(lambda: a.copy().ravel()) == 2 * a.nbytes,
+    lambda a: f"{allocated(lambda: a.copy().ravel())} bytes allocated, nbytes {a.nbytes}",
+    behaviour=(
+        "arr.copy().ravel() allocates exactly nbytes (one copy)",
+        lambda a: allocated(lambda: a.copy().ravel()) == a.nbytes,
+    ),
+    conditions={"the array is not empty": lambda a: a.size > 0},
+)
+
+# %%
+# On an empty array NumPy still allocates one byte, so "a copy costs its
+# ``nbytes``" has a boundary too:
+empty = np.zeros((0, 3))
+n = allocated(empty.copy)
+print(f"np.zeros((0, 3)).copy() allocates {n} byte{'s' * (n != 1)}; its nbytes is {empty.nbytes}")
+
+# %%
+# Read-only sources: "need for an immutable result"
+# -------------------------------------------------
+searched(
+    "searched-flatten-immutable",
+    "flatten() gives an immutable result",
+    lambda a: not a.flatten().flags.writeable,
+    lambda a: f"source writeable {a.flags.writeable}, flatten() writeable {a.flatten().flags.writeable}",
+)
+frozen = next(case for case in CASES if not case.array.flags.writeable and case.array.size)
+print(f"read-only source {frozen.name}: flatten() writeable {frozen.array.flatten().flags.writeable}")
+searched(
+    "searched-ravel-inherits-readonly",
+    "a ravel() view is as writeable as its source",
+    lambda a: not shares(a, (r := a.ravel())) or r.flags.writeable == a.flags.writeable,
+    lambda a: "",
+    source="the rule",
+)
