@@ -15,7 +15,8 @@ does.
 # ------------------------------
 # ``'C'`` reads row by row (last index fastest), ``'F'`` column by column
 # (first index fastest). ``'A'`` means F if the array is Fortran-contiguous,
-# else C. ``'K'`` means "the order the elements sit in memory".
+# else C. ``'K'`` is documented as "the order the elements sit in memory";
+# a search further down finds where that description stops holding.
 import os
 
 import matplotlib.pyplot as plt
@@ -70,10 +71,67 @@ fig.suptitle("Reading order of a 3x4 array under order='C' and order='F'")
 plt.show()
 
 # %%
+# ``'A'`` and ``'K'``, searched over the family
+# --------------------------------------------
+# Both descriptions are rules about every array, so they are run on every
+# layout of :func:`viewcopy.layouts` and the exceptions kept.
+# For ``'K'``, "memory order" is computed from the strides (each element's
+# byte offset, elements sorted by it); it is defined where no two elements
+# share an address, so the zero-stride broadcasts are left out of that
+# search. The condition under which ``ravel('K')`` reads in memory order is
+# chosen by the search among the candidates below, and the smallest
+# exceptions are run.
+CASES = viewcopy.layouts()
+
+
+def offsets(x):
+    """Byte offset of each element from the first one, in C order."""
+    index = np.indices(x.shape)
+    return sum((index[i] * s for i, s in enumerate(x.strides)), np.zeros(x.shape, dtype=np.intp)).ravel()
+
+
+def reads_in_memory_order(x):
+    return x.size == 0 or np.array_equal(x.ravel("K"), x.ravel("C")[np.argsort(offsets(x), kind="stable")])
+
+
+with viewcopy.claim(
+    "order-a-means-f-if-f-contiguous", "ravel('A') reads in F order if the array is F-contiguous, else in C order, on every layout"
+) as c:
+    a_rule = viewcopy.search(
+        lambda x: np.array_equal(x.ravel("A"), x.ravel("F" if x.flags.f_contiguous else "C")),
+        c.over(CASES),
+        about="ravel('A') reads in F order if the array is F-contiguous, else in C order",
+    )
+    assert a_rule.holds
+print(f"{a_rule.rule}: {a_rule.verdict}")
+
+K_CONDITIONS = {
+    "no stride is negative": lambda x: x.size == 0 or min(x.strides, default=0) >= 0,
+    "no axis longer than 1 has a negative stride": lambda x: x.size == 0
+    or all(s >= 0 for s, n in zip(x.strides, x.shape) if n > 1),
+}
+DISTINCT = [case for case in CASES if len(np.unique(offsets(case.array))) == case.array.size]
+k_rule = viewcopy.search(reads_in_memory_order, DISTINCT, about="ravel('K') reads the elements in memory order")
+k_condition = k_rule.exactly_when(K_CONDITIONS)
+with viewcopy.claim(
+    "order-k-memory-order-exactly-when",
+    f"for arrays whose elements sit at distinct addresses, ravel('K') reads them in memory order exactly when {k_condition}",
+) as c:
+    again = viewcopy.search(reads_in_memory_order, c.over(DISTINCT), about=k_rule.rule)
+    assert again.exactly_when({k_condition: K_CONDITIONS[k_condition]}) == k_condition
+print(f"{len(DISTINCT)} of the {len(CASES)} layouts have their elements at distinct addresses.")
+print(f"{k_rule.rule}: {k_rule.verdict}; it does exactly when {k_condition}. The smallest exceptions:")
+for case in k_rule.boundary():
+    x = case.array
+    in_memory = x.ravel("C")[np.argsort(offsets(x), kind="stable")]
+    print(f"  {case.name}: strides {x.strides}\n    ravel('K')   {x.ravel('K').real}\n    memory order {in_memory.real}")
+
+# %%
 # Five kinds of array
 # -------------------
-# The same values in different layouts. Each is a view of a C-ordered
-# buffer (or, for the F-ordered one, of a Fortran-ordered buffer).
+# The same values in different layouts: a C-ordered ``base``, a
+# Fortran-ordered copy of it (:func:`numpy.asfortranarray` has to copy a
+# C-ordered 2-D array), and three views of ``base``.
 ROWS = 2_000 if os.environ.get("VIEWCOPY_FULL_SCALE") else 1_000
 base = np.arange(ROWS * ROWS, dtype=np.float64).reshape(ROWS, ROWS)
 kinds = {
@@ -83,9 +141,14 @@ kinds = {
     "sliced [:, ::2]": base[:, ::2],
     "reversed [::-1]": base[::-1],
 }
+with viewcopy.claim("order-kinds-views-and-one-copy", "of the five kinds, the F-ordered one is a copy of base, the others views"):
+    viewcopy.expect_copy(base, kinds["F-ordered"])
+    for name in ("transposed", "sliced [:, ::2]", "reversed [::-1]"):
+        viewcopy.expect_view(base, kinds[name])
 for name, arr in kinds.items():
     lay = viewcopy.layout(arr)
-    print(f"{name:16} shape {lay.shape}, strides {lay.strides}, contiguous: {lay.order}")
+    kind = "base itself" if arr is base else viewcopy.relation(base, arr).kind + " of base"
+    print(f"{name:16} {kind:13} shape {lay.shape}, strides {lay.strides}, contiguous: {lay.order}")
 
 # %%
 # The grid: prediction beside measurement
@@ -159,7 +222,9 @@ plt.show()
 #   requested order, which includes the column-sliced array that ``ravel``
 #   copies (the element spacing is a constant 16 bytes).
 # * Nothing views the reversed array in C or F order: a negative row stride
-#   followed by a positive column stride is not one single step.
+#   followed by a positive column stride is not one single step. (Over the
+#   whole family, :doc:`plot_article_searched` gives the exact conditions
+#   for ``ravel`` and ``reshape``.)
 with viewcopy.claim("reshape-views-where-ravel-copies", "reshape(-1) can view an array that ravel copies"):
     sliced = kinds["sliced [:, ::2]"]
     viewcopy.expect_copy(sliced, sliced.ravel())
