@@ -40,7 +40,7 @@ def shares(a, b):
 def k_contiguous(a):
     """Sorted by stride, the axes longer than 1 tile one block with positive strides."""
     step = a.itemsize
-    for stride, length in sorted((s, n) for s, n in zip(a.strides, a.shape) if n > 1):
+    for stride, length in sorted((s, n) for s, n in zip(a.strides, a.shape, strict=False) if n > 1):
         if stride != step:
             return False
         step *= length
@@ -128,8 +128,9 @@ searched(
     "searched-shares-memory-false-means-copy",
     "if np.shares_memory is False, you got a copy",
     lambda a: shares(a, (r := a.ravel())) or owner(r) is not owner(a),
-    lambda a: f"ravel() is a view of a's own buffer ({owner(a.ravel()) is owner(a)}), shares_memory: "
-    f"{shares(a, a.ravel())}",
+    lambda a: (
+        f"ravel() is a view of a's own buffer ({owner(a.ravel()) is owner(a)}), shares_memory: {shares(a, a.ravel())}"
+    ),
     behaviour=(
         "a view of it has shares_memory False",
         lambda a: owner(a.ravel()) is owner(a) and not shares(a, a.ravel()),
@@ -180,19 +181,25 @@ searched(
     "searched-order-changes-layout",
     "ignoring order= changes the layout of ravel's result",
     lambda a: any(not (r := a.ravel(order=o)).flags.c_contiguous or r.ndim != 1 for o in "CFAK"),
-    lambda a: "ravel(order=o) for o in 'CFAK': "
-    + ", ".join(f"{r.ndim}-D, C-contiguous {r.flags.c_contiguous}" for r in (a.ravel(order=o) for o in "CFAK")),
+    lambda a: (
+        "ravel(order=o) for o in 'CFAK': "
+        + ", ".join(f"{r.ndim}-D, C-contiguous {r.flags.c_contiguous}" for r in (a.ravel(order=o) for o in "CFAK"))
+    ),
 )
 searched(
     "searched-order-changes-sequence",
     "ravel's order= leaves the sequence alone",
     lambda a: np.array_equal(a.ravel("C"), a.ravel("F")),
     lambda a: f"ravel('C') {a.ravel('C')[:4]}... ravel('F') {a.ravel('F')[:4]}...",
-    behaviour=("ravel('C') and ravel('F') give the same sequence", lambda a: np.array_equal(a.ravel("C"), a.ravel("F"))),
+    behaviour=(
+        "ravel('C') and ravel('F') give the same sequence",
+        lambda a: np.array_equal(a.ravel("C"), a.ravel("F")),
+    ),
     conditions={
         "at most one axis is longer than 1": lambda a: sum(n > 1 for n in a.shape) <= 1,
-        "at most one axis is longer than 1, or the array is empty": lambda a: sum(n > 1 for n in a.shape) <= 1
-        or a.size == 0,
+        "at most one axis is longer than 1, or the array is empty": lambda a: (
+            sum(n > 1 for n in a.shape) <= 1 or a.size == 0
+        ),
     },
 )
 

@@ -43,14 +43,17 @@ del in_f
 # :func:`viewcopy.layouts`, and the other way round: every other layout copies.
 f_contiguous = [case for case in CASES if case.array.flags.f_contiguous and case.array.size]
 with viewcopy.claim(
-    "faq-ravel-f-views-f-contiguous", "ravel('F') is a view of every non-empty F-contiguous array, and copies every other one"
+    "faq-ravel-f-views-f-contiguous",
+    "ravel('F') is a view of every non-empty F-contiguous array, and copies every other one",
 ) as c:
     for case in c.over(CASES):
         in_f = case.array.ravel(order="F")
         assert np.shares_memory(case.array, in_f) == (case in f_contiguous), case.name
 print(f"ravel('F') viewed {len(f_contiguous)} of {len(CASES)} layouts: the F-contiguous, non-empty ones, e.g.")
 for name, case in {"a.T (transposed)": a.T, "a[0] (1-D row)": a[0], "a[:1] (one row)": a[:1]}.items():
-    print(f"  {name:18} F-contiguous: {case.flags.f_contiguous}, ravel('F') view: {np.shares_memory(case, case.ravel('F'))}")
+    print(
+        f"  {name:18} F-contiguous: {case.flags.f_contiguous}, ravel('F') view: {np.shares_memory(case, case.ravel('F'))}"
+    )
 
 # %%
 # A single *column* of a C-ordered array is the trap: its elements are a

@@ -95,7 +95,8 @@ def reads_in_memory_order(x):
 
 
 with viewcopy.claim(
-    "order-a-means-f-if-f-contiguous", "ravel('A') reads in F order if the array is F-contiguous, else in C order, on every layout"
+    "order-a-means-f-if-f-contiguous",
+    "ravel('A') reads in F order if the array is F-contiguous, else in C order, on every layout",
 ) as c:
     a_rule = viewcopy.search(
         lambda x: np.array_equal(x.ravel("A"), x.ravel("F" if x.flags.f_contiguous else "C")),
@@ -107,8 +108,9 @@ print(f"{a_rule.rule}: {a_rule.verdict}")
 
 K_CONDITIONS = {
     "no stride is negative": lambda x: x.size == 0 or min(x.strides, default=0) >= 0,
-    "no axis longer than 1 has a negative stride": lambda x: x.size == 0
-    or all(s >= 0 for s, n in zip(x.strides, x.shape) if n > 1),
+    "no axis longer than 1 has a negative stride": lambda x: (
+        x.size == 0 or all(s >= 0 for s, n in zip(x.strides, x.shape, strict=False) if n > 1)
+    ),
 }
 DISTINCT = [case for case in CASES if len(np.unique(offsets(case.array))) == case.array.size]
 k_rule = viewcopy.search(reads_in_memory_order, DISTINCT, about="ravel('K') reads the elements in memory order")
@@ -124,7 +126,9 @@ print(f"{k_rule.rule}: {k_rule.verdict}; it does exactly when {k_condition}. The
 for case in k_rule.boundary():
     x = case.array
     in_memory = x.ravel("C")[np.argsort(offsets(x), kind="stable")]
-    print(f"  {case.name}: strides {x.strides}\n    ravel('K')   {x.ravel('K').real}\n    memory order {in_memory.real}")
+    print(
+        f"  {case.name}: strides {x.strides}\n    ravel('K')   {x.ravel('K').real}\n    memory order {in_memory.real}"
+    )
 
 # %%
 # Five kinds of array
@@ -141,7 +145,9 @@ kinds = {
     "sliced [:, ::2]": base[:, ::2],
     "reversed [::-1]": base[::-1],
 }
-with viewcopy.claim("order-kinds-views-and-one-copy", "of the five kinds, the F-ordered one is a copy of base, the others views"):
+with viewcopy.claim(
+    "order-kinds-views-and-one-copy", "of the five kinds, the F-ordered one is a copy of base, the others views"
+):
     viewcopy.expect_copy(base, kinds["F-ordered"])
     for name in ("transposed", "sliced [:, ::2]", "reversed [::-1]"):
         viewcopy.expect_view(base, kinds[name])

@@ -186,7 +186,12 @@ with viewcopy.claim("shares-memory-false-for-empty-views", "np.shares_memory is 
     view_of_empty = empty.ravel()
     assert not np.shares_memory(empty, view_of_empty) and not view_of_empty.flags.owndata
     assert viewcopy.relation(empty, view_of_empty).kind == "empty"
-print("empty.ravel(): shares_memory", np.shares_memory(empty, view_of_empty), "| base is empty:", view_of_empty.base is empty)
+print(
+    "empty.ravel(): shares_memory",
+    np.shares_memory(empty, view_of_empty),
+    "| base is empty:",
+    view_of_empty.base is empty,
+)
 
 # %%
 # *"100 million elements (~800 MB)."* In decimal megabytes; the tools that

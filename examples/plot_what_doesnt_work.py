@@ -105,15 +105,17 @@ with viewcopy.claim("reshape-copies-silently", "reshape(-1) of a non-contiguous 
 print("transposed.reshape(-1):", silent)
 
 CASES = viewcopy.layouts()
-with viewcopy.claim(
-    "reshape-never-refuses-c-f-a",
-    "reshape(-1) in order C, F or A never raises or warns on any layout: it returns a view or copies silently",
-) as c:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        for case in c.over(CASES):
-            for order in "CFA":
-                assert case.array.reshape(-1, order=order).shape == (case.array.size,), case.name
+with (
+    viewcopy.claim(
+        "reshape-never-refuses-c-f-a",
+        "reshape(-1) in order C, F or A never raises or warns on any layout: it returns a view or copies silently",
+    ) as c,
+    warnings.catch_warnings(),
+):
+    warnings.simplefilter("error")
+    for case in c.over(CASES):
+        for order in "CFA":
+            assert case.array.reshape(-1, order=order).shape == (case.array.size,), case.name
 print(f"reshape(-1) in order C, F and A: no error and no warning on {len(CASES)} layouts")
 measured["arr2d.T.reshape(-1)"] = silent.allocated_bytes
 del flat_t
@@ -291,7 +293,9 @@ for ax, values, title in (
     (right, measured, f"the whole array: {arr.size:,} float64"),
 ):
     names = list(values)
-    bars = ax.barh(names, [values[k] / 1e6 for k in names], color=["#e76f51" if values[k] else "#2a9d8f" for k in names])
+    bars = ax.barh(
+        names, [values[k] / 1e6 for k in names], color=["#e76f51" if values[k] else "#2a9d8f" for k in names]
+    )
     ax.bar_label(bars, labels=[viewcopy.format_bytes(values[k]) for k in names], padding=3, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("MB allocated (measured)")

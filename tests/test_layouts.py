@@ -108,20 +108,23 @@ def test_search_finds_counterexamples_and_the_exact_condition():
     assert not s.holds
     assert s.verdict == f"fails on {len(s.counterexamples)} of {len(cases)} layouts"
     assert all(not np.shares_memory(c.array, c.array.ravel()) for c in s.counterexamples)
-    assert s.boundary()[0].array.size == 1  # the smallest non-empty counterexample comes first
-    assert {c.array.ndim for c in s.boundary()} == {1, 2, 3}  # ... and then other dimensionalities
+    smallest = min(c.array.size for c in s.counterexamples if c.array.size)
+    assert s.boundary()[0].array.size == smallest  # the smallest non-empty counterexample comes first
+    assert len({c.array.ndim for c in s.boundary()}) == 3  # ... and then other dimensionalities
     view = {"C-contiguous and not empty": lambda a: a.flags.c_contiguous and a.size > 0}
     assert s.exactly_when({"C-contiguous": lambda a: a.flags.c_contiguous, **view}) == "C-contiguous and not empty"
-    with pytest.raises(ValueError, match="'C-contiguous' is wrong for float64 .*"):
+    with pytest.raises(ValueError, match=r"'C-contiguous' is wrong for float64 "):
         s.exactly_when({"C-contiguous": lambda a: a.flags.c_contiguous})
     holds = viewcopy.search(lambda a: not np.shares_memory(a, a.flatten()), cases, about="flatten copies")
-    assert holds.holds and holds.verdict == f"holds on all {len(cases)} layouts" and holds.boundary() == ()
+    assert holds.holds
+    assert holds.verdict == f"holds on all {len(cases)} layouts"
+    assert holds.boundary() == ()
 
 
 def test_search_bad_input_and_errors_name_the_case():
     with pytest.raises(TypeError, match="function of the array"):
         viewcopy.search("ravel", viewcopy.layouts(), about="x")
-    with pytest.raises(TypeError, match="cases from viewcopy.layouts"):
+    with pytest.raises(TypeError, match=r"cases from viewcopy\.layouts"):
         viewcopy.search(bool, [np.zeros(3)], about="x")
     with pytest.raises(ValueError) as error:
         viewcopy.search(lambda a: a.reshape(-1, order="K"), viewcopy.layouts(), about="reshape takes K")
