@@ -24,9 +24,16 @@ CASES = viewcopy.layouts()  # the family every "always" on this page is checked 
 # %%
 # Can ``ravel`` return a copy when I ask for Fortran order?
 # ---------------------------------------------------------
-# Yes: ``ravel(order='F')`` copies unless the array is already
-# F-contiguous, which a C-ordered 2-D array is not. The article is right.
-with viewcopy.claim("faq-ravel-f-copies-c-array", "ravel('F') of a C-ordered 2-D array copies"):
+# Yes: ``ravel(order='F')`` copies an array that is not F-contiguous, such
+# as this C-ordered 2-D array (one with a single row or column would be both
+# C- and F-contiguous). The article's answer, searched over the family:
+article_f = viewcopy.search(
+    lambda x: x.flags.f_contiguous or not np.shares_memory(x, x.ravel(order="F")),
+    CASES,
+    about="if the array isn't F-contiguous, ravel(order='F') allocates a new copy",
+)
+print(f"{article_f.rule}: {article_f.verdict}")
+with viewcopy.claim("faq-ravel-f-copies-c-array", "ravel('F') of this C-ordered 2-D array copies"):
     with viewcopy.track() as t:
         in_f = viewcopy.expect_copy(a, a.ravel(order="F"))
     assert t.allocated_bytes == a.nbytes
@@ -57,11 +64,16 @@ for name, case in {"a.T (transposed)": a.T, "a[0] (1-D row)": a[0], "a[:1] (one 
 
 # %%
 # A single *column* of a C-ordered array is the trap: its elements are a
-# whole row apart, so it is neither C- nor F-contiguous and every order copies.
+# whole row apart, so it is neither C- nor F-contiguous and every order
+# copies. The exception is an array of one row, whose column is one element:
 column = a[:, :1]
-with viewcopy.claim("faq-column-not-contiguous", "one column of a C-ordered array is not contiguous: ravel copies it"):
+with viewcopy.claim(
+    "faq-column-not-contiguous", "one column of this C-ordered 10,000-row array is not contiguous: ravel copies it"
+):
     viewcopy.expect_copy(column, column.ravel(order="F"))
 print("a[:, :1]:", viewcopy.layout(column), "->", viewcopy.predict(column, "ravel", "F"))
+one_row = a[:1]
+print("a[:1][:, :1]:", viewcopy.layout(one_row[:, :1]), "->", viewcopy.predict(one_row[:, :1], "ravel", "F"))
 
 # %%
 # Is ``flatten`` ever faster than ``ravel``?
