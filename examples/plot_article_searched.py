@@ -47,21 +47,21 @@ def k_contiguous(a):
     return True
 
 
-def searched(claim_id, statement, rule, show, behaviour=None, conditions=None, source="the article's"):
+def searched(claim_id, statement, rule, show, behaviour=None, conditions=None, source="the article's", cases=CASES):
     """Search the family for counterexamples to ``statement``; claim what the search found.
 
     The claim's sentence is written from the search's result, then the claim
     runs the search again over every case and checks it found the same.
     """
-    found = viewcopy.search(rule, CASES, about=statement)
+    found = viewcopy.search(rule, cases, about=statement)
     sentence = f"{source} {statement!r} {found.verdict}"
     condition = None
     if behaviour is not None:
-        observed = viewcopy.search(behaviour[1], CASES, about=behaviour[0])
+        observed = viewcopy.search(behaviour[1], cases, about=behaviour[0])
         condition = observed.exactly_when(conditions)
         sentence += f"; {behaviour[0]} exactly when {condition}"
     with viewcopy.claim(claim_id, sentence) as c:
-        again = viewcopy.search(rule, c.over(CASES), about=statement)
+        again = viewcopy.search(rule, c.over(cases), about=statement)
         assert again.counterexamples == found.counterexamples
         if condition is not None:
             assert observed.exactly_when({condition: conditions[condition]}) == condition
@@ -340,4 +340,49 @@ searched(
     lambda a: not shares(a, (r := a.ravel())) or r.flags.writeable == a.flags.writeable,
     lambda a: "",
     source="the rule",
+)
+
+# %%
+# Two of this site's own rules
+# ----------------------------
+# The gallery says that selecting columns with a list "returns a
+# Fortran-ordered array", and that views made by slicing, transposing,
+# reversing or broadcasting "only change strides". Searched the same way:
+
+
+def data_address(x):
+    return x.__array_interface__["data"][0]
+
+
+WIDE = [case for case in CASES if case.array.ndim >= 2 and case.array.shape[1] >= 3]
+searched(
+    "searched-fancy-columns-f-ordered",
+    "t[:, [1, 2]] returns a Fortran-ordered array",
+    lambda x: x[:, [1, 2]].flags.f_contiguous,
+    lambda x: (
+        f"{x.ndim}-D result, strides {x[:, [1, 2]].strides}, C {x[:, [1, 2]].flags.c_contiguous}, "
+        f"F {x[:, [1, 2]].flags.f_contiguous}"
+    ),
+    behaviour=("t[:, [1, 2]] is F-contiguous", lambda x: x[:, [1, 2]].flags.f_contiguous),
+    conditions={
+        "t is 2-D": lambda x: x.ndim == 2,
+        "each axis of t after the second has length 1 (so any 2-D t), or the result is empty": lambda x: (
+            all(n == 1 for n in x.shape[2:]) or x[:, [1, 2]].size == 0
+        ),
+    },
+    source="the rule",
+    cases=WIDE,
+)
+searched(
+    "searched-views-only-change-strides",
+    "a reversed view differs from its source only in strides",
+    lambda x: data_address(x[::-1]) == data_address(x),
+    lambda x: f"x[::-1] starts {data_address(x[::-1]) - data_address(x)} bytes after x",
+    behaviour=("x[::-1] starts at x's first byte", lambda x: data_address(x[::-1]) == data_address(x)),
+    conditions={
+        "the first axis has at most one element": lambda x: x.shape[0] <= 1,
+        "the first axis has at most one element or a zero stride": lambda x: x.shape[0] <= 1 or x.strides[0] == 0,
+    },
+    source="the rule",
+    cases=[case for case in CASES if case.array.ndim >= 1],
 )
