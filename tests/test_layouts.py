@@ -129,3 +129,17 @@ def test_search_bad_input_and_errors_name_the_case():
     with pytest.raises(ValueError) as error:
         viewcopy.search(lambda a: a.reshape(-1, order="K"), viewcopy.layouts(), about="reshape takes K")
     assert "while searching 'reshape takes K' on float64 () C" in error.value.__notes__[0]
+
+
+@pytest.mark.parametrize("op", ["ravel", "flatten", "reshape(-1)"])
+def test_predict_agrees_with_numpy_on_every_non_empty_layout(op):
+    run = {"ravel": np.ndarray.ravel, "flatten": np.ndarray.flatten, "reshape(-1)": lambda x, o: x.reshape(-1, order=o)}
+    checked = 0
+    for case in viewcopy.layouts():
+        x = case.array
+        for order in "CFA" if op == "reshape(-1)" else "CFAK":
+            if x.size:
+                kind = "view" if np.shares_memory(x, run[op](x, order)) else "copy"
+                assert viewcopy.predict(x, op, order).kind == kind, (case.name, order)
+                checked += 1
+    assert checked >= 50 * 3
