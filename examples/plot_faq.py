@@ -70,7 +70,8 @@ column = a[:, :1]
 with viewcopy.claim(
     "faq-column-not-contiguous", "one column of this C-ordered 10,000-row array is not contiguous: ravel copies it"
 ):
-    viewcopy.expect_copy(column, column.ravel(order="F"))
+    for order in "CFAK":
+        viewcopy.expect_copy(column, column.ravel(order=order))
 print("a[:, :1]:", viewcopy.layout(column), "->", viewcopy.predict(column, "ravel", "F"))
 one_row = a[:1]
 print("a[:1][:, :1]:", viewcopy.layout(one_row[:, :1]), "->", viewcopy.predict(one_row[:, :1], "ravel", "F"))

@@ -219,6 +219,8 @@ plt.show()
 # %%
 # What the grid says
 # ------------------
+# In this grid (the family-wide conditions are on :doc:`plot_article_searched`):
+#
 # * ``flatten`` copies in every cell, whatever the order.
 # * ``ravel`` views only when the requested order *is* the memory order:
 #   ``'C'`` on C-contiguous, ``'F'`` on F-contiguous; ``'A'`` and ``'K'``
@@ -228,9 +230,7 @@ plt.show()
 #   requested order, which includes the column-sliced array that ``ravel``
 #   copies (the element spacing is a constant 16 bytes).
 # * Nothing views the reversed array in C or F order: a negative row stride
-#   followed by a positive column stride is not one single step. (Over the
-#   whole family, :doc:`plot_article_searched` gives the exact conditions
-#   for ``ravel`` and ``reshape``.)
+#   followed by a positive column stride is not one single step.
 with viewcopy.claim("reshape-views-where-ravel-copies", "reshape(-1) can view an array that ravel copies"):
     sliced = kinds["sliced [:, ::2]"]
     viewcopy.expect_copy(sliced, sliced.ravel())

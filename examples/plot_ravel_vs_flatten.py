@@ -103,8 +103,8 @@ print("f.nbytes =", f"{f.nbytes:,}", "| f.base:", f.base, "|", viewcopy.relation
 # :func:`viewcopy.time_ratio` times the two calls in alternating rounds
 # (loops long enough for a sub-microsecond call, medians of the rounds) on
 # C-contiguous ``float64`` arrays of several sizes. The ratio is what carries
-# over to other machines, not the seconds, and it depends on the size: the
-# view costs the same at every size, the copy grows with the data.
+# over to other machines, not the seconds, and each ratio holds for the size
+# it was measured at.
 # The claim is made where the copy dominates (100,000 elements and up);
 # below that, the sentence printed for each size is chosen by the
 # measurement: "slower" or "faster" only when three rounds in four agree.
