@@ -21,6 +21,7 @@ build). The smallest counterexamples are then run and printed.
 # %%
 # The family
 # ----------
+import gc
 import warnings
 
 import numpy as np
@@ -297,8 +298,12 @@ searched(
 
 def allocated(call):
     """NumPy bytes allocated by ``call()`` and still held by its result."""
-    with viewcopy.track() as t:
-        result = call()  # noqa: F841 (held, so that its bytes are still allocated when the block ends)
+    gc.disable()  # track counts net bytes: no collection may free other arrays inside the block
+    try:
+        with viewcopy.track() as t:
+            result = call()  # noqa: F841 (held, so that its bytes are still allocated when the block ends)
+    finally:
+        gc.enable()
     return t.allocated_bytes
 
 

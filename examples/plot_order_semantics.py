@@ -72,7 +72,7 @@ plt.show()
 
 # %%
 # ``'A'`` and ``'K'``, searched over the family
-# --------------------------------------------
+# ----------------------------------------------
 # Both descriptions are rules about every array, so they are run on every
 # layout of :func:`viewcopy.layouts` and the exceptions kept.
 # For ``'K'``, "memory order" is computed from the strides (each element's

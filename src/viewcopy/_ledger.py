@@ -46,17 +46,7 @@ GRANDFATHERED: frozenset[str] = frozenset(
     # id when they reword its sentence or check it over a family; a test
     # fails when an id here no longer exists, and once this set is empty
     # another test makes sure it stays so.  Do not add to it.
-    {
-        "article-guard-fails-2d",
-        "faq-asarray-copies-if-needed",
-        "faq-base-misleads",
-        "faq-flatten-not-faster",
-        "faq-ravel-f-views-f-contiguous",
-        "flatten-copies",
-        "flatten-is-independent-not-immutable",
-        "flatten-never-views",
-        "list-of-array-bloats",
-    }
+    set()
 )
 
 
