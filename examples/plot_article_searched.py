@@ -21,7 +21,6 @@ build). The smallest counterexamples are then run and printed.
 # %%
 # The family
 # ----------
-import gc
 import warnings
 
 import numpy as np
@@ -298,12 +297,8 @@ searched(
 
 def allocated(call):
     """NumPy bytes allocated by ``call()`` and still held by its result."""
-    gc.disable()  # track counts net bytes: no collection may free other arrays inside the block
-    try:
-        with viewcopy.track() as t:
-            result = call()  # noqa: F841 (held, so that its bytes are still allocated when the block ends)
-    finally:
-        gc.enable()
+    with viewcopy.track() as t:
+        result = call()  # noqa: F841 (held, so that its bytes are still allocated when the block ends)
     return t.allocated_bytes
 
 

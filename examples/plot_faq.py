@@ -7,7 +7,6 @@ answer is a measurement made while this page was built.
 """
 
 # %%
-import gc
 import os
 
 import matplotlib.pyplot as plt
@@ -85,25 +84,20 @@ print("a[:1][:, :1]:", viewcopy.layout(one_row[:, :1]), "->", viewcopy.predict(o
 # view, it does (the time ratio on a contiguous array, by size, is on
 # :doc:`plot_ravel_vs_flatten`). Where it cannot, both make a copy; checked on
 # every layout of the family, it is the same copy: same bytes, same values.
-gc.disable()  # track counts net bytes: no collection may free other arrays inside its blocks
-try:
-    with viewcopy.claim(
-        "faq-flatten-not-faster",
-        "wherever ravel copies, flatten makes the same copy: the same bytes allocated and the same values",
-    ) as c:
-        for case in c.over(CASES):
-            x = case.array
-            if np.shares_memory(x, x.ravel()) or not x.size:
-                continue  # ravel made a view (or there is nothing to copy)
-            with viewcopy.track() as ravel_copy:
-                from_ravel = x.ravel()
-            with viewcopy.track() as flatten_copy:
-                from_flatten = x.flatten()
-            assert ravel_copy.allocated_bytes == flatten_copy.allocated_bytes == x.nbytes, case.name
-            assert np.array_equal(from_ravel, from_flatten), case.name
-            del from_ravel, from_flatten  # freed here, not inside the next case's blocks
-finally:
-    gc.enable()
+with viewcopy.claim(
+    "faq-flatten-not-faster",
+    "wherever ravel copies, flatten makes the same copy: the same bytes allocated and the same values",
+) as c:
+    for case in c.over(CASES):
+        x = case.array
+        if np.shares_memory(x, x.ravel()) or not x.size:
+            continue  # ravel made a view (or there is nothing to copy)
+        with viewcopy.track() as ravel_copy:
+            from_ravel = x.ravel()
+        with viewcopy.track() as flatten_copy:
+            from_flatten = x.flatten()
+        assert ravel_copy.allocated_bytes == flatten_copy.allocated_bytes == x.nbytes, case.name
+        assert np.array_equal(from_ravel, from_flatten), case.name
 
 # %%
 # What is left is time. :func:`viewcopy.time_ratio` times the two copies of

@@ -19,7 +19,6 @@ fails.
 # --------------------
 # Ten million ``float64`` by default (80 MB); set ``VIEWCOPY_FULL_SCALE=1``
 # for the source article's hundred million (800 MB).
-import gc
 import os
 
 import matplotlib.pyplot as plt
@@ -58,21 +57,16 @@ print(f"flatten: {flatten_cost.allocated_bytes:>13,} bytes allocated")
 # one; an empty array still gets a fresh 1-byte buffer.
 CASES = viewcopy.layouts()
 extra = {}  # bytes allocated beyond nbytes, by case
-gc.disable()  # track counts net bytes: no collection may free other arrays inside its blocks
-try:
-    with viewcopy.claim(
-        "flatten-copies",
-        "flatten always copies: on every non-empty layout it allocates exactly the source's nbytes",
-    ) as c:
-        for case in c.over(CASES):
-            with viewcopy.track() as t:
-                flat = case.array.flatten()
-            assert not np.shares_memory(case.array, flat) and flat.flags.owndata, case.name
-            extra[case.name] = t.allocated_bytes - case.array.nbytes
-            assert case.array.size == 0 or extra[case.name] == 0, case.name
-            del flat  # freed here, not inside the next block
-finally:
-    gc.enable()
+with viewcopy.claim(
+    "flatten-copies",
+    "flatten always copies: on every non-empty layout it allocates exactly the source's nbytes",
+) as c:
+    for case in c.over(CASES):
+        with viewcopy.track() as t:
+            flat = case.array.flatten()
+        assert not np.shares_memory(case.array, flat) and flat.flags.owndata, case.name
+        extra[case.name] = t.allocated_bytes - case.array.nbytes
+        assert case.array.size == 0 or extra[case.name] == 0, case.name
 print(f"{len(CASES)} layouts; bytes beyond nbytes: {sorted(set(extra.values()))}")
 print("on the empty ones, e.g.", *[f"{name}: +{b}" for name, b in extra.items() if b][:2], sep="\n  ")
 
