@@ -15,6 +15,7 @@ ORDER = (
     "plot_order_semantics.py",
     "plot_what_doesnt_work.py",
     "plot_faq.py",
+    "plot_article_searched.py",
     "plot_related_traps.py",
     "plot_etl_pipeline.py",
     "plot_copy_cost.py",
