@@ -59,3 +59,10 @@ __all__ = [
 
 for _name in ("Case", "Claim", "Layout", "Prediction", "Relation", "Search", "TimeRatio", "Timing", "Tracked"):
     globals()[_name].__module__ = __name__
+
+
+def load_ipython_extension(ipython):
+    """``%load_ext viewcopy``: register the ``%viewcopy`` / ``%%viewcopy`` magic in IPython and Jupyter."""
+    from ._magic import load_ipython_extension
+
+    load_ipython_extension(ipython)
