@@ -80,13 +80,14 @@ sources = _ledger.sources
 
 
 def _cell_code(cell: str) -> str:
-    """A MyST code cell's code, without its ``:option:`` lines or ``---`` option block."""
+    """A MyST code cell's code, without its ``:option:`` lines or ``---`` option block, magics commented out."""
     lines = cell.splitlines()
     if lines and lines[0].strip() == "---":
         lines = lines[lines.index("---", 1) + 1 :] if "---" in lines[1:] else lines
     while lines and re.match(r"^:[\w-]+:", lines[0]):
         lines.pop(0)
-    return "\n".join(lines)
+    # IPython magics (%load_ext, %%viewcopy) need a kernel: the check runs the Python around them
+    return "\n".join("# " + line if line.startswith("%") else line for line in lines)
 
 
 def _run(path: Path) -> None:

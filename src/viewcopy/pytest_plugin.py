@@ -182,6 +182,7 @@ def measure(
     """Measure a block as the markers do; ``code`` is the function whose lines are sampled for sites."""
     result = TestMemory(method=_method())
     sites = _sites.Sites() if where or result.method != "handler" else None
+    tracked = threads = None
     try:
         with contextlib.ExitStack() as stack:
             threads = stack.enter_context(_Threads.counted()) if result.method == "handler" else None
@@ -189,12 +190,22 @@ def measure(
                 sites.watch(code, frame)
             tracked = stack.enter_context(_measure.track())
             yield result
-    finally:
+    finally:  # filled in also when the block raised: a failing test still has figures
         found = sites.stop() if sites is not None else []
-    if where:
-        result.sites = found
+        if tracked is not None:
+            _fill(result, tracked, threads, sites, found if where else [])
+
+
+def _fill(
+    result: TestMemory,
+    tracked: _measure.Tracked,
+    threads: _Threads | None,
+    sites: _sites.Sites | None,
+    found: list[_sites.Site],
+) -> None:
+    result.sites = found
     result.allocated_bytes = tracked.allocated_bytes
-    if result.method == "handler":
+    if threads is not None:
         result.peak_bytes = tracked.peak_bytes
         with _Threads.lock:
             done = list(threads.done)
@@ -257,12 +268,16 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
     limit = pyfuncitem.stash.get(_LIMIT, None)
     if limit is None and not pyfuncitem.config.getoption("viewcopy_report"):
         return (yield)
-    with measure(where=limit is not None, code=_test_code(pyfuncitem)) as memory:
-        result = yield
-    if memory.sites:
-        top = memory.sites[0]
-        pyfuncitem.user_properties.append((_LINE, f"{top.location}  {top.source}"))
-    pyfuncitem.user_properties.append((_PEAK, memory.peak_bytes))
+    memory = None
+    try:
+        with measure(where=limit is not None, code=_test_code(pyfuncitem)) as memory:
+            result = yield
+    finally:  # a failing test is reported too
+        if memory is not None:
+            if memory.sites:
+                top = memory.sites[0]
+                pyfuncitem.user_properties.append((_LINE, f"{top.location}  {top.source}"))
+            pyfuncitem.user_properties.append((_PEAK, memory.peak_bytes))
     if limit is not None and memory.peak_bytes > limit[0]:
         pytest.fail(_over_limit(memory, *limit), pytrace=False)
     return result
