@@ -251,3 +251,35 @@ def test_parse_size(text: str | int, expected: int) -> None:
 def test_parse_size_names_bad_input(bad: object, error: type[Exception], match: str) -> None:
     with pytest.raises(error, match=match):
         parse_size(bad)  # type: ignore[arg-type]
+
+
+def test_threads_started_in_a_measurement_are_tracked_each_on_its_own() -> None:
+    import threading
+
+    import numpy as np
+
+    from viewcopy.pytest_plugin import _Threads
+
+    a = np.zeros((100, 100))
+    original = threading.Thread.start
+
+    class Worker(threading.Thread):
+        def run(self) -> None:
+            self.out = a.T.copy()
+
+    release = threading.Event()
+    with _Threads.counted() as threads:
+        kept = []
+        plain = threading.Thread(target=lambda: kept.append(a.T.copy()))
+        plain.start()
+        plain.join()
+        sub = Worker()
+        sub.start()
+        sub.join()
+        waiting = threading.Thread(target=release.wait)
+        waiting.start()
+    release.set()
+    waiting.join()
+    assert threading.Thread.start is original  # put back when the measurement ends
+    assert threads.started == 3
+    assert [t.allocated_bytes for t in threads.done] == [a.nbytes, a.nbytes]  # the third was still running

@@ -11,7 +11,7 @@ import pytest
 
 @pytest.fixture
 def frame():
-    """A 1000 x 1000 float64 array: 8 MB."""
+    """A 1000 x 1000 float64 array."""
     return np.arange(1_000_000.0).reshape(1000, 1000)
 
 
@@ -23,7 +23,7 @@ def test_ravel(frame):
 
 @pytest.mark.limit_numpy_bytes("1 MB")
 def test_transposed_ravel(frame):
-    flat = frame.T.ravel()  # not C-contiguous: ravel copies all 8 MB
+    flat = frame.T.ravel()  # not C-contiguous: ravel copies
     assert flat.size == frame.size
 
 
@@ -35,7 +35,7 @@ def test_column_block_is_a_view(frame):
 
 def test_measure_one_step(frame, viewcopy_tracker):
     with viewcopy_tracker(where=True) as memory:
-        scaled = frame * 2.0  # a new 8 MB array
+        scaled = frame * 2.0  # a new array, as large as frame
         scaled *= 0.5  # in place: nothing new
     assert memory.peak_bytes == frame.nbytes
-    assert memory.sites[0].source == "scaled = frame * 2.0  # a new 8 MB array"
+    assert memory.sites[0].source.startswith("scaled = frame * 2.0")  # the line that allocated

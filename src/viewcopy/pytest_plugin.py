@@ -125,38 +125,43 @@ def _method() -> str:
     return getattr(probe, "method", "tracemalloc")
 
 
+_original_start = threading.Thread.start
+
+
+def _counted_start(thread: threading.Thread) -> None:
+    """``Thread.start`` while a measurement is open: the thread runs its ``run`` inside its own ``track``."""
+    with _Threads.lock:
+        collectors = list(_Threads.open)
+        for collector in collectors:
+            collector.started += 1
+    run = thread.run
+
+    def counted_run() -> None:
+        tracked = None
+        try:
+            with _measure.track() as tracked:
+                run()
+        finally:
+            if tracked is not None:
+                with _Threads.lock:
+                    for collector in collectors:
+                        if not collector.closed:  # a thread that outlived the measurement is not added late
+                            collector.done.append(tracked)
+
+    thread.run = counted_run  # an instance attribute: works for subclasses that override run()
+    _original_start(thread)
+
+
 class _Threads:
-    """Threads started while a measurement is open: each runs its ``run`` inside its own ``track``."""
+    """The threads started while a measurement is open, and the figures of those that finished."""
 
     lock = threading.Lock()
     open: ClassVar[list[_Threads]] = []
-    original_start = threading.Thread.start
 
     def __init__(self) -> None:
         self.done: list[_measure.Tracked] = []
         self.started = 0
-
-    @classmethod
-    def start(cls, thread: threading.Thread) -> None:
-        with cls.lock:
-            collectors = list(cls.open)
-            for collector in collectors:
-                collector.started += 1
-        run = thread.run
-
-        def counted_run() -> None:
-            tracked = None
-            try:
-                with _measure.track() as tracked:
-                    run()
-            finally:
-                if tracked is not None:
-                    with cls.lock:
-                        for collector in collectors:
-                            collector.done.append(tracked)
-
-        thread.run = counted_run  # an instance attribute: works for subclasses that override run()
-        cls.original_start(thread)
+        self.closed = False
 
     @classmethod
     @contextlib.contextmanager
@@ -164,15 +169,16 @@ class _Threads:
         collector = cls()
         with cls.lock:
             if not cls.open:
-                threading.Thread.start = cls.start
+                threading.Thread.start = _counted_start
             cls.open.append(collector)
         try:
             yield collector
         finally:
             with cls.lock:
                 cls.open.remove(collector)
+                collector.closed = True
                 if not cls.open:
-                    threading.Thread.start = cls.original_start
+                    threading.Thread.start = _original_start
 
 
 @contextlib.contextmanager
