@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 import threading
 import time
 import tracemalloc
@@ -93,6 +94,11 @@ class Tracked:
         this thread only.  ``'tracemalloc'``: the fallback (see
         :func:`track`), which counts the whole process and whose peak
         includes Python objects.
+    sites : list
+        With ``track(where=True)``: the lines that allocated most of the NumPy
+        buffers alive at the block's highest point, largest first, each a
+        ``Site`` with ``filename``, ``lineno``, ``bytes``, ``count`` and
+        ``source`` (the line's text).  Empty otherwise.
     """
 
     allocated_bytes: int = 0
@@ -100,6 +106,7 @@ class Tracked:
     freed_bytes: int = 0
     seconds: float = 0.0
     method: Literal["handler", "tracemalloc"] = "handler"
+    sites: list = dataclasses.field(default_factory=list)
 
     def __repr__(self) -> str:
         what = "copy" if self.allocated_bytes else "no copy"
@@ -145,7 +152,7 @@ class _Track:
             note(f"track: {tracked!r}")
 
 
-def track() -> AbstractContextManager[Tracked]:
+def track(*, where: bool = False) -> AbstractContextManager[Tracked]:
     """Measure the NumPy data buffers a block allocates, in the thread that runs it.
 
     The result object is filled in when the block ends.  Blocks nest, and
@@ -169,6 +176,15 @@ def track() -> AbstractContextManager[Tracked]:
     the process, the peak includes Python objects, and a tracemalloc the
     block did not start has its peak reset.
 
+    Where: with ``where=True`` the block also runs :mod:`tracemalloc`, takes
+    a snapshot of NumPy's buffers when memory has grown (checked at each
+    line of the function that runs the block) and lists in
+    ``Tracked.sites`` the lines that allocated the buffers alive at the
+    highest point, counting only allocations made under that function.  A
+    temporary made and freed within one line has no site.  Tracing slows
+    every allocation in the block (the production guide measures by how
+    much); without ``where``, ``track`` does not use tracemalloc.
+
     >>> import numpy as np, viewcopy
     >>> a = np.zeros((1000, 10))
     >>> with viewcopy.track() as t:
@@ -183,8 +199,30 @@ def track() -> AbstractContextManager[Tracked]:
     copy: 80.0 kB allocated, peak 80.0 kB
     >>> t.method
     'handler'
+    >>> with viewcopy.track(where=True) as t:
+    ...     f = a.flatten()
+    >>> t.sites[0].source, t.sites[0].bytes
+    ('f = a.flatten()', 80000)
     """
-    return _Track()
+    return _TrackWhere() if where else _Track()
+
+
+class _TrackWhere(_Track):
+    """``track(where=True)``: also records sites (viewcopy._sites), with tracemalloc."""
+
+    __slots__ = ("_sites",)
+
+    def __enter__(self) -> Tracked:
+        from ._sites import Sites
+
+        self._sites = Sites.of_block(sys._getframe(1))  # the frame running the with-block
+        return super().__enter__()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        try:
+            super().__exit__(kind, error, tb)
+        finally:
+            self.tracked.sites = self._sites.stop()
 
 
 # Only the tracemalloc fallback has shared state: the blocks open right now,

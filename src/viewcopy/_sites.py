@@ -69,10 +69,22 @@ def _site_of(traceback: tracemalloc.Traceback) -> tuple[str, int]:
     return traceback[-1].filename, traceback[-1].lineno
 
 
-def sites_of(snapshot: tracemalloc.Snapshot, *, top: int = 5) -> list[Site]:
-    """The lines that allocated most of the NumPy buffers in ``snapshot``, largest first."""
+def _numpy_traces(snapshot: tracemalloc.Snapshot, within: types.CodeType | None) -> list[tracemalloc.Trace]:
+    traces = snapshot.filter_traces([tracemalloc.DomainFilter(True, np.lib.tracemalloc_domain)]).traces
+    if within is None:
+        return list(traces)
+    lines = [line for _, _, line in within.co_lines() if line is not None] or [within.co_firstlineno]
+    first, last, filename = min(lines), max(lines), within.co_filename
+    return [t for t in traces if any(f.filename == filename and first <= f.lineno <= last for f in t.traceback)]
+
+
+def sites_of(snapshot: tracemalloc.Snapshot, *, top: int = 5, within: types.CodeType | None = None) -> list[Site]:
+    """The lines that allocated most of the NumPy buffers in ``snapshot``, largest first.
+
+    ``within``: count only buffers allocated while that code was running (it is on their stack).
+    """
     sizes: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
-    for trace in snapshot.filter_traces([tracemalloc.DomainFilter(True, np.lib.tracemalloc_domain)]).traces:
+    for trace in _numpy_traces(snapshot, within):
         entry = sizes[_site_of(trace.traceback)]
         entry[0] += trace.size
         entry[1] += 1
@@ -93,7 +105,8 @@ class Sites:
     counted by the peak figures of :func:`viewcopy.track` but has no site.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, within: types.CodeType | None = None) -> None:
+        self._within = within
         self._started_here = not tracemalloc.is_tracing()
         if self._started_here:
             tracemalloc.start(FRAMES)
@@ -108,12 +121,17 @@ class Sites:
         if current < self._next:
             return
         self._next = current + current // 10 + 1
-        snapshot = tracemalloc.take_snapshot().filter_traces(
-            [tracemalloc.DomainFilter(True, np.lib.tracemalloc_domain)]
-        )
-        numpy_bytes = sum(trace.size for trace in snapshot.traces)
+        snapshot = tracemalloc.take_snapshot()
+        numpy_bytes = sum(trace.size for trace in _numpy_traces(snapshot, self._within))
         if self._snapshot is None or numpy_bytes > self.numpy_bytes:
             self._snapshot, self.numpy_bytes = snapshot, numpy_bytes
+
+    @classmethod
+    def of_block(cls, frame: types.FrameType) -> Sites:
+        """Sites of a ``with`` block running in ``frame``: the buffers allocated under that frame's code."""
+        sites = cls(within=frame.f_code)
+        sites.watch(frame.f_code, frame)
+        return sites
 
     def watch(self, code: types.CodeType, frame: types.FrameType | None = None) -> None:
         """Sample at each line of ``code`` and when it returns, until :meth:`stop`.
@@ -159,4 +177,4 @@ class Sites:
         self.sample()
         if self._started_here:
             tracemalloc.stop()
-        return sites_of(self._snapshot, top=top) if self._snapshot is not None else []
+        return sites_of(self._snapshot, top=top, within=self._within) if self._snapshot is not None else []
