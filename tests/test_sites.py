@@ -99,3 +99,13 @@ def test_where_survives_an_exception() -> None:
         1 / 0  # noqa: B018
     assert not tracemalloc.is_tracing()
     assert keep.size
+
+
+def _deep(n: int, a: np.ndarray) -> np.ndarray:
+    return _deep(n - 1, a) if n else a.T.copy()
+
+
+def test_a_copy_deeper_than_the_frames_kept_still_has_a_site() -> None:
+    with viewcopy.track(where=True) as t:
+        out = _deep(40, A[:10])  # the block's frame is cut from the allocation's stack: kept, not filtered
+    assert [(s.source, s.bytes) for s in t.sites] == [("return _deep(n - 1, a) if n else a.T.copy()", out.nbytes)]

@@ -21,8 +21,11 @@ import numpy as np
 
 from ._measure import format_bytes
 
-FRAMES = 64
-"""Stack depth tracemalloc keeps per allocation, deep enough to get past NumPy's own Python code."""
+FRAMES = 16
+"""Stack depth tracemalloc keeps per allocation: enough to get past NumPy's own Python code.
+
+Each frame kept makes every traced allocation slower.
+"""
 
 _SKIP = tuple(os.path.dirname(m.__file__) + os.sep for m in (np, sys.modules[__package__]))
 _MONITOR_ID = 4  # a sys.monitoring tool id that the debugger, coverage and profilers leave free
@@ -75,7 +78,14 @@ def _numpy_traces(snapshot: tracemalloc.Snapshot, within: types.CodeType | None)
         return list(traces)
     lines = [line for _, _, line in within.co_lines() if line is not None] or [within.co_firstlineno]
     first, last, filename = min(lines), max(lines), within.co_filename
-    return [t for t in traces if any(f.filename == filename and first <= f.lineno <= last for f in t.traceback)]
+    return [t for t in traces if _under(t.traceback, filename, first, last)]
+
+
+def _under(traceback: tracemalloc.Traceback, filename: str, first: int, last: int) -> bool:
+    if any(f.filename == filename and first <= f.lineno <= last for f in traceback):
+        return True
+    total = getattr(traceback, "total_nframe", None)
+    return total is not None and total > len(traceback)  # cut short: cannot tell, so keep it
 
 
 def sites_of(snapshot: tracemalloc.Snapshot, *, top: int = 5, within: types.CodeType | None = None) -> list[Site]:
