@@ -106,9 +106,22 @@ html_theme_options = {
     "article_footer_items": [],
 }
 html_context = {"default_mode": "auto", "numpy_version": np.__version__}
-# The theme drops the navigation sidebar on pages without children (full width), so
-# no list of pages here: the toctree in index.md is the one list of the site's pages.
+# Pages without children (and the landing page) get the full width; the gallery and
+# the API keep their navigation.  Derived from the toctree in index.md, the one list
+# of the site's pages, by _full_width below: no list of pages here.
 html_sidebars = {"**": ["sidebar-nav-bs"]}
+
+
+def _full_width(app, pagename, templatename, context, doctree):
+    includes = app.env.toctree_includes
+    if pagename == "index" or (pagename in includes.get("index", []) and pagename not in includes):
+        context["sidebars"] = []
+
+
+def setup(app):
+    app.connect("html-page-context", _full_width)
+
+
 html_templates_path = templates_path = ["_templates"]
 html_favicon = "_static/favicon.svg"
 html_logo = "_static/favicon.svg"

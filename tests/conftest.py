@@ -27,11 +27,10 @@ class Build:
 
 
 @dataclass
-class ProjectCopy:
-    """A copy of the project in a temporary folder, to plant failures in."""
+class Copy:
+    """A copy of something in a temporary folder, to plant failures in."""
 
     root: Path
-    envdir: Path
 
     def path(self, relative: str) -> Path:
         return self.root / relative
@@ -43,10 +42,18 @@ class ProjectCopy:
         assert old in text, f"{old!r} not found in {relative}"
         path.write_text(text.replace(old, new, 1))
 
+
+@dataclass
+class ProjectCopy(Copy):
+    """A copy of the whole project, built with its own noxfile."""
+
+    envdir: Path
+    reuse: bool = False  # the repository's own nox environments: run them, never install into them
+
     def nox(self, *args: str, offline: bool = False) -> Build:
         """Run the copy's own noxfile, as the README's commands do, and capture its log."""
         command = [sys.executable, "-m", "nox", "-f", str(self.root / "noxfile.py"), "--envdir", str(self.envdir)]
-        command += list(args)
+        command += ["--no-install", *args] if self.reuse else list(args)
         env = dict(os.environ)
         if offline:
             # no network: a namespace with only loopback (Jupyter kernels talk
@@ -59,15 +66,17 @@ class ProjectCopy:
 
 
 @pytest.fixture(scope="session")
-def shared_envdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The repository's own nox envdir when its docs environment exists (nothing to install), else a new one."""
+def shared_envdir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bool]:
+    """(envdir, reuse): the repository's own when its docs environment exists (run with --no-install), else a new one."""
     if (ROOT / ".nox" / "docs").is_dir():
-        return ROOT / ".nox"
-    return tmp_path_factory.mktemp("nox-envs")
+        return ROOT / ".nox", True
+    return tmp_path_factory.mktemp("nox-envs"), False
 
 
 @pytest.fixture
-def project_copy(tmp_path_factory: pytest.TempPathFactory, shared_envdir: Path) -> Callable[[], ProjectCopy]:
+def project_copy(
+    tmp_path_factory: pytest.TempPathFactory, shared_envdir: tuple[Path, bool]
+) -> Callable[[], ProjectCopy]:
     def make() -> ProjectCopy:
         # session-scoped parent: the shared venv's editable install points into
         # the first copy, which must outlive the test that made it
@@ -78,7 +87,7 @@ def project_copy(tmp_path_factory: pytest.TempPathFactory, shared_envdir: Path) 
                 shutil.copytree(source, root / name, ignore=IGNORED)
             else:
                 shutil.copy2(source, root / name)
-        return ProjectCopy(root, shared_envdir)
+        return ProjectCopy(root, *shared_envdir)
 
     return make
 
@@ -103,26 +112,15 @@ intersphinx_mapping = {{k: (url, (os.path.join(DOCS, inv[0]), None)) for k, (url
 
 
 @dataclass
-class Site:
+class Site(Copy):
     """A copy of tests/site/ (plus the real claims and versions pages) to build and plant failures in.
 
     Laid out like the repository: ``examples/`` beside ``docs/``.
     """
 
-    root: Path
-
     @property
     def docs(self) -> Path:
         return self.root / "docs"
-
-    def path(self, relative: str) -> Path:
-        return self.root / relative
-
-    def replace(self, relative: str, old: str, new: str) -> None:
-        path = self.path(relative)
-        text = path.read_text()
-        assert old in text, f"{old!r} not found in {relative}"
-        path.write_text(text.replace(old, new, 1))
 
     def build(self, builder: str = "html", *, parallel: int = 0) -> Build:
         """sphinx-build -W --keep-going -n -T, in this process (the ledger variable is restored after)."""
@@ -159,9 +157,9 @@ def make_site(folder: Path) -> Site:
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Site, Build]:
-    """The small site, built once per session: (site, build)."""
+    """The small site, built once per session with two reading processes: (site, build)."""
     site = make_site(tmp_path_factory.mktemp("built") / "site")
-    return site, site.build()
+    return site, site.build(parallel=2)
 
 
 @pytest.fixture

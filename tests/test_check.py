@@ -78,13 +78,17 @@ def test_nothing_is_grandfathered():
     assert frozenset() == _ledger.GRANDFATHERED
 
 
-def test_a_one_array_always_claim_fails_the_check_naming_it(tmp_path):
-    (tmp_path / "examples").mkdir()
-    (tmp_path / "examples" / "planted.py").write_text(
-        "import numpy as np, viewcopy\n"
-        "with viewcopy.claim('planted-always', 'ravel always returns a view'):\n"
-        "    a = np.zeros(4); viewcopy.expect_view(a, a.ravel())\n"
+def script(folder, name, claim_id, sentence, call):
+    """Write examples/<name>.py making one claim about a 4-element array."""
+    (folder / "examples").mkdir(exist_ok=True)
+    (folder / "examples" / f"{name}.py").write_text(
+        f"import numpy as np, viewcopy\nwith viewcopy.claim({claim_id!r}, {sentence!r}):\n"
+        f"    a = np.zeros(4); viewcopy.{call}\n"
     )
+
+
+def test_a_one_array_always_claim_fails_the_check_naming_it(tmp_path):
+    script(tmp_path, "planted", "planted-always", "ravel always returns a view", "expect_view(a, a.ravel())")
     done = run_check("--site", str(tmp_path))
     assert done.returncode == 1
     assert "ok   planted-always" in done.stdout  # it holds for its one array...
@@ -98,17 +102,8 @@ def test_sources_are_the_gallery_and_the_executed_pages():
 
 
 def test_a_failing_source_is_reported_and_the_rest_still_run(tmp_path):
-    (tmp_path / "examples").mkdir()
-    (tmp_path / "examples" / "a_good.py").write_text(
-        "import numpy as np, viewcopy\n"
-        "with viewcopy.claim('good-one', 'ravel is a view'):\n"
-        "    a = np.zeros(4); viewcopy.expect_view(a, a.ravel())\n"
-    )
-    (tmp_path / "examples" / "b_bad.py").write_text(
-        "import numpy as np, viewcopy\n"
-        "with viewcopy.claim('bad-one', 'flatten is a view'):\n"
-        "    a = np.zeros(4); viewcopy.expect_view(a, a.flatten())\n"
-    )
+    script(tmp_path, "a_good", "good-one", "ravel is a view", "expect_view(a, a.ravel())")
+    script(tmp_path, "b_bad", "bad-one", "flatten is a view", "expect_view(a, a.flatten())")
     done = run_check("--site", str(tmp_path))
     assert done.returncode == 1
     assert "ok   good-one" in done.stdout

@@ -53,8 +53,9 @@ def plural(n: int, word: str) -> str:
 
 def start_example(gallery_conf: dict[str, Any], fname: str) -> None:
     """sphinx-gallery ``reset_modules`` hook: the example about to run records into its own ledger file."""
-    page = f"{gallery_conf['gallery_dirs']}/{Path(fname).stem}"
-    _ledger.start(_ledger.ledger_file(ledger_dir(gallery_conf["src_dir"]), page))
+    src_dir = Path(gallery_conf["src_dir"])
+    page = _ledger.page_name(src_dir.parent, src_dir.parent / "examples" / Path(fname).name)
+    _ledger.start(_ledger.ledger_file(ledger_dir(src_dir), page))
 
 
 def _source_read(app: Sphinx, docname: str, source: list[str]) -> None:
