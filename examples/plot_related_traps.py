@@ -52,13 +52,21 @@ print(
 # copies them, even when the indices happen to form a regular step. A slice
 # with the same step is a view.
 every_tenth = np.arange(0, N, 10)
-with viewcopy.claim("fancy-index-copies", "indexing with an integer array copies; the equivalent slice is a view"):
+with viewcopy.claim(
+    "fancy-index-copies",
+    "indexing with an integer array copies; the equivalent slice is a view (values, and the family's non-empty arrays)",
+) as c:
+    for case in c.over(viewcopy.layouts(where=lambda a: a.ndim > 0 and a.size > 0)):
+        a = case.array
+        picked = viewcopy.expect_copy(a, a[np.arange(0, a.shape[0], 2)])
+        assert np.array_equal(picked, viewcopy.expect_view(a, a[::2])), case.name
     with viewcopy.track() as fancy:
         picked = viewcopy.expect_copy(values, values[every_tenth])
     with viewcopy.track() as sliced:
         stepped = viewcopy.expect_view(values, values[::10])
     assert np.array_equal(picked, stepped)
     assert fancy.allocated_bytes == picked.nbytes and sliced.allocated_bytes == 0
+print(f"checked on values and {c.cases} arrays of the family")
 print("values[np.arange(0, N, 10)]:", fancy)
 print("values[::10]:               ", sliced)
 del picked, stepped, selected
