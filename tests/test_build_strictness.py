@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -128,6 +129,7 @@ def test_a_failing_docstring_example_fails_the_doctests(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "--doctest-modules", "-p", "no:cacheprovider", str(module)],
         cwd=tmp_path,
+        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},  # viewcopy's pytest plugin would import the original
         capture_output=True,
         text=True,
         check=False,
