@@ -94,7 +94,8 @@ del c, f
 # is possible. That is the real danger, a copy nobody sees. It refuses
 # ``order='K'`` on every array, when you ask for ``copy=False`` (NumPy 2.1
 # and later) and a copy is needed, and assigning to ``.shape`` raises instead
-# of copying.
+# of copying. NumPy 2.5 deprecates assigning ``.shape`` altogether: the
+# evidence, on the NumPy that built this page, is printed below.
 grid = arr.reshape(-1, 1000)
 transposed = grid.T
 with viewcopy.claim("reshape-copies-silently", "reshape(-1) of a non-contiguous array copies instead of raising"):
@@ -136,16 +137,26 @@ with viewcopy.claim(
         c.note(f"TypeError: {error} (no copy= keyword before NumPy 2.1)")
         print(f"NumPy {np.__version__} has no reshape(copy=...):", error)
 
+numpy_2_5 = tuple(int(p) for p in np.__version__.split(".")[:2]) >= (2, 5)
 with viewcopy.claim(
-    "shape-assignment-raises", "assigning .shape on a non-contiguous array raises instead of copying"
+    "shape-assignment-raises",
+    "assigning .shape on a non-contiguous array raises instead of copying (and warns that it is deprecated "
+    "on NumPy 2.5+)",
 ) as c:
-    try:
-        transposed.shape = (-1,)
-    except AttributeError as error:
-        c.note(f"AttributeError: {error}")
-        print("transposed.shape = (-1,) ->", type(error).__name__ + ":", error)
-    else:
-        raise AssertionError("assigning .shape did not raise")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # recorded here, and shown below
+        try:
+            transposed.shape = (-1,)
+        except AttributeError as error:
+            c.note(f"AttributeError: {error}")
+            print("transposed.shape = (-1,) ->", type(error).__name__ + ":", error)
+        else:
+            raise AssertionError("assigning .shape did not raise")
+    deprecated = [w for w in caught if issubclass(w.category, DeprecationWarning)]
+    assert bool(deprecated) == numpy_2_5, [str(w.message) for w in caught]
+    for w in deprecated:
+        c.note(f"DeprecationWarning: {w.message}")
+        print(f"NumPy {np.__version__} warns first:", str(w.message).splitlines()[0])
 
 # %%
 # The article's code itself says ``np.reshape(-1)``, which is an error of
