@@ -70,7 +70,6 @@ def searched(claim_id, statement, rule, show, behaviour=None, conditions=None, s
         print(f"Exact:   {behaviour[0]} exactly when {condition}")
     for case in found.boundary():
         print(f"  counterexample {case.name}, strides {case.array.strides}: {show(case.array)}")
-    return found
 
 
 # %%

@@ -88,10 +88,9 @@ with viewcopy.claim(
     "faq-flatten-not-faster",
     "wherever ravel copies, flatten makes the same copy: the same bytes allocated and the same values",
 ) as c:
-    for case in c.over(CASES):
+    copying = [case for case in CASES if case.array.size and not np.shares_memory(case.array, case.array.ravel())]
+    for case in c.over(copying):  # the layouts on which ravel copies
         x = case.array
-        if np.shares_memory(x, x.ravel()) or not x.size:
-            continue  # ravel made a view (or there is nothing to copy)
         with viewcopy.track() as ravel_copy:
             from_ravel = x.ravel()
         with viewcopy.track() as flatten_copy:
