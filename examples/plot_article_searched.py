@@ -2,14 +2,15 @@
 The article, searched for counterexamples
 =========================================
 
-The source article states rules: "ravel returns a view whenever the layout
-permits", "flatten always creates a copy", "if shares_memory is False you got
-a copy". One array cannot prove a rule, but one array can break it. This page
+The source article states rules about :term:`views <view>` and
+:term:`copies <copy>`: "ravel returns a view whenever the layout permits",
+"flatten always creates a copy", "if shares_memory is False you got a copy".
+One array cannot prove a rule, but one array can break it. This page
 treats every such sentence as a hypothesis and runs it on every array of
-:func:`viewcopy.layouts`: arrays of 0 to 4 dimensions, with length-0 and
-length-1 axes, C and F order, step slices, negative strides, transposes and
-other axis permutations, zero-stride broadcasts, read-only flags and three
-dtypes.
+:func:`viewcopy.layouts` (the :term:`family`): arrays of 0 to 4 dimensions,
+with length-0 and length-1 axes, C and F :term:`order`, step slices, negative
+:term:`strides`, transposes and other axis permutations, zero-stride
+:term:`broadcasts <broadcast>`, read-only flags and three dtypes.
 
 :func:`viewcopy.search` keeps the arrays that break the rule. The verdict
 printed under each statement is written by that search, and so is the exact
@@ -114,7 +115,7 @@ searched(
 # "If np.shares_memory is False, you got a copy"
 # ----------------------------------------------
 # A view is told from a copy here by where its memory comes from: the array
-# that owns the memory at the end of the ``.base`` chain.
+# that owns the memory at the end of the ``.base`` chain (:term:`base`).
 
 
 def owner(x):

@@ -3,7 +3,9 @@ FAQ, answered by running it
 ===========================
 
 The source article's two questions, and the ones readers ask next. Each
-answer is a measurement made while this page was built.
+answer is a measurement made while this page was built. The :doc:`/primer`
+explains :term:`views <view>`, :term:`copies <copy>` and memory
+:term:`order`.
 """
 
 # %%
@@ -24,9 +26,9 @@ CASES = viewcopy.layouts()  # the family every "always" on this page is checked 
 # %%
 # Can ``ravel`` return a copy when I ask for Fortran order?
 # ---------------------------------------------------------
-# Yes: ``ravel(order='F')`` copies an array that is not F-contiguous, such
+# Yes: ``ravel(order='F')`` copies an array that is not :term:`F-contiguous`, such
 # as this C-ordered 2-D array (one with a single row or column would be both
-# C- and F-contiguous). The article's answer, searched over the family:
+# C- and F-contiguous). The article's answer, searched over the :term:`family`:
 article_f = viewcopy.search(
     lambda x: x.flags.f_contiguous or not np.shares_memory(x, x.ravel(order="F")),
     CASES,
@@ -139,8 +141,8 @@ print("the view's layout:", viewcopy.layout(flat))
 # %%
 # Does ``.base`` tell me whether I have a view?
 # ---------------------------------------------
-# No. ``base`` is ``None`` for arrays that own their memory, but a copy can
-# have a base (``reshape`` copies into a temporary and returns a view of it),
+# No. ``base`` (:term:`base`) is ``None`` for arrays that own their memory, but a copy can
+# have a base (``reshape`` copies into a :term:`temporary` and returns a view of it),
 # and a view's base is whichever array owns the memory, not the one you
 # sliced. :func:`numpy.shares_memory` answers the question for arrays that
 # hold data (for an empty array it says ``False`` even for a view).
@@ -162,7 +164,7 @@ del t_copy
 # -----------------------------
 # :func:`numpy.may_share_memory` only compares the memory bounds;
 # :func:`numpy.shares_memory` proves an overlap. For two arrays with
-# unrelated strides over the same buffer it solves an integer problem;
+# unrelated :term:`strides` over the same :term:`buffer` it solves an integer problem;
 # ``max_work`` bounds the effort and NumPy raises
 # :class:`~numpy.exceptions.TooHardError` past the bound. Below, each is
 # timed as a ratio to ``may_share_memory`` on the same two arrays.

@@ -2,8 +2,8 @@
 Order semantics: C, F, A and K
 ==============================
 
-``order=`` decides two things at once: the *sequence* in which elements come
-out, and whether NumPy can hand back a view or has to copy. This page runs
+``order=`` (:term:`order`) decides two things at once: the *sequence* in which elements come
+out, and whether NumPy can hand back a :term:`view` or has to :term:`copy`. This page runs
 :meth:`~numpy.ndarray.ravel`, :meth:`~numpy.ndarray.flatten` and
 :meth:`~numpy.ndarray.reshape` with every order on five kinds of array, and
 puts :func:`viewcopy.predict` (strides only, nothing run) beside what NumPy
@@ -14,7 +14,7 @@ does.
 # Reading order on a small array
 # ------------------------------
 # ``'C'`` reads row by row (last index fastest), ``'F'`` column by column
-# (first index fastest). ``'A'`` means F if the array is Fortran-contiguous,
+# (first index fastest). ``'A'`` means F if the array is Fortran-contiguous (:term:`F-contiguous`),
 # else C. ``'K'`` is documented as "the order the elements sit in memory";
 # a search further down finds where that description stops holding.
 import os
@@ -42,8 +42,8 @@ with viewcopy.claim("order-k-follows-memory", "ravel('K') of a transposed array 
 # The diagram: what each order reads, and where it sits in memory
 # ---------------------------------------------------------------
 # The number in each cell is the position at which that element comes out.
-# The strip below is the buffer itself: 12 int64 values, 8 bytes each;
-# moving one column is 8 bytes, one row 32 bytes (the strides).
+# The strip below is the :term:`buffer` itself: 12 int64 values, 8 bytes each;
+# moving one column is 8 bytes, one row 32 bytes (the :term:`strides`).
 fig, axes = plt.subplot_mosaic([["C", "F"], ["mem", "mem"]], figsize=(7.5, 4.6), height_ratios=[3, 1.1])
 for order in "CF":
     ax = axes[order]
@@ -74,9 +74,9 @@ plt.show()
 # ``'A'`` and ``'K'``, searched over the family
 # ----------------------------------------------
 # Both descriptions are rules about every array, so they are run on every
-# layout of :func:`viewcopy.layouts` and the exceptions kept.
+# layout of :func:`viewcopy.layouts` (the :term:`family`) and the exceptions kept.
 # For ``'K'``, "memory order" is computed from the strides (each element's
-# byte offset, elements sorted by it); it is defined where no two elements
+# byte :term:`offset`, elements sorted by it); it is defined where no two elements
 # share an address, so the zero-stride broadcasts are left out of that
 # search. The condition under which ``ravel('K')`` reads in memory order is
 # chosen by the search among the candidates below, and the smallest

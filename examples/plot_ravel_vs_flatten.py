@@ -2,14 +2,15 @@
 View vs copy: ``ravel`` against ``flatten``
 ===========================================
 
-:meth:`numpy.ndarray.ravel` returns a *view* of a C-contiguous array: a new
-array object over the same bytes. :meth:`numpy.ndarray.flatten` returns a
-*copy*: new bytes, as many as the source holds. This page measures both on a
-large array, checks the rule on every layout of :func:`viewcopy.layouts`, and
+:meth:`numpy.ndarray.ravel` returns a *view* (:term:`view`) of a
+:term:`C-contiguous` array: a new array object over the same bytes.
+:meth:`numpy.ndarray.flatten` returns a *copy* (:term:`copy`): new bytes, as many as the source holds. This page measures both on a
+large array, checks the rule on every layout of :func:`viewcopy.layouts` (the
+:term:`family`), and
 shows what :attr:`~numpy.ndarray.base` and :attr:`~numpy.ndarray.nbytes` do and
 do not tell you.
 
-Every ``with viewcopy.claim(...)`` block below is a claim of this site: the
+Every ``with viewcopy.claim(...)`` block below is a :term:`claim` of this site: the
 checks inside it raise if NumPy does not behave as stated, and the build
 fails.
 """
@@ -52,9 +53,9 @@ print(f"flatten: {flatten_cost.allocated_bytes:>13,} bytes allocated")
 # %%
 # One array proves nothing about the others. Over every layout of
 # :func:`viewcopy.layouts` (0-d to 4-d, empty and length-1 axes, C and F
-# order, step slices, negative strides, permutations, broadcasts, read-only),
+# :term:`order`, step slices, negative :term:`strides`, permutations, broadcasts, read-only),
 # ``flatten`` copies, and allocates the source's ``nbytes`` on each non-empty
-# one; an empty array still gets a fresh 1-byte buffer.
+# one; an empty array still gets a fresh 1-byte :term:`buffer`.
 CASES = viewcopy.layouts()
 extra = {}  # bytes allocated beyond nbytes, by case
 with viewcopy.claim(

@@ -3,7 +3,8 @@ What doesn't work (and what the article got wrong about it)
 ===========================================================
 
 The source article lists anti-patterns. Each one is run here, measured,
-and set beside its claim. Some claims hold; several do not, and where NumPy
+and set beside its claim. The :doc:`/primer` explains the terms
+(:term:`view`, :term:`copy`, :term:`C-contiguous`, :term:`base`). Some claims hold; several do not, and where NumPy
 disagrees with the article this page says so, with the measurement.
 """
 
@@ -89,8 +90,8 @@ del c, f
 # 3. ``reshape(-1)`` on a non-contiguous array
 # --------------------------------------------
 # **Claim:** "may raise a ValueError on non-contiguous arrays". With its
-# default ``order='C'`` (and ``'F'``, ``'A'``), :meth:`~numpy.ndarray.reshape`
-# did not refuse any layout of the family: it silently copies when no view
+# default ``order='C'`` (and ``'F'``, ``'A'``; :term:`order`), :meth:`~numpy.ndarray.reshape`
+# did not refuse any layout of the :term:`family`: it silently copies when no view
 # is possible. That is the real danger, a copy nobody sees. It refuses
 # ``order='K'`` on every array, when you ask for ``copy=False`` (NumPy 2.1
 # and later) and a copy is needed, and assigning to ``.shape`` raises instead
@@ -294,7 +295,7 @@ with viewcopy.claim("guard-logs-copy", "viewcopy.log_copies logs the copy ravel 
 # -----------------------
 # Two panels, each comparing like with like: the three ways to copy
 # ``part`` (a hundredth of the array), and the operations on the whole
-# array. The ``list`` bar is tracemalloc's peak of Python objects; the
+# array. The ``list`` bar is tracemalloc's :term:`peak` of Python objects; the
 # others are NumPy buffers counted by :func:`viewcopy.track`.
 fig, (left, right) = plt.subplots(
     1, 2, figsize=(9, 4), layout="constrained", gridspec_kw={"width_ratios": [len(same_size), len(measured)]}
