@@ -387,7 +387,13 @@ block_close_figures(Block *self, PyObject *Py_UNUSED(ignored))
         PyErr_SetString(PyExc_RuntimeError, "the Block was never entered");
         return NULL;
     }
-    return Py_BuildValue("(LLL)", (long long)self->level, (long long)self->freed, (long long)self->peak);
+    PyObject *allocated = PyLong_FromLongLong(self->level), *freed = PyLong_FromLongLong(self->freed),
+             *peak = PyLong_FromLongLong(self->peak);
+    PyObject *figures = (allocated && freed && peak) ? PyTuple_Pack(3, allocated, freed, peak) : NULL;
+    Py_XDECREF(allocated);
+    Py_XDECREF(freed);
+    Py_XDECREF(peak);
+    return figures;
 }
 
 static void
