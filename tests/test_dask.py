@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -27,10 +28,10 @@ def distributed():
 @pytest.fixture(scope="module")
 def client(distributed):
     pytest.importorskip("dask.array")
-    # One worker thread while track() is process-wide (tracemalloc): concurrent
-    # tasks would be counted in each other's blocks.
+    # Two workers of two threads in this process: tasks run side by side, and
+    # each is counted in its own thread.
     with (
-        distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, **QUIET) as cluster,
+        distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=False, **QUIET) as cluster,
         distributed.Client(cluster) as client,
     ):
         yield client
@@ -68,6 +69,7 @@ def test_bytes_per_task_kind_are_exact(client):
     with viewcopy.dask.track_tasks(client) as tasks:
         total = (x + 1).sum().compute(optimize_graph=False)  # add: one new chunk per task
     assert total == N * (N + 1) / 2
+    assert tasks.method == "handler"
     assert tasks.tasks_by_prefix["arange"] == tasks.tasks_by_prefix["add"] == N // CHUNK
     assert tasks.bytes_by_prefix["arange"] == N * 8
     assert tasks.bytes_by_prefix["add"] == N * 8
@@ -75,6 +77,35 @@ def test_bytes_per_task_kind_are_exact(client):
     assert set(tasks.peak_by_worker) == set(client.scheduler_info()["workers"])
     assert "arange" in tasks.summary()
     assert "add" in str(tasks)
+
+
+SIDE_BY_SIDE = threading.Barrier(4, timeout=60)
+
+
+def _keep_and_drop(n):
+    keep = np.ones(n)  # alive at the end: allocated_bytes
+    scratch = np.ones(2 * n)  # freed before the end: only in the peak
+    SIDE_BY_SIDE.wait()  # the four tasks are running at once, in four threads
+    del scratch
+    SIDE_BY_SIDE.wait()
+    return keep
+
+
+def test_tasks_running_at_once_are_each_counted_in_their_own_thread(client):
+    sizes = {"sized-a": 1_000, "sized-b": 20_000, "sized-c": 300_000, "sized-d": 4_000}
+    workers = sorted(client.scheduler_info()["workers"])
+    with viewcopy.dask.track_tasks(client) as tasks:
+        futures = [
+            client.submit(_keep_and_drop, n, key=key, workers=[workers[i % 2]], pure=False)
+            for i, (key, n) in enumerate(sizes.items())
+        ]
+        client.gather(futures)
+    by_key = {r.key: r for r in tasks.records}
+    assert len({(r.worker, r.thread) for r in by_key.values()}) == 4
+    for key, n in sizes.items():
+        assert by_key[key].allocated_bytes == n * 8, by_key[key]
+        assert by_key[key].peak_bytes == 3 * n * 8, by_key[key]
+    assert tasks.peak_by_worker == {workers[0]: 300_000 * 3 * 8, workers[1]: 20_000 * 3 * 8}
 
 
 def test_a_view_task_allocates_nothing_and_a_copy_its_bytes(client):

@@ -122,7 +122,7 @@ class TaskBytes:
 
     @property
     def method(self) -> str:
-        """How the tasks were measured (see :attr:`TaskRecord.method`); ``""`` before any task ran."""
+        """How the tasks were measured (``TaskRecord.method``); ``""`` before any task ran."""
         return ", ".join(sorted({r.method for r in self.records}))
 
     def largest(self) -> TaskRecord | None:
@@ -182,7 +182,7 @@ class _TaskTracker(_WorkerPlugin):
             thread=threading.get_ident(),
             allocated_bytes=tracked.allocated_bytes,
             peak_bytes=tracked.peak_bytes,
-            method=getattr(tracked, "method", "tracemalloc"),
+            method=tracked.method,
         )
         with self._lock:
             self.records.append(r)

@@ -1,0 +1,381 @@
+"""
+Dask: the same traps, measured per task on a cluster
+====================================================
+
+When one machine's memory is not enough, a Dask array splits the data into
+chunks and a cluster of workers runs one task per chunk. The view-or-copy
+question comes back in a new form: a reshape that NumPy answers with a view
+can make Dask move every byte between chunks. This page runs a
+``distributed.LocalCluster`` with two worker processes and measures, with
+:func:`viewcopy.dask.track_tasks`, the NumPy bytes each task allocates in the
+worker thread that runs it, grouped by task kind (the key's prefix, such as
+``rechunk-merge``).
+"""
+
+# %%
+# The cluster
+# -----------
+# Two worker processes with one thread each and a memory limit, no
+# dashboard, quiet logs. Rechunking uses Dask's ``tasks`` method, so every
+# byte a rechunk moves is moved inside a task that ``track_tasks`` sees
+# (with ``distributed``, Dask may otherwise pick its peer-to-peer method,
+# whose transfers run outside tasks). ``VIEWCOPY_FULL_SCALE=1`` runs the page
+# on an array ten times larger.
+#
+# Run as a plain ``python`` script, this file would be imported again by each
+# worker process (the ``forkserver`` and ``spawn`` start methods import the
+# main script): put the code under ``if __name__ == "__main__":`` there.
+import atexit
+import collections
+import contextlib
+import inspect
+import logging
+import multiprocessing
+import os
+
+os.environ["DASK_LOGGING__DISTRIBUTED"] = "error"  # worker processes read this when they start
+
+import dask
+import dask.array as da
+import distributed
+import matplotlib.pyplot as plt
+import numpy as np
+from dask.core import flatten
+from dask.utils import key_split
+
+import viewcopy
+import viewcopy.dask
+
+logging.getLogger("distributed").setLevel(logging.ERROR)
+start_method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+dask.config.set(
+    {
+        "array.rechunk.method": "tasks",
+        "distributed.scheduler.work-stealing": False,  # a task runs where its input chunk is
+        "distributed.worker.multiprocessing-method": start_method,
+    }
+)
+ROWS, COLS = (8, 5_120_000) if os.environ.get("VIEWCOPY_FULL_SCALE") else (8, 512_000)
+
+shutdown = contextlib.ExitStack()  # closed at the end of the page, or at exit if a cell fails
+atexit.register(shutdown.close)
+cluster = shutdown.enter_context(
+    distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        memory_limit="2GB",
+        dashboard_address="127.0.0.1:0",  # the scheduler's HTTP server on a free port ...
+        scheduler_kwargs={"dashboard": False},  # ... without the dashboard
+    )
+)
+client = shutdown.enter_context(distributed.Client(cluster))
+print(f"dask {dask.__version__}, distributed {distributed.__version__}, NumPy {np.__version__}")
+print(f"{len(client.scheduler_info()['workers'])} worker processes, 1 thread each, 2 GB memory limit each")
+
+# %%
+# A column-chunked array
+# ----------------------
+# Each chunk holds every row and one eighth of the columns, as a table read
+# column by column would be. ``persist`` computes the chunks once and keeps
+# them on the workers, so the measurements below are of the operations only.
+x = da.random.default_rng(0).random((ROWS, COLS), chunks=(ROWS, COLS // 8)).persist()
+distributed.wait(x)
+CHUNK = x.nbytes // x.npartitions
+numpy_flat = x.compute().reshape(-1)  # what NumPy's reshape(-1) gives, for the order checks
+print(f"x: {x.shape} float64, {viewcopy.format_bytes(x.nbytes)} in {x.npartitions} chunks of {x.chunksize}")
+
+
+def measure(arr):
+    """Run ``arr``'s graph on the cluster (summed, so nothing large comes back) and return what each task allocated.
+
+    ``optimize_graph=False`` keeps one task per operation, so each task kind
+    below is one step of the graph, not a fusion of several.
+    """
+    with viewcopy.dask.track_tasks(client) as tasks:
+        arr.sum().compute(optimize_graph=False)
+    return tasks
+
+
+def kinds(arr, source):
+    """Task kinds in ``arr``'s graph and how many of each, without the chunks of the persisted ``source``."""
+    given = set(source.__dask_graph__())
+    return collections.Counter(key_split(k) for k in arr.__dask_graph__() if k not in given)
+
+
+def moved(tasks):
+    """Bytes allocated by rechunk tasks."""
+    return sum(n for prefix, n in tasks.bytes_by_prefix.items() if prefix.startswith("rechunk"))
+
+
+# %%
+# ``reshape`` of column chunks rechunks
+# -------------------------------------
+# ``x.reshape(-1)`` must keep NumPy's C order: element ``(i, j)`` goes to
+# position ``i * COLS + j``. No chunk holds a whole row, so Dask first
+# rechunks into pieces that do (``rechunk-merge``), then splits the result
+# back to the chunk size it aims for (``rechunk-split``), as reported in
+# `dask#5544 <https://github.com/dask/dask/issues/5544>`_ and
+# `dask#8110 <https://github.com/dask/dask/issues/8110>`_ (80 MB chunks
+# becoming an 8 GB one).
+flat = x.reshape(-1)
+default = measure(flat)
+print(default)
+with viewcopy.claim(
+    "dask-reshape-column-chunks-rechunks",
+    "for this column-chunked array, reshape(-1) adds rechunk tasks that allocate at least the array's bytes, "
+    "and its largest task peaks at more than two chunks",
+):
+    assert kinds(flat, x)["rechunk-merge"] > 0, kinds(flat, x)
+    assert moved(default) >= x.nbytes, default.bytes_by_prefix
+    assert default.largest().peak_bytes > 2 * CHUNK, default.largest()
+print(
+    f"rechunk tasks allocated {viewcopy.format_bytes(moved(default))} for a {viewcopy.format_bytes(x.nbytes)} array; "
+    f"largest task: {default.largest().prefix}, peak {viewcopy.format_bytes(default.largest().peak_bytes)} "
+    f"= {default.largest().peak_bytes / CHUNK:.1f} chunks"
+)
+
+# %%
+# ``merge_chunks=False``
+# ----------------------
+# With ``merge_chunks=False`` this Dask first cuts the rows apart (chunks of
+# one row), then joins each row's pieces. The element order is NumPy's; the
+# price is many small tasks.
+rows_first = x.reshape(-1, merge_chunks=False)
+no_merge = measure(rows_first)
+print(no_merge)
+with viewcopy.claim(
+    "dask-reshape-no-merge-small-tasks",
+    "for this array, reshape(-1, merge_chunks=False) keeps NumPy's order and its largest task peaks lower "
+    "than the default reshape's, with more tasks",
+):
+    assert np.array_equal(rows_first.compute(), numpy_flat)
+    assert no_merge.largest().peak_bytes < default.largest().peak_bytes
+    assert len(no_merge.records) > len(default.records)
+print(
+    f"largest task peak {viewcopy.format_bytes(no_merge.largest().peak_bytes)} vs "
+    f"{viewcopy.format_bytes(default.largest().peak_bytes)}; {len(no_merge.records)} tasks vs {len(default.records)}; "
+    f"rechunk tasks allocated {viewcopy.format_bytes(moved(no_merge))}"
+)
+
+# %%
+# ``reshape_blockwise``
+# ---------------------
+# ``dask.array.reshape_blockwise`` reshapes each chunk on its own: no
+# task moves data between chunks. The price is the order: the result holds
+# the same values as NumPy's ``reshape(-1)``, chunk after chunk rather than
+# row after row.
+blockwise = da.reshape_blockwise(x, (-1,))
+per_block = measure(blockwise)
+print(per_block)
+with viewcopy.claim(
+    "dask-reshape-blockwise-no-rechunk-other-order",
+    "for this array, reshape_blockwise has no rechunk task and allocates nothing in its reshape tasks, "
+    "but its elements come out in a different order than NumPy's reshape(-1)",
+):
+    assert not any(k.startswith("rechunk") for k in kinds(blockwise, x)), kinds(blockwise, x)
+    assert per_block.bytes_by_prefix.get("reshape-blockwise", 0) == 0, per_block.bytes_by_prefix
+    result = blockwise.compute()
+    assert not np.array_equal(result, numpy_flat)
+    assert np.array_equal(np.sort(result), np.sort(numpy_flat))
+del numpy_flat, result
+
+# %%
+# ``ravel`` is ``reshape(-1)``
+# ----------------------------
+# ``dask.array.ravel`` takes no ``order``: it is ``reshape(-1)``, the
+# same graph with the same keys, so it pays the same rechunk.
+with viewcopy.claim(
+    "dask-ravel-is-reshape",
+    "in this Dask, ravel has no order parameter and builds the same graph as reshape(-1)",
+):
+    assert list(inspect.signature(da.ravel).parameters) == ["array_like"]
+    assert da.ravel(x).name == x.reshape(-1).name
+print("da.ravel parameters:", list(inspect.signature(da.ravel).parameters))
+
+# %%
+# Chunk-aligned reshapes stay cheap
+# ---------------------------------
+# When each chunk holds whole rows, ``reshape(-1)`` needs no rechunk: each
+# task reshapes one C-contiguous chunk, which NumPy does with a view.
+by_rows = x.rechunk((ROWS // 8, COLS)).persist()  # one row per chunk
+distributed.wait(by_rows)
+aligned = measure(by_rows.reshape(-1))
+print(aligned)
+with viewcopy.claim(
+    "dask-reshape-row-chunks-no-rechunk",
+    "for this row-chunked array, reshape(-1) has no rechunk task and its reshape tasks allocate 0 bytes",
+):
+    assert not any(k.startswith("rechunk") for k in kinds(by_rows.reshape(-1), by_rows))
+    assert aligned.tasks_by_prefix["reshape"] == by_rows.npartitions
+    assert aligned.bytes_by_prefix["reshape"] == 0
+
+# %%
+# The recipe: rechunk, then reshape
+# ---------------------------------
+# Asking for row chunks yourself, at a chunk size you choose (here 2 rows),
+# turns the reshape into the aligned case. The rechunk tasks allocate as
+# much as in reshape's own plan (each piece is cut out, then the pieces are
+# joined), but no task holds more than the chunk it builds.
+recipe = measure(x.rechunk((ROWS // 4, COLS)).reshape(-1))
+print(recipe)
+with viewcopy.claim(
+    "dask-rechunk-then-reshape",
+    "for this array, rechunking to 2-row chunks before reshape(-1) allocates as many bytes in rechunk tasks "
+    "as the default reshape, with a lower largest task peak and reshape tasks that allocate 0 bytes",
+):
+    assert recipe.bytes_by_prefix["reshape"] == 0
+    assert moved(recipe) == moved(default), (recipe.bytes_by_prefix, default.bytes_by_prefix)
+    assert recipe.largest().peak_bytes < default.largest().peak_bytes
+print(
+    f"rechunk tasks: {viewcopy.format_bytes(moved(recipe))} either way; largest task peak "
+    f"{viewcopy.format_bytes(recipe.largest().peak_bytes)} with the recipe, "
+    f"{viewcopy.format_bytes(default.largest().peak_bytes)} with the default reshape"
+)
+
+# %%
+# Bytes per task kind
+# -------------------
+# What each way of flattening ``x`` allocated, per task kind, as measured on
+# the workers (the ``sum`` tasks that reduce the result to one number are
+# left out).
+ways = {
+    "reshape(-1)": default,
+    "merge_chunks=False": no_merge,
+    "reshape_blockwise": per_block,
+    "rechunk, then reshape": recipe,
+}
+prefixes = sorted({p for t in ways.values() for p, n in t.bytes_by_prefix.items() if n and not p.startswith("sum")})
+fig, ax = plt.subplots(figsize=(7, 3.2))
+bottom = np.zeros(len(ways))
+for prefix in prefixes:
+    heights = np.array([t.bytes_by_prefix.get(prefix, 0) / 1e6 for t in ways.values()])
+    ax.barh(list(ways), heights, left=bottom, label=prefix)
+    bottom += heights
+for row, total in enumerate(bottom):
+    ax.annotate(f" {total:.1f} MB", (total, row), va="center", fontsize="small")
+ax.axvline(x.nbytes / 1e6, color="black", linestyle=":", label="the array's bytes")
+ax.set_xlabel("MB allocated by tasks (measured with viewcopy.dask.track_tasks)")
+ax.invert_yaxis()
+ax.legend(fontsize="small", loc="lower right")
+fig.tight_layout()
+
+# %%
+# A slice can keep its chunk alive
+# --------------------------------
+# A NumPy slice is a view, and a view keeps its whole buffer alive. Reported
+# for Dask in `dask#3595 <https://github.com/dask/dask/issues/3595>`_; this
+# Dask's ``getitem`` copies a selection of at most half a chunk, and keeps
+# larger ones as views. Persist a slice of 60% and one of 40% of each row
+# chunk, drop the array they came from, and count the memory each slice
+# holds on the workers.
+
+
+def held(arr):
+    """Bytes of the NumPy buffers that ``arr``'s persisted chunks keep alive on the workers."""
+    keys = {str(key) for key in flatten(arr.__dask_keys__())}
+
+    def owners(dask_worker):
+        found = [value for key, value in dask_worker.data.items() if str(key) in keys]
+        return sum((a.base if a.base is not None else a).nbytes for a in found)
+
+    return sum(client.run(owners).values())
+
+
+wide = by_rows[:, : COLS * 6 // 10].persist()
+narrow = by_rows[:, : COLS * 4 // 10].persist()
+distributed.wait([wide, narrow])
+del by_rows
+wide_held, narrow_held = held(wide), held(narrow)
+with viewcopy.claim(
+    "dask-slice-keeps-chunk",
+    "for this array, a persisted slice of 60% of each chunk keeps the whole chunks alive, "
+    "while dask copies a 40% slice, which holds its own bytes and no more",
+):
+    assert wide_held == x.nbytes, (wide_held, wide.nbytes)
+    assert narrow_held == narrow.nbytes, (narrow_held, narrow.nbytes)
+print(
+    f"60% slice: {viewcopy.format_bytes(wide.nbytes)} of data holds {viewcopy.format_bytes(wide_held)}; "
+    f"40% slice: {viewcopy.format_bytes(narrow.nbytes)} holds {viewcopy.format_bytes(narrow_held)}"
+)
+del wide, narrow
+
+# %%
+# ``np.asarray`` computes everything
+# ----------------------------------
+# :func:`numpy.asarray` on a Dask array is not a view of anything: it runs
+# the whole graph, a last task joins every chunk into one array on a worker,
+# and that array is sent to this process.
+with viewcopy.dask.track_tasks(client) as tasks:
+    local = np.asarray(x.reshape(-1))
+joined = next(r for r in tasks.records if r.prefix.startswith("finalize"))  # the last task
+with viewcopy.claim(
+    "dask-asarray-computes",
+    "np.asarray on this Dask array runs its rechunk tasks, then one task allocates the whole array on a worker, "
+    "and this process receives an array of the same size",
+):
+    assert tasks.tasks_by_prefix.get("rechunk-merge", 0) > 0, tasks.tasks_by_prefix
+    assert joined.prefix.startswith("finalize") and joined.allocated_bytes == x.nbytes, joined
+    assert isinstance(local, np.ndarray) and local.nbytes == x.nbytes
+print(
+    f"{len(tasks.records)} tasks ran; {joined.prefix} allocated {viewcopy.format_bytes(joined.allocated_bytes)} "
+    f"on {joined.worker}; this process received {viewcopy.format_bytes(local.nbytes)}"
+)
+del local
+
+# %%
+# Computed results are copies here
+# --------------------------------
+# `dask#3674 <https://github.com/dask/dask/issues/3674>`_ reported that
+# ``compute()`` could hand back a view of the input, so writing to the
+# result changed the input. With this Dask, even on the local scheduler:
+source = np.ones(1000)
+with viewcopy.claim("dask-compute-returns-copy", "in this Dask, compute() of a one-chunk from_array is a copy"):
+    viewcopy.expect_copy(source, da.from_array(source, chunks=source.shape).compute(scheduler="sync"))
+
+# %%
+# Finding the expensive task in your own graph
+# --------------------------------------------
+# Wrap the ``compute`` you suspect in ``track_tasks`` and ask for the task
+# with the largest peak; ``bytes_by_prefix`` says which kind of task
+# allocates most. Dask's own ``distributed.diagnostics.MemorySampler``
+# samples each worker's process memory (RSS) on a timer: it sees the
+# cluster's total, including memory NumPy does not own, but not which task
+# used it. Both, on the default reshape:
+from distributed.diagnostics import MemorySampler
+
+sampler = MemorySampler()
+with sampler.sample("reshape", interval=0.01, measure="process"), viewcopy.dask.track_tasks(client) as found:
+    x.reshape(-1).sum().compute(optimize_graph=False)
+rss = [nbytes for _, nbytes in sampler.samples["reshape"]]
+worst = found.largest()
+with viewcopy.claim(
+    "dask-track-tasks-names-the-task",
+    "for the default reshape, track_tasks names a rechunk-merge task as the one with the largest peak",
+):
+    assert worst.prefix == "rechunk-merge", worst
+print(f"track_tasks: largest task {worst.key} on {worst.worker}, peak {viewcopy.format_bytes(worst.peak_bytes)}")
+rise = max(rss) - rss[0]
+print(
+    f"MemorySampler: {len(rss)} samples of the workers' RSS, the highest {viewcopy.format_bytes(rise)} above the "
+    f"first, {'less' if rise < worst.peak_bytes else 'more'} than the largest task peak; no task named"
+)
+
+# %%
+# The sampler reads the operating system's figure for each worker process
+# every 10 ms: a peak shorter than that, or memory that the allocator had
+# already obtained for an earlier task and hands out again, does not raise
+# it; and it counts everything in the process, not the data alone.
+# ``track_tasks`` counts NumPy buffers only, per task, in the thread that
+# allocates them. Use the sampler to see how close a worker comes to its
+# memory limit, and ``track_tasks`` to find which task to change.
+
+# %%
+# The same traps in xarray
+# ------------------------
+# xarray's ``stack`` and ``unstack`` reshape under the hood; their memory
+# peaks are reported in `xarray#1560 <https://github.com/pydata/xarray/issues/1560>`_
+# and `xarray#4113 <https://github.com/pydata/xarray/issues/4113>`_. This
+# page does not measure xarray.
+shutdown.close()
+atexit.unregister(shutdown.close)
