@@ -71,7 +71,10 @@ cluster = shutdown.enter_context(
 )
 client = shutdown.enter_context(distributed.Client(cluster))
 print(f"dask {dask.__version__}, distributed {distributed.__version__}, NumPy {np.__version__}")
-print(f"{len(client.scheduler_info()['workers'])} worker processes, 1 thread each, 2 GB memory limit each")
+for address, worker in client.scheduler_info()["workers"].items():
+    print(
+        f"worker {address}: {worker['nthreads']} thread, memory limit {viewcopy.format_bytes(worker['memory_limit'])}"
+    )
 
 # %%
 # A column-chunked array
@@ -112,9 +115,9 @@ def moved(tasks):
 # ``reshape`` of column chunks rechunks
 # -------------------------------------
 # ``x.reshape(-1)`` must keep NumPy's C order: element ``(i, j)`` goes to
-# position ``i * COLS + j``. No chunk holds a whole row, so Dask first
-# rechunks into pieces that do (``rechunk-merge``), then splits the result
-# back to the chunk size it aims for (``rechunk-split``), as reported in
+# position ``i * COLS + j``. No chunk holds a whole row, so Dask rechunks
+# into chunks that do: ``rechunk-split`` tasks cut pieces out of the chunks
+# and ``rechunk-merge`` tasks join them, as reported in
 # `dask#5544 <https://github.com/dask/dask/issues/5544>`_ and
 # `dask#8110 <https://github.com/dask/dask/issues/8110>`_ (80 MB chunks
 # becoming an 8 GB one).
@@ -138,9 +141,9 @@ print(
 # %%
 # ``merge_chunks=False``
 # ----------------------
-# With ``merge_chunks=False`` this Dask first cuts the rows apart (chunks of
-# one row), then joins each row's pieces. The element order is NumPy's; the
-# price is many small tasks.
+# With ``merge_chunks=False`` this Dask first cuts the chunks into one-row
+# pieces, then reshapes each piece on its own. The element order is
+# NumPy's; the price is many small tasks.
 rows_first = x.reshape(-1, merge_chunks=False)
 no_merge = measure(rows_first)
 print(no_merge)
@@ -216,7 +219,7 @@ with viewcopy.claim(
 # Asking for row chunks yourself, at a chunk size you choose (here 2 rows),
 # turns the reshape into the aligned case. The rechunk tasks allocate as
 # much as in reshape's own plan (each piece is cut out, then the pieces are
-# joined), but no task holds more than the chunk it builds.
+# joined), and the largest task is smaller.
 recipe = measure(x.rechunk((ROWS // 4, COLS)).reshape(-1))
 print(recipe)
 with viewcopy.claim(
