@@ -62,7 +62,7 @@ sphinx_gallery_conf = {
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"\.py$",  # run every script, not only plot_*.py
     "within_subsection_order": "viewcopy_gallery.GalleryOrder",
-    "show_memory": viewcopy_gallery.TracemallocMemory(),
+    "show_memory": viewcopy_gallery.NumpyPeakMemory(),
     "reset_modules": ("matplotlib", "viewcopy_ledger.start_example"),
     "remove_config_comments": True,
     "doc_module": ("viewcopy",),

@@ -215,7 +215,7 @@ for timeline, label, colour in [(obvious, "obvious", "#e76f51"), (careful, "care
     top = int(np.argmax(peaks))
     ax.annotate(f"peak {viewcopy.format_bytes(int(peaks[top] * 1e6))}", (top, peaks[top]), textcoords="offset points",
                 xytext=(-70, 8), color=colour, fontsize=8, weight="bold")  # fmt: skip
-ax.set_ylabel("MB (tracemalloc, NumPy buffers)")
+ax.set_ylabel("MB of NumPy buffers (viewcopy.track)")
 ax.set_ylim(0, obvious_peak / 1e6 * 1.2)
 ax.set_title("NumPy memory over the pipeline's steps")
 ax.legend(fontsize=7, loc="lower right")

@@ -35,7 +35,7 @@ print(f"NumPy {np.__version__}; a holds {a.size:,} float64 = {a.nbytes:,} bytes"
 # ``ravel`` shares, ``flatten`` copies
 # ------------------------------------
 # :func:`viewcopy.track` counts the bytes NumPy allocates for array data in
-# the block (read from :mod:`tracemalloc`); :func:`viewcopy.expect_view` and
+# the block (through a counting wrapper of NumPy's allocator); :func:`viewcopy.expect_view` and
 # :func:`viewcopy.expect_copy` ask :func:`numpy.shares_memory`.
 with viewcopy.claim("ravel-contiguous-view", "ravel of a contiguous array is a view: it allocates 0 bytes"):
     with viewcopy.track() as ravel_cost:
@@ -206,7 +206,7 @@ fig, ax = plt.subplots(figsize=(6.4, 2.6), layout="constrained")
 costs = [ravel_cost.allocated_bytes, flatten_cost.allocated_bytes]
 bars = ax.barh(["a.ravel()", "a.flatten()"], [c / 1e6 for c in costs], color=["#2a9d8f", "#e76f51"])
 ax.bar_label(bars, labels=[viewcopy.format_bytes(c) for c in costs], padding=4)
-ax.set_xlabel("NumPy bytes allocated (MB), measured with tracemalloc")
+ax.set_xlabel("NumPy bytes allocated (MB), measured with viewcopy.track")
 ax.set_title(f"ravel vs flatten of {a.size:,} float64: bytes allocated")
 ax.margins(x=0.25)
 plt.show()

@@ -22,7 +22,7 @@ ORDER = (
 )
 
 
-class TracemallocMemory:
+class NumpyPeakMemory:
     """sphinx-gallery's ``show_memory``: a code block's peak NumPy memory, in MB.
 
     :func:`viewcopy.track` sees exactly what the example allocates; the
@@ -37,7 +37,7 @@ class TracemallocMemory:
         return tracked.peak_bytes / 1e6, out
 
     def __repr__(self) -> str:
-        return "TracemallocMemory()"
+        return "NumpyPeakMemory()"
 
 
 class GalleryOrder:
