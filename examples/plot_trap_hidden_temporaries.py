@@ -20,11 +20,9 @@ gave wrong results before NumPy 1.13 added overlap detection).
 
 # %%
 import os
-
 import tracemalloc
 
 import matplotlib.pyplot as plt
-
 import numpy as np
 
 import viewcopy
@@ -82,8 +80,8 @@ print("np.dot(compact, right):", dot_compact)
 MATMUL_COPIES = np.lib.NumpyVersion(np.__version__) >= "2.5.0"
 
 
-def traced_peak(fn):
-    """Run ``fn``; return its result and tracemalloc's peak above the start, in bytes.
+def traced_peak(fn, *args):
+    """Run ``fn(*args)``; return its result and tracemalloc's peak above the start, in bytes.
 
     tracemalloc sees every buffer NumPy registers in its domain, scratch
     buffers included; :func:`viewcopy.track` counts only the buffers that go
@@ -95,7 +93,7 @@ def traced_peak(fn):
     tracemalloc.reset_peak()
     before = tracemalloc.get_traced_memory()[0]
     try:
-        return fn(), tracemalloc.get_traced_memory()[1] - before
+        return fn(*args), tracemalloc.get_traced_memory()[1] - before
     finally:
         if started:
             tracemalloc.stop()
@@ -112,7 +110,7 @@ with viewcopy.claim(
     ),
 ):
     with viewcopy.track() as matmul_strided:
-        again, matmul_traced_peak = traced_peak(lambda: strided @ right)
+        again, matmul_traced_peak = traced_peak(np.matmul, strided, right)
     assert np.allclose(again, product)
     if MATMUL_COPIES:
         assert matmul_traced_peak >= product.nbytes + strided.nbytes, matmul_traced_peak
