@@ -1,18 +1,30 @@
-"""The viewcopy menu.  `nox -l` lists it; plain `nox` runs every check.
+"""The viewcopy menu.  `nox -l` lists it; plain `nox` runs the sessions marked *, in this order.
 
-nox -s docs            build the site into docs/_build/html (`-- clean` from scratch)
-nox -s doctest         run the docstrings of src/ and the doctest blocks of the pages
-nox -s tests           run pytest (`-- -k name` and other pytest options pass through)
-nox -s lint            ruff check and ruff format --check
-nox -s serve           live preview on http://127.0.0.1:8000 (not a check)
-nox -s inventory       regenerate docs/_inventories/numpy.inv (not a check)
+nox -s lint        * ruff, and the deploy files (.github/workflows, .readthedocs.yaml) against their schemas
+nox -s matrix      * pytest and the doctests of src/ under each NumPy release of MATRIX
+nox -s docs        * the complete site into docs/_build/html: Sphinx, and beside it every claim of the site
+                     run under each NumPy release for the versions page (`-- clean` starts from scratch;
+                     `-- preview` skips the releases and marks that page as a local preview)
+nox -s doctest     * the docstrings of src/ and the doctest blocks of the pages
+nox -s tests       * pytest (`-- -k name` and other pytest options pass through)
+nox -s serve         live preview on http://127.0.0.1:8000, in preview mode (not a check)
+nox -s browser       headless Chromium through the built site, with axe-core; screenshots
+nox -s lighthouse    Lighthouse scores of every page, served compressed (mobile, simulated throttling)
+nox -s linkcheck     check links (external ones only with VIEWCOPY_LINKCHECK_EXTERNAL=1)
+nox -s bench         time the docs build, the gallery, the check and the guards
+nox -s lock          refresh the lock files in locks/ (the only session that resolves versions)
+nox -s install       the README's install instructions, run in a clean virtual environment
+nox -s inventory     regenerate docs/_inventories/numpy.inv (not a check)
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -21,7 +33,6 @@ import nox
 nox.needs_version = ">=2024.10.9"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["lint", "matrix", "docs", "doctest", "tests"]
 
 # These machines set PYTHONDONTWRITEBYTECODE=1; uv then installs no .pyc and
 # every Sphinx run would recompile its imports.  Let the sessions write them.
@@ -31,41 +42,89 @@ os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
 ROOT = Path(__file__).parent
 DOCS = ROOT / "docs"
 BUILD = DOCS / "_build"
-GENERATED = [  # what `-- clean` removes; _build/matrix (from `nox -s matrix`) stays
+LOCKS = ROOT / "locks"
+MATRIX_DIR = BUILD / "matrix"  # one JSON file per NumPy release, read by the versions page
+RUNNING = MATRIX_DIR / "running"  # exists (holding our pid) while the claims run beside Sphinx
+GENERATED = [  # what `-- clean` removes
     BUILD / "html",
     BUILD / "doctrees",
     BUILD / "doctest",
     BUILD / "ledger",
     BUILD / ".jupyter_cache",
+    MATRIX_DIR,
     DOCS / "auto_examples",
     DOCS / "api" / "generated",
     DOCS / "api" / "backreferences",
     DOCS / "sg_execution_times.rst",
 ]
-PYPROJECT = nox.project.load_toml("pyproject.toml")
-NUMPY_RELEASES = ["1.26.4", "2.0.2", "2.2.6", "newest"]  # the versions page shows all four
+# NumPy series -> (requirement, Python).  The versions page shows each; the
+# lock session pins the newest release of a series, `nox -s lock` moves it.
+MATRIX = {
+    "1.26": ("numpy==1.26.4", "3.11"),
+    "2.0": ("numpy==2.0.2", "3.11"),
+    "2.2": ("numpy==2.2.6", "3.11"),
+    "2.4": ("numpy==2.4.*", "3.12"),
+    "2.5": ("numpy==2.5.*", "3.13"),
+}
+PYTHON = "3.11"  # the docs, test and lint environments
+PACKAGE_SOURCES = [ROOT / "pyproject.toml", ROOT / "setup.py", ROOT / "src" / "viewcopy" / "_counting.c"]
+WITH_DASK = ("docs", "dev", "serve")  # environments with the `dask` extra (the Dask page and its tests)
 SPHINX_STRICT = ["-W", "--keep-going", "-n", "-T"]  # -T: full tracebacks, a failing cell's included
 DOCTREES = ["-d", str(BUILD / "doctrees")]
 BUILD_HTML = ["sphinx-build", "-b", "html", *SPHINX_STRICT, "docs", str(BUILD / "html"), *DOCTREES]
 
 
-def install(session: nox.Session, *groups: str, pins: tuple[str, ...] = ()) -> None:
-    """Install the package and dependency groups, unless this venv already has them.
+def _pyenv_pythons() -> None:
+    """Under pyenv, make every Python the sessions need visible (CI starts from a clean shell).
+
+    pyenv's shim sets PYENV_VERSION to the one Python it ran; add the others.
+    """
+    if not shutil.which("pyenv"):
+        return
+    installed = subprocess.run(["pyenv", "versions", "--bare"], capture_output=True, text=True, check=False).stdout
+    visible = [v for v in os.environ.get("PYENV_VERSION", "").split(":") if v]
+    for series in [PYTHON, *sorted({python for _, python in MATRIX.values()})]:
+        releases = [v for v in installed.split() if v.startswith(series + ".") and v.count(".") == 2]
+        if releases and not any(v.startswith(series + ".") for v in visible):
+            visible.append(max(releases, key=lambda v: int(v.split(".")[2])))
+    if visible:
+        os.environ["PYENV_VERSION"] = ":".join(visible)
+
+
+_pyenv_pythons()
+
+
+def lock_file(env: str) -> Path:
+    return LOCKS / f"{env}.txt"
+
+
+def install(session: nox.Session, env: str) -> None:
+    """Install the package and the locked requirements of ``env``, unless this venv already has them.
 
     A no-change `nox -s docs` should cost the Sphinx run, not a resolver run;
-    the stamp records what was installed and is compared with pyproject.toml
-    and the C extension's sources (an editable install compiles it once).
+    the stamp records what was installed: the lock file, pyproject.toml and the
+    C extension's sources (an editable install compiles it once).
     """
     stamp = Path(session.virtualenv.location) / ".viewcopy-installed"
-    sources = b"".join(
-        (ROOT / name).read_bytes() for name in ("pyproject.toml", "setup.py", "src/viewcopy/_counting.c")
-    )
-    wanted = hashlib.sha256(sources + repr((groups, pins)).encode()).hexdigest()
+    wanted = _digest([*PACKAGE_SOURCES, lock_file(env)])
     if stamp.exists() and stamp.read_text() == wanted:
         return
-    package = ".[dask]" if "docs" in groups else "."  # the Dask page; the matrix (test group) skips its tests
-    session.install("-e", package, *nox.project.dependency_groups(PYPROJECT, *groups), *pins)
+    package = ".[dask]" if env in WITH_DASK else "."  # the Dask page; the matrix skips its tests
+    session.install("-r", str(lock_file(env)), "-e", package)
     stamp.write_text(wanted)
+
+
+def _digest(paths: list[Path]) -> str:
+    h = hashlib.sha256()
+    for path in paths:
+        files = (
+            sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+            if path.is_dir()
+            else [path]
+        )
+        for file in files:
+            h.update(str(file.relative_to(ROOT)).encode() + b"\0" + file.read_bytes())
+    return h.hexdigest()
 
 
 def _clean() -> None:
@@ -74,52 +133,6 @@ def _clean() -> None:
             shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
-
-
-@nox.session
-def docs(session: nox.Session) -> None:
-    """Build the HTML site, warnings as errors.  `nox -s docs -- clean` starts from scratch.
-
-    Other arguments go to sphinx-build, e.g. to run one gallery script only:
-    `nox -s docs -- -D sphinx_gallery_conf.filename_pattern=ravel`.
-    """
-    install(session, "docs")
-    options = [arg for arg in session.posargs if arg != "clean"]
-    if "clean" in session.posargs:
-        _clean()
-    session.run(*BUILD_HTML, *options)
-    session.log(f"The site is in {BUILD / 'html'}; open {BUILD / 'html' / 'index.html'} in a browser.")
-
-
-@nox.session
-def doctest(session: nox.Session) -> None:
-    """Run the examples in src/ docstrings and the doctest blocks of the pages."""
-    install(session, "docs", "test")
-    session.run("pytest", "--doctest-modules", "src")
-    # Same doctrees as `docs`: after a build, nothing is read or executed again.
-    session.run(
-        "sphinx-build", "-b", "doctest", *SPHINX_STRICT, "docs", str(BUILD / "doctest"), *DOCTREES, *session.posargs
-    )
-
-
-@nox.session
-def tests(session: nox.Session) -> None:
-    """Run pytest, including the tests that build planted-failure copies of the docs."""
-    install(session, "docs", "test")
-    session.run("pytest", *session.posargs)
-
-
-@nox.session
-@nox.parametrize("numpy", NUMPY_RELEASES)
-def matrix(session: nox.Session, numpy: str) -> None:
-    """Under each NumPy release: the package's tests, then every claim of the site.
-
-    The claims' results go to docs/_build/matrix/, where the docs build reads
-    them for the "NumPy versions" page.
-    """
-    install(session, "test", pins=(f"numpy=={numpy}",) if numpy != "newest" else ())
-    session.run("pytest", "-m", "not build", "--doctest-modules", "src", "tests", "-q", *session.posargs)
-    session.run("python", "-m", "viewcopy", "check", "--json", str(BUILD / "matrix" / f"numpy-{numpy}.json"))
 
 
 DEPLOY_SCHEMAS = {  # check-jsonschema's vendored schemas: no network needed
@@ -131,10 +144,82 @@ DEPLOY_SCHEMAS = {  # check-jsonschema's vendored schemas: no network needed
 PLANTED = ROOT / "tests" / "planted"  # deploy files that must fail the check (see its README)
 
 
-@nox.session
+def install_tools(session: nox.Session, env: str) -> None:
+    """Install the locked tools of ``env`` (no package)."""
+    session.install("-r", str(lock_file(env)))
+
+
+# -- the claims under each NumPy release, beside the Sphinx build -------------------
+
+
+def _claims_env(session: nox.Session, series: str) -> Path:
+    """A virtual environment with NumPy ``series`` (locked), pandas and viewcopy; its Python."""
+    _, python = MATRIX[series]
+    venv = ROOT / ".nox" / f"claims-numpy-{series}"
+    exe = venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+    stamp = venv / ".viewcopy-installed"
+    wanted = _digest([*PACKAGE_SOURCES, lock_file(f"numpy-{series}")])
+    if not (stamp.exists() and stamp.read_text() == wanted):
+        session.run("uv", "venv", "--quiet", "--clear", "--python", python, str(venv), external=True, silent=True)
+        session.run(
+            "uv", "pip", "install", "--quiet", "--python", str(exe), "-r", str(lock_file(f"numpy-{series}")),
+            "-e", ".", external=True, silent=True,
+        )  # fmt: skip
+        stamp.write_text(wanted)
+    return exe
+
+
+def _run_claims(session: nox.Session) -> concurrent.futures.Future[list[str]] | None:
+    """Start `python -m viewcopy check` under each release of MATRIX, one after another, in the background.
+
+    Sphinx runs on one core meanwhile; the versions page waits for the
+    results (docs/_build/matrix/running exists until they are all written).
+    Nothing is rerun when the claims' sources and the locks are unchanged.
+    Returns a future of the failures.
+    """
+    inputs = _digest([ROOT / "src", ROOT / "examples", *sorted(DOCS.glob("*.md")), LOCKS, ROOT / "pyproject.toml"])
+    done = MATRIX_DIR / "inputs.sha256"
+    results = [MATRIX_DIR / f"numpy-{series}.json" for series in MATRIX]
+    if done.exists() and done.read_text() == inputs and all(p.exists() for p in results):
+        session.log("claims and locks unchanged since the last run: the versions page reuses docs/_build/matrix")
+        return None
+    shutil.rmtree(MATRIX_DIR, ignore_errors=True)
+    MATRIX_DIR.mkdir(parents=True)
+    pythons = {series: _claims_env(session, series) for series in MATRIX}
+    RUNNING.write_text(str(os.getpid()))
+
+    def run_all() -> list[str]:
+        failures = []
+        try:
+            for series, python in pythons.items():
+                # -W error: every claim and page must run warning-free on every release
+                command = [
+                    str(python),
+                    "-W",
+                    "error",
+                    "-m",
+                    "viewcopy",
+                    "check",
+                    "--json",
+                    str(results[list(MATRIX).index(series)]),
+                ]
+                done_ = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+                (MATRIX_DIR / f"numpy-{series}.log").write_text(done_.stdout + done_.stderr)
+                if done_.returncode != 0:
+                    failures.append(f"NumPy {series}:\n{done_.stdout}{done_.stderr}")
+            if not failures:
+                done.write_text(inputs)
+        finally:
+            RUNNING.unlink(missing_ok=True)
+        return failures
+
+    return concurrent.futures.ThreadPoolExecutor(max_workers=1).submit(run_all)
+
+
+@nox.session(python=PYTHON, default=True)
 def lint(session: nox.Session) -> None:
     """ruff (lint and formatting); the workflows and .readthedocs.yaml against their schemas."""
-    session.install("ruff==0.17.6", "check-jsonschema==0.39.0")  # pinned: a new release may add rules
+    install_tools(session, "lint")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     for schema, files in DEPLOY_SCHEMAS.items():
@@ -150,55 +235,138 @@ def lint(session: nox.Session) -> None:
         session.log(f"{planted.relative_to(ROOT)}: rejected, as it should be")
 
 
-@nox.session(default=False)
-def serve(session: nox.Session) -> None:
-    """Live preview: rebuild on change and reload the browser (http://127.0.0.1:8000)."""
+@nox.session(default=True)
+@nox.parametrize(("python", "numpy"), [(python, series) for series, (_, python) in MATRIX.items()], ids=list(MATRIX))
+def matrix(session: nox.Session, numpy: str) -> None:
+    """Under each NumPy release: the package's tests and the doctests of src/ (`nox -s docs` runs the claims)."""
+    install(session, f"numpy-{numpy}")
+    session.run("pytest", "-m", "not build", "--doctest-modules", "src", "tests", "-q", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=True)
+def docs(session: nox.Session) -> None:
+    """The complete site: Sphinx, with the claims run under every NumPy release beside it.
+
+    `-- clean` starts from scratch; `-- preview` skips the NumPy releases (the
+    versions page then says the build is a local preview).  Other arguments go
+    to sphinx-build, e.g. to run one gallery script only:
+    `nox -s docs -- preview -D sphinx_gallery_conf.filename_pattern=ravel`.
+    """
     install(session, "docs")
-    session.install("sphinx-autobuild")
+    options = [arg for arg in session.posargs if arg not in ("clean", "preview")]
+    if "clean" in session.posargs:
+        _clean()
+    preview = "preview" in session.posargs or os.environ.get("VIEWCOPY_PREVIEW") == "1"
+    claims = None if preview else _run_claims(session)
+    env = {"VIEWCOPY_PREVIEW": "1" if preview else "0"}
+    try:
+        session.run(*BUILD_HTML, *options, env=env)
+    finally:
+        failures = claims.result() if claims else []
+    if failures:
+        session.error("claims failed under a NumPy release of the matrix:\n" + "\n".join(failures))
+    where = BUILD / "html" / "index.html"
+    session.log(f"The {'local preview of the ' if preview else 'complete '}site is in {where.parent}; open {where}.")
+
+
+@nox.session(python=PYTHON, default=True)
+def doctest(session: nox.Session) -> None:
+    """Run the examples in src/ docstrings and the doctest blocks of the pages."""
+    install(session, "dev")
+    session.run("pytest", "--doctest-modules", "src")
+    # Same doctrees as `docs`: after a build, nothing is read or executed again.
+    session.run(
+        "sphinx-build", "-b", "doctest", *SPHINX_STRICT, "docs", str(BUILD / "doctest"), *DOCTREES, *session.posargs
+    )
+
+
+@nox.session(python=PYTHON, default=True)
+def tests(session: nox.Session) -> None:
+    """Run pytest, including the tests that build planted-failure copies of the docs."""
+    install(session, "dev")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def serve(session: nox.Session) -> None:
+    """Live preview: rebuild on change and reload the browser (http://127.0.0.1:8000); no NumPy matrix."""
+    install(session, "serve")
     session.run(
         "sphinx-autobuild", *SPHINX_STRICT, "docs", str(BUILD / "html"), *DOCTREES,
         "--watch", "src", "--watch", "examples", "--ignore", "*/auto_examples/*", "--ignore", "*/api/generated/*",
         "--ignore", "*/_build/*", "--ignore", "*/api/backreferences/*", "--ignore", "*/sg_execution_times.rst",
-        "--host", "127.0.0.1", "--port", "8000", *session.posargs,
+        "--host", "127.0.0.1", "--port", "8000", *session.posargs, env={"VIEWCOPY_PREVIEW": "1"},
     )  # fmt: skip
 
 
-@nox.session(default=False)
-def browser(session: nox.Session) -> None:
-    """Drive headless Chromium through the built site; screenshots go to docs/_build/screenshots."""
+def _chromium(session: nox.Session) -> None:
     if not any(shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")):
-        session.skip(
-            "no Chromium on this machine: install it (Debian: apt-get install chromium) to run the browser check"
-        )
+        session.skip("no Chromium on this machine: install it (Debian: apt-get install chromium) and run again")
     if not (BUILD / "html" / "index.html").exists():
-        session.notify("docs")
-        session.skip("the site is not built yet: building it first, run `nox -s browser` again afterwards")
-    session.install("playwright")  # the Python driver only; the browser is the system's Chromium
+        session.error("the site is not built yet: run `nox -s docs` first")
+
+
+@nox.session(python=PYTHON, default=False)
+def browser(session: nox.Session) -> None:
+    """Drive headless Chromium through the built site, with axe-core; screenshots go to docs/_build/screenshots."""
+    _chromium(session)
+    install_tools(session, "browser")  # the Python driver only; the browser is the system's Chromium
+    session.run("npm", "ci", "--silent", "--no-audit", "--no-fund", "--prefix", "tests", external=True)
     session.run("python", "tests/browser_check.py", str(BUILD / "html"))
 
 
-@nox.session(default=False)
+@nox.session(python=PYTHON, default=False)
 def linkcheck(session: nox.Session) -> None:
     """Check links: internal ones always, external ones only with VIEWCOPY_LINKCHECK_EXTERNAL=1."""
     install(session, "docs")
     session.run("sphinx-build", "-b", "linkcheck", *SPHINX_STRICT, "docs", str(BUILD / "linkcheck"), *DOCTREES)
 
 
-@nox.session(default=False)
+@nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
-    """Time a clean and a no-change docs build, the gallery, the check and the guards; print a table."""
-    install(session, "docs", "test")
+    """Time a clean and a no-change docs build (preview: Sphinx only), the gallery, the check and the guards."""
+    install(session, "dev")
     _clean()
+    env = {"VIEWCOPY_PREVIEW": "1"}
     start = time.perf_counter()
-    session.run(*BUILD_HTML, "-q")
+    session.run(*BUILD_HTML, "-q", env=env)
     clean_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    session.run(*BUILD_HTML, "-q")
+    session.run(*BUILD_HTML, "-q", env=env)
     nochange_seconds = time.perf_counter() - start
     session.run("python", "tests/bench.py", f"--docs-clean={clean_seconds}", f"--docs-nochange={nochange_seconds}")
 
 
-@nox.session(default=False)
+# lock file -> (dependency groups, other requirements, Python); the project's own
+# dependencies are resolved with every lock but those of tools: "nox", "lint" and "browser"
+LOCKED = {
+    "docs": (["docs"], [], PYTHON),
+    "dev": (["dev"], [], PYTHON),
+    "serve": (["docs", "serve"], [], PYTHON),
+    "nox": (["nox"], [], PYTHON),
+    "lint": (["lint"], [], PYTHON),
+    "browser": (["browser"], [], PYTHON),
+    **{f"numpy-{series}": (["test"], [numpy, "pandas"], python) for series, (numpy, python) in MATRIX.items()},
+}
+
+
+@nox.session(python=PYTHON, default=False)
+def lock(session: nox.Session) -> None:
+    """Refresh every lock file in locks/ from pyproject.toml: the one command that moves pinned versions."""
+    LOCKS.mkdir(exist_ok=True)
+    extra = Path(session.create_tmp()) / "requirements.in"
+    for name, (groups, requirements, python) in LOCKED.items():
+        extra.write_text("".join(f"{r}\n" for r in requirements))
+        sources = [] if name in ("nox", "lint", "browser") else ["pyproject.toml"]
+        session.run(
+            "uv", "pip", "compile", "--quiet", "--universal", "--python-version", python, "--no-annotate",
+            "--custom-compile-command", "nox -s lock", *sources, *extras, str(extra),
+            *[f"--group=pyproject.toml:{group}" for group in groups], "-o", str(lock_file(name)), external=True,
+        )  # fmt: skip
+    session.log(f"{len(LOCKED)} lock files written to {LOCKS}; commit them")
+
+
+@nox.session(python=PYTHON, default=False)
 def inventory(session: nox.Session) -> None:
     """Regenerate the offline NumPy intersphinx inventory from the installed NumPy."""
     session.install("numpy", "sphobjinv")

@@ -4,6 +4,7 @@ import os
 import sys
 
 import numpy as np
+from jupyter_client.manager import KernelManager
 
 import viewcopy
 
@@ -47,6 +48,10 @@ nitpick_ignore = [
 ]
 
 # -- executed pages (myst-nb) ------------------------------------------------
+# The pages' kernels: CurveZMQ transport encryption, which jupyter_client
+# provisions and ipykernel supports, rather than plain TCP (every kernel then
+# logs a warning); myst-nb has no option to pass the kernel manager's config.
+KernelManager.class_traits()["transport_encryption"].default_value = "auto"
 nb_execution_mode = "force"
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True  # the failing cell's traceback goes to the build log

@@ -14,7 +14,9 @@ Tables are docutils nodes, not HTML.
 from __future__ import annotations
 
 import json
+import os
 import re
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -40,7 +42,7 @@ def ledger_dir(srcdir: str | Path) -> Path:
 
 
 def matrix_dir(srcdir: str | Path) -> Path:
-    """Where ``nox -s matrix`` leaves one ``python -m viewcopy check --json`` result per NumPy release."""
+    """Where ``nox -s docs`` leaves one ``python -m viewcopy check --json`` result per NumPy release."""
     return Path(srcdir) / "_build" / "matrix"
 
 
@@ -225,7 +227,19 @@ def _ledger_nodes(app: Sphinx, docname: str) -> list[nodes.Node]:
     ]
 
 
+def _wait_for_matrix(srcdir: str | Path) -> None:
+    """`nox -s docs` runs the claims under each NumPy release beside Sphinx; wait until they are written."""
+    running = matrix_dir(srcdir) / "running"  # holds the pid of the nox process running them
+    while running.exists():
+        try:
+            os.kill(int(running.read_text() or 0), 0)
+        except (ValueError, ProcessLookupError, FileNotFoundError):
+            return  # left behind by a run that was stopped
+        time.sleep(0.2)
+
+
 def read_matrix(srcdir: str | Path) -> list[dict[str, Any]]:
+    _wait_for_matrix(srcdir)
     results = [json.loads(p.read_text()) for p in matrix_dir(srcdir).glob("numpy-*.json")]
     return sorted(results, key=lambda r: tuple(int(x) for x in re.findall(r"\d+", r["numpy"])[:3]))
 
@@ -250,11 +264,23 @@ def _matrix_cell(row: dict[str, Any] | None, reference: dict[str, Any] | None) -
 
 
 def _matrix_nodes(app: Sphinx, docname: str) -> list[nodes.Node]:
-    results = read_matrix(app.srcdir)
-    if not results:
-        note = nodes.admonition("", nodes.title(text="Not measured in this build"), classes=["warning"])
-        note += _para("Run ", nodes.literal(text="nox -s matrix"), " before building the site to fill this page.")
+    if os.environ.get("VIEWCOPY_PREVIEW") == "1":
+        note = nodes.admonition("", nodes.title(text="Local preview"), classes=["warning"])
+        note += _para(
+            "This build skipped the NumPy releases (",
+            nodes.literal(text="nox -s docs -- preview"),
+            "). ",
+            nodes.literal(text="nox -s docs"),
+            " builds the complete site, with this table.",
+        )
         return [note]
+    results = read_matrix(app.srcdir)
+    if not results:  # never publish an empty page
+        logger.warning(
+            "the NumPy versions page has no results: build with `nox -s docs`, which runs the claims under "
+            "every NumPy release, or `nox -s docs -- preview` for a local preview without them"
+        )
+        return []
     newest = results[-1]
     ids = list(dict.fromkeys(row["id"] for result in [newest, *results[:-1]] for row in result["claims"]))
     by_version = {r["numpy"]: {row["id"]: row for row in r["claims"]} for r in results}
@@ -274,7 +300,7 @@ def _matrix_nodes(app: Sphinx, docname: str) -> list[nodes.Node]:
     versions = ", ".join(r["numpy"] for r in results)
     out: list[nodes.Node] = [
         _para(
-            f"Each claim was run under NumPy {versions} (Python {newest['python']}). A cell reads ",
+            f"Each claim was run under NumPy {versions} (each column says on which Python). A cell reads ",
             nodes.emphasis(text="holds"),
             f" when the claim held with the same evidence as on NumPy {newest['numpy']}, ",
             nodes.emphasis(text="differs"),
@@ -286,7 +312,7 @@ def _matrix_nodes(app: Sphinx, docname: str) -> list[nodes.Node]:
             nodes.strong(text=f"{differing} of {plural(len(ids), 'claim')}"),
             f" {'behaves' if differing == 1 else 'behave'} differently on at least one release.",
         ),
-        _table(["claim", *(f"NumPy {r['numpy']}" for r in results)], body, ["viewcopy-matrix"]),
+        _table(["claim", *(f"NumPy {r['numpy']}, Python {r['python']}" for r in results)], body, ["viewcopy-matrix"]),
     ]
     for result in results:
         out += [
