@@ -13,7 +13,8 @@ nox -s lighthouse    Lighthouse scores of every page, served compressed (mobile,
 nox -s linkcheck     check links (external ones only with VIEWCOPY_LINKCHECK_EXTERNAL=1)
 nox -s bench         time the docs build, the gallery, the check and the guards
 nox -s lock          refresh the lock files in locks/ (the only session that resolves versions)
-nox -s install       the README's install instructions, run in a clean virtual environment
+nox -s install       the README's install block, run in a clean virtual environment
+nox -s dist          build the sdist and wheel, `twine check --strict` them (the release workflow's checks)
 nox -s inventory     regenerate docs/_inventories/numpy.inv (not a check)
 """
 
@@ -337,8 +338,23 @@ def bench(session: nox.Session) -> None:
     session.run("python", "tests/bench.py", f"--docs-clean={clean_seconds}", f"--docs-nochange={nochange_seconds}")
 
 
+@nox.session(name="install", python=PYTHON, default=False)
+def install_block(session: nox.Session) -> None:
+    """Run the README's install block (clone, pip install, check) in a clean venv, as a new user would."""
+    session.run("python", "tests/install_check.py")
+
+
+@nox.session(python=PYTHON, default=False)
+def dist(session: nox.Session) -> None:
+    """Build the sdist and the wheel into dist/ and check them with `twine check --strict`."""
+    install_tools(session, "release")
+    shutil.rmtree(ROOT / "dist", ignore_errors=True)
+    session.run("python", "-m", "build", "--outdir", "dist", ".")
+    session.run("twine", "check", "--strict", *sorted(str(p) for p in (ROOT / "dist").iterdir()))
+
+
 # lock file -> (dependency groups, other requirements, Python); the project's own
-# dependencies are resolved with every lock but those of tools: "nox", "lint" and "browser"
+# dependencies are resolved with every lock but those of tools: nox, lint, browser, release
 LOCKED = {
     "docs": (["docs"], [], PYTHON),
     "dev": (["dev"], [], PYTHON),
@@ -346,6 +362,7 @@ LOCKED = {
     "nox": (["nox"], [], PYTHON),
     "lint": (["lint"], [], PYTHON),
     "browser": (["browser"], [], PYTHON),
+    "release": (["release"], [], PYTHON),
     **{f"numpy-{series}": (["test"], [numpy, "pandas"], python) for series, (numpy, python) in MATRIX.items()},
 }
 
@@ -357,7 +374,7 @@ def lock(session: nox.Session) -> None:
     extra = Path(session.create_tmp()) / "requirements.in"
     for name, (groups, requirements, python) in LOCKED.items():
         extra.write_text("".join(f"{r}\n" for r in requirements))
-        sources = [] if name in ("nox", "lint", "browser") else ["pyproject.toml"]
+        sources = [] if name in ("nox", "lint", "browser", "release") else ["pyproject.toml"]
         session.run(
             "uv", "pip", "compile", "--quiet", "--universal", "--python-version", python, "--no-annotate",
             "--custom-compile-command", "nox -s lock", *sources, *extras, str(extra),
