@@ -41,7 +41,8 @@ def main() -> int:
         for line in lines:
             words = shlex.split(line)
             if words[:2] == ["git", "clone"]:
-                words = ["git", "clone", "--quiet", str(ROOT), *words[3:]]  # the same repository, offline
+                folder = words[3] if len(words) > 3 else Path(words[2]).stem  # where git would put it
+                words = ["git", "clone", "--quiet", str(ROOT), folder]  # the same repository, offline
             if words[0] in ("python", "python3"):
                 words[0] = str(bindir / "python")
             print("$", line, flush=True)
