@@ -30,6 +30,7 @@ extensions = [
     "notfound.extension",
     "sphinxext.opengraph",
     "viewcopy_ledger",  # docs/_ext: the claims ledger, the NumPy versions page
+    "viewcopy_weight",  # docs/_ext: one stylesheet, deferred scripts, search scripts on the search page, small icon fonts
 ]
 
 exclude_patterns = [

@@ -3,7 +3,8 @@
 Run by ``nox -s browser``: serves docs/_build/html on 127.0.0.1, then for the
 landing page, every gallery page, the claims ledger and the API page checks
 that nothing logs a console error, every image loads, code blocks have a copy
-button, search finds the ravel pages and figures stay readable in dark mode.
+button, axe-core finds no accessibility violation, search finds the ravel pages
+and figures stay readable in dark mode.
 Screenshots (desktop and phone widths) go to docs/_build/screenshots/.
 """
 
@@ -29,6 +30,14 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+NO_CODE = {
+    "claims.html",
+    "versions.html",
+    "404.html",
+    "py-modindex.html",
+    "sg_execution_times.html",
+}  # pages without code blocks
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
@@ -67,13 +76,20 @@ def check_page(page, url: str, problems: list[str], *, code: bool) -> None:
     problems += [f"{url}: console error: {text}" for text in errors]
     if code and page.locator("button.copybtn").count() == 0:
         problems.append(f"{url}: no copy button on a page with code")
+    # accessibility: axe-core (tests/node_modules, from `npm ci`), WCAG 2.1 A and AA rules
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        "async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}))"
+        ".violations.map(v => `${v.id}: ${v.help} (${v.nodes.length}: ${v.nodes[0].target})`)"
+    )
+    problems += [f"{url}: axe: {violation}" for violation in violations]
 
 
 def main(root: Path) -> int:
     server, base = serve(root)
     shots = root.parent / "screenshots"
     shots.mkdir(exist_ok=True)
-    pages = ["index.html", "claims.html", "api.html"]
+    pages = [p.name for p in sorted(root.glob("*.html")) if p.name not in ("genindex.html", "search.html")]
     pages += sorted(f"auto_examples/{p.name}" for p in (root / "auto_examples").glob("plot_*.html"))
     problems: list[str] = []
     with sync_playwright() as p:
@@ -81,7 +97,7 @@ def main(root: Path) -> int:
         context = browser.new_context(viewport=SIZES["desktop"])
         for name in pages:
             page = context.new_page()
-            check_page(page, base + name, problems, code=name != "claims.html")
+            check_page(page, base + name, problems, code=name not in NO_CODE)
             print(f"checked {name}")
             page.close()
 

@@ -1,0 +1,87 @@
+"""Theme weight: the pydata theme's pages made light enough for a phone on a slow network.
+
+Run once the HTML is written (``build-finished``); ``nox -s lighthouse``
+measures the result. On every page:
+
+- every script is deferred (order kept; the inline ``DOCUMENTATION_OPTIONS``
+  lines become inline module scripts, which are deferred too), so no script
+  blocks the first paint;
+- the search scripts and the search index load on the search page only (the
+  search field of the other pages submits to it);
+- Font Awesome's JavaScript is dropped: the theme's CSS already draws the
+  same icons from its web fonts, and those fonts are cut down to the glyphs
+  the site uses (about 230 kB to a few kB).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from sphinx.application import Sphinx
+
+SEARCH_ONLY = ("searchindex.js", "_static/searchtools.js", "_static/language_data.js")
+SCRIPT = re.compile(r'<script(?P<attrs>[^>]*?) src="(?P<src>[^"]+)"(?P<rest>[^>]*)></script>\n?')
+INLINE_OPTIONS = re.compile(r"<script>(DOCUMENTATION_OPTIONS\.[^<]*)</script>")
+ICON_RULE = re.compile(r"([^{}]+)\{--fa:\"\\([0-9a-f]+)\"\}")
+FONTS = "vendor/fontawesome/webfonts"  # under the theme's static/ and the site's _static/
+
+
+def lighten(html: str, *, search_page: bool) -> str:
+    def script(match: re.Match[str]) -> str:
+        src = match["src"].split("?")[0]
+        if src.endswith("scripts/fontawesome.js") or (not search_page and src.endswith(SEARCH_ONLY)):
+            return ""
+        attrs = match["attrs"] + match["rest"]
+        if "defer" in attrs or "async" in attrs or 'type="module"' in attrs:
+            return match[0]
+        return f'<script defer{match["attrs"]} src="{match["src"]}"{match["rest"]}></script>\n'
+
+    html = SCRIPT.sub(script, html)
+    return INLINE_OPTIONS.sub(r'<script type="module">\1</script>', html)
+
+
+def used_icons(css: str, pages: list[str]) -> set[int]:
+    """Code points of the Font Awesome classes the pages use, and of the icons the CSS draws itself."""
+    classes = {name for page in pages for name in re.findall(r"\bfa-[a-z0-9-]+", page)}
+    codes = {ord(c) for c in css if 0xE000 <= ord(c) <= 0xF8FF}  # --pst-icon-* (admonitions, links)
+    for selectors, code in ICON_RULE.findall(css):
+        if {s.strip().lstrip(".") for s in selectors.split(",")} & classes:
+            codes.add(int(code, 16))
+    return codes
+
+
+def subset_fonts(source: Path, target: Path, codes: set[int]) -> None:
+    from fontTools import subset  # matplotlib's dependency; the woff extra brings brotli
+
+    options = subset.Options()
+    options.flavor = "woff2"
+    fonts = sorted(source.glob("*.woff2"))
+    if not fonts:
+        raise FileNotFoundError(f"no Font Awesome fonts in {source}: has the theme moved them?")
+    for font_file in fonts:
+        font = subset.load_font(str(font_file), options)
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=codes)
+        subsetter.subset(font)
+        subset.save_font(font, str(target / font_file.name), options)
+
+
+def _build_finished(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    out = Path(app.outdir)
+    texts = []
+    for page in out.rglob("*.html"):
+        text = lighten(page.read_text(encoding="utf-8"), search_page=page.name == "search.html")
+        page.write_text(text, encoding="utf-8")
+        texts.append(text)
+    css = (out / "_static" / "styles" / "pydata-sphinx-theme.css").read_text(encoding="utf-8")
+    theme_static = Path(app.builder.theme.get_theme_dirs()[0]) / "static"
+    subset_fonts(theme_static / FONTS, out / "_static" / FONTS, used_icons(css, texts))
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("build-finished", _build_finished, priority=900)  # after the others have written
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
