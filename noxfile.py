@@ -395,6 +395,7 @@ def lock(session: nox.Session) -> None:
     for name, (groups, requirements, python) in LOCKED.items():
         extra.write_text("".join(f"{r}\n" for r in requirements))
         sources = [] if name in ("nox", "lint", "browser", "release") else ["pyproject.toml"]
+        extras = ["--extra=dask"] if name in WITH_DASK else []
         session.run(
             "uv", "pip", "compile", "--quiet", "--universal", "--python-version", python, "--no-annotate",
             "--custom-compile-command", "nox -s lock", *sources, *extras, str(extra),

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-collect_ignore = ["browser_check.py", "bench.py", "install_check.py", "lighthouse_check.py", "site"]  # nox's tools; the small site
+# tools run by nox, and the small site's sources
+collect_ignore = ["browser_check.py", "bench.py", "install_check.py", "lighthouse_check.py", "site"]
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))  # the site's Sphinx extensions, tested here too
 COPIED = ["docs", "examples", "src", "locks", "noxfile.py", "pyproject.toml", "setup.py", "README.md"]
 IGNORED = shutil.ignore_patterns("_build", "auto_examples", "generated", "backreferences", "jupyter_execute", ".nox")
