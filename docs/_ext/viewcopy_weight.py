@@ -3,6 +3,8 @@
 Run once the HTML is written (``build-finished``); ``nox -s lighthouse``
 measures the result. On every page:
 
+- the stylesheets become one file (the theme's ``@import`` inlined), so the
+  first paint waits for one request instead of a dozen in a chain;
 - every script is deferred (order kept; the inline ``DOCUMENTATION_OPTIONS``
   lines become inline module scripts, which are deferred too), so no script
   blocks the first paint;
@@ -15,6 +17,8 @@ measures the result. On every page:
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -24,6 +28,9 @@ from sphinx.application import Sphinx
 SEARCH_ONLY = ("searchindex.js", "_static/searchtools.js", "_static/language_data.js")
 SCRIPT = re.compile(r'<script(?P<attrs>[^>]*?) src="(?P<src>[^"]+)"(?P<rest>[^>]*)></script>\n?')
 INLINE_OPTIONS = re.compile(r"<script>(DOCUMENTATION_OPTIONS\.[^<]*)</script>")
+STYLESHEET = re.compile(r'<link (?=[^>]*rel="stylesheet")[^>]*href="(?P<href>[^"?]+)[^"]*"[^>]*/>\n?')
+IMPORT = re.compile(r'@import\s+(?:url\()?"([^"]+)"\)?\s*;')
+URL = re.compile(r'url\((["\']?)(?!data:|https?:|/|#)([^)"\']+)\1\)')
 ICON_RULE = re.compile(r"([^{}]+)\{--fa:\"\\([0-9a-f]+)\"\}")
 FONTS = "vendor/fontawesome/webfonts"  # under the theme's static/ and the site's _static/
 
@@ -40,6 +47,35 @@ def lighten(html: str, *, search_page: bool) -> str:
 
     html = SCRIPT.sub(script, html)
     return INLINE_OPTIONS.sub(r'<script type="module">\1</script>', html)
+
+
+def _css(path: Path, bundle_dir: Path) -> str:
+    """A stylesheet's text, its @imports inlined and its url()s made relative to ``bundle_dir``."""
+    text = path.read_text(encoding="utf-8")
+    text = IMPORT.sub(lambda m: _css((path.parent / m[1]).resolve(), bundle_dir), text)
+
+    def url(match: re.Match[str]) -> str:
+        target = os.path.relpath((path.parent / match[2]).resolve(), bundle_dir).replace(os.sep, "/")
+        return f"url({match[1]}{target}{match[1]})"
+
+    return URL.sub(url, text)
+
+
+def bundle_styles(out: Path, page: Path, html: str) -> str:
+    """Replace the page's stylesheets by one file with the same rules in the same order."""
+    links = list(STYLESHEET.finditer(html))
+    if len(links) < 2 or any(m["href"].startswith(("/", "http:", "https:")) for m in links):
+        return html  # the 404 page links from the site's root, wherever it is served: left as it is
+    sheets = [(page.parent / m["href"]).resolve() for m in links]
+    bundle_dir = out / "_static" / "styles"
+    text = "\n".join(_css(sheet, bundle_dir) for sheet in sheets)
+    bundle = bundle_dir / f"bundle-{hashlib.sha256(text.encode()).hexdigest()[:12]}.css"
+    if not bundle.exists():
+        bundle.write_text(text, encoding="utf-8")
+    href = os.path.relpath(bundle, page.parent).replace(os.sep, "/")
+    first = links[0].start()
+    html = STYLESHEET.sub("", html)
+    return html[:first] + f'<link rel="stylesheet" href="{href}" />\n' + html[first:]
 
 
 def used_icons(css: str, pages: list[str]) -> set[int]:
@@ -74,7 +110,10 @@ def _build_finished(app: Sphinx, exception: Exception | None) -> None:
     out = Path(app.outdir)
     texts = []
     for page in out.rglob("*.html"):
+        if any(part.startswith("_") for part in page.relative_to(out).parts[:-1]):
+            continue  # _static/, _downloads/: files the site serves, not its pages
         text = lighten(page.read_text(encoding="utf-8"), search_page=page.name == "search.html")
+        text = bundle_styles(out, page, text)
         page.write_text(text, encoding="utf-8")
         texts.append(text)
     css = (out / "_static" / "styles" / "pydata-sphinx-theme.css").read_text(encoding="utf-8")
