@@ -123,8 +123,11 @@ class Site(Copy):
     def docs(self) -> Path:
         return self.root / "docs"
 
-    def build(self, builder: str = "html", *, parallel: int = 0) -> Build:
-        """sphinx-build -W --keep-going -n -T, in this process (the ledger variable is restored after)."""
+    def build(self, builder: str = "html", *, parallel: int = 0, preview: bool = True) -> Build:
+        """sphinx-build -W --keep-going -n -T, in this process (the ledger variable is restored after).
+
+        ``preview``: as `nox -s docs -- preview`, no NumPy matrix (the versions page says so).
+        """
         import traceback
         from io import StringIO
 
@@ -134,6 +137,8 @@ class Site(Copy):
         from viewcopy import _ledger
 
         log = StringIO()
+        saved_preview = os.environ.get("VIEWCOPY_PREVIEW")
+        os.environ["VIEWCOPY_PREVIEW"] = "1" if preview else "0"
         with _ledger.unrecorded(), patch_docutils(self.docs), docutils_namespace():  # as sphinx-build does
             try:
                 app = Sphinx(
@@ -145,6 +150,10 @@ class Site(Copy):
             except Exception:  # noqa: BLE001 (what sphinx-build -T prints, then exit 2)
                 log.write(traceback.format_exc())
                 code = 2
+            finally:
+                os.environ.pop("VIEWCOPY_PREVIEW")
+                if saved_preview is not None:
+                    os.environ["VIEWCOPY_PREVIEW"] = saved_preview
         return Build(code, re.sub(r"\x1b\[[0-9;]*m", "", log.getvalue()))  # no colours: tracebacks as text
 
 

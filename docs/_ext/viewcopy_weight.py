@@ -97,11 +97,14 @@ def subset_fonts(source: Path, target: Path, codes: set[int]) -> None:
     if not fonts:
         raise FileNotFoundError(f"no Font Awesome fonts in {source}: has the theme moved them?")
     for font_file in fonts:
-        font = subset.load_font(str(font_file), options)
-        subsetter = subset.Subsetter(options)
-        subsetter.populate(unicodes=codes)
-        subsetter.subset(font)
-        subset.save_font(font, str(target / font_file.name), options)
+        font = subset.load_font(str(font_file), options, lazy=False)
+        try:
+            subsetter = subset.Subsetter(options)
+            subsetter.populate(unicodes=codes)
+            subsetter.subset(font)
+            subset.save_font(font, str(target / font_file.name), options)
+        finally:
+            font.close()
 
 
 def _build_finished(app: Sphinx, exception: Exception | None) -> None:
