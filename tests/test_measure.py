@@ -349,6 +349,29 @@ def test_handler_is_numpys_default_and_counts():
     assert _measure.handler_available()
 
 
+def _opcode_events() -> bool:
+    seen = []
+
+    def tracer(frame, event, arg):
+        if event == "call":
+            frame.f_trace_opcodes = True
+        seen.append(event)
+        return tracer
+
+    def probe() -> int:
+        return 1
+
+    sys.settrace(tracer)
+    try:
+        probe()
+    finally:
+        sys.settrace(None)
+    return "opcode" in seen
+
+
+OPCODE_EVENTS = _opcode_events()
+
+
 class _Interrupt:
     """A trace function that raises KeyboardInterrupt at the n-th bytecode it sees.
 
@@ -368,7 +391,9 @@ class _Interrupt:
                 return None
             frame.f_trace_opcodes = True
             return self
-        if event == "opcode":
+        # Python 3.12.0-3.12.1 ignore f_trace_opcodes set in a call event
+        # and report lines only; a line is then the finest point there is.
+        if event == "opcode" or (event == "line" and not OPCODE_EVENTS):
             self.seen += 1
             if self.seen == self.at:
                 raise KeyboardInterrupt
@@ -394,7 +419,7 @@ def test_interrupts_at_random_points_leave_nothing_behind(a):
     finally:
         sys.settrace(None)
     points = counter.seen
-    assert points > 200  # bytecodes in the guards' own code
+    assert points > (200 if OPCODE_EVENTS else 60)  # bytecodes (or lines) in the guards' own code
     state = (_multiarray.get_handler_name(), tracemalloc.is_tracing(), _claims._open.get())
     rng = random.Random(11)
     interrupted = 0
