@@ -7,6 +7,7 @@ import numpy as np
 from jupyter_client.manager import KernelManager
 
 import viewcopy
+from viewcopy import _ledger
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "_ext"))
 import viewcopy_gallery
@@ -39,7 +40,7 @@ exclude_patterns = [
     "**.ipynb_checkpoints",
     # sphinx-gallery writes a notebook beside each example's page; myst-nb
     # would read it as a second source of the same page and replace it.
-    "auto_examples/**.ipynb",
+    f"{_ledger.GALLERY_PAGES}/**.ipynb",
     "_inventories",
 ]
 nitpicky = True
@@ -64,8 +65,8 @@ myst_heading_anchors = 3
 
 # -- gallery (sphinx-gallery) ------------------------------------------------
 sphinx_gallery_conf = {
-    "examples_dirs": "../examples",
-    "gallery_dirs": "auto_examples",
+    "examples_dirs": f"../{_ledger.GALLERY_SOURCES}",
+    "gallery_dirs": _ledger.GALLERY_PAGES,  # the claims' page names (viewcopy._ledger.page_name) use the same
     "filename_pattern": r"\.py$",  # run every script, not only plot_*.py
     "within_subsection_order": "viewcopy_gallery.GalleryOrder",
     "show_memory": viewcopy_gallery.NumpyPeakMemory(),

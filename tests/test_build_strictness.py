@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,6 +45,16 @@ def test_the_small_site_builds_and_its_ledger_links_each_claim_to_its_section(bu
     assert 'href="page.html#flatten-copies"' in html
     assert 'href="auto_examples/plot_tiny.html#flatten-copies"' in html
     assert ">cases<" in html
+
+
+def test_no_page_loads_a_script_or_stylesheet_from_another_host(built_site):
+    # sphinx-gallery's computation-times page asks three CDNs for jQuery and DataTables
+    site, _ = built_site
+    pages = {p.name: p.read_text() for p in site.path("docs/_build/html").rglob("*.html")}
+    assert "sg_execution_times.html" in pages
+    assert "sg-datatable" in pages["sg_execution_times.html"]  # the table itself is kept
+    remote = re.compile(r'<(?:script|link)\b[^>]*\b(?:src|href)="(?:https?:)?//')
+    assert {name for name, text in pages.items() if remote.search(text)} == set()
 
 
 def test_each_page_says_how_many_claims_it_makes_and_links_to_exactly_those(built_site):
@@ -171,6 +182,7 @@ def test_a_false_claim_in_any_gallery_script_stops_it_naming_the_claim(tmp_path)
         assert any("viewcopy claim '" in note for note in failure["notes"]), failure
 
 
+@pytest.mark.site
 def test_the_real_site_builds_offline_with_nox(project_copy):
     """End to end: a copy of the repository, `nox -s docs` as the README says, no network."""
     copy = project_copy()

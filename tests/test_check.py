@@ -10,7 +10,7 @@ import textwrap
 import pytest
 from conftest import ROOT
 
-from viewcopy import _check, _ledger
+from viewcopy import _check
 
 BLOCK_PLOTTING = textwrap.dedent(
     """
@@ -42,6 +42,7 @@ def site_check(tmp_path_factory):
     return done, json.loads(out.read_text()) if out.exists() else None
 
 
+@pytest.mark.site
 def test_every_claim_of_the_site_holds_without_matplotlib_or_sphinx(site_check):
     done, result = site_check
     assert done.returncode == 0, done.stdout + done.stderr
@@ -54,28 +55,6 @@ def test_every_claim_of_the_site_holds_without_matplotlib_or_sphinx(site_check):
     assert "auto_examples/plot_ravel_vs_flatten" in pages
     assert "[########################] " in done.stderr  # the progress bar, on stderr
     assert all(isinstance(row["cases"], int) and row["cases"] >= 1 for row in result["claims"])
-
-
-def test_each_grandfathered_claim_still_exists_and_still_needs_it(site_check):
-    """Remove an id from _ledger.GRANDFATHERED when its page is fixed: this test says which."""
-    _, result = site_check
-    rows = {row["id"]: row for row in result["claims"]}
-    # A page skipped here (pandas not installed) makes no claims, so an id is
-    # gone only when no source of the site names it any more.
-    text = "\n".join(path.read_text(encoding="utf-8") for _, path in _ledger.sources(ROOT))
-    gone = sorted(i for i in _ledger.GRANDFATHERED if f'"{i}"' not in text)
-    assert not gone, f"no longer claimed on any page; remove from _ledger.GRANDFATHERED: {gone}"
-    fixed = sorted(
-        i
-        for i in _ledger.GRANDFATHERED & rows.keys()
-        if not _ledger.UNIVERSAL.search(rows[i]["sentence"]) or rows[i]["cases"] >= _ledger.MIN_CASES
-    )
-    assert not fixed, f"these now pass the quantifier rule; remove them from _ledger.GRANDFATHERED: {fixed}"
-
-
-@pytest.mark.xfail(bool(_ledger.GRANDFATHERED), reason="pages are being reworded (issue 10)", strict=True)
-def test_nothing_is_grandfathered():
-    assert frozenset() == _ledger.GRANDFATHERED
 
 
 def script(folder, name, claim_id, sentence, call):

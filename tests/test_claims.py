@@ -141,14 +141,6 @@ def test_failed_verdicts_and_duplicate_ids_are_problems():
     assert problem == "claim id 'twice' is used 2 times (on a, b)"
 
 
-def test_grandfathered_ids_are_exempt_from_the_quantifier_rule_only():
-    grandfathered = sorted(_ledger.GRANDFATHERED)[:1]
-    if not grandfathered:
-        pytest.skip("nothing is grandfathered any more")
-    assert _ledger.problems([row(id=grandfathered[0], sentence="always")]) == []
-    assert _ledger.problems([row(id=grandfathered[0], sentence="always", verdict="fails")])
-
-
 # -- issue 11.5: ledger faults never hide a claim's own error, and lose nothing ------------------
 
 

@@ -91,12 +91,6 @@ def _keep_and_drop(n):
     return keep
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="intermittent (seen once in CI on 2026-11-25): a task's freed scratch buffer was still counted in "
-    "allocated_bytes (7,200,000 instead of 2,400,000) with four threads allocating at once; under "
-    "investigation in issue 11, the engine's per-buffer table",
-)
 def test_tasks_running_at_once_are_each_counted_in_their_own_thread(client):
     sizes = {"sized-a": 1_000, "sized-b": 20_000, "sized-c": 300_000, "sized-d": 4_000}
     workers = sorted(client.scheduler_info()["workers"])

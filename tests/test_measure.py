@@ -245,9 +245,9 @@ def test_a_thread_counts_its_own_bytes_whatever_another_does(a):
     assert not tracemalloc.is_tracing()
 
 
-def test_interleaved_generator_blocks_count_their_thread_while_open(a):
-    # Blocks are per thread: a block in a suspended generator also counts what
-    # its thread allocates meanwhile, and a block never loses its own bytes.
+def test_interleaved_generator_blocks_count_only_while_their_generator_runs(a):
+    # The issue's case: a block in a suspended generator does not count what
+    # its thread runs meanwhile, and never loses its own bytes.
     def producer(n: int, out: dict[int, viewcopy.Tracked]):
         with viewcopy.track() as t:
             kept = np.zeros(n)
@@ -264,9 +264,66 @@ def test_interleaved_generator_blocks_count_their_thread_while_open(a):
     for gen in (first, second):
         with pytest.raises(StopIteration):
             next(gen)
-    assert out[2 * 10**6].allocated_bytes == 16_000_000 + 32_000_000  # its own, and second's while open
+    assert out[2 * 10**6].allocated_bytes == 16_000_000  # its own only: second ran while first was suspended
     assert out[4 * 10**6].allocated_bytes == 32_000_000
     assert kept_first.nbytes + kept_second.nbytes == 48_000_000
+
+
+def test_a_buffer_freed_by_another_thread_leaves_the_block_that_made_it(a):
+    # The Dask case (issue 11): a task's temporary, released by another thread
+    # before the task's block ends, is not the block's any more.
+    with viewcopy.track() as t:
+        box = [a.copy()]
+        other = threading.Thread(target=box.clear)
+        other.start()
+        other.join()
+    assert (t.allocated_bytes, t.peak_bytes, t.freed_bytes) == (0, a.nbytes, 0)
+
+
+def test_the_body_of_a_contextmanager_generator_is_inside_its_block(a):
+    @contextlib.contextmanager
+    def step():
+        with viewcopy.track() as t:
+            yield t
+
+    with step() as t:
+        f = a.flatten()
+    assert t.allocated_bytes == t.peak_bytes == f.nbytes
+
+
+def test_asyncio_tasks_on_one_loop_each_count_their_own_bytes():
+    async def step(n: int, out: dict) -> None:
+        with viewcopy.track() as t:
+            first = np.ones(n)
+            await asyncio.sleep(0)  # the other task runs here, on the same thread
+            second = first.copy()
+            await asyncio.sleep(0)
+        out[n] = (t.allocated_bytes, t.peak_bytes)
+        assert first.nbytes == second.nbytes
+
+    async def main() -> dict:
+        out: dict = {}
+        await asyncio.gather(step(1_000, out), step(3_000, out))
+        return out
+
+    assert asyncio.run(main()) == {1_000: (16_000, 16_000), 3_000: (48_000, 48_000)}
+
+
+def test_more_generator_blocks_than_slots_still_count_their_own_bytes(a):
+    def producer():
+        with viewcopy.track() as t:
+            kept = a[:10].copy()
+            yield
+        yield t, kept
+
+    gens = [producer() for _ in range(70)]  # 64 slots: the last 6 count their whole thread
+    for gen in gens:
+        next(gen)
+    results = [next(gen) for gen in gens]
+    small = a[:10].nbytes
+    assert [t.allocated_bytes for t, _ in results[:64]] == [small] * 64
+    assert all(small <= t.allocated_bytes and t.peak_bytes >= small for t, _ in results[64:])
+    assert all(t.freed_bytes == 0 for t, _ in results)
 
 
 def test_coroutine_blocks_in_separate_threads_are_exact():
@@ -504,3 +561,8 @@ def test_a_claim_collects_only_its_own_threads_evidence():
         done.wait(10)
     thread.join()
     assert c.evidence == ["expect_view: a view (shares memory with its source)"]
+
+
+def test_the_fast_tracked_is_a_default_tracked():
+    # track() builds its result without the dataclass __init__; a new field must not be missed.
+    assert _measure._new_tracked() == viewcopy.Tracked()

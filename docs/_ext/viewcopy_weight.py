@@ -14,6 +14,12 @@ measures the result. On every page:
 - Font Awesome's JavaScript is dropped: the theme's CSS already draws the
   same icons from its web fonts, and those fonts are cut down to the glyphs
   the site uses (about 230 kB to a few kB).
+
+And before that, when a page is read: raw HTML that loads a script or a
+stylesheet from another host is removed (sphinx-gallery's computation-times
+page fetches jQuery, Bootstrap and DataTables from CDNs to sort its table;
+the table stays, unsorted), so every page works offline and asks no third
+party for anything.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from docutils import nodes
 from sphinx.application import Sphinx
 
 SEARCH_ONLY = ("searchindex.js", "_static/searchtools.js", "_static/language_data.js")
@@ -36,6 +43,7 @@ IMPORT = re.compile(r'@import\s+(?:url\()?"([^"]+)"\)?\s*;')
 URL = re.compile(r'url\((["\']?)(?!data:|https?:|/|#)([^)"\']+)\1\)')
 ICON_RULE = re.compile(r"([^{}]+)\{--fa:\"\\([0-9a-f]+)\"\}")
 FONTS = "vendor/fontawesome/webfonts"  # under the theme's static/ and the site's _static/
+REMOTE = re.compile(r'<(?:script|link)\b[^>]*\b(?:src|href)="(?:https?:)?//', re.IGNORECASE)
 
 
 def lighten(html: str, *, search_page: bool) -> str:
@@ -111,6 +119,12 @@ def subset_fonts(source: Path, target: Path, codes: set[int]) -> None:
             font.close()
 
 
+def _drop_remote_loads(app: Sphinx, doctree: nodes.document) -> None:
+    for raw in list(doctree.findall(nodes.raw)):
+        if "html" in raw.get("format", "").split() and REMOTE.search(raw.astext()):
+            raw.parent.remove(raw)
+
+
 def _build_finished(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
@@ -129,5 +143,6 @@ def _build_finished(app: Sphinx, exception: Exception | None) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("doctree-read", _drop_remote_loads)
     app.connect("build-finished", _build_finished, priority=900)  # after the others have written
     return {"parallel_read_safe": True, "parallel_write_safe": True}

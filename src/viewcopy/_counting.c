@@ -11,15 +11,23 @@
  * Arrays allocated before install() are freed through the wrappers too, which
  * call the saved functions, so their memory goes back where it came from.
  *
- * Counting costs nothing in a thread with no open Block.  A thread that opens
- * a Block gets a ThreadState (heap, found through a thread-local pointer)
+ * A thread with no open Block counts nothing; each buffer still costs one
+ * entry in a process-wide table (ptr -> size), under one lock, since realloc
+ * and free do not say how big the old buffer was.  A thread that opens a
+ * Block gets a ThreadState (heap, found through a thread-local pointer)
  * listing its open Blocks.  Each buffer the thread then allocates is stamped
- * (thread, sequence number) in a process-wide table and raises every open
- * Block's level; freeing a buffer lowers the level of the Blocks that were
- * open when it was made, and counts as "freed" for the others.  So a Block
- * reports exactly the bytes of its own buffers still alive at its end, their
- * peak, and the bytes of older buffers it freed; none can go negative.
- * realloc does not say how big the old buffer was: the table says.
+ * (thread state, sequence number, running generator blocks) and raises the
+ * level of every open Block that is running; freeing the buffer, in any
+ * thread, lowers the level of exactly the Blocks it raised, and counts as
+ * "freed" for the freeing thread's other running Blocks.  So a Block reports
+ * the bytes of its own buffers still alive at its end, their peak, and the
+ * bytes of older buffers it freed; none can go negative.
+ *
+ * A Block opened in a generator or coroutine is running only while that
+ * generator runs: while it is suspended, what its thread does (another
+ * generator, another asyncio task) is not inside the block.  Up to 64 such
+ * Blocks can be open at once per thread (one bit each in the stamp); more
+ * count their thread whether running or not.
  *
  * A Block is a Python object: it opens in __enter__, closes in __exit__ or,
  * if never exited (an interrupt), in its dealloc, from whatever thread that
@@ -59,15 +67,18 @@ typedef pthread_mutex_t vc_lock;
 
 typedef struct Block Block;
 
+/* A ThreadState lives while anything refers to it: the thread it belongs to
+   (until its last block closes), each open block, and each live buffer it
+   stamped, so a buffer freed by any thread, at any time, finds the blocks
+   that counted it. */
 typedef struct {
-    vc_lock lock;          /* taken by the owner on each allocation, by anyone closing a block */
-    uint64_t id;           /* unique per ThreadState made, never 0 */
+    vc_lock lock;          /* taken on each allocation and free it counts, and by anyone closing a block */
     uint64_t seq;          /* number of buffers this thread allocated since the state was made */
+    uint64_t slots;        /* bit i set: generator slot i is taken by an open block */
+    Py_ssize_t refs;
     Block *open;           /* this thread's open blocks, a doubly linked list */
     Py_ssize_t nopen;
 } ThreadState;
-
-static uint64_t last_state_id = 0;  /* changed only with the GIL held */
 
 static THREAD_LOCAL ThreadState *t_state = NULL;
 
@@ -75,34 +86,100 @@ struct Block {
     PyObject_HEAD
     ThreadState *ts;       /* non-NULL while open */
     Block *prev, *next;
-    uint64_t base_seq;     /* ts->seq when the block opened: later buffers are the block's own */
+    uint64_t base_seq;     /* ts->seq when the block opened: later buffers may be the block's own */
     int64_t level;         /* bytes of the block's own buffers alive now */
     int64_t peak;          /* the highest level so far */
-    int64_t freed;         /* bytes of other buffers (made before the block) this thread freed */
+    int64_t freed;         /* bytes of other buffers this thread freed while the block ran */
+    PyObject *gen;         /* a weak reference to the generator or coroutine the block runs in, or NULL */
+    PyObject *running;     /* the name of its "running" attribute (gi_running, cr_running, ag_running) */
+    int slot;              /* its bit in the stamps of the buffers it counted; -1: it counts them all */
     int state;             /* 0 new, 1 open, 2 closed */
 };
 
 /* Each live buffer made through the wrappers: its size and who made it when.
-   owner is the id of the ThreadState of the thread that made it (0: that
-   thread had no open block), seq that thread's count of buffers then. */
+   owner is the ThreadState of the thread that made it (NULL: that thread had
+   no open block), seq that thread's count of buffers then, running the slots
+   of the generator blocks that were running then (and so counted it). */
 typedef struct {
     size_t size;
-    uint64_t owner, seq;
+    ThreadState *owner;
+    uint64_t seq, running;
 } Stamp;
 
-/* a new buffer of n bytes in this thread: stamp it, raise the open blocks' levels */
+/* call with ts->lock held; releases it */
+static void
+ts_release(ThreadState *ts)
+{
+    int dead = --ts->refs == 0;
+    UNLOCK(&ts->lock);
+    if (dead) {
+        LOCK_FINI(&ts->lock);
+        free(ts);
+    }
+}
+
+/* Is the block's generator (if it has one) running, rather than suspended?
+   A suspended generator's block counts nothing: what runs meanwhile is not
+   inside it.  Without the GIL nothing can be asked: count. */
+static int
+block_running(Block *b)
+{
+    if (b->gen == NULL || !PyGILState_Check()) {
+        return 1;
+    }
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *pending = PyErr_GetRaisedException();
+#else
+    PyObject *kind, *value, *tb;
+    PyErr_Fetch(&kind, &value, &tb);
+#endif
+    int running = 0;
+#if PY_VERSION_HEX >= 0x030D0000
+    PyObject *gen = NULL;
+    if (PyWeakref_GetRef(b->gen, &gen) < 0) {
+        PyErr_Clear();
+    }
+#else
+    PyObject *gen = PyWeakref_GetObject(b->gen);
+    gen = gen == Py_None ? NULL : (Py_INCREF(gen), gen);
+#endif
+    if (gen != NULL) {
+        PyObject *flag = PyObject_GetAttr(gen, b->running);
+        running = flag == NULL ? 1 : flag == Py_True;  /* cannot fail for these types; if it did, count */
+        if (flag == NULL) {
+            PyErr_Clear();
+        }
+        Py_XDECREF(flag);
+        Py_DECREF(gen);
+    }
+#if PY_VERSION_HEX >= 0x030C0000
+    PyErr_SetRaisedException(pending);
+#else
+    PyErr_Restore(kind, value, tb);
+#endif
+    return running;
+}
+
+/* a new buffer of n bytes in this thread: stamp it, raise the running blocks' levels */
 static inline Stamp
 note_allocated(size_t n)
 {
-    Stamp stamp = {n, 0, 0};
+    Stamp stamp = {n, NULL, 0, 0};
     ThreadState *ts = t_state;
     if (ts == NULL) {
         return stamp;
     }
     LOCK(&ts->lock);
-    stamp.owner = ts->id;
+    stamp.owner = ts;
+    ts->refs++;
     stamp.seq = ++ts->seq;
     for (Block *b = ts->open; b != NULL; b = b->next) {
+        if (!block_running(b)) {
+            continue;
+        }
+        if (b->slot >= 0) {
+            stamp.running |= (uint64_t)1 << b->slot;
+        }
         b->level += (int64_t)n;
         if (b->level > b->peak) {
             b->peak = b->level;
@@ -112,24 +189,40 @@ note_allocated(size_t n)
     return stamp;
 }
 
-/* this thread frees a buffer: its own blocks' levels fall, the others count it as freed */
+static inline int
+counted_by(Block *b, Stamp stamp)
+{
+    return stamp.seq > b->base_seq && (b->slot < 0 || (stamp.running >> b->slot) & 1);
+}
+
+/* Some thread frees a buffer: the blocks that counted it, in whatever thread,
+   lose it; this thread's running blocks that did not count it call it freed. */
 static inline void
 note_freed(Stamp stamp)
 {
-    ThreadState *ts = t_state;
-    if (ts == NULL || stamp.size == 0) {
-        return;
-    }
-    LOCK(&ts->lock);
-    for (Block *b = ts->open; b != NULL; b = b->next) {
-        if (stamp.owner == ts->id && stamp.seq > b->base_seq) {
-            b->level -= (int64_t)stamp.size;
+    ThreadState *me = t_state, *owner = stamp.owner;
+    int64_t size = (int64_t)stamp.size;
+    if (owner != NULL) {
+        LOCK(&owner->lock);
+        for (Block *b = owner->open; b != NULL; b = b->next) {
+            if (counted_by(b, stamp)) {
+                b->level -= size;
+            }
+            else if (owner == me && size && block_running(b)) {
+                b->freed += size;
+            }
         }
-        else {
-            b->freed += (int64_t)stamp.size;
-        }
+        ts_release(owner);
     }
-    UNLOCK(&ts->lock);
+    if (me != NULL && me != owner && size) {
+        LOCK(&me->lock);
+        for (Block *b = me->open; b != NULL; b = b->next) {
+            if (block_running(b)) {
+                b->freed += size;
+            }
+        }
+        UNLOCK(&me->lock);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -274,8 +367,8 @@ counting_calloc(void *ctx, size_t nelem, size_t elsize)
 static void *
 counting_realloc(void *ctx, void *ptr, size_t new_size)
 {
-    static const Stamp unknown = {(size_t)-1, 0, 0};
-    Stamp old = ptr == NULL ? (Stamp){0, 0, 0} : table_pop(ptr, unknown);
+    static const Stamp unknown = {(size_t)-1, NULL, 0, 0};
+    Stamp old = ptr == NULL ? (Stamp){0, NULL, 0, 0} : table_pop(ptr, unknown);
     void *p = original.realloc(ctx, ptr, new_size);
     if (p == NULL) {
         if (ptr != NULL && old.size != (size_t)-1) {
@@ -297,7 +390,7 @@ static void
 counting_free(void *ctx, void *ptr, size_t size)
 {
     if (ptr != NULL) {
-        Stamp given = {size, 0, 0};
+        Stamp given = {size, NULL, 0, 0};
         note_freed(table_pop(ptr, given));
     }
     original.free(ctx, ptr, size);
@@ -313,7 +406,6 @@ block_close(Block *self)
     if (self->state != 1 || ts == NULL) {
         return;
     }
-    int owner = (ts == t_state);
     LOCK(&ts->lock);
     if (self->prev) {
         self->prev->next = self->next;
@@ -324,38 +416,116 @@ block_close(Block *self)
     if (self->next) {
         self->next->prev = self->prev;
     }
-    ts->nopen--;
-    int drop = owner && ts->nopen == 0;
-    UNLOCK(&ts->lock);
+    if (self->slot >= 0) {
+        ts->slots &= ~((uint64_t)1 << self->slot);
+    }
+    int detach = --ts->nopen == 0 && ts == t_state;
     self->ts = NULL;
     self->prev = self->next = NULL;
     self->state = 2;
-    if (drop) {
-        /* no block of this thread is open: stop counting here until the next one */
+    if (detach) {
+        /* no block of this thread is open: count nothing here until the next one */
         t_state = NULL;
-        LOCK_FINI(&ts->lock);
-        free(ts);
+        ts->refs--;  /* the thread's reference; the block's own is released below */
     }
+    ts_release(ts);
+    Py_CLEAR(self->gen);
 }
 
+static PyObject *str_gi_running, *str_cr_running, *str_ag_running, *str_name, *str_prefix;
+
+/* Is this frame's code in viewcopy itself (a wrapper such as log_copies)? */
+static int
+in_viewcopy(PyFrameObject *frame)
+{
+    PyObject *globals = PyFrame_GetGlobals(frame);
+    PyObject *name = globals ? PyDict_GetItemWithError(globals, str_name) : NULL;
+    int inside = name != NULL && PyUnicode_Check(name) &&
+                 (PyUnicode_CompareWithASCIIString(name, "viewcopy") == 0 ||
+                  PyUnicode_Tailmatch(name, str_prefix, 0, PY_SSIZE_T_MAX, -1) == 1);
+    Py_XDECREF(globals);
+    PyErr_Clear();
+    return inside;
+}
+
+static int
+in_module(PyFrameObject *frame, const char *module)
+{
+    PyObject *globals = frame ? PyFrame_GetGlobals(frame) : NULL;
+    PyObject *name = globals ? PyDict_GetItemWithError(globals, str_name) : NULL;
+    int inside = name != NULL && PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, module) == 0;
+    Py_XDECREF(globals);
+    PyErr_Clear();
+    return inside;
+}
+
+/* The generator or coroutine whose code opens the block, if it should stop
+   counting while suspended: the first frame outside viewcopy that is a
+   generator's, unless contextlib runs it (a @contextmanager's generator is
+   suspended exactly while the body of its `with` runs). */
 static PyObject *
-block_enter(Block *self, PyObject *Py_UNUSED(ignored))
+suspendable_generator(void)
+{
+    PyFrameObject *frame = PyEval_GetFrame();
+    Py_XINCREF(frame);
+    while (frame != NULL && in_viewcopy(frame)) {
+        PyFrameObject *back = PyFrame_GetBack(frame);
+        Py_DECREF(frame);
+        frame = back;
+    }
+    if (frame == NULL) {
+        return NULL;
+    }
+    PyObject *gen = PyFrame_GetGenerator(frame);
+    if (gen != NULL) {
+        PyFrameObject *resumer = PyFrame_GetBack(frame);
+        if (in_module(resumer, "contextlib")) {
+            Py_CLEAR(gen);
+        }
+        Py_XDECREF(resumer);
+    }
+    Py_DECREF(frame);
+    return gen;
+}
+
+static int
+block_open(Block *self)
 {
     if (self->state != 0) {
         PyErr_SetString(PyExc_RuntimeError, "a Block can be entered only once");
-        return NULL;
+        return -1;
+    }
+    PyObject *gen = suspendable_generator();
+    if (gen != NULL) {
+        self->running = PyGen_CheckExact(gen)     ? str_gi_running
+                        : PyCoro_CheckExact(gen) ? str_cr_running
+                        : PyAsyncGen_CheckExact(gen) ? str_ag_running
+                                                     : NULL;
+        self->gen = self->running ? PyWeakref_NewRef(gen, NULL) : NULL;
+        Py_DECREF(gen);
+        if (self->gen == NULL) {
+            PyErr_Clear();  /* an unknown kind of generator: count it as plain code */
+        }
     }
     ThreadState *ts = t_state;
     if (ts == NULL) {
         ts = calloc(1, sizeof(ThreadState));
         if (ts == NULL) {
-            return PyErr_NoMemory();
+            Py_CLEAR(self->gen);
+            PyErr_NoMemory();
+            return -1;
         }
         LOCK_INIT(&ts->lock);
-        ts->id = ++last_state_id;
+        ts->refs = 1;  /* the thread's */
         t_state = ts;
     }
     LOCK(&ts->lock);
+    self->slot = -1;
+    if (self->gen != NULL && ts->slots != UINT64_MAX) {
+        while ((ts->slots >> ++self->slot) & 1) {
+        }
+        ts->slots |= (uint64_t)1 << self->slot;
+    }  /* past 64 generator blocks at once, a block counts its thread, suspended or not */
     self->base_seq = ts->seq;
     self->level = self->peak = self->freed = 0;
     self->prev = NULL;
@@ -365,9 +535,19 @@ block_enter(Block *self, PyObject *Py_UNUSED(ignored))
     }
     ts->open = self;
     ts->nopen++;
+    ts->refs++;
     self->ts = ts;
     self->state = 1;
     UNLOCK(&ts->lock);
+    return 0;
+}
+
+static PyObject *
+block_enter(Block *self, PyObject *Py_UNUSED(ignored))
+{
+    if (block_open(self) < 0) {
+        return NULL;
+    }
     Py_INCREF(self);
     return (PyObject *)self;
 }
@@ -400,6 +580,7 @@ static void
 block_dealloc(Block *self)
 {
     block_close(self);
+    Py_CLEAR(self->gen);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -489,20 +670,48 @@ installed(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
     return PyBool_FromLong(patched != NULL && patched->allocator.malloc == counting_malloc);
 }
 
-static PyObject *
-current_is_default(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+/* 1 when arrays made in this context go through the counting wrappers, 0 if not, -1 on error */
+static int
+default_here(void)
 {
-    /* True when arrays made in this context go through the counting wrappers */
     PyObject *current = PyDataMem_GetHandler();
     if (current == NULL) {
-        return NULL;
+        return -1;
     }
     void *handler = PyCapsule_GetPointer(current, "mem_handler");
     Py_DECREF(current);
     if (handler == NULL) {
+        return -1;
+    }
+    return patched != NULL && handler == (void *)patched;
+}
+
+static PyObject *
+current_is_default(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+{
+    int here = default_here();
+    return here < 0 ? NULL : PyBool_FromLong(here);
+}
+
+static PyObject *
+open_block(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+{
+    int here = default_here();
+    if (here <= 0) {
+        if (here == 0) {
+            Py_RETURN_NONE;
+        }
         return NULL;
     }
-    return PyBool_FromLong(patched != NULL && handler == (void *)patched);
+    Block *block = (Block *)BlockType.tp_alloc(&BlockType, 0);
+    if (block == NULL) {
+        return NULL;
+    }
+    if (block_open(block) < 0) {
+        Py_DECREF(block);
+        return NULL;
+    }
+    return (PyObject *)block;
 }
 
 static PyObject *
@@ -522,6 +731,8 @@ static PyMethodDef module_methods[] = {
     {"installed", installed, METH_NOARGS, "True when the counting wrappers are in place."},
     {"current_is_default", current_is_default, METH_NOARGS,
      "True when this context allocates through NumPy's default (now counting) handler."},
+    {"open", open_block, METH_NOARGS,
+     "An entered Block, in one call; None when this context allocates through another handler."},
     {"stats", stats, METH_NOARGS, "Internal figures, for tests."},
     {NULL, NULL, 0, NULL},
 };
@@ -540,6 +751,15 @@ PyInit__counting(void)
     }
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) {
+        return NULL;
+    }
+    str_gi_running = PyUnicode_InternFromString("gi_running");
+    str_cr_running = PyUnicode_InternFromString("cr_running");
+    str_ag_running = PyUnicode_InternFromString("ag_running");
+    str_name = PyUnicode_InternFromString("__name__");
+    str_prefix = PyUnicode_InternFromString("viewcopy.");
+    if (!(str_gi_running && str_cr_running && str_ag_running && str_name && str_prefix)) {
+        Py_DECREF(m);
         return NULL;
     }
     static int lock_ready = 0;

@@ -40,15 +40,6 @@ UNIVERSAL = re.compile(r"\b(always|never|every|any|all|only|whenever)\b", re.IGN
 MIN_CASES = 50
 """How many distinct cases a claim with a universal word must check."""
 
-GRANDFATHERED: frozenset[str] = frozenset(
-    # Claims whose sentence has a universal word but that check fewer than
-    # MIN_CASES cases, as of the day the rule came in.  Page owners remove an
-    # id when they reword its sentence or check it over a family; a test
-    # fails when an id here no longer exists, and once this set is empty
-    # another test makes sure it stays so.  Do not add to it.
-    set()
-)
-
 
 class LedgerWarning(UserWarning):
     """A claim ran but could not be recorded; the warning carries its record."""
@@ -176,16 +167,21 @@ def read(path: str | os.PathLike[str], page: str) -> list[dict[str, Any]]:
 
 # -- what makes claims -----------------------------------------------------------------------------
 
+GALLERY_SOURCES = "examples"
+"""The folder of the gallery scripts, beside docs/ (docs/conf.py hands both names to sphinx-gallery)."""
+GALLERY_PAGES = "auto_examples"
+"""The folder under docs/ that sphinx-gallery writes their pages to."""
+
 
 def page_name(root: str | os.PathLike[str], source: str | os.PathLike[str]) -> str:
     """The site's name for the page a source becomes: ``auto_examples/plot_x`` or ``how-it-checks``."""
     source = Path(source)
     relative = source.resolve().relative_to(Path(root).resolve())
-    if relative.parts[0] == "examples":
-        return f"auto_examples/{source.stem}"
+    if relative.parts[0] == GALLERY_SOURCES:
+        return f"{GALLERY_PAGES}/{source.stem}"
     if relative.parts[0] == "docs":
         return relative.relative_to("docs").with_suffix("").as_posix()
-    raise ValueError(f"{source} is neither in {root}/examples nor in {root}/docs")
+    raise ValueError(f"{source} is neither in {root}/{GALLERY_SOURCES} nor in {root}/docs")
 
 
 def ledger_file(folder: str | os.PathLike[str], page: str) -> Path:
@@ -211,7 +207,7 @@ def is_executed(text: str) -> bool:
 def sources(root: str | os.PathLike[str]) -> list[tuple[str, Path]]:
     """(page, file) for every source that makes claims: each gallery script, each executed MyST page."""
     root = Path(root)
-    found = [(page_name(root, p), p) for p in sorted((root / "examples").glob("*.py"))]
+    found = [(page_name(root, p), p) for p in sorted((root / GALLERY_SOURCES).glob("*.py"))]
     docs = root / "docs"
     if docs.is_dir():
         for path in sorted(docs.rglob("*.md")):
@@ -228,7 +224,7 @@ def problems(rows: Iterable[dict[str, Any]]) -> list[str]:
 
     A row fails when its claim did not hold, when its id is used twice, and
     when its sentence has a word of :data:`UNIVERSAL` but it was checked on
-    fewer than :data:`MIN_CASES` distinct cases (unless it is in :data:`GRANDFATHERED`).
+    fewer than :data:`MIN_CASES` distinct cases.
     """
     rows = list(rows)
     found = []
@@ -244,7 +240,7 @@ def problems(rows: Iterable[dict[str, Any]]) -> list[str]:
             found.append(f"claim id {row['id']!r} is used {counts[row['id']]} times (on {', '.join(pages)})")
         word = UNIVERSAL.search(row["sentence"])
         cases = row.get("cases", 1)
-        if word and cases < MIN_CASES and row["id"] not in GRANDFATHERED:
+        if word and cases < MIN_CASES:
             found.append(
                 f"{where} says {word.group(0)!r} but was checked on {cases} case{'s' * (cases != 1)}; "
                 f"check it over a family of at least {MIN_CASES} cases (Claim.over) or say 'for this array'"
