@@ -188,7 +188,8 @@ def _run_claims(session: nox.Session) -> concurrent.futures.Future[list[str]] | 
         return None
     shutil.rmtree(MATRIX_DIR, ignore_errors=True)
     MATRIX_DIR.mkdir(parents=True)
-    pythons = {series: _claims_env(session, series) for series in MATRIX}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(MATRIX)) as pool:  # uv installs side by side
+        pythons = dict(zip(MATRIX, pool.map(lambda series: _claims_env(session, series), MATRIX), strict=True))
     RUNNING.write_text(str(os.getpid()))
 
     def run_all() -> list[str]:
@@ -287,7 +288,8 @@ def doctest(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Run pytest, including the tests that plant failures in a small site and in the real pages."""
     install(session, "dev")
-    session.run("pytest", "-m", "not site", *session.posargs)
+    # two workers (pytest-xdist), one per core: each builds the small site once
+    session.run("pytest", "-n", "2", "-m", "not site", *session.posargs)
 
 
 @nox.session(python=PYTHON, default=True)
@@ -380,6 +382,20 @@ def dist(session: nox.Session) -> None:
     shutil.rmtree(ROOT / "dist", ignore_errors=True)
     session.run("python", "-m", "build", "--outdir", "dist", ".")
     session.run("twine", "check", "--strict", *sorted(str(p) for p in (ROOT / "dist").iterdir()))
+    # the wheel carries every claim-making source of the checkout, for `python -m viewcopy check`
+    session.install(*(ROOT / "dist").glob("*.whl"))
+    session.run("python", "-c", SAME_SOURCES, str(ROOT))
+
+
+SAME_SOURCES = """
+import sys, pathlib, viewcopy
+from viewcopy import _ledger
+root, site = pathlib.Path(sys.argv[1]), pathlib.Path(viewcopy.__file__).parent / "_site"
+def names(where):
+    return {path.relative_to(where).as_posix() for _, path in _ledger.sources(where)}
+missing = sorted(names(root) - names(site))
+sys.exit(f"not in the wheel: {missing}" if missing else None)
+"""
 
 
 # lock file -> (dependency groups, other requirements, Python); the project's own

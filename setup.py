@@ -1,15 +1,16 @@
-"""Build the one C extension, and ship the site's executed pages inside the wheel.
+"""Build the one C extension, and ship the site's claim-making sources inside the wheel.
 
-Everything else is in pyproject.toml.  ``[tool.viewcopy.wheel-site]`` there maps
-each source file or folder to its place in the wheel, as hatch's force-include
-did; ``python -m viewcopy check`` reads them from ``viewcopy/_site``.
+Everything else is in pyproject.toml.  The sources are the ones
+``viewcopy._ledger.sources`` names (every gallery script, every executed page,
+found by its front matter); each goes to ``viewcopy/_site/<its path>``, where
+``python -m viewcopy check`` reads them.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import sys
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -19,19 +20,23 @@ from setuptools.command.build_py import build_py
 ROOT = Path(__file__).parent
 
 
+def claim_sources() -> list[Path]:
+    """The files viewcopy._ledger.sources lists (loaded alone: it needs only the standard library)."""
+    spec = importlib.util.spec_from_file_location("_viewcopy_ledger", ROOT / "src" / "viewcopy" / "_ledger.py")
+    ledger = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ledger)
+    return [path for _, path in ledger.sources(ROOT)]
+
+
 class BuildPyWithSite(build_py):
     def run(self) -> None:
         super().run()
         if getattr(self, "editable_mode", False):
             return  # an editable install finds the pages in the checkout itself
-        table = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-        for source, target in table["tool"]["viewcopy"]["wheel-site"].items():
-            src, dst = ROOT / source, Path(self.build_lib) / target
-            if src.is_dir():
-                shutil.copytree(src, dst, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
-            else:
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(src, dst)
+        for source in claim_sources():
+            target = Path(self.build_lib) / "viewcopy" / "_site" / source.relative_to(ROOT)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
 
 
 counting = Extension(

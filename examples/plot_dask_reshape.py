@@ -19,8 +19,10 @@ worker thread that runs it, grouped by task kind (the key's prefix, such as
 # dashboard, quiet logs. Rechunking uses Dask's ``tasks`` method, so every
 # byte a rechunk moves is moved inside a task that ``track_tasks`` sees
 # (with ``distributed``, Dask may otherwise pick its peer-to-peer method,
-# whose transfers run outside tasks). ``VIEWCOPY_FULL_SCALE=1`` runs the page
-# on an array ten times larger.
+# whose transfers run outside tasks). The workers' statistical profiler is
+# off: a stack it samples holds the locals of the functions in it, so a
+# task's temporary could outlive the task and be counted as kept.
+# ``VIEWCOPY_FULL_SCALE=1`` runs the page on an array ten times larger.
 #
 # Run as a plain ``python`` script, this file would be imported again by each
 # worker process (the ``forkserver`` and ``spawn`` start methods import the
@@ -52,6 +54,8 @@ dask.config.set(
     {
         "array.rechunk.method": "tasks",
         "distributed.scheduler.work-stealing": False,  # a task runs where its input chunk is
+        # the profiler's stack samples can keep a task's temporary alive past the task's end
+        "distributed.worker.profile.enabled": False,
         "distributed.worker.multiprocessing-method": start_method,
     }
 )

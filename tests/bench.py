@@ -109,6 +109,42 @@ def track_costs() -> list[tuple[str, str]]:
     ]
 
 
+ALLOCATE = """
+import statistics, timeit, numpy as np
+{setup}
+def run():
+    for _ in range(1000):
+        np.empty(100)  # 800 B: small enough that the allocation is most of the cost
+{block}
+print(statistics.median(timeit.repeat(go, number=20, repeat=15)) / 20e3 * 1e9)
+"""
+
+
+def allocation_costs() -> list[tuple[str, str]]:
+    """What the counting wrappers add to every NumPy allocation, in a fresh process each."""
+
+    def ns(setup: str, block: str) -> float:
+        code = ALLOCATE.format(setup=setup, block=block)
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        return float(done.stdout)
+
+    kinds = {
+        "bare": ("", "go = run"),
+        "installed": ("import viewcopy", "go = run"),
+        "inside": ("import viewcopy", "def go():\n    with viewcopy.track():\n        run()"),
+    }
+    times: dict[str, list[float]] = {kind: [] for kind in kinds}
+    for _ in range(5):  # the three alternate, so a busy machine slows all three alike
+        for kind, (setup, block) in kinds.items():
+            times[kind].append(ns(setup, block))
+    bare, installed, inside = (statistics.median(times[kind]) for kind in kinds)
+    return [
+        ("np.empty(100) + free, NumPy alone", f"{bare:.0f} ns"),
+        ("... with viewcopy imported, outside any block", f"{installed:.0f} ns ({installed / bare:.2f}x)"),
+        ("... inside a track() block", f"{inside:.0f} ns ({inside / bare:.2f}x)"),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs-clean", type=float, required=True)
@@ -148,6 +184,7 @@ def main() -> None:
     ratio = paired_ratio(lambda: viewcopy.expect_view(a, view), lambda: np.shares_memory(a, view))
     results.append(("expect_view / np.shares_memory", f"{ratio:.2f}x, alternating runs (target <= 2x)"))
     results += track_costs()
+    results += allocation_costs()
     x = np.zeros((4, 5, 6), dtype=np.int8)
     p, q = x[:, ::2, ::3], x[:, ::3, ::2]
     results.append(("relation, crossed strides", f"{median_us(lambda: viewcopy.relation(p, q), number=200):.1f} µs"))

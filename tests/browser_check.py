@@ -109,6 +109,23 @@ def main(root: Path) -> int:
         print(f"search 'ravel': {len(found)} results")
         page.close()
 
+        # the ledger link #page=NAME: exactly that page's claims, in one table, the others hidden
+        page = context.new_page()
+        page.goto(base + "claims.html#page=auto_examples/plot_ravel_vs_flatten", wait_until="load")
+        shown = page.evaluate(
+            "() => ({rows: Array.from(document.querySelectorAll('table.viewcopy-ledger tbody tr'))"
+            ".filter(r => !r.hidden).map(r => r.className),"
+            " tables: Array.from(document.querySelectorAll('.viewcopy-group')).filter(g => !g.hidden).length,"
+            " count: document.querySelector('.viewcopy-count').textContent})"
+        )
+        mine = [c for c in shown["rows"] if "viewcopy-page-auto_examples--plot_ravel_vs_flatten" in c.split()]
+        if not mine or len(mine) != len(shown["rows"]) or shown["tables"] != 1:
+            problems.append(f"claims.html#page=...: the filter showed {shown}")
+        if not shown["count"].startswith(f"{len(mine)} of "):
+            problems.append(f"claims.html#page=...: the count says {shown['count']!r}, {len(mine)} rows shown")
+        print(f"ledger filter: {shown['count']}")
+        page.close()
+
         for size, viewport in SIZES.items():
             sized = browser.new_context(viewport=viewport)
             for name in ("index.html", "auto_examples/plot_ravel_vs_flatten.html", "claims.html"):

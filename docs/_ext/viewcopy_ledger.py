@@ -13,6 +13,7 @@ Tables are docutils nodes, not HTML.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -170,10 +171,13 @@ def _entry(*children: nodes.Node | str, classes: Iterable[str] = ()) -> nodes.en
     return nodes.entry("", _para(*children), classes=list(classes))
 
 
-def _lines(lines: Iterable[str], **kwargs: Any) -> nodes.entry:
-    block = nodes.line_block()
-    block.extend(nodes.line(text=line) for line in lines)
-    return nodes.entry("", block, **kwargs)
+def _lines(lines: Iterable[str], classes: Iterable[str] = ()) -> nodes.entry:
+    """A cell of several lines: one paragraph, its lines kept by CSS (white-space: pre-line).
+
+    One element, not one per line: some claims give dozens of lines of evidence, and a
+    block per line made the ledger page 9,000 elements heavier.
+    """
+    return _entry("\n".join(lines), classes=["viewcopy-lines", *classes])
 
 
 def _table(headers: list[str], body: list[nodes.row], classes: list[str]) -> nodes.table:
@@ -182,6 +186,22 @@ def _table(headers: list[str], body: list[nodes.row], classes: list[str]) -> nod
     group += nodes.thead("", nodes.row("", *(_entry(h) for h in headers)))
     group += nodes.tbody("", *body)
     return nodes.table("", group, classes=["viewcopy-sortable", *classes])
+
+
+def _tables_by_page(
+    app: Sphinx, docname: str, headers: list[str], rows: Iterable[tuple[str, nodes.row]], classes: list[str]
+) -> list[nodes.Node]:
+    """One table per page, captioned with the page's title, each in a block that a browser lays out only
+    when it scrolls into view (CSS content-visibility): one table of every claim kept a phone busy for seconds.
+    """
+    out: list[nodes.Node] = []
+    for page, group in itertools.groupby(rows, key=lambda page_row: page_row[0]):
+        title = app.env.titles[page].astext() if page in app.env.titles else page
+        table = _table(headers, [row for _, row in group], classes)
+        table.insert(0, nodes.title("", "", _link(app, docname, page, "", title)))
+        table["ids"] = [nodes.make_id(f"{classes[0]}-{page}")]  # a captioned table needs an id
+        out.append(nodes.container("", table, classes=["viewcopy-group"]))
+    return out
 
 
 def _link(app: Sphinx, docname: str, target: str, anchor: str, *children: nodes.Node | str) -> nodes.reference:
@@ -203,26 +223,31 @@ def _ledger_nodes(app: Sphinx, docname: str) -> list[nodes.Node]:
         page = row["page"]
         title = app.env.titles[page].astext() if page in app.env.titles else page
         body.append(
-            nodes.row(
-                "",
-                _entry(nodes.reference("", "", nodes.literal(text=row["id"]), refuri=f"#claim-{row['id']}")),
-                _entry(row["sentence"]),
-                _entry(_link(app, docname, page, row.get("section", ""), title)),
-                _lines(row["evidence"] or ["assertions only"], classes=["viewcopy-evidence"]),
-                _entry(str(row["cases"])),
-                _entry(row["verdict"], classes=[f"viewcopy-{row['verdict']}"]),
-                _entry(row["numpy"]),
-                _entry(row["python"]),
-                ids=[f"claim-{row['id']}"],
-                classes=[page_class(page)],
+            (
+                page,
+                nodes.row(
+                    "",
+                    _entry(nodes.reference("", "", nodes.literal(text=row["id"]), refuri=f"#claim-{row['id']}")),
+                    _entry(row["sentence"]),
+                    _entry(_link(app, docname, page, row.get("section", ""), title)),
+                    _lines(row["evidence"] or ["assertions only"], classes=["viewcopy-evidence"]),
+                    _entry(str(row["cases"])),
+                    _entry(row["verdict"], classes=[f"viewcopy-{row['verdict']}"]),
+                    ids=[f"claim-{row['id']}"],
+                    classes=[page_class(page)],
+                ),
             )
         )
-    headers = ["id", "claim", "page", "evidence", "cases", "verdict", "NumPy", "Python"]
+    headers = ["id", "claim", "page", "evidence", "cases", "verdict"]  # one NumPy, one Python: said once, above
     data = app.builder.get_relative_uri(docname, "index").rpartition("/")[0]
     data = f"{data}/claims.json" if data else "claims.json"
     return [
         nodes.paragraph(text=plural(len(rows), "claim"), classes=["viewcopy-count"]),
-        _table(headers, body, ["viewcopy-ledger"]),
+        *[
+            _para(f"Each was run with NumPy {numpy} on Python {python} when this site was built.")
+            for numpy, python in sorted({(row["numpy"], row["python"]) for row in rows})
+        ],
+        *_tables_by_page(app, docname, headers, body, ["viewcopy-ledger"]),
         _para("The ledger as data: ", nodes.reference("", "claims.json", refuri=data), "."),
     ]
 
@@ -296,7 +321,7 @@ def _matrix_nodes(app: Sphinx, docname: str) -> list[nodes.Node]:
         first = _entry(_link(app, docname, LEDGER_PAGE, f"claim-{claim_id}", nodes.literal(text=claim_id)))
         if pages[claim_id] in app.env.all_docs:
             first[0] += [nodes.Text(" "), _link(app, docname, pages[claim_id], "", "(page)")]
-        body.append(nodes.row("", first, *cells, ids=[f"claim-{claim_id}"]))
+        body.append((pages[claim_id], nodes.row("", first, *cells, ids=[f"claim-{claim_id}"])))
     versions = ", ".join(r["numpy"] for r in results)
     out: list[nodes.Node] = [
         _para(
@@ -312,7 +337,13 @@ def _matrix_nodes(app: Sphinx, docname: str) -> list[nodes.Node]:
             nodes.strong(text=f"{differing} of {plural(len(ids), 'claim')}"),
             f" {'behaves' if differing == 1 else 'behave'} differently on at least one release.",
         ),
-        _table(["claim", *(f"NumPy {r['numpy']}, Python {r['python']}" for r in results)], body, ["viewcopy-matrix"]),
+        *_tables_by_page(
+            app,
+            docname,
+            ["claim", *(f"NumPy {r['numpy']}, Python {r['python']}" for r in results)],
+            body,
+            ["viewcopy-matrix"],
+        ),
     ]
     for result in results:
         out += [

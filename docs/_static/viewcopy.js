@@ -1,6 +1,8 @@
 // Sort and filter the claims tables (claims ledger, NumPy versions): no framework.
+// Each page's claims are a table of their own; one filter box serves all the tables of a section.
 document.addEventListener("DOMContentLoaded", () => {
-  document.querySelectorAll("table.viewcopy-sortable").forEach((table) => {
+  const tables = Array.from(document.querySelectorAll("table.viewcopy-sortable"));
+  tables.forEach((table) => {
     const body = table.tBodies[0];
     table.querySelectorAll("th").forEach((th, column) => {
       th.setAttribute("role", "button");
@@ -17,19 +19,24 @@ document.addEventListener("DOMContentLoaded", () => {
         rows.forEach((row) => body.appendChild(row));
       });
     });
-    // the filter box: words to find in a row; "page:NAME" keeps exactly one page's rows
-    // (each row has the class viewcopy-page-NAME, "/" written "--"), as the link #page=NAME does
+  });
+  // the filter box: words to find in a row; "page:NAME" keeps exactly one page's rows
+  // (each row has the class viewcopy-page-NAME, "/" written "--"), as the link #page=NAME does
+  const sections = new Set(tables.map((table) => table.closest("section") || document.body));
+  sections.forEach((section) => {
+    const mine = tables.filter((table) => (table.closest("section") || document.body) === section);
+    const rows = mine.flatMap((table) => Array.from(table.tBodies[0].rows));
     const filter = document.createElement("input");
     filter.type = "search";
     filter.className = "viewcopy-filter";
     filter.placeholder = "Filter claims: words, id, verdict, version";
     filter.setAttribute("aria-label", "Filter claims");
-    table.before(filter);
-    const count = (table.closest("section") || document).querySelector(".viewcopy-count");
+    (mine[0].closest(".viewcopy-group") || mine[0]).before(filter);
+    const count = section.querySelector(".viewcopy-count");
     const apply = (text) => {
       const words = text.toLowerCase().split(/\s+/).filter(Boolean);
       let shown = 0;
-      Array.from(body.rows).forEach((row) => {
+      rows.forEach((row) => {
         const visible = words.every((w) =>
           w.startsWith("page:")
             ? row.classList.contains("viewcopy-page-" + w.slice(5).replaceAll("/", "--"))
@@ -38,7 +45,11 @@ document.addEventListener("DOMContentLoaded", () => {
         row.hidden = !visible;
         shown += visible;
       });
-      if (count) count.textContent = `${shown} of ${body.rows.length} claims`;
+      mine.forEach((table) => {
+        const group = table.closest(".viewcopy-group") || table;
+        group.hidden = Array.from(table.tBodies[0].rows).every((row) => row.hidden);
+      });
+      if (count) count.textContent = `${shown} of ${rows.length} claims`;
     };
     filter.addEventListener("input", () => apply(filter.value));
     const match = window.location.hash.match(/^#page=(.+)$/);

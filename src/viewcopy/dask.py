@@ -271,6 +271,14 @@ def track_tasks(client: Any) -> Iterator[TaskBytes]:
     every worker.  Count only tasks that finished inside the block: compute
     there, not with ``persist`` returning early.
 
+    A task's ``allocated_bytes`` are its buffers still alive when it ends.
+    The workers' statistical profiler (``distributed.worker.profile``) can
+    keep one of its temporaries alive a little longer: a stack it sampled
+    holds the locals of each sampled function that has since returned.  Such
+    a temporary is then counted, correctly, as alive at the task's end; set
+    ``distributed.worker.profile.enabled: False`` where exact figures per
+    task matter more than the dashboard's profile.
+
     >>> import viewcopy.dask
     >>> with viewcopy.dask.track_tasks("tcp://127.0.0.1:8786"):
     ...     pass
