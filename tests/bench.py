@@ -96,13 +96,13 @@ def four_threads_exact(copies: int = 1000) -> tuple[int, int]:
 
 def track_costs() -> list[tuple[str, str]]:
     """Issue 11's figures: the price of track() where NumPy allocates nothing, and exactness in threads."""
-    plain = statistics.median(timeit.repeat(python_objects, number=1, repeat=7))
-    tracked = statistics.median(timeit.repeat(tracked_python_objects, number=1, repeat=7))
+    ratio = paired_ratio(tracked_python_objects, python_objects, number=1, repeat=9)
+    plain = statistics.median(timeit.repeat(python_objects, number=1, repeat=5))
     exact, total = four_threads_exact()
     return [
         (
             "track() around 1M small Python objects",
-            f"{tracked / plain:.2f}x untracked ({tracked * 1e3:.0f} vs {plain * 1e3:.0f} ms, medians of 7; <= 1.2x)",
+            f"{ratio:.2f}x untracked (median of 9 alternating runs; untracked {plain * 1e3:.0f} ms; <= 1.2x)",
         ),
         ("4 threads x 1000 tracked copies", f"{exact} of {total} figures exact"),
         ("track() method here", viewcopy.track().__enter__().method),

@@ -8,6 +8,8 @@ measures the result. On every page:
   file keeps only the rules that can match: a rule goes when each of its
   selectors names a class that no page and no script of the site mentions
   (about 520 kB of CSS to 150 kB, which the phone then parses and matches);
+- the logo has a width and a height (from its SVG's viewBox), so the header
+  does not move when it loads;
 - the theme's search field is named by its visible text, "Search Ctrl+K" (axe:
   label-content-name-mismatch; on a phone the text is hidden and the name stays);
 - every script is deferred (order kept; the inline ``DOCUMENTATION_OPTIONS``
@@ -43,6 +45,8 @@ INLINE_OPTIONS = re.compile(r"<script>(\s*DOCUMENTATION_OPTIONS\.[^<]*)</script>
 # The theme's search field shows "Search Ctrl+K" but is named "Search" (axe: label-content-name-mismatch);
 # on a phone it shows only an icon, and bootstrap's tooltip takes its title away: it is named by its text.
 SEARCH_FIELD = re.compile(r'(<button [^>]*class="[^"]*search-button-field[^"]*"[^>]*?) aria-label="Search"')
+LOGO = re.compile(r'<img (?![^>]*\bwidth=)([^>]*class="logo__image)')
+VIEWBOX = re.compile(r'viewBox="[-0-9.]+ [-0-9.]+ ([0-9.]+) ([0-9.]+)"')
 BUNDLED = re.compile(r'<link rel="stylesheet" href="[^"]*" data-sheets="(?P<sheets>[^"]*)" />\n?')
 STYLESHEET = re.compile(r'<link (?=[^>]*rel="stylesheet")[^>]*href="(?P<href>[^"?]+)[^"]*"[^>]*/>\n?')
 IMPORT = re.compile(r'@import\s+(?:url\()?"([^"]+)"\)?\s*;')
@@ -55,7 +59,7 @@ GROUPS = ("media", "supports", "layer", "container")  # at-rules whose blocks ho
 REMOTE = re.compile(r'<(?:script|link)\b[^>]*\b(?:src|href)="(?:https?:)?//', re.IGNORECASE)
 
 
-def lighten(html: str, *, search_page: bool) -> str:
+def lighten(html: str, *, search_page: bool, logo_size: tuple[str, str] | None = None) -> str:
     def script(match: re.Match[str]) -> str:
         src = match["src"].split("?")[0]
         if src.endswith("scripts/fontawesome.js") or (not search_page and src.endswith(SEARCH_ONLY)):
@@ -67,7 +71,15 @@ def lighten(html: str, *, search_page: bool) -> str:
 
     html = SCRIPT.sub(script, html)
     html = SEARCH_FIELD.sub(r'\1 aria-label="Search Ctrl+K"', html)
+    if logo_size:  # its box is known before it loads: the header does not shift (Lighthouse: CLS)
+        html = LOGO.sub(rf'<img width="{logo_size[0]}" height="{logo_size[1]}" \1', html)
     return INLINE_OPTIONS.sub(r'<script type="module">\1</script>', html)
+
+
+def svg_size(path: Path) -> tuple[str, str] | None:
+    """An SVG's width and height from its viewBox, or None."""
+    found = VIEWBOX.search(path.read_text(encoding="utf-8")) if path.suffix == ".svg" and path.is_file() else None
+    return (found[1], found[2]) if found else None
 
 
 def _css(path: Path, bundle_dir: Path) -> str:
@@ -190,11 +202,12 @@ def _build_finished(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
     out = Path(app.outdir)
+    logo = svg_size(Path(app.confdir) / app.config.html_logo) if app.config.html_logo else None
     pages = {}
     for page in out.rglob("*.html"):
         if any(part.startswith("_") for part in page.relative_to(out).parts[:-1]):
             continue  # _static/, _downloads/: files the site serves, not its pages
-        pages[page] = lighten(page.read_text(encoding="utf-8"), search_page=page.name == "search.html")
+        pages[page] = lighten(page.read_text(encoding="utf-8"), search_page=page.name == "search.html", logo_size=logo)
     loaded = {
         (page.parent / m["src"].split("?")[0]).resolve() for page, text in pages.items() for m in SCRIPT.finditer(text)
     }

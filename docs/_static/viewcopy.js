@@ -29,7 +29,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const filter = document.createElement("input");
     filter.type = "search";
     filter.className = "viewcopy-filter";
-    filter.placeholder = "Filter claims: words, id, verdict, version";
+    filter.placeholder = "Filter claims: words, an id, a verdict, page:NAME";
     filter.setAttribute("aria-label", "Filter claims");
     (mine[0].closest(".viewcopy-group") || mine[0]).before(filter);
     const count = section.querySelector(".viewcopy-count");
