@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import sys
 
+import pytest
 from conftest import ROOT
 
+pytestmark = pytest.mark.build  # the docs' own code: the NumPy matrix environments have no Sphinx
+pytest.importorskip("tinycss2")
+pytest.importorskip("docutils")
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 import viewcopy_weight
 
@@ -44,3 +48,15 @@ def test_at_rules_are_kept_or_emptied_group_by_group():
     assert "@media print" in out
     assert "min-width: 10em" not in out  # its one rule went, and the empty group with it
     assert "@font-face" in out
+
+
+def test_figures_load_lazily_and_the_logo_has_its_size():
+    html = (
+        '<img src="../_images/fig.png" alt="a figure"/>'
+        '<img src="_static/favicon.svg" class="logo__image only-light" alt="home"/>'
+    )
+    out = viewcopy_weight.lighten(html, search_page=False, logo_size=("64", "64"))
+    assert '<img loading="lazy" decoding="async" src="../_images/fig.png"' in out
+    assert '<img width="64" height="64" src="_static/favicon.svg" class="logo__image' in out
+    assert viewcopy_weight.lighten(out, search_page=False, logo_size=("64", "64")) == out  # run twice: same page
+    assert viewcopy_weight.svg_size(ROOT / "docs" / "_static" / "favicon.svg") == ("64", "64")

@@ -9,7 +9,7 @@ measures the result. On every page:
   selectors names a class that no page and no script of the site mentions
   (about 520 kB of CSS to 150 kB, which the phone then parses and matches);
 - the logo has a width and a height (from its SVG's viewBox), so the header
-  does not move when it loads;
+  does not move when it loads; the figures load lazily, as they near the screen;
 - the theme's search field is named by its visible text, "Search Ctrl+K" (axe:
   label-content-name-mismatch; on a phone the text is hidden and the name stays);
 - every script is deferred (order kept; the inline ``DOCUMENTATION_OPTIONS``
@@ -45,6 +45,7 @@ INLINE_OPTIONS = re.compile(r"<script>(\s*DOCUMENTATION_OPTIONS\.[^<]*)</script>
 # The theme's search field shows "Search Ctrl+K" but is named "Search" (axe: label-content-name-mismatch);
 # on a phone it shows only an icon, and bootstrap's tooltip takes its title away: it is named by its text.
 SEARCH_FIELD = re.compile(r'(<button [^>]*class="[^"]*search-button-field[^"]*"[^>]*?) aria-label="Search"')
+CONTENT_IMAGE = re.compile(r'<img (?![^>]*\bloading=)(?=[^>]*src="[^"]*_images/)')
 LOGO = re.compile(r'<img (?![^>]*\bwidth=)([^>]*class="logo__image)')
 VIEWBOX = re.compile(r'viewBox="[-0-9.]+ [-0-9.]+ ([0-9.]+) ([0-9.]+)"')
 BUNDLED = re.compile(r'<link rel="stylesheet" href="[^"]*" data-sheets="(?P<sheets>[^"]*)" />\n?')
@@ -73,6 +74,8 @@ def lighten(html: str, *, search_page: bool, logo_size: tuple[str, str] | None =
     html = SEARCH_FIELD.sub(r'\1 aria-label="Search Ctrl+K"', html)
     if logo_size:  # its box is known before it loads: the header does not shift (Lighthouse: CLS)
         html = LOGO.sub(rf'<img width="{logo_size[0]}" height="{logo_size[1]}" \1', html)
+    # figures load when they come near the screen: the first paint's stylesheet and fonts go first
+    html = CONTENT_IMAGE.sub(r'<img loading="lazy" decoding="async" ', html)
     return INLINE_OPTIONS.sub(r'<script type="module">\1</script>', html)
 
 

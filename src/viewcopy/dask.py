@@ -24,9 +24,10 @@ are collected and the plugin is removed::
 from __future__ import annotations
 
 import dataclasses
+import operator
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -86,34 +87,31 @@ class TaskBytes:
     @property
     def bytes_by_prefix(self) -> dict[str, int]:
         """Bytes allocated per task prefix (summed over its tasks), largest first."""
-        totals: dict[str, int] = {}
-        for r in self.records:
-            totals[r.prefix] = totals.get(r.prefix, 0) + r.allocated_bytes
+        totals = self._grouped("prefix", "allocated_bytes", operator.add)
         return dict(sorted(totals.items(), key=lambda item: (-item[1], item[0])))
 
     @property
     def tasks_by_prefix(self) -> dict[str, int]:
         """How many tasks of each prefix ran."""
-        counts: dict[str, int] = {}
-        for r in self.records:
-            counts[r.prefix] = counts.get(r.prefix, 0) + 1
-        return counts
+        return self._grouped("prefix", None, operator.add)
 
     @property
     def peak_by_prefix(self) -> dict[str, int]:
         """The largest peak of one task, per task prefix."""
-        peaks: dict[str, int] = {}
-        for r in self.records:
-            peaks[r.prefix] = max(peaks.get(r.prefix, 0), r.peak_bytes)
-        return peaks
+        return self._grouped("prefix", "peak_bytes", max)
 
     @property
     def peak_by_worker(self) -> dict[str, int]:
         """The largest peak of one task, per worker address."""
-        peaks: dict[str, int] = {}
+        return dict(sorted(self._grouped("worker", "peak_bytes", max).items()))
+
+    def _grouped(self, key: str, field: str | None, combine: Callable[[int, int], int]) -> dict[str, int]:
+        """Per value of ``key``, the records' ``field`` (1 each when None) combined, in first-seen order."""
+        out: dict[str, int] = {}
         for r in self.records:
-            peaks[r.worker] = max(peaks.get(r.worker, 0), r.peak_bytes)
-        return dict(sorted(peaks.items()))
+            group, value = getattr(r, key), 1 if field is None else getattr(r, field)
+            out[group] = combine(out[group], value) if group in out else value
+        return out
 
     @property
     def allocated_bytes(self) -> int:
