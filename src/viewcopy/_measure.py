@@ -178,9 +178,13 @@ def track(*, where: bool = False) -> AbstractContextManager[Tracked]:
     its thread runs while it is suspended (another generator, another
     asyncio task) is not inside it.  The body of a ``with`` served by a
     :func:`contextlib.contextmanager` generator is inside that generator's
-    block.  Work handed to another thread (``run_in_executor``, a thread
-    pool) is not counted.  A block can be left from another thread; it
-    still counts its own thread's bytes.
+    block; other code that a generator yields to inside its block (a pytest
+    yield fixture's test) is not: open the block outside the generator.
+    Past 64 generator blocks open at once in one thread, further ones count
+    their thread whether running or not.  Work handed to another thread
+    (``run_in_executor``, a thread pool) is not counted.  A block can be
+    left from another thread; it still counts its own thread's bytes, and a
+    buffer it made that another thread frees before it ends is not counted.
 
     Fallback: when the C extension is not built, or when the block's thread
     allocates through a data-memory handler the user installed
