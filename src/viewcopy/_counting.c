@@ -432,28 +432,20 @@ block_close(Block *self)
     Py_CLEAR(self->gen);
 }
 
-static PyObject *str_gi_running, *str_cr_running, *str_ag_running, *str_name, *str_prefix;
+static PyObject *str_gi_running, *str_cr_running, *str_ag_running, *str_name;
 
-/* Is this frame's code in viewcopy itself (a wrapper such as log_copies)? */
+/* Is this frame's code in `package` or one of its modules (its __name__ is
+   the package's, or starts with it and a dot)? */
 static int
-in_viewcopy(PyFrameObject *frame)
-{
-    PyObject *globals = PyFrame_GetGlobals(frame);
-    PyObject *name = globals ? PyDict_GetItemWithError(globals, str_name) : NULL;
-    int inside = name != NULL && PyUnicode_Check(name) &&
-                 (PyUnicode_CompareWithASCIIString(name, "viewcopy") == 0 ||
-                  PyUnicode_Tailmatch(name, str_prefix, 0, PY_SSIZE_T_MAX, -1) == 1);
-    Py_XDECREF(globals);
-    PyErr_Clear();
-    return inside;
-}
-
-static int
-in_module(PyFrameObject *frame, const char *module)
+in_package(PyFrameObject *frame, const char *package)
 {
     PyObject *globals = frame ? PyFrame_GetGlobals(frame) : NULL;
     PyObject *name = globals ? PyDict_GetItemWithError(globals, str_name) : NULL;
-    int inside = name != NULL && PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, module) == 0;
+    Py_ssize_t size = 0;
+    const char *text = name != NULL && PyUnicode_Check(name) ? PyUnicode_AsUTF8AndSize(name, &size) : NULL;
+    size_t n = strlen(package);
+    int inside = text != NULL && (size_t)size >= n && strncmp(text, package, n) == 0 &&
+                 ((size_t)size == n || text[n] == '.');
     Py_XDECREF(globals);
     PyErr_Clear();
     return inside;
@@ -468,7 +460,7 @@ suspendable_generator(void)
 {
     PyFrameObject *frame = PyEval_GetFrame();
     Py_XINCREF(frame);
-    while (frame != NULL && in_viewcopy(frame)) {
+    while (frame != NULL && in_package(frame, "viewcopy")) {  /* a wrapper such as log_copies */
         PyFrameObject *back = PyFrame_GetBack(frame);
         Py_DECREF(frame);
         frame = back;
@@ -479,7 +471,7 @@ suspendable_generator(void)
     PyObject *gen = PyFrame_GetGenerator(frame);
     if (gen != NULL) {
         PyFrameObject *resumer = PyFrame_GetBack(frame);
-        if (in_module(resumer, "contextlib")) {
+        if (in_package(resumer, "contextlib")) {
             Py_CLEAR(gen);
         }
         Py_XDECREF(resumer);
@@ -757,8 +749,7 @@ PyInit__counting(void)
     str_cr_running = PyUnicode_InternFromString("cr_running");
     str_ag_running = PyUnicode_InternFromString("ag_running");
     str_name = PyUnicode_InternFromString("__name__");
-    str_prefix = PyUnicode_InternFromString("viewcopy.");
-    if (!(str_gi_running && str_cr_running && str_ag_running && str_name && str_prefix)) {
+    if (!(str_gi_running && str_cr_running && str_ag_running && str_name)) {
         Py_DECREF(m);
         return NULL;
     }
