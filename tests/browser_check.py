@@ -10,14 +10,12 @@ Screenshots (desktop and phone widths) go to docs/_build/screenshots/.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import shutil
 import sys
-import threading
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
+from served import serve
 
 # Flags for a machine with no network but the package registries: without
 # them Chromium keeps trying to reach Google's services.
@@ -30,26 +28,17 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-NOT_CHECKED = {  # Sphinx's and sphinx-gallery's generated pages, and the 404 page
+NOT_CHECKED = {  # Sphinx's and sphinx-gallery's generated pages
     "genindex.html", "search.html", "py-modindex.html",
     "sg_execution_times.html",  # its table loads jQuery DataTables from a CDN, unreachable offline
-    "404.html",  # links from the site's root path (/viewcopy/), not from where this server serves it
 }  # fmt: skip
-NO_CODE = {"claims.html", "versions.html", "glossary.html"}  # checked pages without code blocks
+NO_CODE = {"claims.html", "versions.html", "glossary.html", "404.html"}  # checked pages without code blocks
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+# the page's layout shifts, summed as Lighthouse's CLS sums them (a shift the reader did not cause)
+SHIFTS = """window.viewcopyShift = 0; new PerformanceObserver(list => { for (const e of list.getEntries())
+  if (!e.hadRecentInput) window.viewcopyShift += e.value; }).observe({type: "layout-shift", buffered: true});"""
+MOST_SHIFT = 0.1  # Lighthouse's "good" CLS
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-def serve(root: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    handler = functools.partial(QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
 
 def chromium() -> str:
@@ -64,6 +53,9 @@ def check_page(page, url: str, problems: list[str], *, code: bool) -> None:
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url, wait_until="load")
+    page.wait_for_timeout(500)  # the theme's scripts run on load
+    if (shift := page.evaluate("window.viewcopyShift")) > MOST_SHIFT:
+        problems.append(f"{url}: the layout moved after the first paint (CLS {shift:.3f} > {MOST_SHIFT})")
     # images below the fold load lazily: scroll through the page first
     page.evaluate("async () => { for (let y = 0; y < document.body.scrollHeight; y += 600) "
                   "{ window.scrollTo(0, y); await new Promise(r => setTimeout(r, 30)); } }")  # fmt: skip
@@ -94,11 +86,22 @@ def main(root: Path) -> int:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         context = browser.new_context(viewport=SIZES["desktop"])
+        context.add_init_script(SHIFTS)
         for name in pages:
             page = context.new_page()
             check_page(page, base + name, problems, code=name not in NO_CODE)
             print(f"checked {name}")
             page.close()
+
+        # a page that does not exist: the 404 page, styled, under the published path as GitHub Pages serves it
+        page = context.new_page()
+        answer = page.goto(base + "no/such/page.html", wait_until="load")
+        heading = page.text_content("h1")
+        styled = page.evaluate("getComputedStyle(document.body).display")
+        if answer.status != 404 or heading != "Page not found" or styled != "flex":
+            problems.append(f"a missing page: status {answer.status}, heading {heading!r}, body display {styled!r}")
+        print(f"missing page: {answer.status}, {heading!r}")
+        page.close()
 
         page = context.new_page()
         page.goto(base + "search.html?q=ravel")
@@ -114,7 +117,7 @@ def main(root: Path) -> int:
         page.goto(base + "claims.html#page=auto_examples/plot_ravel_vs_flatten", wait_until="load")
         shown = page.evaluate(
             "() => ({rows: Array.from(document.querySelectorAll('table.viewcopy-ledger tbody tr'))"
-            ".filter(r => !r.hidden).map(r => r.className),"
+            ".filter(r => !r.hidden).map(r => r.closest('table').className),"
             " tables: Array.from(document.querySelectorAll('.viewcopy-group')).filter(g => !g.hidden).length,"
             " count: document.querySelector('.viewcopy-count').textContent})"
         )

@@ -1,7 +1,7 @@
 """Score every page of the built site with Lighthouse, served as GitHub Pages serves it.
 
-Run by ``nox -s lighthouse``: serves docs/_build/html on 127.0.0.1 with gzip
-and the short cache lifetime GitHub Pages and Read the Docs use, runs
+Run by ``nox -s lighthouse``: serves docs/_build/html on 127.0.0.1 as GitHub
+Pages does (see served.py: under /viewcopy/, gzip, a short cache lifetime), runs
 Lighthouse (from tests/node_modules, the npm registry's package) with the
 system Chromium on each page, mobile form factor and simulated throttling
 (Lighthouse's defaults), and prints performance and accessibility per page.
@@ -13,49 +13,19 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import functools
-import gzip
-import http.server
-import io
 import json
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
-from typing import BinaryIO
+
+import served
 
 HERE = Path(__file__).parent
 LIGHTHOUSE = HERE / "node_modules" / "lighthouse" / "cli" / "index.js"
 PERFORMANCE, ACCESSIBILITY = 95, 100
-COMPRESSED = {".html", ".css", ".js", ".svg", ".json", ".txt", ".xml", ".map"}
 SKIPPED = {"genindex.html", "py-modindex.html", "search.html"}  # Sphinx's generated indexes, not pages
 CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --no-first-run --disable-background-networking"
-
-
-class GzipHandler(http.server.SimpleHTTPRequestHandler):
-    """Static files, text gzip-compressed, ``Cache-Control: max-age=600`` as on GitHub Pages."""
-
-    def send_head(self) -> io.BytesIO | BinaryIO | None:
-        path = Path(self.translate_path(self.path))
-        if path.is_dir():
-            path = path / "index.html"
-        if path.suffix not in COMPRESSED or not path.is_file() or "gzip" not in self.headers.get("Accept-Encoding", ""):
-            return super().send_head()
-        body = gzip.compress(path.read_bytes(), compresslevel=6)
-        self.send_response(200)
-        self.send_header("Content-Type", self.guess_type(str(path)))
-        self.send_header("Content-Encoding", "gzip")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        return io.BytesIO(body)
-
-    def end_headers(self) -> None:
-        self.send_header("Cache-Control", "max-age=600")
-        super().end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 def pages(root: Path) -> list[str]:
@@ -100,10 +70,7 @@ def main() -> int:
     )
     if chromium is None:
         raise SystemExit("no Chromium found: install it with `apt-get install chromium` (Debian) and run again")
-    handler = functools.partial(GzipHandler, directory=str(args.site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    server, base = served.serve(args.site)
     out = args.site.parent / "lighthouse"
     todo = args.pages or pages(args.site)
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:

@@ -43,8 +43,18 @@ def test_the_small_site_builds_and_its_ledger_links_each_claim_to_its_section(bu
     # each claim links to the section it is made in: by cell on a page, by code block in a script
     assert 'href="page.html#ravel-shares"' in html
     assert 'href="page.html#flatten-copies"' in html
-    assert 'href="auto_examples/plot_tiny.html#flatten-copies"' in html
+    assert 'href="auto_examples/plot_tiny.html#flatten-copies">Flatten copies</a>' in html  # named by its title
+    # a table scrolls sideways in a region the keyboard reaches, named after its page; not the theme's wrapper
+    assert '<div class="viewcopy-scroll" role="region" tabindex="0" aria-label="Claims of A tiny script">' in html
+    assert "pst-scrollable-table-container" not in html
     assert ">cases<" in html
+    # evidence lines that repeat are shown once, with their count; claims.json keeps them all
+    evidence = rows["tiny-flatten-copies"]["evidence"]
+    assert len(evidence) == 3
+    assert len(set(evidence)) == 1
+    row = re.search(r'<tr[^>]* id="claim-tiny-flatten-copies".*?</tr>', html, re.DOTALL)[0]
+    assert row.count(evidence[0]) == 1
+    assert f"{evidence[0]} (\u00d73)" in row
 
 
 def test_no_page_loads_a_script_or_stylesheet_from_another_host(built_site):
@@ -65,10 +75,18 @@ def test_each_page_says_how_many_claims_it_makes_and_links_to_exactly_those(buil
     script = site.path("docs/_build/html/auto_examples/plot_tiny.html").read_text()
     assert "This page makes 1 claim; it was executed" in script
     ledger = site.path("docs/_build/html/claims.html").read_text()
-    # the filter #page=NAME keeps the rows with the class viewcopy-page-NAME (viewcopy.js), and only those:
-    # "page-ravel-view" mentions indexing, but is not a claim of the page "index"
-    assert ledger.count("viewcopy-page-page") == 2
-    assert ledger.count("viewcopy-page-auto_examples--plot_tiny") == 1
+    # the filter #page=NAME keeps the rows of the table with the class viewcopy-page-NAME (viewcopy.js), and
+    # only those: "page-ravel-view" mentions indexing, but is not a claim of the page "index"
+    tables = {
+        page: re.findall(r'<tr[^>]* id="claim-([^"]+)"', table)
+        for page, table in re.findall(
+            r'<table class="[^"]*\bviewcopy-page-([^" ]+)[^>]*>(.*?)</table>', ledger, re.DOTALL
+        )
+    }
+    assert tables == {
+        "page": ["page-ravel-view", "page-flatten-copies"],
+        "auto_examples--plot_tiny": ["tiny-flatten-copies"],
+    }
     assert "viewcopy-page-index" not in ledger
     assert 'classList.contains("viewcopy-page-"' in (ROOT / "docs" / "_static" / "viewcopy.js").read_text()
 

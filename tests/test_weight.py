@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
@@ -50,13 +51,71 @@ def test_at_rules_are_kept_or_emptied_group_by_group():
     assert "@font-face" in out
 
 
-def test_figures_load_lazily_and_the_logo_has_its_size():
+def test_figures_load_lazily_and_the_logo_and_figures_have_their_size():
     html = (
         '<img src="../_images/fig.png" alt="a figure"/>'
         '<img src="_static/favicon.svg" class="logo__image only-light" alt="home"/>'
     )
-    out = viewcopy_weight.lighten(html, search_page=False, logo_size=("64", "64"))
-    assert '<img loading="lazy" decoding="async" src="../_images/fig.png"' in out
+    html += '<img src="../_images/drawn.png" width="50" alt="sized by its page"/>'
+    sizes = {"../_images/fig.png": ("640", "480"), "../_images/drawn.png": ("9", "9")}
+    out = viewcopy_weight.lighten(html, search_page=False, logo_size=("64", "64"), image_size=sizes.get)
+    assert '<img loading="lazy" decoding="async" width="640" height="480" src="../_images/fig.png"' in out
+    assert '<img loading="lazy" decoding="async" src="../_images/drawn.png" width="50"' in out  # its own width kept
+    # an incremental build lightens pages it did not rewrite again: nothing changes twice
+    assert viewcopy_weight.lighten(out, search_page=False, logo_size=("64", "64"), image_size=sizes.get) == out
     assert '<img width="64" height="64" src="_static/favicon.svg" class="logo__image' in out
     assert viewcopy_weight.lighten(out, search_page=False, logo_size=("64", "64")) == out  # run twice: same page
     assert viewcopy_weight.svg_size(ROOT / "docs" / "_static" / "favicon.svg") == ("64", "64")
+
+
+def test_the_theme_is_light_or_dark_before_the_first_paint():
+    theme = pytest.importorskip("pydata_sphinx_theme")
+    from pathlib import Path
+
+    head = (Path(theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "layout.html").read_text(encoding="utf-8")
+    page = head.replace("{{ default_mode }}", "auto")  # the site's default_mode
+    assert viewcopy_weight.AUTO_THEME in page, "the theme's head script changed: look at the theme resolution again"
+    out = viewcopy_weight.lighten(page, search_page=False)
+    assert viewcopy_weight.AUTO_THEME not in out
+    assert 'matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light"' in out
+
+
+def test_the_404_page_links_to_its_bundle_from_the_path_the_site_is_served_under(tmp_path):
+    (tmp_path / "_static" / "styles").mkdir(parents=True)
+    (tmp_path / "_static" / "a.css").write_text(".used { color: red }")
+    (tmp_path / "_static" / "b.css").write_text(".gone { color: blue }")
+    page = tmp_path / "404.html"
+    html = (
+        '<head><link rel="stylesheet" href="/viewcopy/_static/a.css" />\n'
+        '<link rel="stylesheet" href="/viewcopy/_static/b.css" />\n</head><p class="used">'
+    )
+    words = viewcopy_weight.words_of([html])
+    out = viewcopy_weight.bundle_styles(tmp_path, page, html, words, root="/viewcopy/")
+    links = re.findall(r'<link rel="stylesheet" href="([^"]+)"', out)
+    assert len(links) == 1, out
+    assert links[0].startswith("/viewcopy/_static/styles/bundle-")
+    bundle = (tmp_path / links[0].removeprefix("/viewcopy/")).read_text()
+    assert ".used" in bundle
+    assert ".gone" not in bundle
+    # served from the root, the same absolute links are left alone: they name another site's files
+    assert viewcopy_weight.bundle_styles(tmp_path, page, html, words, root="/") == html
+
+
+def test_a_png_size_is_read_from_its_header(tmp_path):
+    import struct
+    import zlib
+
+    header = struct.pack(">IIBBBBB", 640, 480, 8, 2, 0, 0, 0)
+    chunk = struct.pack(">I", len(header)) + b"IHDR" + header + struct.pack(">I", zlib.crc32(b"IHDR" + header))
+    (tmp_path / "fig.png").write_bytes(b"\x89PNG\r\n\x1a\n" + chunk)
+    (tmp_path / "fig.jpg").write_bytes(b"\xff\xd8")
+    assert viewcopy_weight.png_size(tmp_path / "fig.png") == ("640", "480")
+    assert viewcopy_weight.png_size(tmp_path / "fig.jpg") is None
+
+
+def test_a_page_with_an_on_this_page_sidebar_says_so_before_it_is_read():
+    page = '<body data-default-mode="auto"><article></article><div id="pst-secondary-sidebar" class="bd-toc">'
+    out = viewcopy_weight.lighten(page, search_page=False)
+    assert out.startswith('<body data-viewcopy-toc data-default-mode="auto">')
+    assert viewcopy_weight.lighten(out, search_page=False) == out
+    assert viewcopy_weight.lighten("<body><article></article>", search_page=False) == "<body><article></article>"

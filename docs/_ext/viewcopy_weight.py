@@ -8,8 +8,18 @@ measures the result. On every page:
   file keeps only the rules that can match: a rule goes when each of its
   selectors names a class that no page and no script of the site mentions
   (about 520 kB of CSS to 150 kB, which the phone then parses and matches);
-- the logo has a width and a height (from its SVG's viewBox), so the header
-  does not move when it loads; the figures load lazily, as they near the screen;
+- the logo has a width and a height (from its SVG's viewBox), and so has each
+  figure (from its PNG's header), so nothing moves when they load; the figures
+  load lazily, as they near the screen;
+- a page with an "On this page" sidebar says so on its ``<body>``: that
+  sidebar comes after the article in the page, and on a wide screen the
+  article was first drawn as wide as the window, then narrowed (CLS 0.16 on a
+  desktop); viewcopy.css keeps the sidebar's width free from the start;
+- the colour theme is resolved before the first paint: the theme's head script
+  leaves ``data-theme="auto"`` until its deferred JavaScript picks light or
+  dark, and the code blocks' line height (``.highlight pre``, set per theme)
+  then changes, moving everything below them (Lighthouse: CLS 0.16 on a page
+  that opens with code);
 - the theme's search field is named by its visible text, "Search Ctrl+K" (axe:
   label-content-name-mismatch; on a phone the text is hidden and the name stays);
 - every script is deferred (order kept; the inline ``DOCUMENTATION_OPTIONS``
@@ -33,6 +43,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +56,8 @@ INLINE_OPTIONS = re.compile(r"<script>(\s*DOCUMENTATION_OPTIONS\.[^<]*)</script>
 # The theme's search field shows "Search Ctrl+K" but is named "Search" (axe: label-content-name-mismatch);
 # on a phone it shows only an icon, and bootstrap's tooltip takes its title away: it is named by its text.
 SEARCH_FIELD = re.compile(r'(<button [^>]*class="[^"]*search-button-field[^"]*"[^>]*?) aria-label="Search"')
-CONTENT_IMAGE = re.compile(r'<img (?![^>]*\bloading=)(?=[^>]*src="[^"]*_images/)')
+IMAGE = re.compile(r"<img (?P<attrs>[^>]*)>")
+FIGURE_SRC = re.compile(r'\bsrc="(?P<src>[^"]*_images/[^"]*)"')  # the site's figures, not its logo
 LOGO = re.compile(r'<img (?![^>]*\bwidth=)([^>]*class="logo__image)')
 VIEWBOX = re.compile(r'viewBox="[-0-9.]+ [-0-9.]+ ([0-9.]+) ([0-9.]+)"')
 BUNDLED = re.compile(r'<link rel="stylesheet" href="[^"]*" data-sheets="(?P<sheets>[^"]*)" />\n?')
@@ -57,10 +69,19 @@ FONTS = "vendor/fontawesome/webfonts"  # under the theme's static/ and the site'
 WORD = re.compile(r"[A-Za-z0-9_-]+")
 CLASS = re.compile(r"\.(-?[_a-zA-Z][_a-zA-Z0-9-]*)")
 GROUPS = ("media", "supports", "layer", "container")  # at-rules whose blocks hold rules
+# pydata-sphinx-theme's layout.html, with its default_mode "auto"
+AUTO_THEME = 'dataset.theme = localStorage.getItem("theme") || "auto";'
+RESOLVED_THEME = 'dataset.theme = localStorage.getItem("theme") || (matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light");'
 REMOTE = re.compile(r'<(?:script|link)\b[^>]*\b(?:src|href)="(?:https?:)?//', re.IGNORECASE)
 
 
-def lighten(html: str, *, search_page: bool, logo_size: tuple[str, str] | None = None) -> str:
+def lighten(
+    html: str,
+    *,
+    search_page: bool,
+    logo_size: tuple[str, str] | None = None,
+    image_size: Callable[[str], tuple[str, str] | None] = lambda src: None,
+) -> str:
     def script(match: re.Match[str]) -> str:
         src = match["src"].split("?")[0]
         if src.endswith("scripts/fontawesome.js") or (not search_page and src.endswith(SEARCH_ONLY)):
@@ -70,13 +91,37 @@ def lighten(html: str, *, search_page: bool, logo_size: tuple[str, str] | None =
             return match[0]
         return f'<script defer{match["attrs"]} src="{match["src"]}"{match["rest"]}></script>\n'
 
-    html = SCRIPT.sub(script, html)
+    html = SCRIPT.sub(script, html).replace(AUTO_THEME, RESOLVED_THEME)
     html = SEARCH_FIELD.sub(r'\1 aria-label="Search Ctrl+K"', html)
     if logo_size:  # its box is known before it loads: the header does not shift (Lighthouse: CLS)
         html = LOGO.sub(rf'<img width="{logo_size[0]}" height="{logo_size[1]}" \1', html)
+
     # figures load when they come near the screen: the first paint's stylesheet and fonts go first
-    html = CONTENT_IMAGE.sub(r'<img loading="lazy" decoding="async" ', html)
+    # and each has its size, so the text below it does not move when it arrives (CLS)
+    def figure(match: re.Match[str]) -> str:
+        attrs, src = match["attrs"], FIGURE_SRC.search(match["attrs"])
+        if src is None:
+            return match[0]
+        added = "" if "loading=" in attrs else 'loading="lazy" decoding="async" '
+        if not re.search(r"\bwidth=", attrs) and (size := image_size(src["src"])):
+            added += f'width="{size[0]}" height="{size[1]}" '
+        return f"<img {added}{attrs}>"
+
+    html = IMAGE.sub(figure, html)
+    if 'id="pst-secondary-sidebar"' in html:  # viewcopy.css keeps the sidebar's width free before it is read
+        html = re.sub(r"<body\b(?![^>]*data-viewcopy-toc)", "<body data-viewcopy-toc", html, count=1)
     return INLINE_OPTIONS.sub(r'<script type="module">\1</script>', html)
+
+
+def png_size(path: Path) -> tuple[str, str] | None:
+    """A PNG's width and height in pixels, from its header; None for another file."""
+    if path.suffix != ".png" or not path.is_file():
+        return None
+    with open(path, "rb") as file:
+        head = file.read(24)
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return str(int.from_bytes(head[16:20], "big")), str(int.from_bytes(head[20:24], "big"))
 
 
 def svg_size(path: Path) -> tuple[str, str] | None:
@@ -134,23 +179,23 @@ def without_unused_rules(css: str, words: set[str]) -> str:
     return "\n".join(kept(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)))
 
 
-def bundle_styles(out: Path, page: Path, html: str, words: set[str]) -> str:
+def bundle_styles(out: Path, page: Path, html: str, words: set[str], root: str = "/") -> str:
     """Replace the page's stylesheets by one file with the rules that can match, in the same order.
 
     The bundle's link names the stylesheets it holds, so a page that an
     incremental build did not rewrite is bundled again from its sources.
+    A page that links from the path the site is served under, ``root`` (the
+    404 page, shown at any address), links to its bundle the same way.
     """
     bundled = BUNDLED.search(html)
-    if bundled:
-        hrefs, first = bundled["sheets"].split(), bundled.start()
-        html = BUNDLED.sub("", html)
-    else:
-        links = list(STYLESHEET.finditer(html))
-        if len(links) < 2 or any(m["href"].startswith(("/", "http:", "https:")) for m in links):
-            return html  # the 404 page links from the site's root, wherever it is served: left as it is
-        hrefs, first = [m["href"] for m in links], links[0].start()
-        html = STYLESHEET.sub("", html)
-    sheets = [(page.parent / href).resolve() for href in hrefs]
+    links = [] if bundled else list(STYLESHEET.finditer(html))
+    hrefs = bundled["sheets"].split() if bundled else [m["href"] for m in links]
+    absolute = all(href.startswith(root) and root != "/" for href in hrefs)
+    if not bundled and (len(links) < 2 or not (absolute or all(_relative(href) for href in hrefs))):
+        return html
+    first = bundled.start() if bundled else links[0].start()
+    html = BUNDLED.sub("", html) if bundled else STYLESHEET.sub("", html)
+    sheets = [(out / href[len(root) :] if absolute else page.parent / href).resolve() for href in hrefs]
     bundle_dir = out / "_static" / "styles"
     key = "\n".join(str(sheet) for sheet in sheets)
     if key not in _bundles:
@@ -158,12 +203,19 @@ def bundle_styles(out: Path, page: Path, html: str, words: set[str]) -> str:
         bundle = bundle_dir / f"bundle-{hashlib.sha256(text.encode()).hexdigest()[:12]}.css"
         bundle.write_text(text, encoding="utf-8")
         _bundles[key] = bundle
-    href = os.path.relpath(_bundles[key], page.parent).replace(os.sep, "/")
+    if absolute:
+        href = root + _bundles[key].relative_to(out).as_posix()
+    else:
+        href = os.path.relpath(_bundles[key], page.parent).replace(os.sep, "/")
     link = f'<link rel="stylesheet" href="{href}" data-sheets="{" ".join(hrefs)}" />\n'
     return html[:first] + link + html[first:]
 
 
 _bundles: dict[str, Path] = {}  # the stylesheets of a page -> their bundle, for this build
+
+
+def _relative(href: str) -> bool:
+    return not href.startswith(("/", "http:", "https:"))
 
 
 def used_icons(css: str, pages: list[str]) -> set[int]:
@@ -210,15 +262,21 @@ def _build_finished(app: Sphinx, exception: Exception | None) -> None:
     for page in out.rglob("*.html"):
         if any(part.startswith("_") for part in page.relative_to(out).parts[:-1]):
             continue  # _static/, _downloads/: files the site serves, not its pages
-        pages[page] = lighten(page.read_text(encoding="utf-8"), search_page=page.name == "search.html", logo_size=logo)
+        pages[page] = lighten(
+            page.read_text(encoding="utf-8"),
+            search_page=page.name == "search.html",
+            logo_size=logo,
+            image_size=lambda src, page=page: png_size(page.parent / src.split("?")[0]),
+        )
     loaded = {
         (page.parent / m["src"].split("?")[0]).resolve() for page, text in pages.items() for m in SCRIPT.finditer(text)
     }
     scripts = [path.read_text(encoding="utf-8", errors="replace") for path in loaded if path.is_file()]
     words = words_of([*pages.values(), *scripts])  # the scripts the pages load: classes they add are in them
     _bundles.clear()
+    root = getattr(app.config, "notfound_urls_prefix", None) or "/"  # the 404 page's links start there
     for page, text in pages.items():
-        pages[page] = text = bundle_styles(out, page, text, words)
+        pages[page] = text = bundle_styles(out, page, text, words, root)
         page.write_text(text, encoding="utf-8")
     css = (out / "_static" / "styles" / "pydata-sphinx-theme.css").read_text(encoding="utf-8")
     theme_static = Path(app.builder.theme.get_theme_dirs()[0]) / "static"

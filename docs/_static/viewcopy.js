@@ -21,7 +21,7 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
   // the filter box: words to find in a row; "page:NAME" keeps exactly one page's rows
-  // (each row has the class viewcopy-page-NAME, "/" written "--"), as the link #page=NAME does
+  // (each page's table has the class viewcopy-page-NAME, "/" written "--"), as the link #page=NAME does
   const sections = new Set(tables.map((table) => table.closest("section") || document.body));
   sections.forEach((section) => {
     const mine = tables.filter((table) => (table.closest("section") || document.body) === section);
@@ -39,7 +39,7 @@ document.addEventListener("DOMContentLoaded", () => {
       rows.forEach((row) => {
         const visible = words.every((w) =>
           w.startsWith("page:")
-            ? row.classList.contains("viewcopy-page-" + w.slice(5).replaceAll("/", "--"))
+            ? row.closest("table").classList.contains("viewcopy-page-" + w.slice(5).replaceAll("/", "--"))
             : row.textContent.toLowerCase().includes(w),
         );
         row.hidden = !visible;
