@@ -28,8 +28,10 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import nox
 
@@ -37,10 +39,10 @@ nox.needs_version = ">=2024.10.9"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
 
-# These machines set PYTHONDONTWRITEBYTECODE=1; uv then installs no .pyc and
-# every Sphinx run would recompile its imports.  Let the sessions write them.
+# These machines set PYTHONDONTWRITEBYTECODE=1: every Sphinx run would compile
+# its imports again.  Let the sessions write the .pyc of what they import (not
+# uv at install time: compiling all of pandas and matplotlib costs 15 s an environment).
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
 
 ROOT = Path(__file__).parent
 DOCS = ROOT / "docs"
@@ -48,6 +50,8 @@ BUILD = DOCS / "_build"
 LOCKS = ROOT / "locks"
 MATRIX_DIR = BUILD / "matrix"  # one JSON file per NumPy release, read by the versions page
 RUNNING = MATRIX_DIR / "running"  # exists (holding our pid) while the claims run beside Sphinx
+WAITING = MATRIX_DIR / "waiting"  # Sphinx is waiting for them (docs/_ext/viewcopy_ledger.py): its core is free
+CORES = os.cpu_count() or 1
 GENERATED = [  # what `-- clean` removes
     BUILD / "html",
     BUILD / "doctrees",
@@ -172,52 +176,58 @@ def _claims_env(session: nox.Session, series: str) -> Path:
     return exe
 
 
-def _run_claims(session: nox.Session) -> concurrent.futures.Future[list[str]] | None:
-    """Start `python -m viewcopy check` under each release of MATRIX, one after another, in the background.
+class Claims(NamedTuple):
+    sphinx_done: threading.Event
+    failures: concurrent.futures.Future[list[str]]
 
-    Sphinx runs on one core meanwhile; the versions page waits for the
-    results (docs/_build/matrix/running exists until they are all written).
-    Nothing is rerun when the claims' sources and the locks are unchanged.
-    Returns a future of the failures.
+
+def _run_claims(session: nox.Session) -> Claims | None:
+    """Run `python -m viewcopy check` under each release of MATRIX, in the background, beside Sphinx.
+
+    Each release gets its environment, then its run, on a core Sphinx does not
+    use: one core while Sphinx works, every core once it is done or waiting for
+    these results (the versions page waits until docs/_build/matrix/running is
+    gone).  Nothing is rerun when the claims' sources and the locks are unchanged.
     """
     inputs = _digest([ROOT / "src", ROOT / "examples", *sorted(DOCS.glob("*.md")), LOCKS, ROOT / "pyproject.toml"])
     done = MATRIX_DIR / "inputs.sha256"
-    results = [MATRIX_DIR / f"numpy-{series}.json" for series in MATRIX]
-    if done.exists() and done.read_text() == inputs and all(p.exists() for p in results):
+    if done.exists() and done.read_text() == inputs and all(_result(s).exists() for s in MATRIX):
         session.log("claims and locks unchanged since the last run: the versions page reuses docs/_build/matrix")
         return None
     shutil.rmtree(MATRIX_DIR, ignore_errors=True)
     MATRIX_DIR.mkdir(parents=True)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=len(MATRIX)) as pool:  # uv installs side by side
-        pythons = dict(zip(MATRIX, pool.map(lambda series: _claims_env(session, series), MATRIX), strict=True))
     RUNNING.write_text(str(os.getpid()))
+    sphinx_done = threading.Event()
+
+    def one(series: str) -> str | None:
+        python = _claims_env(session, series)
+        # -W error: every claim and page must run warning-free on every release
+        command = [str(python), "-W", "error", "-m", "viewcopy", "check", "--json", str(_result(series))]
+        run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        (MATRIX_DIR / f"numpy-{series}.log").write_text(run.stdout + run.stderr)
+        return f"NumPy {series}:\n{run.stdout}{run.stderr}" if run.returncode else None
 
     def run_all() -> list[str]:
-        failures = []
+        failures, todo, running = [], list(MATRIX), set()
         try:
-            for series, python in pythons.items():
-                # -W error: every claim and page must run warning-free on every release
-                command = [
-                    str(python),
-                    "-W",
-                    "error",
-                    "-m",
-                    "viewcopy",
-                    "check",
-                    "--json",
-                    str(results[list(MATRIX).index(series)]),
-                ]
-                done_ = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
-                (MATRIX_DIR / f"numpy-{series}.log").write_text(done_.stdout + done_.stderr)
-                if done_.returncode != 0:
-                    failures.append(f"NumPy {series}:\n{done_.stdout}{done_.stderr}")
+            with concurrent.futures.ThreadPoolExecutor(CORES) as pool:
+                while todo or running:
+                    free = CORES - (0 if sphinx_done.is_set() or WAITING.exists() else 1)
+                    while todo and len(running) < max(free, 1):
+                        running.add(pool.submit(one, todo.pop(0)))
+                    finished, running = concurrent.futures.wait(running, timeout=0.5, return_when="FIRST_COMPLETED")
+                    failures += [f.result() for f in finished if f.result()]
             if not failures:
                 done.write_text(inputs)
         finally:
             RUNNING.unlink(missing_ok=True)
         return failures
 
-    return concurrent.futures.ThreadPoolExecutor(max_workers=1).submit(run_all)
+    return Claims(sphinx_done, concurrent.futures.ThreadPoolExecutor(max_workers=1).submit(run_all))
+
+
+def _result(series: str) -> Path:
+    return MATRIX_DIR / f"numpy-{series}.json"
 
 
 @nox.session(python=PYTHON, default=True)
@@ -266,7 +276,9 @@ def docs(session: nox.Session) -> None:
     try:
         session.run(*BUILD_HTML, *options, env=env)
     finally:
-        failures = claims.result() if claims else []
+        if claims:
+            claims.sphinx_done.set()
+        failures = claims.failures.result() if claims else []
     if failures:
         session.error("claims failed under a NumPy release of the matrix:\n" + "\n".join(failures))
     where = BUILD / "html" / "index.html"

@@ -276,6 +276,8 @@ def _ledger_nodes(app: Sphinx, docname: str) -> list[nodes.Node]:
 def _wait_for_matrix(srcdir: str | Path) -> None:
     """`nox -s docs` runs the claims under each NumPy release beside Sphinx; wait until they are written."""
     running = matrix_dir(srcdir) / "running"  # holds the pid of the nox process running them
+    if running.exists():
+        (running.parent / "waiting").touch()  # nox then runs them on this process's core too
     while running.exists():
         try:
             os.kill(int(running.read_text() or 0), 0)
