@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import hashlib
+import itertools
 import os
 import shutil
 import subprocess
@@ -197,14 +198,16 @@ def _run_claims(session: nox.Session) -> Claims | None:
     shutil.rmtree(MATRIX_DIR, ignore_errors=True)
     MATRIX_DIR.mkdir(parents=True)
     RUNNING.write_text(str(os.getpid()))
-    sphinx_done = threading.Event()
+    sphinx_done, ended = threading.Event(), itertools.count(1)
 
     def one(series: str) -> str | None:
-        python = _claims_env(session, series)
+        python, start = _claims_env(session, series), time.perf_counter()
         # -W error: every claim and page must run warning-free on every release
         command = [str(python), "-W", "error", "-m", "viewcopy", "check", "--json", str(_result(series))]
         run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
         (MATRIX_DIR / f"numpy-{series}.log").write_text(run.stdout + run.stderr)
+        summary = next((line for line in run.stdout.splitlines() if "claims hold" in line), "no summary")
+        session.log(f"NumPy {series} ({next(ended)} of {len(MATRIX)}): {summary}, {time.perf_counter() - start:.0f} s")
         return f"NumPy {series}:\n{run.stdout}{run.stderr}" if run.returncode else None
 
     def run_all() -> list[str]:

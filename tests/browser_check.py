@@ -103,6 +103,19 @@ def main(root: Path) -> int:
         print(f"missing page: {answer.status}, {heading!r}")
         page.close()
 
+        # the back-to-top button (its header measure is deferred to the scroll): it shows when scrolling up
+        page = context.new_page()
+        page.goto(base + "production.html", wait_until="load")
+        page.mouse.wheel(0, 4000)
+        page.wait_for_timeout(300)
+        page.mouse.wheel(0, -1000)
+        page.wait_for_timeout(300)
+        shown = page.evaluate("getComputedStyle(document.getElementById('pst-back-to-top')).display")
+        if shown != "block":
+            problems.append(f"production.html: the back-to-top button did not show when scrolling up ({shown!r})")
+        print(f"back to top, scrolling up: {shown}")
+        page.close()
+
         page = context.new_page()
         page.goto(base + "search.html?q=ravel")
         page.wait_for_selector("#search-results li a", timeout=15_000)

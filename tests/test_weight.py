@@ -119,3 +119,16 @@ def test_a_page_with_an_on_this_page_sidebar_says_so_before_it_is_read():
     assert out.startswith('<body data-viewcopy-toc data-default-mode="auto">')
     assert viewcopy_weight.lighten(out, search_page=False) == out
     assert viewcopy_weight.lighten("<body><article></article>", search_page=False) == "<body><article></article>"
+
+
+def test_the_back_to_top_button_measures_the_header_when_the_reader_scrolls():
+    theme = pytest.importorskip("pydata_sphinx_theme")
+    from pathlib import Path
+
+    script = Path(theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "static" / "scripts" / "bootstrap.js"
+    out = viewcopy_weight.lazy_header_measure(script.read_text(encoding="utf-8"))
+    assert viewcopy_weight.EAGER_HEADER not in out
+    assert viewcopy_weight.LAZY_HEADER in out
+    assert viewcopy_weight.lazy_header_measure(out) == out  # an incremental build patches it once
+    with pytest.raises(ValueError, match="no longer measures its header"):
+        viewcopy_weight.lazy_header_measure("window.bootstrap = {}")

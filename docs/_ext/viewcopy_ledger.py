@@ -278,6 +278,7 @@ def _wait_for_matrix(srcdir: str | Path) -> None:
     running = matrix_dir(srcdir) / "running"  # holds the pid of the nox process running them
     if running.exists():
         (running.parent / "waiting").touch()  # nox then runs them on this process's core too
+        logger.info("the versions page waits for the claims under each NumPy release (nox logs each one's end)")
     while running.exists():
         try:
             os.kill(int(running.read_text() or 0), 0)
