@@ -35,7 +35,7 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         return super().translate_path("/" + path[len(self.prefix) :])
 
     def send_head(self) -> io.BytesIO | BinaryIO | None:
-        path = Path(self.translate_path(self.path.split("?")[0].split("#")[0]))
+        path = Path(self.translate_path(self.path))  # without the query, as the base class does
         if path.is_dir():
             path = path / "index.html"
         status = 200

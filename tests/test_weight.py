@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import ROOT
@@ -70,8 +71,6 @@ def test_figures_load_lazily_and_the_logo_and_figures_have_their_size():
 
 def test_the_theme_is_light_or_dark_before_the_first_paint():
     theme = pytest.importorskip("pydata_sphinx_theme")
-    from pathlib import Path
-
     head = (Path(theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "layout.html").read_text(encoding="utf-8")
     page = head.replace("{{ default_mode }}", "auto")  # the site's default_mode
     assert viewcopy_weight.AUTO_THEME in page, "the theme's head script changed: look at the theme resolution again"
@@ -123,8 +122,6 @@ def test_a_page_with_an_on_this_page_sidebar_says_so_before_it_is_read():
 
 def test_the_back_to_top_button_measures_the_header_when_the_reader_scrolls():
     theme = pytest.importorskip("pydata_sphinx_theme")
-    from pathlib import Path
-
     script = Path(theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "static" / "scripts" / "bootstrap.js"
     out = viewcopy_weight.lazy_header_measure(script.read_text(encoding="utf-8"))
     assert viewcopy_weight.EAGER_HEADER not in out

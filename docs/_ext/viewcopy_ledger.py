@@ -209,7 +209,7 @@ def _tables_by_page(
     """
     out: list[nodes.Node] = []
     for page, group in itertools.groupby(rows, key=lambda page_row: page_row[0]):
-        title = app.env.titles[page].astext() if page in app.env.titles else page
+        title = page_title(app.env, page)
         table = _table(headers, [row for _, row in group], [*classes, page_class(page)])
         table.insert(0, nodes.title("", "", _link(app, docname, page, "", title)))
         table["ids"] = [nodes.make_id(f"{classes[0]}-{page}")]  # a captioned table needs an id
@@ -230,6 +230,10 @@ def section_title(env: BuildEnvironment, page: str, anchor: str) -> str:
         for ref in env.tocs[page].findall(nodes.reference):
             if ref.get("anchorname") == f"#{anchor}":
                 return ref.astext()
+    return page_title(env, page)
+
+
+def page_title(env: BuildEnvironment, page: str) -> str:
     return env.titles[page].astext() if page in env.titles else page
 
 
