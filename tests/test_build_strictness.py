@@ -130,7 +130,7 @@ def test_claims_that_say_more_than_they_check_and_sphinx_warnings_fail_the_build
     )
     build = fresh_site.build()
     assert build.returncode != 0
-    always = "claim 'planted-always' on auto_examples/plot_tiny says 'always' but was checked on 1 case"
+    always = "claim 'planted-always' on auto_examples/plot_tiny states a rule about 'always' but was checked on 1 case"
     twice = "claim id 'page-ravel-view' is used 2 times (on page)"
     assert always in build.output
     assert twice in build.output

@@ -1,0 +1,51 @@
+"""Issue 22: a sentence says no more than its check proves, judged by what it refers to."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import viewcopy
+from viewcopy.claims import claim, ledger
+
+
+def _row(sentence: str, cases: int) -> dict[str, object]:
+    return {"id": "planted", "page": "p", "sentence": sentence, "verdict": "holds", "cases": cases}
+
+
+def test_a_class_claim_checked_on_one_array_fails_though_it_has_no_rule_word():
+    x = np.zeros((1000, 1000))[::2]  # one non-contiguous array, whose reshape(-1) does copy
+    with ledger.unrecorded(), claim("planted", "reshape(-1) of a non-contiguous array copies") as c:
+        c.check(viewcopy.relation(x, x.reshape(-1)).kind == "copy", "x.reshape(-1) is a copy")
+    assert ledger.UNIVERSAL.search(c.sentence) is None  # the old word rule passed it
+    (problem,) = ledger.problems([{**c.row(), "page": "p"}])
+    assert "states a rule about 'a non-contiguous array' but was checked on 1 case" in problem
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "reshape(-1) of this non-contiguous array copies",
+        "`x.reshape(-1)` copies",
+        "for the array above, reshape(-1) copies",
+        "x.T.reshape(-1) returns a copy",
+        "reshape(-1) can view an array that ravel copies",
+    ],
+)
+def test_a_sentence_that_names_its_array_or_says_what_a_result_is_may_rest_on_one_case(sentence):
+    assert ledger.problems([_row(sentence, 1)]) == []
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "an empty array's flatten allocates 1 B",
+        "ravel of F-contiguous arrays copies",
+        "writing through a ravel view changes the source",
+        "any view of a buffer keeps it alive",
+        "ravel always returns a view",
+    ],
+)
+def test_a_general_sentence_needs_a_family(sentence):
+    assert ledger.problems([_row(sentence, 1)])
+    assert ledger.problems([_row(sentence, ledger.MIN_CASES)]) == []
