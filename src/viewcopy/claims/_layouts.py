@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .._evidence import note
+from .._evidence import listeners, note
 
 DEFAULT_DTYPES = ("float64", "int8", "complex128")
 """Three item sizes (8, 1 and 16 bytes), so a rule about strides meets more than one."""
@@ -309,7 +309,8 @@ def search(rule: Callable[[np.ndarray], bool], cases: Iterable[Case], *, about: 
 
     ``about`` is the rule as a sentence. Pass a claim's ``c.over(cases)`` as
     ``cases`` to count the cases searched in the claim. An exception in
-    ``rule`` propagates, naming the case.
+    ``rule`` propagates, naming the case.  The checks ``rule`` runs add no
+    evidence to an open claim; the search adds its verdict.
 
     >>> import numpy as np, viewcopy, viewcopy.claims
     >>> s = viewcopy.claims.search(lambda a: viewcopy.relation(a, a.ravel()).kind == "view", viewcopy.claims.layouts(),
@@ -326,11 +327,14 @@ def search(rule: Callable[[np.ndarray], bool], cases: Iterable[Case], *, about: 
     for case in cases:
         if not isinstance(case, Case):
             raise TypeError(f"search() takes cases from viewcopy.claims.layouts(), got {type(case).__name__}")
+        quiet = listeners.set(())  # the search's evidence is its verdict, not each case's checks
         try:
             held = bool(rule(case.array))
         except Exception as error:
             error.add_note(f"while searching {about!r} on {case.name}")
             raise
+        finally:
+            listeners.reset(quiet)
         results.append((case, held))
     found = Search(about, tuple(results))
     note(f"search: {found}")
