@@ -31,6 +31,7 @@ extensions = [
     "notfound.extension",
     "sphinxext.opengraph",
     "viewcopy_ledger",  # docs/_ext: the claims ledger, the NumPy versions page
+    "viewcopy_sentences",  # docs/_ext: {claim} renders a claim's sentence; the lint of unchecked sentences
     "viewcopy_weight",  # docs/_ext: one stylesheet, deferred scripts, search scripts on the search page, small icon fonts
 ]
 

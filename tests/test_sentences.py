@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -49,3 +51,33 @@ def test_a_sentence_that_names_its_array_or_says_what_a_result_is_may_rest_on_on
 def test_a_general_sentence_needs_a_family(sentence):
     assert ledger.problems([_row(sentence, 1)])
     assert ledger.problems([_row(sentence, ledger.MIN_CASES)]) == []
+
+
+# -- the {claim} role and the sentence lint, on the small site ------------------------------------
+
+
+def test_a_rendered_claim_is_the_ledgers_sentence_linked_to_its_row(built_site):
+    site, build = built_site
+    assert build.returncode == 0, build.output
+    page = (site.docs / "_build" / "html" / "page.html").read_text()
+    found = re.search(r'<a class="[^"]*viewcopy-claim[^"]*" href="([^"]+)"[^>]*>([^<]+)</a>', page)
+    assert found, "no rendered claim on page.html"
+    assert found.group(1).endswith("claims.html#claim-page-flatten-copies")
+    assert found.group(2) == "flatten of this array is a copy"  # the sentence the claim ran with, as recorded
+
+
+def test_an_unchecked_sentence_about_memory_fails_the_build(fresh_site):
+    fresh_site.replace(
+        "docs/page.md", "What the page checked", "Flatten of a big array allocates twice its bytes. What the page checked"
+    )
+    build = fresh_site.build()
+    assert build.returncode != 0
+    assert "a statement about memory that is not a claim: 'Flatten of a big array allocates twice its bytes.'" in build.output
+    assert "page" in build.output.split("a statement about memory")[0].splitlines()[-1]  # names the page
+
+
+def test_a_claim_id_no_page_made_fails_the_build(fresh_site):
+    fresh_site.replace("docs/page.md", "{claim}`page-flatten-copies`", "{claim}`page-flatten-copes`")
+    build = fresh_site.build()
+    assert build.returncode != 0
+    assert "cites claim 'page-flatten-copes', which no page made" in build.output

@@ -1,0 +1,178 @@
+"""Sphinx extension: a page's statements of fact about memory are its claims' sentences.
+
+Two parts, one job: the words a reader sees are the words the ledger checks.
+
+- The role ``{claim}`some-id``` (MyST) or ``:claim:`some-id``` (reST: a
+  gallery script's text) renders the sentence of the claim ``some-id``, as
+  the ledger recorded it when the claim ran, linked to its row on the claims
+  page.  The prose cannot drift from the checked sentence: it *is* that
+  sentence.  A claim id no page made is an error.
+- A sentence lint, once each page is resolved: every sentence of the page's
+  prose that states a memory fact (:data:`FACT`: views, copies, bytes,
+  allocates, shares, contiguous, faster, slower, peak...) and is neither a
+  rendered claim nor the first sentence of a glossary entry (the term's
+  definition) is a warning naming the page and the sentence; warnings are
+  errors, so the build fails.  Questions, headings, code, program output and
+  the claims tables are not prose.  :func:`unchecked` is the lint on one
+  doctree, for tests and for ``python docs/_ext/viewcopy_sentences.py``.
+
+Narrative that states no fact (why a page exists, how to read its figure)
+stays prose; a sentence that states one is written as a claim and rendered
+here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxRole
+
+import viewcopy_ledger
+
+logger = logging.getLogger(__name__)
+
+FACT = re.compile(
+    r"\b(?:views?|viewed|viewing|cop(?:y|ies|ied|ying)|bytes?|allocat\w*|shares?|shared|sharing|"
+    r"(?:non-|C-|F-)?contiguous|faster|slower|peaks?|temporar(?:y|ies)|owns?|owned|frees?|freed|"
+    r"[\d.,]+\s*(?:[KMG]i?B|B))\b",
+    re.IGNORECASE,
+)
+"""Words that make a sentence a statement about memory."""
+
+CLAIM = "\u27e6claim\u27e7"  # stands for a rendered claim while a paragraph is read as text
+SKIP = (nodes.literal_block, nodes.raw, nodes.comment, nodes.title, nodes.rubric, nodes.caption, nodes.target)
+SKIP_CLASSES = {"viewcopy-sortable", "viewcopy-claims-here", "viewcopy-group", "sphx-glr-script-out", "cell_output"}
+SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z`\"'(\[*\u27e6])")
+
+
+class claim_sentence(nodes.inline):
+    """Replaced by the claim's sentence, linked to its ledger row, once every page is read."""
+
+
+class ClaimRole(SphinxRole):
+    """``{claim}`id```: the sentence of claim ``id``, from the ledger."""
+
+    def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+        claim_id = self.text.strip()
+        node = claim_sentence("", claim_id, classes=["viewcopy-claim"])
+        node["claim_id"] = claim_id
+        self.set_source_info(node)
+        return [node], []
+
+
+def _sentences(env: Any) -> dict[str, dict[str, Any]]:
+    return {row["id"]: row for row in viewcopy_ledger.all_rows(env)}
+
+
+def _starts_sentence(node: nodes.Node) -> bool:
+    """Whether ``node`` opens a sentence: first in its paragraph, or after a full stop."""
+    parent = node.parent
+    before = "".join(n.astext() for n in parent.children[: parent.index(node)]) if parent is not None else ""
+    return not before.strip() or bool(re.search(r"[.!?:]\s*$", before)) and not before.rstrip().endswith(":")
+
+
+def render(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Replace each ``{claim}`` role by its sentence, linked to its row on the claims page."""
+    rows = _sentences(app.env)
+    for node in list(doctree.findall(claim_sentence)):
+        claim_id = node["claim_id"]
+        row = rows.get(claim_id)
+        if row is None:
+            logger.warning(
+                f"the page cites claim {claim_id!r}, which no page made (see the claims ledger for the ids)",
+                location=node,
+                type="viewcopy",
+                subtype="sentence",
+            )
+            node.replace_self(nodes.inline("", claim_id, classes=["viewcopy-claim", "viewcopy-missing"]))
+            continue
+        sentence = row["sentence"]
+        if _starts_sentence(node):
+            sentence = sentence[:1].upper() + sentence[1:]
+        uri = app.builder.get_relative_uri(docname, viewcopy_ledger.LEDGER_PAGE) + f"#claim-{claim_id}"
+        ref = nodes.reference("", "", nodes.Text(sentence), refuri=uri, internal=True, classes=["viewcopy-claim"])
+        ref["reftitle"] = f"claim {claim_id}: {row['verdict']}, checked on {row.get('cases', 1)} case(s)"
+        node.replace_self(ref)
+
+
+# -- the lint --------------------------------------------------------------------------------------
+
+
+def _skipped(node: nodes.Node) -> bool:
+    if isinstance(node, SKIP):
+        return True
+    if isinstance(node, nodes.Element):
+        classes = set(node.get("classes", []))
+        if classes & SKIP_CLASSES or node.get("nb_element", "").startswith("cell_code_output"):
+            return True
+    return False
+
+
+def _text(node: nodes.Node) -> str:
+    """A block's prose: rendered claims become one marker, inline code a word, skipped parts nothing."""
+    if isinstance(node, nodes.Text):
+        return str(node)
+    if _skipped(node):
+        return ""
+    if isinstance(node, claim_sentence) or "viewcopy-claim" in node.get("classes", []):
+        return CLAIM
+    if isinstance(node, nodes.literal):
+        return "`" + node.astext().replace("`", "") + "`"
+    return "".join(_text(child) for child in node.children)
+
+
+def _blocks(doctree: nodes.Node) -> Iterator[tuple[nodes.Element, str, bool]]:
+    """(block, its text, is it a glossary definition) for every paragraph of prose."""
+    stack = [doctree]
+    while stack:
+        node = stack.pop()
+        if _skipped(node):
+            continue
+        if isinstance(node, nodes.paragraph):
+            definition = isinstance(node.parent, nodes.definition) and node.parent.index(node) == 0
+            glossary = definition and "glossary" in node.parent.parent.parent.get("classes", [])
+            yield node, _text(node), glossary
+            continue
+        stack.extend(reversed([c for c in node.children if isinstance(c, nodes.Element)]))
+
+
+def unchecked(doctree: nodes.Node) -> list[str]:
+    """Every sentence of ``doctree``'s prose that states a memory fact and is not a claim or a definition."""
+    found = []
+    for _, text, glossary in _blocks(doctree):
+        for k, sentence in enumerate(SENTENCE_END.split(" ".join(text.split()))):
+            if glossary and k == 0:
+                continue  # a term's definition
+            rest = sentence.replace(CLAIM, " ")
+            if sentence.rstrip().endswith("?") or not FACT.search(re.sub(r"`[^`]*`", " ", rest)):
+                continue
+            if CLAIM in sentence and not FACT.search(re.sub(r"`[^`]*`", " ", rest)):
+                continue
+            found.append(sentence.strip())
+    return found
+
+
+def lint(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    if docname in (viewcopy_ledger.LEDGER_PAGE, viewcopy_ledger.VERSIONS_PAGE) or docname.startswith("api"):
+        return  # the ledger's own tables; the API reference is the docstrings, checked by doctest
+    for sentence in unchecked(doctree):
+        logger.warning(
+            f"a statement about memory that is not a claim: {sentence!r}; write it as a claim and render it with "
+            "{claim}`id`, or say no fact",
+            location=docname,
+            type="viewcopy",
+            subtype="sentence",
+        )
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_node(claim_sentence, html=(lambda self, node: self.visit_inline(node), lambda self, node: self.depart_inline(node)))
+    app.add_role("claim", ClaimRole())
+    app.connect("doctree-resolved", render, priority=600)  # after the ledger's own placeholders (500)
+    app.connect("doctree-resolved", lint, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
