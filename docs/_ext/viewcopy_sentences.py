@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from docutils import nodes
@@ -157,13 +158,55 @@ def unchecked(doctree: nodes.Node) -> list[str]:
     return found
 
 
+DEBT = Path(__file__).with_name("unchecked_sentences.txt")
+"""The sentences written before the lint, not yet claims: ``page<TAB>sentence`` a line.
+
+The list only shrinks: a sentence not on it fails the build, and so does a
+listed one that its page no longer says (take it off).  Numbers are compared
+as ``#``, so a sentence with a measured figure stays the same sentence at
+another scale or on another NumPy.
+"""
+
+
+def key(page: str, sentence: str) -> str:
+    return page + "\t" + re.sub(r"\d[\d,.]*", "#", " ".join(sentence.split()))
+
+
+def debt(path: Path = DEBT) -> dict[str, set[str]]:
+    """The listed sentences, by page."""
+    found: dict[str, set[str]] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                page, _, _ = line.partition("\t")
+                found.setdefault(page, set()).add(line)
+    return found
+
+
+def linted(docname: str) -> bool:
+    # the ledger's own tables; the API reference is the docstrings, checked by doctest
+    return docname not in (viewcopy_ledger.LEDGER_PAGE, viewcopy_ledger.VERSIONS_PAGE) and not docname.startswith("api")
+
+
 def lint(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    if docname in (viewcopy_ledger.LEDGER_PAGE, viewcopy_ledger.VERSIONS_PAGE) or docname.startswith("api"):
-        return  # the ledger's own tables; the API reference is the docstrings, checked by doctest
+    if not linted(docname):
+        return
+    listed = debt().get(docname, set())
+    seen = set()
     for sentence in unchecked(doctree):
+        seen.add(key(docname, sentence))
+        if key(docname, sentence) in listed:
+            continue
         logger.warning(
             f"a statement about memory that is not a claim: {sentence!r}; write it as a claim and render it with "
             "{claim}`id`, or say no fact",
+            location=docname,
+            type="viewcopy",
+            subtype="sentence",
+        )
+    for stale in sorted(listed - seen):
+        logger.warning(
+            f"{DEBT.name} lists a sentence this page no longer says: {stale.partition(chr(9))[2]!r}; take it off",
             location=docname,
             type="viewcopy",
             subtype="sentence",
@@ -176,3 +219,28 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("doctree-resolved", render, priority=600)  # after the ledger's own placeholders (500)
     app.connect("doctree-resolved", lint, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python docs/_ext/viewcopy_sentences.py docs/_build/doctrees``: the lint over a build's doctrees."""
+    import pickle
+    import sys
+
+    args = argv if argv is not None else sys.argv[1:]
+    write = "--write-debt" in args
+    folder = Path(next((a for a in args if not a.startswith("--")), "docs/_build/doctrees"))
+    lines = []
+    for path in sorted(folder.rglob("*.doctree")):
+        page = path.relative_to(folder).with_suffix("").as_posix()
+        if linted(page):
+            lines += [key(page, sentence) for sentence in unchecked(pickle.loads(path.read_bytes()))]
+    if write:
+        header = "# page<TAB>sentence, numbers as #: prose not yet made claims (the list only shrinks)"
+        DEBT.write_text("\n".join([header, *sorted(set(lines))]) + "\n", encoding="utf-8")
+    print(*lines, sep="\n")
+    print(f"{len(lines)} unchecked sentence(s)", "(written to " + DEBT.name + ")" if write else "")
+    return 1 if lines else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
