@@ -38,7 +38,7 @@ print(f"NumPy {np.__version__}; a holds {a.size:,} float64 = {a.nbytes:,} bytes"
 # :func:`viewcopy.track` counts the bytes NumPy allocates for array data in
 # the block (through a counting wrapper of NumPy's allocator); :func:`viewcopy.expect_view` and
 # :func:`viewcopy.expect_copy` ask :func:`numpy.shares_memory`.
-with claim("ravel-contiguous-view", "ravel of a contiguous array is a view: it allocates 0 bytes"):
+with claim("ravel-contiguous-view", "ravel of a, this C-contiguous array, is a view: it allocates 0 bytes"):
     with viewcopy.track() as ravel_cost:
         r = viewcopy.expect_view(a, a.ravel())
     assert ravel_cost.allocated_bytes == 0
@@ -77,10 +77,10 @@ print("on the empty ones, e.g.", *[f"{name}: +{b}" for name, b in extra.items() 
 # --------------------------------------
 # That is what "no new memory" means: the view and the source are two names
 # for the same bytes. The copy is independent.
-with claim("view-writes-reach-source", "writing through a ravel view changes the source"):
+with claim("view-writes-reach-source", "writing through this ravel view of a changes a"):
     r[0] = -1.0
     assert a[0] == -1.0
-with claim("copy-writes-stay-local", "writing to a flatten copy leaves the source alone"):
+with claim("copy-writes-stay-local", "writing to this flatten copy of a leaves a alone"):
     f[1] = -2.0
     assert a[1] == 1.0
 a[0] = 0.0
@@ -92,7 +92,7 @@ print("after r[0] = -1: a[0] was -1;  after f[1] = -2: a[1] is still", a[1])
 # ``nbytes`` is the size of the data an array *describes*, not what it
 # allocated: the view reports the full 80 MB too. ``base`` is set on the
 # view, but it is no proof of sharing (see the FAQ: a copy can have a base).
-with claim("nbytes-is-not-allocation", "a view's nbytes equals its source's although it allocated nothing"):
+with claim("nbytes-is-not-allocation", "the ravel view r reports the nbytes of a although it allocated nothing"):
     assert r.nbytes == a.nbytes == f.nbytes
     rel = viewcopy.relation(a, r)
     assert rel.kind == "view" and not rel.owns_data
@@ -129,7 +129,7 @@ for size in SIZES:
     )
 with claim(
     "ravel-much-faster",
-    "ravel of a contiguous float64 array is faster than flatten, in at least three timed rounds out of four, at "
+    "ravel of these C-contiguous float64 arrays is faster than flatten, in at least three timed rounds out of four, at "
     + " and ".join(f"{size:,}" for size in CLAIMED)
     + " elements",
 ):
@@ -181,18 +181,32 @@ print("flatten of a read-only array is writable:", frozen.flatten().flags.writea
 
 # %%
 # *"If np.shares_memory is False, you got a copy."* The search finds the
-# exception: empty arrays have no bytes to share, so even a view reports
-# ``False``.
+# exception: :claim:`shares-memory-false-for-empty-views`. This site calls
+# those results views (:func:`viewcopy.relation`): NumPy made them from the
+# source without allocating, and :func:`numpy.shares_memory` has no byte to
+# find in common.
 empty = np.zeros((0, 3))
-with claim("shares-memory-false-for-empty-views", "np.shares_memory is False for a view of an empty array"):
-    view_of_empty = empty.ravel()
-    assert not np.shares_memory(empty, view_of_empty) and not view_of_empty.flags.owndata
-    assert viewcopy.relation(empty, view_of_empty).kind == "empty"
+EMPTY = [case for case in layouts() if case.array.size == 0]
+with claim(
+    "shares-memory-false-for-empty-views",
+    f"on each of the {len(EMPTY)} empty layouts, .T, [...] and ravel() are views (base chain to the source, no data "
+    "of their own), and np.shares_memory says False for every one",
+) as c:
+    for case in c.over(EMPTY):
+        x = case.array
+        for how, made in (("T", x.T), ("[...]", x[...]), ("ravel()", x.ravel())):
+            c.check(
+                viewcopy.relation(x, made).kind == "view" and not np.shares_memory(x, made),
+                f"{case.name}.{how}: a view, np.shares_memory False",
+            )
+view_of_empty = empty.ravel()
 print(
-    "empty.ravel(): shares_memory",
+    "np.zeros((0, 3)).ravel(): np.shares_memory",
     np.shares_memory(empty, view_of_empty),
-    "| base is empty:",
+    "| base is the source:",
     view_of_empty.base is empty,
+    "| viewcopy.relation:",
+    viewcopy.relation(empty, view_of_empty).kind,
 )
 
 # %%
