@@ -150,6 +150,8 @@ def layouts(
         Each with a ``name`` such as ``"float64 (4,6) F [::-1, :]"`` and the
         ``array``. The arrays are fresh on every call: change them freely.
 
+    Examples
+    --------
     >>> import numpy as np, viewcopy, viewcopy.claims
     >>> cases = viewcopy.claims.layouts()
     >>> len(cases) >= 50, len({c.name for c in cases}) == len(cases)
