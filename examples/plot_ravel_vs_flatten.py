@@ -37,7 +37,8 @@ print(f"NumPy {np.__version__}; a holds {a.size:,} float64 = {a.nbytes:,} bytes"
 # ------------------------------------
 # :func:`viewcopy.track` counts the bytes NumPy allocates for array data in
 # the block (through a counting wrapper of NumPy's allocator); :func:`viewcopy.expect_view` and
-# :func:`viewcopy.expect_copy` ask :func:`numpy.shares_memory`.
+# :func:`viewcopy.expect_copy` decide by the site's one definition of a view
+# (:func:`viewcopy.relation`; the :doc:`primer </primer>` gives it).
 with claim("ravel-contiguous-view", "ravel of a, this C-contiguous array, is a view: it allocates 0 bytes"):
     with viewcopy.track() as ravel_cost:
         r = viewcopy.expect_view(a, a.ravel())
@@ -55,18 +56,19 @@ print(f"flatten: {flatten_cost.allocated_bytes:>13,} bytes allocated")
 # One array proves nothing about the others. Over every layout of
 # :func:`viewcopy.claims.layouts` (0-d to 4-d, empty and length-1 axes, C and F
 # :term:`order`, step slices, negative :term:`strides`, permutations, broadcasts, read-only),
-# ``flatten`` copies, and allocates the source's ``nbytes`` on each non-empty
-# one; an empty array still gets a fresh 1-byte :term:`buffer`.
+# :claim:`flatten-copies`.
 CASES = layouts()
 extra = {}  # bytes allocated beyond nbytes, by case
 with claim(
     "flatten-copies",
-    "flatten always copies: on every non-empty layout it allocates exactly the source's nbytes",
+    f"flatten copies each of the {len(CASES)} layouts; it allocates exactly the source's nbytes on each non-empty "
+    "one, and 1 byte on each empty one",
 ) as c:
     for case in c.over(CASES):
         with viewcopy.track() as t:
             flat = case.array.flatten()
-        assert not np.shares_memory(case.array, flat) and flat.flags.owndata, case.name
+        c.check(viewcopy.relation(case.array, flat).kind == "copy" and flat.flags.owndata, f"{case.name}: a copy")
+        c.check(t.allocated_bytes == (case.array.nbytes or 1), f"{case.name}: {t.allocated_bytes} B allocated")
         extra[case.name] = t.allocated_bytes - case.array.nbytes
         assert case.array.size == 0 or extra[case.name] == 0, case.name
 print(f"{len(CASES)} layouts; bytes beyond nbytes: {sorted(set(extra.values()))}")
@@ -154,11 +156,13 @@ except AttributeError as error:
 # ---------------------------------------------------
 # *"ravel returns a view whenever the memory layout permits."* The search
 # on :doc:`plot_article_searched` finds counterexamples and the exact
-# condition (a C-contiguous, non-empty array). The simplest one: every other
-# element of a 1-D array is evenly spaced, so a view is possible
-# (``reshape(-1)`` returns one), yet ``ravel`` copies.
+# condition: :claim:`searched-ravel-whenever-permits`. The simplest
+# counterexample: :claim:`ravel-copies-evenly-strided`.
 every_other = a[::2]
-with claim("ravel-copies-evenly-strided", "ravel copies an evenly strided array that reshape(-1) can view"):
+with claim(
+    "ravel-copies-evenly-strided",
+    "ravel copies a[::2], every other element of this 1-D array, which reshape(-1) returns as a view",
+):
     viewcopy.expect_copy(every_other, every_other.ravel())
     viewcopy.expect_view(every_other, every_other.reshape(-1))
 print("a[::2].ravel():", viewcopy.predict(every_other, "ravel"))

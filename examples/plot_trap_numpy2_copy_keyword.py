@@ -222,7 +222,7 @@ if warned:
 # ----------------------
 # Code that must run on 1.26 and on 2.x: use ``np.asarray`` where a copy
 # is allowed, pass ``copy=True`` where one is wanted, and where a copy must
-# not happen, check with ``np.shares_memory`` (or ``viewcopy.expect_view``)
+# not happen, check with ``viewcopy.expect_view``
 # rather than rely on a keyword that changed meaning. NumPy's migration
 # guide suggests a ``copy_if_needed`` constant for ``np.array``:
 copy_if_needed = None if NUMPY2 else False

@@ -207,7 +207,8 @@ except viewcopy.UnexpectedCopyError as error:
 # **Claim:** unsafe without checking ``.base``. Whether ``ravel`` copies depends on the order as well as the layout: the
 # transposed array is not C-contiguous, so ``ravel()`` copies, but
 # ``ravel('A')`` and ``ravel('K')`` return views of it. And ``.base`` is
-# the wrong check: use :func:`numpy.shares_memory` (or :func:`viewcopy.relation`).
+# the wrong check: use :func:`viewcopy.relation` (or, for arrays that hold
+# bytes, :func:`numpy.shares_memory`).
 with claim("ravel-noncontiguous-may-view", "ravel of transposed, this F-ordered view, copies in C order and is a view in A or K order"):
     viewcopy.expect_copy(transposed, transposed.ravel())
     viewcopy.expect_view(transposed, transposed.ravel(order="A"))
