@@ -12,8 +12,10 @@ Two parts, one job: the words a reader sees are the words the ledger checks.
   allocates, shares, contiguous, faster, slower, peak...) and is neither a
   rendered claim nor the first sentence of a glossary entry (the term's
   definition) is a warning naming the page and the sentence; warnings are
-  errors, so the build fails.  Questions, headings, code, program output and
-  the claims tables are not prose.  :func:`unchecked` is the lint on one
+  errors, so the build fails.  Questions, advice (a sentence opened by an
+  imperative, :data:`ADVICE`), headings, code, program output and the claims
+  tables are not statements of fact.  The sentences written before the lint
+  are listed in :data:`DEBT`, a list that can only shrink.  :func:`unchecked` is the lint on one
   doctree, for tests and for ``python docs/_ext/viewcopy_sentences.py``.
 
 Narrative that states no fact (why a page exists, how to read its figure)
@@ -48,6 +50,11 @@ FACT = re.compile(
 CLAIM = "\u27e6claim\u27e7"  # stands for a rendered claim while a paragraph is read as text
 SKIP = (nodes.literal_block, nodes.raw, nodes.comment, nodes.title, nodes.rubric, nodes.caption, nodes.target)
 SKIP_CLASSES = {"viewcopy-sortable", "viewcopy-claims-here", "viewcopy-group", "sphx-glr-script-out", "cell_output"}
+ADVICE = re.compile(
+    r"^(?:Put|Turn|Count|Guard|Start|Use|Run|Set|See|Read|Call|Pass|Check|Give|Try|Keep|Avoid|Find|Wrap|Ask|"
+    r"Prefer|Compare|Open|Install|Build|Copy|Write)\b"
+)
+"""An imperative opens advice, which tells the reader what to do and states no fact."""
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z`\"'(\[*\u27e6])")
 
 
@@ -150,7 +157,8 @@ def unchecked(doctree: nodes.Node) -> list[str]:
             if glossary and k == 0:
                 continue  # a term's definition
             rest = sentence.replace(CLAIM, " ")
-            if sentence.rstrip().endswith("?") or not FACT.search(re.sub(r"`[^`]*`", " ", rest)):
+            plain = sentence.strip()
+            if plain.endswith("?") or ADVICE.match(plain) or not FACT.search(re.sub(r"`[^`]*`", " ", rest)):
                 continue
             if CLAIM in sentence and not FACT.search(re.sub(r"`[^`]*`", " ", rest)):
                 continue

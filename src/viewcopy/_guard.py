@@ -35,7 +35,7 @@ GUARD_MAX_WORK = 100 * DEFAULT_MAX_WORK
 
 
 def _kind(source: np.ndarray, result: np.ndarray, func: str) -> str:
-    """``'view'`` or ``'copy'`` by the one definition (:func:`viewcopy._inspect.decide`); raise if unproven."""
+    """``'view'`` or ``'copy'`` by the one definition (``viewcopy._inspect.decide``); raise if unproven."""
     kind = decide(source, result, DEFAULT_MAX_WORK)[0]
     if kind == "undecided":
         kind = decide(source, result, GUARD_MAX_WORK)[0]

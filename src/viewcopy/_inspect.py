@@ -130,7 +130,7 @@ class Relation:
         hold bytes a view is one that shares memory with its source; an
         empty array shares memory with nothing, so an empty result is a view
         when it reads its source's buffer and owns no data of its own (see
-        :func:`viewcopy._inspect.decide`).
+        ``viewcopy._inspect.decide``).
     shares_memory : bool
         The answer of :func:`numpy.shares_memory` (False for every empty
         array, views included); when ``exact`` is False, the answer of
@@ -169,7 +169,7 @@ def relation(source: np.ndarray, result: np.ndarray, *, max_work: int | None = D
     """Tell whether ``result`` is a view of ``source`` or a copy.
 
     A view is what NumPy made from the source's memory without allocating
-    (:func:`viewcopy._inspect.decide`): for arrays that hold bytes, the
+    (``viewcopy._inspect.decide``): for arrays that hold bytes, the
     answer comes from :func:`numpy.shares_memory`, never from ``.base``
     alone: a copy can have a base (``a.T.reshape(-1).base`` is a temporary
     copy) and a view's base need not be the source.  The exact check is
