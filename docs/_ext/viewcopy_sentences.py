@@ -10,8 +10,9 @@ Two parts, one job: the words a reader sees are the words the ledger checks.
 - A sentence lint, once each page is resolved: every sentence of the page's
   prose that states a memory fact (:data:`FACT`: views, copies, bytes,
   allocates, shares, contiguous, faster, slower, peak...) and is neither a
-  rendered claim nor the first sentence of a glossary entry (the term's
-  definition) is a warning naming the page and the sentence; warnings are
+  rendered claim nor a definition (the first sentence of a glossary entry,
+  or a sentence that marks the term it defines with ``{dfn}``, as the
+  primer's do) is a warning naming the page and the sentence; warnings are
   errors, so the build fails.  Questions, advice (a sentence opened by an
   imperative, :data:`ADVICE`), headings, code, program output and the claims
   tables are not statements of fact.  The sentences written before the lint
@@ -41,13 +42,14 @@ logger = logging.getLogger(__name__)
 
 FACT = re.compile(
     r"\b(?:views?|viewed|viewing|cop(?:y|ies|ied|ying)|bytes?|allocat\w*|shares?|shared|sharing|"
-    r"(?:non-|C-|F-)?contiguous|faster|slower|peaks?|temporar(?:y|ies)|owns?|owned|frees?|freed|"
+    r"(?:non-|C-|F-)?contiguous|faster|slower|peaks?|temporar(?:y|ies)|owns|owned|owning|own\s+(?:data|buffer|memory|bytes)|frees?|freed|"
     r"[\d.,]+\s*(?:[KMG]i?B|B))\b",
     re.IGNORECASE,
 )
 """Words that make a sentence a statement about memory."""
 
 CLAIM = "\u27e6claim\u27e7"  # stands for a rendered claim while a paragraph is read as text
+DEFINES = "\u27e6dfn\u27e7"  # a {dfn} role: the sentence defines the term it marks
 SKIP = (nodes.literal_block, nodes.raw, nodes.comment, nodes.title, nodes.rubric, nodes.caption, nodes.target)
 SKIP_CLASSES = {"viewcopy-sortable", "viewcopy-claims-here", "viewcopy-group", "sphx-glr-script-out", "cell_output"}
 ADVICE = re.compile(
@@ -131,6 +133,10 @@ def _text(node: nodes.Node) -> str:
         return CLAIM
     if isinstance(node, nodes.literal):
         return "`" + node.astext().replace("`", "") + "`"
+    if "dfn" in node.get("classes", []):
+        return DEFINES + node.astext()
+    if "pasted-text" in node.get("classes", []):
+        return "N"  # a figure glued in by the code that measured it: the sentence around it is still prose
     return "".join(_text(child) for child in node.children)
 
 
@@ -149,13 +155,19 @@ def _blocks(doctree: nodes.Node) -> Iterator[tuple[nodes.Element, str, bool]]:
         stack.extend(reversed([c for c in node.children if isinstance(c, nodes.Element)]))
 
 
+GALLERY_FOOTER = re.compile(r"Estimated memory usage: [\d.]+ MB")
+"""sphinx-gallery's footer: what its figure is, is the claim ``how-gallery-memory-figure`` (how-it-checks)."""
+
+
 def unchecked(doctree: nodes.Node) -> list[str]:
     """Every sentence of ``doctree``'s prose that states a memory fact and is not a claim or a definition."""
     found = []
     for _, text, glossary in _blocks(doctree):
+        if GALLERY_FOOTER.fullmatch(" ".join(text.split())):
+            continue
         for k, sentence in enumerate(SENTENCE_END.split(" ".join(text.split()))):
-            if glossary and k == 0:
-                continue  # a term's definition
+            if glossary and k == 0 or DEFINES in sentence:
+                continue  # a term's definition: the glossary's first sentence, or one that marks its term {dfn}
             rest = sentence.replace(CLAIM, " ")
             plain = sentence.strip()
             if plain.endswith("?") or ADVICE.match(plain) or not FACT.search(re.sub(r"`[^`]*`", " ", rest)):
@@ -199,7 +211,7 @@ def linted(docname: str) -> bool:
 def lint(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     if not linted(docname):
         return
-    listed = debt().get(docname, set())
+    listed = debt(Path(app.srcdir) / "_ext" / DEBT.name).get(docname, set())  # a site's own list, if it has one
     seen = set()
     for sentence in unchecked(doctree):
         seen.add(key(docname, sentence))
@@ -214,17 +226,25 @@ def lint(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         )
     for stale in sorted(listed - seen):
         logger.warning(
-            f"{DEBT.name} lists a sentence this page no longer says: {stale.partition(chr(9))[2]!r}; take it off",
+            f"_ext/{DEBT.name} lists a sentence this page no longer says: {stale.partition(chr(9))[2]!r}; take it off",
             location=docname,
             type="viewcopy",
             subtype="sentence",
         )
 
 
+def _depend_on_debt(app: Sphinx, doctree: nodes.document) -> None:
+    """A change to the debt list re-reads (and so re-lints) every page, as a change to the page would."""
+    path = Path(app.srcdir) / "_ext" / DEBT.name
+    if path.is_file():
+        app.env.note_dependency(str(path))
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(claim_sentence, html=(lambda self, node: self.visit_inline(node), lambda self, node: self.depart_inline(node)))
     app.add_role("claim", ClaimRole())
     app.connect("doctree-resolved", render, priority=600)  # after the ledger's own placeholders (500)
+    app.connect("doctree-read", _depend_on_debt)
     app.connect("doctree-resolved", lint, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
 
