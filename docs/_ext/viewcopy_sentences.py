@@ -7,7 +7,8 @@ Two parts, one job: the words a reader sees are the words the ledger checks.
   the ledger recorded it when the claim ran, linked to its row on the claims
   page.  The prose cannot drift from the checked sentence: it *is* that
   sentence.  A claim id no page made is an error.
-- A sentence lint, once each page is resolved: every sentence of the page's
+- A sentence lint, once every page is read (of every page, read in this
+  build or an earlier one, as the doctrees hold them): every sentence of the page's
   prose that states a memory fact (:data:`FACT`: views, copies, bytes,
   allocates, shares, contiguous, faster, slower, peak...) and is neither a
   rendered claim nor a definition (the first sentence of a glossary entry,
@@ -85,7 +86,7 @@ def _starts_sentence(node: nodes.Node) -> bool:
     """Whether ``node`` opens a sentence: first in its paragraph, or after a full stop."""
     parent = node.parent
     before = "".join(n.astext() for n in parent.children[: parent.index(node)]) if parent is not None else ""
-    return not before.strip() or bool(re.search(r"[.!?:]\s*$", before)) and not before.rstrip().endswith(":")
+    return not before.strip() or bool(re.search(r"[.!?]\s*$", before))
 
 
 def render(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -224,44 +225,40 @@ def linted(docname: str) -> bool:
     )
 
 
-def lint(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    if not linted(docname):
-        return
-    listed = debt(Path(app.srcdir) / "_ext" / DEBT.name).get(docname, set())  # a site's own list, if it has one
-    seen = set()
-    for sentence in unchecked(doctree):
-        seen.add(key(docname, sentence))
-        if key(docname, sentence) in listed:
+def lint(app: Sphinx, env: Any) -> list[str]:
+    """``env-updated``: lint every page of the site, read in this build or before, so no page escapes it."""
+    listed_by_page = debt(Path(app.srcdir) / "_ext" / DEBT.name)  # a site's own list, if it has one
+    for docname in sorted(env.found_docs):
+        if not linted(docname):
             continue
-        logger.warning(
-            f"a statement about memory that is not a claim: {sentence!r}; write it as a claim and render it with "
-            "{claim}`id`, or say no fact",
-            location=docname,
-            type="viewcopy",
-            subtype="sentence",
-        )
-    for stale in sorted(listed - seen):
-        logger.warning(
-            f"_ext/{DEBT.name} lists a sentence this page no longer says: {stale.partition(chr(9))[2]!r}; take it off",
-            location=docname,
-            type="viewcopy",
-            subtype="sentence",
-        )
-
-
-def _depend_on_debt(app: Sphinx, doctree: nodes.document) -> None:
-    """A change to the debt list re-reads (and so re-lints) every page, as a change to the page would."""
-    path = Path(app.srcdir) / "_ext" / DEBT.name
-    if path.is_file():
-        app.env.note_dependency(str(path))
+        listed, seen = listed_by_page.get(docname, set()), set()
+        for sentence in unchecked(env.get_doctree(docname)):
+            seen.add(key(docname, sentence))
+            if key(docname, sentence) in listed:
+                continue
+            logger.warning(
+                f"a statement about memory that is not a claim: {sentence!r}; write it as a claim and render it "
+                "with {claim}`id`, or say no fact",
+                location=docname,
+                type="viewcopy",
+                subtype="sentence",
+            )
+        for stale in sorted(listed - seen):
+            logger.warning(
+                f"_ext/{DEBT.name} lists a sentence this page no longer says: {stale.partition(chr(9))[2]!r}; "
+                "take it off",
+                location=docname,
+                type="viewcopy",
+                subtype="sentence",
+            )
+    return []
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(claim_sentence, html=(lambda self, node: self.visit_inline(node), lambda self, node: self.depart_inline(node)))
     app.add_role("claim", ClaimRole())
     app.connect("doctree-resolved", render, priority=600)  # after the ledger's own placeholders (500)
-    app.connect("doctree-read", _depend_on_debt)
-    app.connect("doctree-resolved", lint, priority=900)
+    app.connect("env-updated", lint)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
 
 
