@@ -2,13 +2,12 @@
 View vs copy: ``ravel`` against ``flatten``
 ===========================================
 
-:meth:`numpy.ndarray.ravel` returns a *view* (:term:`view`) of a
-:term:`C-contiguous` array: a new array object over the same bytes.
-:meth:`numpy.ndarray.flatten` returns a *copy* (:term:`copy`): new bytes, as many as the source holds. This page measures both on a
-large array, checks the rule on every layout of :func:`viewcopy.claims.layouts` (the
-:term:`family`), and
-shows what :attr:`~numpy.ndarray.base` and :attr:`~numpy.ndarray.nbytes` do and
-do not tell you.
+:claim:`landing-rule-ravel-reshape` (on the landing page), and
+:claim:`flatten-copies`. This page measures both
+on a large array, checks the rule on every layout of
+:func:`viewcopy.claims.layouts` (the :term:`family`), and shows what
+:attr:`~numpy.ndarray.base` and :attr:`~numpy.ndarray.nbytes` do and do not
+tell you.
 
 Every ``with claim(...)`` block below is a :term:`claim` of this site: the
 checks inside it raise if NumPy does not behave as stated, and the build
@@ -18,8 +17,8 @@ fails.
 # %%
 # A large source array
 # --------------------
-# Ten million ``float64`` by default (80 MB); set ``VIEWCOPY_FULL_SCALE=1``
-# for the source article's hundred million (800 MB).
+# The size it runs at is printed below; ``VIEWCOPY_FULL_SCALE=1`` runs it at
+# the source article's hundred million ``float64`` elements.
 import os
 
 import matplotlib.pyplot as plt
@@ -77,8 +76,8 @@ print("on the empty ones, e.g.", *[f"{name}: +{b}" for name, b in extra.items() 
 # %%
 # Writes through a view reach the source
 # --------------------------------------
-# That is what "no new memory" means: the view and the source are two names
-# for the same bytes. The copy is independent.
+# That is what "no new memory" means: :claim:`view-writes-reach-source`,
+# and :claim:`copy-writes-stay-local`.
 with claim("view-writes-reach-source", "writing through this ravel view of a changes a"):
     r[0] = -1.0
     assert a[0] == -1.0
@@ -91,9 +90,8 @@ print("after r[0] = -1: a[0] was -1;  after f[1] = -2: a[1] is still", a[1])
 # %%
 # What ``nbytes`` and ``base`` do not tell you
 # --------------------------------------------
-# ``nbytes`` is the size of the data an array *describes*, not what it
-# allocated: the view reports the full 80 MB too. ``base`` is set on the
-# view, but it is no proof of sharing (see the FAQ: a copy can have a base).
+# What ``nbytes`` reports: :claim:`nbytes-is-not-allocation`. Nor is
+# ``base`` a proof: :claim:`faq-base-misleads`.
 with claim("nbytes-is-not-allocation", "the ravel view r reports the nbytes of a although it allocated nothing"):
     assert r.nbytes == a.nbytes == f.nbytes
     rel = viewcopy.relation(a, r)
