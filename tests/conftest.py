@@ -134,7 +134,7 @@ class Site(Copy):
         from sphinx.application import Sphinx
         from sphinx.util.docutils import docutils_namespace, patch_docutils
 
-        from viewcopy import _ledger
+        from viewcopy.claims import ledger as _ledger
 
         log = StringIO()
         saved_preview = os.environ.get("VIEWCOPY_PREVIEW")

@@ -5,7 +5,8 @@
  * Its default handler is one global, writable struct in NumPy itself; the
  * capsule PyDataMem_DefaultHandler points at it.  install() saves that
  * struct's four allocator functions and puts counting wrappers in their
- * place, once, for the whole process: every thread, context, generator and
+ * place, once, for the whole process, when the first Block opens (importing
+ * the module changes nothing): every thread, context, generator and
  * asyncio task then allocates through the wrappers, and nothing has to be
  * installed or removed per block (so nothing can be left behind by Ctrl-C).
  * Arrays allocated before install() are freed through the wrappers too, which
@@ -343,6 +344,7 @@ table_pop(void *ptr, Stamp otherwise)
 static PyDataMem_Handler *patched = NULL;   /* NumPy's default_handler, once installed */
 static PyDataMemAllocator original;         /* its functions before that */
 static int64_t unknown_reallocs = 0;        /* reallocs of buffers of unknown size (made before install) */
+static PyObject *refusal = NULL;             /* why install() could not patch, once it has tried */
 
 static void *
 counting_malloc(void *ctx, size_t size)
@@ -628,23 +630,29 @@ static PyTypeObject BlockType = {
 /* ------------------------------------------------------------------ */
 /* module functions                                                    */
 
+/* Called with the GIL held, so two threads cannot install at once. */
 static PyObject *
 install(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 {
     if (patched != NULL) {
         Py_RETURN_NONE;
     }
+    if (refusal != NULL) {
+        return Py_NewRef(refusal);
+    }
     PyObject *capsule = PyDataMem_DefaultHandler;
     if (capsule == NULL) {
-        return PyUnicode_FromString("NumPy has no default data-memory handler");
+        refusal = PyUnicode_FromString("NumPy has no default data-memory handler");
+        return refusal == NULL ? NULL : Py_NewRef(refusal);
     }
     PyDataMem_Handler *handler = PyCapsule_GetPointer(capsule, "mem_handler");
     if (handler == NULL) {
         return NULL;
     }
     if (handler->version != 1 || strcmp(handler->name, "default_allocator") != 0) {
-        return PyUnicode_FromFormat("NumPy's default handler is %.127s version %d, not default_allocator 1",
-                                    handler->name, (int)handler->version);
+        refusal = PyUnicode_FromFormat("NumPy's default handler is %.127s version %d, not default_allocator 1",
+                                       handler->name, (int)handler->version);
+        return refusal == NULL ? NULL : Py_NewRef(refusal);
     }
     original = handler->allocator;
     /* realloc and free first: once malloc counts, its buffers may be freed at once */
@@ -688,6 +696,17 @@ current_is_default(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 static PyObject *
 open_block(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 {
+    if (patched == NULL) {  /* the first block: put the wrappers in now */
+        PyObject *why = install(NULL, NULL);
+        if (why == NULL) {
+            return NULL;
+        }
+        int refused = why != Py_None;
+        Py_DECREF(why);
+        if (refused) {
+            Py_RETURN_NONE;
+        }
+    }
     int here = default_here();
     if (here <= 0) {
         if (here == 0) {
@@ -719,12 +738,14 @@ stats(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 
 static PyMethodDef module_methods[] = {
     {"install", install, METH_NOARGS,
-     "Put counting wrappers into NumPy's default handler; None when done, else the reason it was not."},
+     "Put counting wrappers into NumPy's default handler (open() does, the first time); None when done, else the "
+     "reason it was not."},
     {"installed", installed, METH_NOARGS, "True when the counting wrappers are in place."},
     {"current_is_default", current_is_default, METH_NOARGS,
      "True when this context allocates through NumPy's default (now counting) handler."},
     {"open", open_block, METH_NOARGS,
-     "An entered Block, in one call; None when this context allocates through another handler."},
+     "An entered Block, in one call, installing the wrappers the first time; None when this context allocates "
+     "through another handler or they cannot be installed."},
     {"stats", stats, METH_NOARGS, "Internal figures, for tests."},
     {NULL, NULL, 0, NULL},
 };

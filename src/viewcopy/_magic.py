@@ -14,7 +14,8 @@ import itertools
 import linecache
 from typing import Any
 
-from ._measure import Tracked, format_bytes, track
+from ._format import format_bytes
+from ._measure import Tracked, track
 
 _cells = itertools.count(1)
 

@@ -31,7 +31,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ._measure import format_bytes, track
+from ._format import format_bytes
+from ._measure import track
 
 try:
     from distributed import Client as _Client

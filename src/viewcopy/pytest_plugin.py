@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from . import _measure, _sites
+from . import _callsites, _measure
 
 _UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
 _UNITS.update(kib=2**10, mib=2**20, gib=2**30, tib=2**40)
@@ -111,7 +111,7 @@ class TestMemory:
     method: str = ""
     threads: int = 0
     threads_running: int = 0
-    sites: list[_sites.Site] = dataclasses.field(default_factory=list)
+    sites: list[_callsites.Site] = dataclasses.field(default_factory=list)
 
     def __repr__(self) -> str:
         fb = _measure.format_bytes
@@ -187,7 +187,7 @@ def measure(
 ) -> Iterator[TestMemory]:
     """Measure a block as the markers do; ``code`` is the function whose lines are sampled for sites."""
     result = TestMemory(method=_method())
-    sites = _sites.Sites() if where or result.method != "handler" else None
+    sites = _callsites.Sites() if where or result.method != "handler" else None
     tracked = threads = None
     try:
         with contextlib.ExitStack() as stack:
@@ -206,8 +206,8 @@ def _fill(
     result: TestMemory,
     tracked: _measure.Tracked,
     threads: _Threads | None,
-    sites: _sites.Sites | None,
-    found: list[_sites.Site],
+    sites: _callsites.Sites | None,
+    found: list[_callsites.Site],
 ) -> None:
     result.sites = found
     result.allocated_bytes = tracked.allocated_bytes

@@ -1,4 +1,4 @@
-"""track(where=True): the lines that allocated the NumPy buffers (viewcopy._sites)."""
+"""track(where=True): the lines that allocated the NumPy buffers (viewcopy._callsites)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import viewcopy
-from viewcopy._sites import Sites
+from viewcopy._callsites import Sites
 
 A = np.arange(1_000_000.0).reshape(1000, 1000)
 
