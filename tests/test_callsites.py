@@ -25,7 +25,7 @@ def test_where_names_the_copying_line_with_its_bytes() -> None:
         c = A.T.ravel()
     assert [(s.source, s.bytes, s.count) for s in t.sites] == [("c = A.T.ravel()", A.nbytes, 1)]
     assert t.sites[0].filename == __file__
-    assert str(t.sites[0]).startswith(f"test_sites.py:{t.sites[0].lineno}  8.0 MB  c = A.T.ravel()")
+    assert str(t.sites[0]).startswith(f"test_callsites.py:{t.sites[0].lineno}  8.0 MB  c = A.T.ravel()")
     assert np.shares_memory(b, A)
     assert c.nbytes == A.nbytes
 

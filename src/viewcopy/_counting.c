@@ -12,9 +12,10 @@
  * Arrays allocated before install() are freed through the wrappers too, which
  * call the saved functions, so their memory goes back where it came from.
  *
- * A thread with no open Block counts nothing; each buffer still costs one
- * entry in a process-wide table (ptr -> size), under one lock, since realloc
- * and free do not say how big the old buffer was.  A thread that opens a
+ * A thread with no open Block counts nothing and records nothing: its
+ * allocations cost one thread-local read.  Buffers made inside a Block get an
+ * entry in a process-wide table (ptr -> stamp), under one lock, since realloc
+ * and free do not say who made them or (realloc) how big they were.  A thread that opens a
  * Block gets a ThreadState (heap, found through a thread-local pointer)
  * listing its open Blocks.  Each buffer the thread then allocates is stamped
  * (thread state, sequence number, running generator blocks) and raises the
@@ -239,7 +240,7 @@ static vc_lock table_lock;
 static Entry *table = NULL;
 static size_t table_cap = 0;   /* a power of two */
 static size_t table_used = 0;  /* live entries plus tombstones */
-static size_t table_live = 0;
+static volatile size_t table_live = 0;  /* read without the lock by counting_free (see there) */
 
 static inline size_t
 slot_of(void *ptr, size_t cap)
@@ -346,12 +347,25 @@ static PyDataMemAllocator original;         /* its functions before that */
 static int64_t unknown_reallocs = 0;        /* reallocs of buffers of unknown size (made before install) */
 static PyObject *refusal = NULL;             /* why install() could not patch, once it has tried */
 
+/* A buffer made by a thread with no open block is counted by no block, and its
+   free is told its size: it needs no table entry.  So outside every block an
+   allocation costs one thread-local read, and a free one more read while the
+   table is empty.  (The one thing lost: a realloc of such a buffer inside a
+   block cannot tell the old size, so it is not counted as freed.) */
+static inline void
+remember(void *p, size_t size)
+{
+    if (t_state != NULL) {
+        table_put(p, note_allocated(size));
+    }
+}
+
 static void *
 counting_malloc(void *ctx, size_t size)
 {
     void *p = original.malloc(ctx, size);
     if (p != NULL) {
-        table_put(p, note_allocated(size));
+        remember(p, size);
     }
     return p;
 }
@@ -361,7 +375,7 @@ counting_calloc(void *ctx, size_t nelem, size_t elsize)
 {
     void *p = original.calloc(ctx, nelem, elsize);
     if (p != NULL) {
-        table_put(p, note_allocated(nelem * elsize));
+        remember(p, nelem * elsize);
     }
     return p;
 }
@@ -384,16 +398,19 @@ counting_realloc(void *ctx, void *ptr, size_t new_size)
     }
     /* as a free of the old buffer and a new buffer */
     note_freed(old);
-    table_put(p, note_allocated(new_size));
+    remember(p, new_size);
     return p;
 }
 
+/* table_live is read without the lock: a buffer this thread frees was handed
+   to it after its table_put returned (through the GIL or another lock), so an
+   entry for it is seen; a stale non-zero only costs the lookup. */
 static void
 counting_free(void *ctx, void *ptr, size_t size)
 {
     if (ptr != NULL) {
         Stamp given = {size, NULL, 0, 0};
-        note_freed(table_pop(ptr, given));
+        note_freed(table_live ? table_pop(ptr, given) : given);
     }
     original.free(ctx, ptr, size);
 }

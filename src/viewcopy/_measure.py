@@ -6,7 +6,7 @@ first :func:`track` block opens, the small C extension ``viewcopy._counting``
 wraps the functions of NumPy's default handler, once, for the whole process:
 from then on each thread that is inside a :func:`track` block counts the
 bytes it allocates and frees (a thread outside any block counts nothing and
-pays one thread-local read and a table entry per buffer).  Nothing is
+pays one thread-local read per allocation).  Nothing is
 installed or removed when a block starts or ends, so an exception or a
 Ctrl-C at any point leaves nothing behind, and tracemalloc is not used at
 all.  The wrappers stay once installed: a buffer made through them is freed
