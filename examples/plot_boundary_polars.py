@@ -221,7 +221,9 @@ with claim(
         f"resident rise: from C {viewcopy.format_bytes(from_c_rise)}, from F {viewcopy.format_bytes(from_f_rise)} "
         f"({viewcopy.format_bytes(grid_c.nbytes)} array)",
     )
-print(f"pl.from_numpy: C-ordered +{viewcopy.format_bytes(from_c_rise)}, F-ordered +{viewcopy.format_bytes(from_f_rise)}")
+print(
+    f"pl.from_numpy: C-ordered +{viewcopy.format_bytes(from_c_rise)}, F-ordered +{viewcopy.format_bytes(from_f_rise)}"
+)
 
 # %%
 # The figure: what each conversion added to resident memory

@@ -63,7 +63,6 @@ def by_name(function):
 cloudpickle.register_pickle_by_value(_workers)
 
 
-
 # %%
 # What each worker reports
 # ------------------------
@@ -166,7 +165,9 @@ with claim(
     for name in ("multiprocessing.Pool", "ProcessPoolExecutor"):
         for r in reports[name]:
             c.check(
-                r["path"] == "" and r["anonymous"] >= data.nbytes and r["pss"] >= data.nbytes
+                r["path"] == ""
+                and r["anonymous"] >= data.nbytes
+                and r["pss"] >= data.nbytes
                 and r["sum"] == expected_sum,
                 f"{name}, pid {r['pid']}: anonymous {viewcopy.format_bytes(r['anonymous'])}, Pss "
                 f"{viewcopy.format_bytes(r['pss'])} for a {viewcopy.format_bytes(data.nbytes)} array",
@@ -207,7 +208,9 @@ with claim(
 ) as c:
     for r in reports["shared_memory"]:
         c.check(
-            r["path"] == f"/dev/shm/{block.name}" and r["anonymous"] == 0 and r["pss"] < data.nbytes
+            r["path"] == f"/dev/shm/{block.name}"
+            and r["anonymous"] == 0
+            and r["pss"] < data.nbytes
             and r["sum"] == expected_sum,
             f"pid {r['pid']}: buffer in {r['path']}, anonymous {viewcopy.format_bytes(r['anonymous'])}, "
             f"Pss {viewcopy.format_bytes(r['pss'])}",
@@ -240,7 +243,9 @@ with claim(
 ) as c:
     for r in reports["fork, read"]:
         c.check(
-            r["path"] == "" and r["dirtied"] < data.nbytes / 100 and r["pss"] < data.nbytes
+            r["path"] == ""
+            and r["dirtied"] < data.nbytes / 100
+            and r["pss"] < data.nbytes
             and r["sum"] == expected_sum,
             f"pid {r['pid']}: dirtied {viewcopy.format_bytes(r['dirtied'])} of {viewcopy.format_bytes(data.nbytes)}, "
             f"Pss of its pages {viewcopy.format_bytes(r['pss'])} (shared with the parent)",
@@ -284,7 +289,10 @@ with claim(
 ) as c:
     for r in reports["joblib, max_nbytes='1M'"]:
         c.check(
-            r["type"] == "memmap" and not r["writeable"] and "joblib" in r["path"] and r["anonymous"] == 0
+            r["type"] == "memmap"
+            and not r["writeable"]
+            and "joblib" in r["path"]
+            and r["anonymous"] == 0
             and r["sum"] == expected_sum,
             f"pid {r['pid']}: {r['type']}, writeable {r['writeable']}, buffer in {r['path']}, "
             f"anonymous {viewcopy.format_bytes(r['anonymous'])}",
