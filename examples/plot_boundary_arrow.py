@@ -87,8 +87,8 @@ with claim(
     )
 with claim(
     "arrow-array-with-mask-adds-bitmap",
-    f"with pyarrow {pa.__version__}, pa.array(ndarray, mask=...) shares the data and allocates only a validity bitmap "
-    "(an eighth of a byte per value, rounded up to Arrow's 64-byte blocks)",
+    f"with pyarrow {pa.__version__}, pa.array(ndarray, mask=...) shares the data of this array, "
+    "and Arrow's pool grows by a validity bitmap: an eighth of a byte per value, rounded up to Arrow's 64-byte blocks",
 ) as c:
     c.check(
         masked.buffers()[1].address == values.ctypes.data and N / 8 <= masked_pool <= N / 8 + 64,
@@ -106,7 +106,8 @@ with claim(
 # :func:`viewcopy.track` counts nothing for it; the pool does.
 with claim(
     "arrow-to-numpy-null-free-read-only-view",
-    f"with pyarrow {pa.__version__}, to_numpy(zero_copy_only=True) of a null-free float64 array is a read-only view",
+    f"with pyarrow {pa.__version__}, to_numpy(zero_copy_only=True) of this null-free float64 array is a view, not "
+    "writeable",
 ) as c:
     view = plain.to_numpy(zero_copy_only=True)
     viewcopy.expect_view(values, view)
@@ -232,8 +233,8 @@ with claim(
         )
 with claim(
     "arrow-self-destruct-frees-the-table",
-    f"with pyarrow {pa.__version__}, to_pandas(self_destruct=True) leaves Arrow's pool holding the frame only, not "
-    "table and frame; its peak is no lower here",
+    f"with pyarrow {pa.__version__}, to_pandas(self_destruct=True) leaves Arrow's pool holding the frame, not the "
+    "table as well; its peak is no lower here",
 ) as c:
     destroyed, kept = conversion["self_destruct=True"], conversion["to_pandas()"]
     c.check(
@@ -272,7 +273,7 @@ for step, (in_pool, resident) in steps.items():
 with claim(
     "arrow-pool-beside-resident",
     f"with pyarrow {pa.__version__} ({pool.backend_name}), a {viewcopy.format_bytes(size)} buffer counts in "
-    "Arrow's pool when allocated but is resident only once written; freed, it leaves the pool's count and stays "
+    "Arrow's pool as soon as it is allocated, and is resident once written; freed, it leaves the pool's count and stays "
     "resident until release_unused()",
 ) as c:
     for step, pool_has, resident_has in [

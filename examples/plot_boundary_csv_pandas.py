@@ -216,7 +216,7 @@ with claim(
     c.check(2 * half == whole, f"float32 frame {viewcopy.format_bytes(half)}, float64 {viewcopy.format_bytes(whole)}")
 with claim(
     "csv-usecols-lower-peak",
-    f"with pandas {pd.__version__}, usecols= of 2 of the 8 columns peaks lower than reading them all",
+    f"with pandas {pd.__version__}, usecols= of 2 of the 8 columns peaks lower than reading the 8",
 ) as c:
     narrow = variant_rise["usecols=['a', 'b']"]
     c.check(narrow < full_rise, f"usecols {viewcopy.format_bytes(narrow)}, all {viewcopy.format_bytes(full_rise)}")
@@ -251,7 +251,7 @@ lent = {"df.to_numpy()": frame.to_numpy(), "df.values": frame.values, "np.asarra
 with claim(
     "csv-frame-to-numpy-f-shared",
     f"with pandas {pd.__version__}, to_numpy(), .values and np.asarray() of a float64 frame read from a CSV return "
-    "its F-ordered block, shared with the frame and " + ("read-only" if PANDAS3 else "writeable"),
+    "its F-ordered block, shared with the frame and " + ("not writeable" if PANDAS3 else "writeable"),
 ) as c:
     for name, array in lent.items():
         viewcopy.expect_view(column, array)

@@ -19,6 +19,8 @@ float64 ``.npy`` file written at build time.
 """
 
 # %%
+import ctypes
+import gc
 import mmap
 import os
 import tempfile
@@ -31,6 +33,7 @@ from viewcopy.claims import claim
 
 ROWS, WIDTH = (100_000, 1000) if os.environ.get("VIEWCOPY_FULL_SCALE") else (5_000, 1000)
 PAGE = mmap.PAGESIZE
+_libc = ctypes.CDLL(None)
 print(f"NumPy {np.__version__}, page size {PAGE} B")
 
 
@@ -58,7 +61,12 @@ def resident():
 
 
 def measured(call):
-    """(call(), its rise in anonymous and file-backed resident memory, what viewcopy.track saw)."""
+    """(call(), its rise in anonymous and file-backed resident memory, what viewcopy.track saw).
+
+    Memory freed earlier but still resident would be reused unseen: malloc_trim hands it back to the system first.
+    """
+    gc.collect()
+    _libc.malloc_trim(0)
     before = resident()
     with viewcopy.track() as numpy_seen:
         result = call()
@@ -103,7 +111,7 @@ VIEWS = {
 }
 with claim(
     "files-views-stay-on-file",
-    "basic slices, the transpose, reshape(-1) and np.asarray() of this read-only memmap share the mapping and read "
+    "basic slices, the transpose, reshape(-1) and np.asarray() of this memmap (mode 'r') share the mapping and read "
     "nothing",
 ) as c:
     for name, view in VIEWS.items():
@@ -125,7 +133,7 @@ show("mm.sum()", rise, numpy_seen)
 bars["mm.sum()"] = rise
 with claim(
     "files-reading-is-file-backed",
-    "mm.sum() over this read-only memmap makes the whole file resident as file-backed pages, not anonymous memory",
+    "mm.sum() over this memmap (mode 'r') makes the file resident as file-backed pages, not anonymous memory",
 ) as c:
     c.check(
         0.95 * size <= rise["RssFile"] <= size + 2 * PAGE and rise["RssAnon"] < size / 100,
@@ -159,8 +167,8 @@ for name, operation in READS.items():
     reads[name] = (*reads[name], fresh)
 with claim(
     "files-whole-copies-into-ram",
-    "mm + 1, mm.copy() and np.array(mm) of a fresh read-only memmap each read the whole file and hold a copy of it "
-    "in anonymous memory, which viewcopy.track counts",
+    "mm + 1, mm.copy() and np.array(mm) of a fresh memmap of this file (mode 'r') each read the file and hold a copy "
+    "of it in anonymous memory, which viewcopy.track counts",
 ) as c:
     for name in ("mm + 1", "mm.copy()", "np.array(mm)"):
         result, rise, numpy_seen, fresh = reads[name]
@@ -279,8 +287,8 @@ handle = open(raw, "r+b")  # noqa: SIM115 (the mapping outlives this cell)
 mapping = mmap.mmap(handle.fileno(), 0)
 with claim(
     "files-frombuffer-shares",
-    "np.frombuffer of a bytes object is a read-only view of it, and of an mmap.mmap a writeable view: neither "
-    "allocates",
+    "np.frombuffer of this bytes object is a view of it, not writeable, and of an mmap.mmap of the file a writeable "
+    "view: neither allocates",
 ) as c:
     for name, source, writeable in [("bytes", contents, False), ("mmap.mmap", mapping, True)]:
         wrapped, rise, numpy_seen = measured(lambda source=source: np.frombuffer(source, dtype=np.float64))
