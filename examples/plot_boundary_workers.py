@@ -22,6 +22,7 @@ writing. Two workers, small pools, four tasks.
 
 # %%
 import concurrent.futures
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -116,12 +117,20 @@ def in_worker(array, write_rows=0):
 fork = multiprocessing.get_context("fork")  # copy-on-write needs fork (Linux); the other sections only need a pool
 
 
-def forked_pool():
-    # Python 3.12 warns that forking a process with threads may deadlock: other pages of the site start Arrow's and
-    # Polars' thread pools in this process. The workers here run NumPy and read /proc only, and every result waits
-    # at most TIMEOUT seconds, so a hang would fail the page rather than stall the build.
+@contextlib.contextmanager
+def forking():
+    """Fork workers inside this block without Python 3.12's warning that forking a process with threads may deadlock.
+
+    Other pages of the site start Arrow's and Polars' thread pools in this process. The workers here run NumPy and
+    read /proc, and every result waits at most TIMEOUT seconds, so a hang would fail the page, not stall the build.
+    """
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", r".*multi-threaded, use of fork\(\)", DeprecationWarning)
+        yield
+
+
+def forked_pool():
+    with forking():
         return fork.Pool(WORKERS)
 
 
@@ -143,10 +152,7 @@ reports = {}
 # unpickles a private copy, uses it and frees it.
 with forked_pool() as pool:
     reports["multiprocessing.Pool"] = pool.map_async(in_worker, [data] * TASKS).get(TIMEOUT)
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", r".*multi-threaded, use of fork\(\)", DeprecationWarning)
-    executor = concurrent.futures.ProcessPoolExecutor(WORKERS, mp_context=fork)
-with executor:
+with forking(), concurrent.futures.ProcessPoolExecutor(WORKERS, mp_context=fork) as executor:  # forks on submit
     futures = [executor.submit(in_worker, data) for _ in range(TASKS)]
     reports["ProcessPoolExecutor"] = [future.result(TIMEOUT) for future in futures]
 for name in ("multiprocessing.Pool", "ProcessPoolExecutor"):
