@@ -365,7 +365,7 @@ del matrices, target, frame, full_frame, arrow_frame, small, OTHERS
 # Left: resident peak against file size, both engines, same meter. Right:
 # the four paths to the same matrix, same meter, as multiples of the
 # matrix's own bytes.
-fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
+fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
 sizes = [os.path.getsize(files[rows]) / 1e6 for rows in ROWS]
 for engine, colour in [("c", "#264653"), ("pyarrow", "#e76f51")]:
     left.plot(sizes, [rise[engine][rows] / 1e6 for rows in ROWS], marker="o", color=colour, label=f"engine={engine!r}")
@@ -376,8 +376,8 @@ left.set_title("pd.read_csv")
 left.legend(fontsize=8)
 names = list(PATHS)
 right.barh(names, [path_rise[name] / (largest * len(COLUMNS) * 4) for name in names], color="#2a9d8f")
-right.set_xlabel("resident peak rise / matrix bytes (kernel VmHWM)")
-right.set_title(f"CSV to a C-ordered float32 matrix ({largest:,} rows)")
+right.set_xlabel("resident peak rise / matrix bytes\n(kernel VmHWM)")
+right.set_title(f"to a C-ordered float32 matrix, {largest:,} rows")
 right.invert_yaxis()
 right.tick_params(axis="y", labelsize=7)
 plt.show()

@@ -313,7 +313,7 @@ anon = [bars[name]["RssAnon"] / size for name in names]
 file_backed = [bars[name]["RssFile"] / size for name in names]
 ax.barh(names, anon, color="#e76f51", label="RssAnon (the process's own)")
 ax.barh(names, file_backed, left=anon, color="#8ab17d", label="RssFile (page cache, mapped)")
-ax.set_xlabel(f"resident rise / file size ({viewcopy.format_bytes(size)}; /proc/self/status)")
+ax.set_xlabel(f"resident rise / file size ({viewcopy.format_bytes(size)}; /proc/self/status and smaps)")
 ax.set_title("Memory-mapped .npy: what each operation makes resident")
 ax.invert_yaxis()
 ax.legend(fontsize=8)

@@ -346,6 +346,7 @@ for row, name in enumerate(names):
     ax.scatter([r["pss"] / data.nbytes for r in reports[name]], [row] * len(reports[name]), color="#264653")
 ax.set_yticks(range(len(names)), names, fontsize=8)
 ax.axvline(1, color="grey", linestyle=":")
+ax.set_xlim(0, 1.1)
 ax.set_xlabel("Pss of the array's pages in the worker / array size (/proc/self/smaps)")
 ax.set_title(f"{WORKERS} workers, {viewcopy.format_bytes(data.nbytes)} array")
 ax.invert_yaxis()
