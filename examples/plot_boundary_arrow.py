@@ -77,7 +77,7 @@ plain, plain_pool = pooled(lambda: pa.array(values))
 masked, masked_pool = pooled(lambda: pa.array(values, mask=mask))
 with claim(
     "arrow-array-from-numpy-shares",
-    f"with pyarrow {pa.__version__}, pa.array() of a float64 ndarray shares its data buffer and takes nothing from "
+    f"with pyarrow {pa.__version__}, pa.array() of x, this float64 ndarray, shares its data buffer and takes nothing from "
     "Arrow's pool",
 ) as c:
     c.check(
@@ -114,7 +114,7 @@ with claim(
     c.check(not view.flags.writeable, f"writeable {view.flags.writeable}")
 with claim(
     "arrow-to-numpy-nulls-zero-copy-refused",
-    f"with pyarrow {pa.__version__}, to_numpy(zero_copy_only=True) of an array with nulls raises ArrowInvalid",
+    f"with pyarrow {pa.__version__}, to_numpy(zero_copy_only=True) of this array with nulls raises ArrowInvalid",
 ) as c:
     try:
         masked.to_numpy(zero_copy_only=True)
@@ -144,7 +144,7 @@ with claim(
 print(f"to_numpy(zero_copy_only=False): Arrow pool +{viewcopy.format_bytes(filled_pool)}, track: {numpy_seen}")
 with claim(
     "arrow-int-with-nulls-to-float64",
-    f"with pyarrow {pa.__version__}, an int64 array with nulls comes back from to_numpy(zero_copy_only=False) as "
+    f"with pyarrow {pa.__version__}, this int64 array with nulls comes back from to_numpy(zero_copy_only=False) as "
     "float64",
 ) as c:
     integers = pa.array(np.arange(10), mask=np.arange(10) % 3 == 0)
@@ -162,7 +162,7 @@ whole = pa.chunked_array([values])
 joined, joined_pool = pooled(halves.to_numpy)
 with claim(
     "arrow-chunked-to-numpy",
-    f"with pyarrow {pa.__version__}, ChunkedArray.to_numpy() shares the buffer of a one-chunk array and copies a "
+    f"with pyarrow {pa.__version__}, ChunkedArray.to_numpy() shares the buffer of this one-chunk array and copies this "
     "two-chunk one into Arrow's pool",
 ) as c:
     viewcopy.expect_view(values, whole.to_numpy())

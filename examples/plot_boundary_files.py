@@ -190,7 +190,7 @@ with claim(
     )
 with claim(
     "files-fancy-indexing-reads-its-rows",
-    "mm[[1, 500, 4000]] of a fresh memmap copies 3 rows into RAM and makes less than a quarter of the file resident",
+    "mm[[1, 500, 4000]] of this fresh memmap copies 3 rows into RAM and makes less than a quarter of the file resident",
 ) as c:
     picked, rise, numpy_seen, fresh = reads["mm[[1, 500, 4000]]"]
     viewcopy.expect_copy(fresh, picked)

@@ -52,7 +52,7 @@ _PREPOSITION = {
 }  # fmt: skip
 _NAMED = re.compile(
     r"\b(?:for|on|of|in|with|through)\s+(?:this|these|the|that|those)\s+(?:\S+\s+){0,4}?"
-    r"(?:arrays?|case|cases|example|one|frame|Series|table|page)\b",
+    r"(?:arrays?|case|cases|example|one|frame|Series|table|page|memmap|file|buffer|column|chunk|batch)\b",
     re.IGNORECASE,
 )
 _EXISTENTIAL = re.compile(r"\b(?:can|may|sometimes|some|there is|there are)\b", re.IGNORECASE)
