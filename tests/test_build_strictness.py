@@ -171,6 +171,7 @@ def test_a_failing_docstring_example_fails_the_doctests(tmp_path):
 PLANTS = [  # every check of one kind a script makes, turned false (the first may sit in a branch not taken)
     ("viewcopy.expect_copy(", "viewcopy.expect_view(", "UnexpectedCopyError"),
     ("viewcopy.expect_view(", "viewcopy.expect_copy(", "UnexpectedViewError"),
+    ("c.check(", "c.check(not ", "ClaimError"),
     ("\n    assert ", "\n    assert not ", "AssertionError"),  # assertions in blocks: claims' among them
 ]
 
