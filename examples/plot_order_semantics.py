@@ -23,9 +23,10 @@ import os
 
 import matplotlib.pyplot as plt
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 import viewcopy
-from viewcopy.claims import claim, layouts, search
+from viewcopy.claims import Case, claim, layouts, search
 
 print("NumPy", np.__version__)
 small = np.arange(12).reshape(3, 4)
@@ -83,8 +84,15 @@ plt.show()
 # share an address, so the zero-stride broadcasts are left out of that
 # search. The condition under which ``ravel('K')`` reads in memory order is
 # chosen by the search among the candidates below, and the smallest
-# exceptions are run.
+# exceptions are run. The family's views all nest their axes (each stride
+# steps over the whole span of the axes with smaller strides); so that the
+# search also meets axes that interleave in memory without overlapping,
+# three arrays made with :func:`numpy.lib.stride_tricks.as_strided` are added to it.
 CASES = layouts()
+INTERLEAVED = [
+    Case(f"as_strided(arange(10.), {shape}, strides={strides})", as_strided(np.arange(10.0), shape, strides))
+    for shape, strides in [((2, 3), (24, 16)), ((3, 2), (16, 24)), ((2, 2, 2), (8, 24, 32))]
+]
 
 
 def offsets(x):
@@ -114,17 +122,35 @@ K_CONDITIONS = {
     "no axis longer than 1 has a negative stride": lambda x: (
         x.size == 0 or all(s >= 0 for s, n in zip(x.strides, x.shape, strict=False) if n > 1)
     ),
+    "no axis longer than 1 has a negative stride, and each such axis's stride exceeds the span of those with smaller strides": (
+        lambda x: x.size == 0 or nested(x)
+    ),
 }
-DISTINCT = [case for case in CASES if len(np.unique(offsets(case.array))) == case.array.size]
+
+
+def nested(x):
+    axes = sorted((s, n) for s, n in zip(x.strides, x.shape, strict=False) if n > 1)
+    span = 0
+    for s, n in axes:
+        if s < 0 or s <= span:
+            return False
+        span += (n - 1) * s
+    return True
+
+
+DISTINCT = [case for case in CASES + INTERLEAVED if len(np.unique(offsets(case.array))) == case.array.size]
 k_rule = search(reads_in_memory_order, DISTINCT, about="ravel('K') reads the elements in memory order")
 k_condition = k_rule.exactly_when(K_CONDITIONS)
 with claim(
     "order-k-memory-order-exactly-when",
-    f"for arrays whose elements sit at distinct addresses, ravel('K') reads them in memory order exactly when {k_condition}",
+    f"on the {len(DISTINCT)} arrays searched whose elements sit at distinct addresses (layouts of the family "
+    f"and the interleaved as_strided ones), ravel('K') reads them in memory order exactly when {k_condition}",
 ) as c:
     again = search(reads_in_memory_order, c.over(DISTINCT), about=k_rule.rule)
-    assert again.exactly_when(K_CONDITIONS) == k_condition
-print(f"{len(DISTINCT)} of the {len(CASES)} layouts have their elements at distinct addresses.")
+    found = again.exactly_when(K_CONDITIONS).condition
+    c.check(found == k_condition.condition, f"the search kept {found!r}")
+print(f"{len(DISTINCT)} arrays searched: the family's layouts and the interleaved ones whose elements sit at distinct addresses.")
+print("\n".join(k_condition.lines()))
 print(f"{k_rule.rule}: {k_rule.verdict}; it does exactly when {k_condition}. The smallest exceptions:")
 for case in k_rule.boundary():
     x = case.array
@@ -136,9 +162,10 @@ for case in k_rule.boundary():
 # %%
 # Five kinds of array
 # -------------------
-# The same values in different layouts: a C-ordered ``base``, a
-# Fortran-ordered copy of it (:func:`numpy.asfortranarray` has to copy a
-# C-ordered 2-D array), and three views of ``base``.
+# The same values in five layouts: a C-ordered ``base``, the Fortran-ordered
+# array :func:`numpy.asfortranarray` makes of it, and three made by
+# transposing, slicing and reversing ``base``.
+# :claim:`order-kinds-views-and-one-copy`.
 ROWS = 2_000 if os.environ.get("VIEWCOPY_FULL_SCALE") else 1_000
 base = np.arange(ROWS * ROWS, dtype=np.float64).reshape(ROWS, ROWS)
 kinds = {
@@ -149,8 +176,14 @@ kinds = {
     "reversed [::-1]": base[::-1],
 }
 with claim(
-    "order-kinds-views-and-one-copy", "of the five kinds, the F-ordered one is a copy of base, the others views"
-):
+    "order-kinds-views-and-one-copy",
+    f"np.asfortranarray(base) copies this {ROWS:,}x{ROWS:,} base, which is C-contiguous and not F-contiguous; "
+    "the transposed, sliced and reversed arrays are views of base",
+) as c:
+    c.check(
+        base.flags.c_contiguous and not base.flags.f_contiguous,
+        f"base: C-contiguous {base.flags.c_contiguous}, F-contiguous {base.flags.f_contiguous}",
+    )
     viewcopy.expect_copy(base, kinds["F-ordered"])
     for name in ("transposed", "sliced [:, ::2]", "reversed [::-1]"):
         viewcopy.expect_view(base, kinds[name])
