@@ -10,6 +10,7 @@ explains :term:`views <view>`, :term:`copies <copy>` and memory
 
 # %%
 import os
+import tempfile
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -70,8 +71,30 @@ for name, case in {"a.T (transposed)": a.T, "a[0] (1-D row)": a[0], "a[:1] (one 
 
 # %%
 # A single *column* of a C-ordered array is the trap: its elements are a
-# whole row apart, so it is neither C- nor F-contiguous and every order
-# copies. The exception is an array of one row, whose column is one element:
+# whole row apart. Searched over the family, on the first column
+# ``x[:, :1]`` of each of its C-ordered 2-D layouts:
+# :claim:`faq-column-copies-exactly-when`. On this page's ``a``:
+# :claim:`faq-column-not-contiguous`.
+C_2D = layouts(ndim=2, where=lambda x: x.flags.c_contiguous)
+COLUMN_CONDITIONS = {
+    "the array has more than one row": lambda x: x.shape[0] > 1,
+    "the array has more than one row and more than one column": lambda x: x.shape[0] > 1 and x.shape[1] > 1,
+}
+
+
+def column_copies(x):
+    return all(viewcopy.relation(x[:, :1], x[:, :1].ravel(order=o)).kind == "copy" for o in "CFAK")
+
+
+column_when = search(column_copies, C_2D, about="ravel copies x[:, :1] in every order").exactly_when(COLUMN_CONDITIONS)
+with claim(
+    "faq-column-copies-exactly-when",
+    f"for the {len(C_2D)} C-contiguous 2-D layouts of the family, ravel copies the first column x[:, :1] "
+    f"in all four orders exactly when {column_when}",
+) as c:
+    again = search(column_copies, c.over(C_2D), about=column_when.rule).exactly_when(COLUMN_CONDITIONS)
+    c.check(again.condition == column_when.condition, f"the search kept {again.condition!r}")
+print("\n".join(column_when.lines()))
 column = a[:, :1]
 with claim(
     "faq-column-not-contiguous", "one column of this C-ordered 10,000-row array is not contiguous: ravel copies it"
@@ -145,15 +168,17 @@ print("the view's layout:", viewcopy.layout(flat))
 # %%
 # Does ``.base`` tell me whether I have a view?
 # ---------------------------------------------
-# No. ``base`` (:term:`base`) is ``None`` for arrays that own their memory, but a copy can
-# have a base (``reshape`` copies into a :term:`temporary` and returns a view of it),
-# and a view's base is whichever array owns the memory, not the one you
-# sliced. :func:`viewcopy.relation` answers the question (the :doc:`primer
-# </primer>` gives its definition, and shows where :func:`numpy.shares_memory`
-# says ``False`` for a view: empty arrays).
+# No: :claim:`faq-base-misleads`. The :doc:`trap page
+# <plot_trap_views_keep_buffers_alive>` follows ``base`` for arrays on a
+# memmap and on a ``bytearray`` too: :claim:`trap-view-of-view-base-is-owner`.
+# :func:`viewcopy.relation` answers the question instead; the :doc:`primer
+# </primer>` gives its definition and the arrays on which
+# :func:`numpy.shares_memory` disagrees with it (empty ones).
 t_copy = a.T.reshape(-1)
 with claim(
-    "faq-base-misleads", "a copy can have a .base (a.T.reshape(-1)), and a view's .base can skip the array it was sliced from"
+    "faq-base-misleads",
+    f"for this FAQ's {ROWS:,}x1,000 array a, the copy a.T.reshape(-1) has a .base, and the view a[10:][5:] "
+    "has a .base that is not a[10:], the array it was sliced from",
 ):
     assert t_copy.base is not None
     assert not np.shares_memory(a, t_copy)
@@ -220,13 +245,24 @@ with claim("faq-copy-false-numpy2", "np.array(x, copy=False) raises where a copy
         print(f"NumPy {np.__version__}: copy=False copied silently")
 with claim(
     "faq-asarray-copies-if-needed",
-    "np.asarray returns every array itself when the dtype matches, and copies when a conversion is needed",
+    "np.asarray returns each plain ndarray of the family itself when the dtype matches, and copies it when a "
+    "conversion is needed; an np.memmap and an np.matrix come back as a new plain ndarray, a view of them",
 ) as c:
     for case in c.over(CASES):
         x = case.array
-        assert np.asarray(x) is x, case.name
+        c.check(np.asarray(x) is x, f"{case.name}: np.asarray(x) is x")
         other = np.complex64 if x.dtype.kind == "c" else np.float32  # a dtype x is not
-        assert x.size == 0 or not np.shares_memory(x, np.asarray(x, dtype=other)), case.name
+        c.check(x.size == 0 or not np.shares_memory(x, np.asarray(x, dtype=other)), f"{case.name}: converted is a copy")
+    with tempfile.TemporaryDirectory() as folder:
+        np.save(os.path.join(folder, "m.npy"), np.arange(10.0))
+        subclasses = {"np.memmap": np.load(os.path.join(folder, "m.npy"), mmap_mode="r"), "np.matrix": np.matrix(np.eye(3))}
+        for name, x in subclasses.items():
+            plain = np.asarray(x)
+            c.check(
+                plain is not x and type(plain) is np.ndarray and viewcopy.relation(x, plain).kind == "view",
+                f"{name}: np.asarray gives a {type(plain).__name__}, {viewcopy.relation(x, plain).kind} of it",
+            )
+        del subclasses, plain, x
 
 # %%
 # Does any of this matter for small arrays?

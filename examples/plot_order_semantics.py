@@ -84,7 +84,7 @@ plt.show()
 # share an address, so the zero-stride broadcasts are left out of that
 # search. The condition under which ``ravel('K')`` reads in memory order is
 # chosen by the search among the candidates below, and the smallest
-# exceptions are run. The family's views all nest their axes (each stride
+# exceptions are run. The family's arrays all nest their axes (each stride
 # steps over the whole span of the axes with smaller strides); so that the
 # search also meets axes that interleave in memory without overlapping,
 # three arrays made with :func:`numpy.lib.stride_tricks.as_strided` are added to it.

@@ -14,6 +14,7 @@ computed chunk held its full chunk in memory.
 
 # %%
 import os
+import tempfile
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -76,14 +77,13 @@ plt.show()
 # %%
 # How to see it: ``base``, ``OWNDATA``, sizes
 # -------------------------------------------
-# A view's :term:`base` is the array that owns the buffer, and its
-# :term:`OWNDATA` flag (``flags.owndata``) is False. ``base.nbytes`` is the
-# memory the view keeps alive; ``nbytes`` is what it shows. A copy has
-# ``base is None``.
+# Here on ``head``, the slice of ``big``, and on ``head.copy()``:
+# :claim:`trap-view-base-shows-kept-bytes`. What ``base`` and
+# :term:`OWNDATA` (``flags.owndata``) say about other arrays is further down.
 with claim(
     "trap-view-base-shows-kept-bytes",
-    "the slice's base is the deleted array's buffer: base.nbytes is the full size and OWNDATA is False; "
-    "the copy has no base and owns its data",
+    "head's base is the deleted array, whose nbytes is the full size, and head's OWNDATA is False; "
+    "head.copy() has no base and owns its data",
 ):
     assert head.base is not None and not head.flags.owndata
     assert head.base.nbytes == 8 * N and head.nbytes == 8 * KEEP
@@ -112,16 +112,34 @@ with claim(
 print(f"checked on {signs.cases} layouts")
 
 # %%
-# A view of a view points at the owner
-# ------------------------------------
-# Slicing a slice does not build a chain of small arrays: NumPy sets the
-# new view's ``base`` to the array that owns the buffer, so one check of
-# ``base`` finds the memory kept alive, here after three slicing steps.
-with claim("trap-view-of-view-base-is-owner", "a view of a view of this array has the owner as its base"):
-    owner = np.arange(1_000.0)
-    step = owner[100:900][::2][10:20]
-    assert step.base is owner
-print(f"owner[100:900][::2][10:20].base is owner: {step.base is owner}")
+# Where a view of a view points
+# -----------------------------
+# Slicing a slice does not build a chain: ``base`` skips the slices in
+# between. Where the chain stops depends on where the memory came from;
+# three arrays, each sliced three times (``x[100:900][::2][10:20]``):
+# :claim:`trap-view-of-view-base-is-owner`.
+owner = np.arange(1_000.0)
+folder = tempfile.TemporaryDirectory()
+np.save(os.path.join(folder.name, "x.npy"), owner)
+mapped = np.load(os.path.join(folder.name, "x.npy"), mmap_mode="r")
+sources = {
+    "np.arange(1000.)": owner,
+    "np.frombuffer(bytearray(8000))": np.frombuffer(bytearray(8000)),
+    "np.asarray(memmap)": np.asarray(mapped),
+}
+with claim(
+    "trap-view-of-view-base-is-owner",
+    "x[100:900][::2][10:20] has as its base the array that owns the buffer for x = np.arange(1000.); "
+    "for x = np.frombuffer(bytearray(8000)) and for x = np.asarray(memmap), which own nothing (their bases are "
+    "a memoryview and the memmap), its base is x itself",
+) as c:
+    for name, x in sources.items():
+        step = x[100:900][::2][10:20]
+        c.check(step.base is x, f"{name}: base is x: {step.base is x}, x owns its data: {x.flags.owndata}")
+        c.check(x.flags.owndata == (x is owner), f"{name}: OWNDATA {x.flags.owndata}, x.base is a {type(x.base).__name__}")
+for name, x in sources.items():
+    print(f"{name:31} x[100:900][::2][10:20].base is x: {x[100:900][::2][10:20].base is x}, "
+          f"x owns its data: {x.flags.owndata!s:5}, x.base: {type(x.base).__name__}")
 
 # %%
 # A helper for pipelines
@@ -131,10 +149,17 @@ print(f"owner[100:900][::2][10:20].base is owner: {step.base is owner}")
 
 
 def detach(view, max_waste=10):
-    """Return ``view``, or a copy of it when it keeps more than ``max_waste`` times its size alive."""
-    if view.base is not None and view.base.nbytes > max_waste * max(view.nbytes, 1):
-        return view.copy()
-    return view
+    """Return ``view``, or a copy of it when its base keeps more than ``max_waste`` times its size alive.
+
+    Only a base that is an ndarray has ``nbytes``; any other base (a
+    ``bytes``, ``mmap`` or ``memoryview`` a NumPy array was made on) is
+    measured by the bytes it exports.
+    """
+    base = view.base
+    if base is None:
+        return view
+    kept = base.nbytes if isinstance(base, np.ndarray) else memoryview(base).nbytes
+    return view.copy() if kept > max_waste * max(view.nbytes, 1) else view
 
 
 with claim(
@@ -145,4 +170,21 @@ with claim(
     half = viewcopy.expect_view(owner, detach(owner[:500]))
 print("detach(head):", viewcopy.relation(head, small).kind)
 print("detach(owner[:500]):", viewcopy.relation(owner, half).kind)
+
+# %%
+# For the memmap above and for an array made with ``np.frombuffer`` on an
+# immutable buffer, whose bases are not ndarrays:
+# :claim:`trap-detach-non-array-base`.
+with claim(
+    "trap-detach-non-array-base",
+    "detach() copies a 10-element slice of the 1,000-element memmap and of np.frombuffer(bytes(8000)), "
+    "and returns each of those whole arrays as it is",
+):
+    from_bytes = np.frombuffer(bytes(8000))
+    for x in (mapped, from_bytes):
+        viewcopy.expect_copy(x, detach(x[:10]))
+        viewcopy.expect_view(x, detach(x))
+print("detach(memmap[:10]):", viewcopy.relation(mapped, detach(mapped[:10])).kind)
+del mapped, sources, from_bytes
+folder.cleanup()
 del head, small, half, head_copy
