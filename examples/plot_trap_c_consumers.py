@@ -105,7 +105,7 @@ print(f"memoryview(bgr): strides {wrapped.strides}, contiguous {wrapped.contiguo
 print(f"memoryview(bgr).cast('B'): TypeError: {cast_error}")
 
 # %%
-# ``cast`` follows the same flag for non-empty arrays. Empty arrays are the
+# :claim:`trap-family-memoryview-cast-exactly-when-c-contiguous`. Empty arrays are the
 # boundary the search finds: NumPy calls them C-contiguous (there is
 # nothing to step over), and ``memoryview.cast`` refuses many of them.
 
@@ -120,10 +120,17 @@ def casts(a):
 
 with claim(
     "trap-family-memoryview-cast-exactly-when-c-contiguous",
-    "for every non-empty layout in the family, memoryview(a).cast('B') works exactly when a is C-contiguous",
+    "for every non-empty layout in the family (float64, int8 and complex128), memoryview(a).cast('B') works "
+    "exactly when a is C-contiguous; memoryview refuses a datetime64 array outright",
 ) as casting:
     for case in casting.over(layouts(where=lambda a: a.size > 0)):
-        assert casts(case.array) == case.array.flags.c_contiguous, case.name
+        casting.check(casts(case.array) == case.array.flags.c_contiguous, f"{case.name}: cast {casts(case.array)}")
+    try:
+        memoryview(np.zeros(3, "M8[s]"))
+    except ValueError as error:
+        casting.note(f"memoryview(np.zeros(3, 'M8[s]')): ValueError: {error}")
+    else:
+        casting.check(False, "memoryview accepted a datetime64 array")
 empty = layouts(where=lambda a: a.size == 0)
 refused = [c.name for c in empty if c.array.flags.c_contiguous and not casts(c.array)]
 print(
@@ -167,8 +174,8 @@ print(f"ndpointer(flags='C_CONTIGUOUS').from_param(bgr): TypeError: {ndpointer_e
 # %%
 # The fix: one copy when needed, none otherwise
 # ---------------------------------------------
-# ``np.ascontiguousarray`` copies a non-contiguous array once and returns a
-# contiguous one unchanged. Put it right before the call that needs it, not
+# :claim:`trap-ascontiguousarray-one-copy-for-consumers`. Put
+# ``np.ascontiguousarray`` right before the call that needs it, not
 # earlier in the pipeline "to be safe".
 with claim(
     "trap-ascontiguousarray-one-copy-for-consumers",

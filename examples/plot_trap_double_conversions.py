@@ -18,6 +18,7 @@ Reported in `scikit-learn#11693 <https://github.com/scikit-learn/scikit-learn/pu
 
 # %%
 import os
+import tempfile
 
 import numpy as np
 
@@ -85,13 +86,32 @@ del copied
 # %%
 # When ``ascontiguousarray`` copies, and when it does not
 # -------------------------------------------------------
-# It copies when ``flags.c_contiguous`` is False (the array is not
-# :term:`C-contiguous`) and returns its input otherwise. NumPy's contiguity
+# :claim:`trap-ascontiguousarray-returns-input-exactly-when`. NumPy's contiguity
 # flags ignore the :term:`stride <strides>` of a length-1 axis (the axis is
 # never stepped along), so a *reversed* length-1 axis leaves
 # the array C-contiguous with a negative stride. ``ascontiguousarray``
 # returns it unchanged, and a consumer that refuses negative strides
 # (PyTorch's ``torch.from_numpy``, as reported in numpy#23349) still refuses it.
+with claim(
+    "trap-ascontiguousarray-returns-input-exactly-when",
+    "for every layout in the family with at least one axis, np.ascontiguousarray(a) returns a itself when a is "
+    "C-contiguous and a copy otherwise; a C-contiguous np.memmap and a 0-d array come back as a new array "
+    "on the same memory",
+) as returned:
+    for case in returned.over(layouts(ndim=range(1, 5))):
+        a = case.array
+        out = np.ascontiguousarray(a)
+        kind = "itself" if out is a else viewcopy.relation(a, out).kind
+        returned.check(kind == ("itself" if a.flags.c_contiguous else "copy"), f"{case.name}: {kind}")
+    with tempfile.TemporaryDirectory() as folder:
+        np.save(os.path.join(folder, "m.npy"), np.arange(10.0))
+        for name, a in {"memmap": np.load(os.path.join(folder, "m.npy"), mmap_mode="r"), "0-d": np.array(1.0)}.items():
+            out = np.ascontiguousarray(a)
+            returned.check(
+                out is not a and viewcopy.relation(a, out).kind == "view",
+                f"{name}: a new {type(out).__name__} of shape {out.shape}, {viewcopy.relation(a, out).kind} of it",
+            )
+        del a, out
 one_channel = np.zeros((1, 10, 20))[::-1]
 with claim(
     "trap-ascontiguousarray-keeps-negative-stride-on-length-1-axis",

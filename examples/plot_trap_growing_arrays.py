@@ -2,7 +2,7 @@
 Trap: growing an array with ``np.append``
 =========================================
 
-A NumPy array has a fixed size: its :term:`buffer` cannot grow in place.
+:claim:`trap-family-append-never-a-view`.
 ``np.append`` therefore allocates a new array and :term:`copies <copy>` the
 old one into it, on every call. In a loop, the bytes copied grow with the
 square of the number of steps. Collect the pieces and join once, or allocate
