@@ -55,8 +55,7 @@ def compared(ratio):
 # %%
 # The caches this machine has
 # ---------------------------
-# A copy that fits in a CPU cache runs at cache speed; an ETL column does not
-# fit. The sizes, where the operating system reports them:
+# The sizes, where the operating system reports them:
 def cache_sizes():
     """Cache level -> bytes, from Linux's /sys (empty elsewhere)."""
     found = {}
@@ -133,8 +132,7 @@ print(f"square arrays of {sides[0]}x{sides[0]} to {sides[-1]}x{sides[-1]} float6
 # The contiguous copy, by size
 # ----------------------------
 # Bytes written per second by ``copyto`` into its warm buffer, against the
-# cache sizes above. Where the array fits in a cache, the copy runs at cache
-# speed; an array larger than the caches is copied at the speed of RAM.
+# cache sizes above.
 fastest = max(rows, key=lambda r: r["rate"])
 largest = rows[-1]
 where = f"fastest copyto: {fastest['rate'] / 1e9:.1f} GB/s at {viewcopy.format_bytes(fastest['bytes'])}"
@@ -193,11 +191,7 @@ plt.show()
 # land. Memory that was just allocated is not yet backed by RAM: the
 # operating system maps each page the first time it is written (a
 # :term:`page fault`, and zeroing the page). A :term:`buffer` that was already written has its
-# pages mapped. Small allocations are served from memory the allocator
-# already holds, so the price appears only for some sizes: glibc's ``malloc``
-# hands large blocks out with ``mmap`` (fresh pages every time) and moves that
-# threshold as blocks are freed, so the same copy can take different paths
-# from one run to the next.
+# pages mapped.
 for row in rows:
     r = row["flatten (fresh memory)"]
     print(f"{viewcopy.format_bytes(row['bytes']):>10}: flatten / copyto = {r}: flatten {compared(r)} copyto")

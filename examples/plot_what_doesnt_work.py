@@ -50,10 +50,11 @@ with claim(
     assert python_peak > 3 * part.nbytes  # ... but Python objects
 print(f"list() of {part.size:,} float64 ({viewcopy.format_bytes(part.nbytes)}):", as_list)
 print(
-    f"tracemalloc's peak: {python_peak / part.size:.1f} bytes per element for the list and its scalars "
-    f"(sys.getsizeof: {sys.getsizeof(items[0])} per scalar object, "
-    f"{(sys.getsizeof(items) - sys.getsizeof([])) / len(items):.0f} per list slot), "
-    f"against {part.itemsize} in the array"
+    f"tracemalloc's peak: {python_peak / part.size:.1f} bytes per element for the list and its scalars, "
+    f"against {part.itemsize} in the array. For scale, not adding up to it: the list holds "
+    f"{(sys.getsizeof(items) - sys.getsizeof([])) / len(items):.1f} bytes per slot (sys.getsizeof of the list); "
+    f"an {type(items[0]).__name__} object's type declares {type(items[0]).__basicsize__} bytes (__basicsize__), "
+    f"sys.getsizeof reports {sys.getsizeof(items[0])} for one"
 )
 with viewcopy.track() as proper:
     independent = part.copy()
@@ -122,7 +123,7 @@ with (
         for order in "CFA":
             assert case.array.reshape(-1, order=order).shape == (case.array.size,), case.name
 print(f"reshape(-1) in order C, F and A: no error and no warning on {len(CASES)} layouts")
-measured["arr2d.T.reshape(-1)"] = silent.allocated_bytes
+measured["transposed.reshape(-1)"] = silent.allocated_bytes
 del flat_t
 
 numpy_2_1 = tuple(int(p) for p in np.__version__.split(".")[:2]) >= (2, 1)
@@ -236,8 +237,8 @@ with claim("order-changes-sequence-and-cost", "order changes the element sequenc
     with viewcopy.track() as keep_order:
         in_memory_order = viewcopy.expect_view(transposed, transposed.ravel("K"))
     assert default_order.allocated_bytes == transposed.nbytes and keep_order.allocated_bytes == 0
-measured["arr2d.T.ravel()"] = default_order.allocated_bytes
-measured["arr2d.T.ravel('K')"] = keep_order.allocated_bytes
+measured["transposed.ravel()"] = default_order.allocated_bytes
+measured["transposed.ravel('K')"] = keep_order.allocated_bytes
 del in_c_order, in_memory_order
 
 # %%
@@ -312,7 +313,7 @@ fig, (left, right) = plt.subplots(
 )
 for ax, values, title in (
     (left, same_size, f"copies of part: {part.size:,} float64"),
-    (right, measured, f"the whole array: {arr.size:,} float64"),
+    (right, measured, f"the whole array: {arr.size:,} float64 (transposed = arr.reshape(-1, 1000).T)"),
 ):
     names = list(values)
     bars = ax.barh(
