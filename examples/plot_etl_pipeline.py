@@ -17,8 +17,10 @@ points at the hidden copy in the log.
 # ------------------------------------
 # A few lines of real CSV text show the format; the full table has the same
 # columns, generated directly (parsing hundreds of megabytes of text would
-# only slow the build down). Rows are stored one after another, as every
-# row-by-row reader produces them: a C-ordered table.
+# only slow the build down). The table is laid out row after row, as
+# :func:`numpy.loadtxt` laid out the sample above (a pandas frame's
+# ``to_numpy()`` need not be: see :doc:`plot_boundary_csv_pandas`):
+# :claim:`etl-table-c-ordered-like-loadtxt`.
 import io
 import logging
 import os
@@ -38,9 +40,19 @@ rng = np.random.default_rng(42)
 sample = "\n".join(",".join(f"{v:.3f}" for v in row) for row in rng.random((3, len(COLUMNS))))
 print(",".join(COLUMNS))
 print(sample)
-print("parsed:", np.loadtxt(io.StringIO(sample), delimiter=",").shape)
+parsed = np.loadtxt(io.StringIO(sample), delimiter=",")
+print("parsed:", parsed.shape)
 
 table = rng.random((N // len(COLUMNS), len(COLUMNS)))
+with claim(
+    "etl-table-c-ordered-like-loadtxt",
+    "the generated table and np.loadtxt's parse of the sample are both C-contiguous and not F-contiguous",
+) as c:
+    for name, x in {"table": table, "np.loadtxt(sample)": parsed}.items():
+        c.check(
+            x.flags.c_contiguous and not x.flags.f_contiguous,
+            f"{name} {x.shape}: C-contiguous {x.flags.c_contiguous}, F-contiguous {x.flags.f_contiguous}",
+        )
 print(f"NumPy {np.__version__}; table {table.shape} float64, {viewcopy.format_bytes(table.nbytes)}")
 
 logging.basicConfig(stream=sys.stdout, format="%(levelname)s %(name)s: %(message)s", force=True)
