@@ -204,16 +204,23 @@ print("da.ravel parameters:", list(inspect.signature(da.ravel).parameters))
 # %%
 # Chunk-aligned reshapes stay cheap
 # ---------------------------------
-# When each chunk holds whole rows, ``reshape(-1)`` needs no rechunk: each
-# task reshapes one C-contiguous chunk, which NumPy does with a view.
+# ``by_rows`` has chunks of whole rows, each one C-contiguous:
+# :claim:`dask-reshape-row-chunks-no-rechunk`.
 by_rows = x.rechunk((ROWS // 8, COLS)).persist()  # one row per chunk
 distributed.wait(by_rows)
 aligned = measure(by_rows.reshape(-1))
 print(aligned)
 with claim(
     "dask-reshape-row-chunks-no-rechunk",
-    "for this row-chunked array, reshape(-1) has no rechunk task and its reshape tasks allocate 0 bytes",
-):
+    "for this row-chunked array, whose chunks are C-contiguous, reshape(-1) has no rechunk task and its "
+    "reshape tasks allocate 0 bytes",
+) as c:
+    layouts_seen = set(
+        by_rows.map_blocks(
+            lambda b: np.full((1, 1), b.flags.c_contiguous), chunks=(1, 1), dtype=bool
+        ).compute().ravel().tolist()
+    )
+    c.check(layouts_seen == {True}, f"chunks C-contiguous: {sorted(layouts_seen)}")
     assert not any(k.startswith("rechunk") for k in kinds(by_rows.reshape(-1), by_rows))
     assert aligned.tasks_by_prefix["reshape"] == by_rows.npartitions
     assert aligned.bytes_by_prefix["reshape"] == 0
