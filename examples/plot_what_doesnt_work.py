@@ -51,10 +51,10 @@ with claim(
 print(f"list() of {part.size:,} float64 ({viewcopy.format_bytes(part.nbytes)}):", as_list)
 print(
     f"tracemalloc's peak: {python_peak / part.size:.1f} bytes per element for the list and its scalars, "
-    f"against {part.itemsize} in the array. For scale, not adding up to it: the list holds "
+    f"against {part.itemsize} in the array. For scale: the list holds "
     f"{(sys.getsizeof(items) - sys.getsizeof([])) / len(items):.1f} bytes per slot (sys.getsizeof of the list); "
-    f"an {type(items[0]).__name__} object's type declares {type(items[0]).__basicsize__} bytes (__basicsize__), "
-    f"sys.getsizeof reports {sys.getsizeof(items[0])} for one"
+    f"the np.{type(items[0]).__name__} scalar type declares {type(items[0]).__basicsize__} bytes (__basicsize__) "
+    f"and sys.getsizeof reports {sys.getsizeof(items[0])} for one"
 )
 with viewcopy.track() as proper:
     independent = part.copy()
