@@ -246,7 +246,7 @@ with claim("faq-copy-false-numpy2", "np.array(x, copy=False) raises where a copy
 with claim(
     "faq-asarray-copies-if-needed",
     "np.asarray returns each plain ndarray of the family itself when the dtype matches, and copies it when a "
-    "conversion is needed; an np.memmap and an np.matrix come back as a new plain ndarray, a view of them",
+    "conversion is needed; a 10-element np.memmap and a 3x3 np.matrix come back as a new plain ndarray, a view of them",
 ) as c:
     for case in c.over(CASES):
         x = case.array

@@ -95,8 +95,8 @@ del copied
 with claim(
     "trap-ascontiguousarray-returns-input-exactly-when",
     "for every layout in the family with at least one axis, np.ascontiguousarray(a) returns a itself when a is "
-    "C-contiguous and a copy otherwise; a C-contiguous np.memmap and a 0-d array come back as a new array "
-    "on the same memory",
+    "C-contiguous and a copy otherwise; a 10-element np.memmap (C-contiguous) and the 0-d np.array(1.0) come back "
+    "as a new array on the same memory",
 ) as returned:
     for case in returned.over(layouts(ndim=range(1, 5))):
         a = case.array

@@ -130,8 +130,8 @@ sources = {
 with claim(
     "trap-view-of-view-base-is-owner",
     "x[100:900][::2][10:20] has as its base the array that owns the buffer for x = np.arange(1000.); "
-    "for x = np.frombuffer(bytearray(8000)) and for x = np.asarray(memmap), which own nothing (their bases are "
-    "a memoryview and the memmap), its base is x itself",
+    "for x = np.frombuffer(bytearray(8000)) and for x = np.asarray() of a 1,000-element memmap, which own nothing "
+    "(their bases are a memoryview and the memmap), its base is x itself",
 ) as c:
     for name, x in sources.items():
         step = x[100:900][::2][10:20]
