@@ -204,7 +204,7 @@ print("da.ravel parameters:", list(inspect.signature(da.ravel).parameters))
 # %%
 # Chunk-aligned reshapes stay cheap
 # ---------------------------------
-# ``by_rows`` has chunks of whole rows, each one C-contiguous:
+# ``by_rows``, whose chunks each hold whole rows:
 # :claim:`dask-reshape-row-chunks-no-rechunk`.
 by_rows = x.rechunk((ROWS // 8, COLS)).persist()  # one row per chunk
 distributed.wait(by_rows)

@@ -178,7 +178,7 @@ kinds = {
 with claim(
     "order-kinds-views-and-one-copy",
     f"np.asfortranarray(base) copies this {ROWS:,}x{ROWS:,} base, which is C-contiguous and not F-contiguous; "
-    "the transposed, sliced and reversed arrays are views of base",
+    "base.T, base[:, ::2] and base[::-1] are views of base",
 ) as c:
     c.check(
         base.flags.c_contiguous and not base.flags.f_contiguous,
