@@ -14,11 +14,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# tools run by nox, and the small site's sources
-collect_ignore = ["browser_check.py", "bench.py", "install_check.py", "lighthouse_check.py", "site"]
+collect_ignore = ["site"]  # the small site's sources
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))  # the site's Sphinx extensions, tested here too
-COPIED = ["docs", "examples", "src", "locks", "noxfile.py", "pyproject.toml", "setup.py", "README.md"]
-IGNORED = shutil.ignore_patterns("_build", "auto_examples", "generated", "backreferences", "jupyter_execute", ".nox")
+COPIED = [".ci", "docs", "examples", "src", "locks", "noxfile.py", "pyproject.toml", "setup.py", "README.md"]
+IGNORED = shutil.ignore_patterns("_build", "auto_examples", "generated", "backreferences", "jupyter_execute", ".nox", "node_modules")
 
 
 @dataclass
