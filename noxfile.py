@@ -1,7 +1,7 @@
 """The viewcopy menu.  `nox -l` lists it; plain `nox` runs the sessions marked *, in this order.
 
 nox -s lint        * pre-commit's hooks (.pre-commit-config.yaml: ruff, ruff format, the deploy files' schemas, mypy)
-nox -s matrix      * pytest and the doctests of src/ under each NumPy release of RELEASES
+nox -s matrix      * pytest and the doctests of src/ under each NumPy release of RELEASES, side by side
 nox -s docs        * the complete site into docs/_build/html: Sphinx, and beside it every claim of the site
                      run under each NumPy release for the versions page (`-- clean` starts from scratch;
                      `-- preview` skips the releases and marks that page as a local preview)
@@ -83,11 +83,17 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session(venv_backend="none", default=True)
-@nox.parametrize("numpy", list(RELEASES))
-def matrix(session: nox.Session, numpy: str) -> None:
-    """Under each NumPy release (its environment is the docs build's): the package's tests and src/'s doctests."""
-    python = ci.release(ROOT, numpy, RELEASE_PYTHON).ensure(ci.uv())
-    session.run(python, "-m", "pytest", "-m", "not build", "--doctest-modules", "src", "tests", "-q", *session.posargs)
+def matrix(session: nox.Session) -> None:
+    """pytest and src/'s doctests under each NumPy release, at once (`-- 2.4` picks releases; other args: pytest's).
+
+    Each release's environment is the docs build's.  The tests wait more than they compute (worker processes,
+    a Dask cluster): run side by side, seven releases take little more than one.
+    """
+    chosen = [arg for arg in session.posargs if arg in RELEASES] or list(RELEASES)
+    pytest = ["-m", "pytest", "-m", "not build and not site", "--doctest-modules", "src", "tests", "-q"]
+    pytest += [arg for arg in session.posargs if arg not in RELEASES]
+    envs = {series: ci.release(ROOT, series, RELEASE_PYTHON) for series in chosen}
+    ci.side_by_side(session, {f"NumPy {s}": [str(env.ensure(ci.uv())), *pytest] for s, env in envs.items()})
 
 
 @nox.session(python=PYTHON, default=True)

@@ -164,6 +164,10 @@ class Claims:
         finally:
             with self._lock:
                 self._ended = True
+                try:  # stop listening now: on Linux a close() waits for the accept() under way to return
+                    self._server.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # not every platform shuts down a listening socket; close() below then does
                 self._server.close()
                 for connection in self._waiting:
                     connection.close()
@@ -321,3 +325,19 @@ def compile_lock(session, root: Path, name: str, groups: list[str], requirements
     session.run(uv(), "pip", "compile", "--quiet", "--universal", "--python-version", python, "--no-annotate",
                 "--custom-compile-command", "nox -s lock", *project, str(extra),
                 *[f"--group=pyproject.toml:{g}" for g in groups], "-o", f"locks/{name}.txt", external=True)  # fmt: skip
+
+
+def side_by_side(session, commands: dict[str, list[str]], workers: int = 4) -> None:  # noqa: ANN001
+    """Run the commands at once (``workers`` at a time), each one's output shown when it ends; fail if any fails."""
+    def one(item: tuple[str, list[str]]) -> tuple[str, subprocess.CompletedProcess[str]]:
+        return item[0], subprocess.run(item[1], capture_output=True, text=True, check=False)
+
+    failed = []
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        for name, done in pool.map(one, commands.items()):
+            tail = (done.stdout + done.stderr).strip().splitlines()[-1:] or ["no output"]
+            session.log(f"{name}: {tail[0]}")
+            if done.returncode:
+                failed.append(f"{name} ({' '.join(commands[name])}):\n{done.stdout}{done.stderr}")
+    if failed:
+        session.error("\n\n".join(failed))

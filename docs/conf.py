@@ -30,7 +30,8 @@ extensions = [
     "sphinx_design",
     "notfound.extension",
     "sphinxext.opengraph",
-    "viewcopy_ledger",  # docs/_ext: the claims ledger, the NumPy versions page
+    "viewcopy_ledger",  # docs/_ext: the claims ledger, a note on each page that makes claims
+    "viewcopy_versions",  # docs/_ext: the NumPy versions page (waits for nox: viewcopy_nox)
     "viewcopy_weight",  # docs/_ext: one stylesheet, deferred scripts, search scripts on the search page, small icon fonts
 ]
 
