@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import viewcopy
-from viewcopy import _ledger as ledger
+from viewcopy.claims import ledger
 
 
 def names(where: Path) -> set[str]:

@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 
 import viewcopy
+from viewcopy.claims import claim, layouts
 
 NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
 RESHAPE_COPY = np.lib.NumpyVersion(np.__version__) >= "2.1.0"
@@ -33,7 +34,7 @@ print(f"NumPy {np.__version__}; x: {x.shape} float64, C-ordered")
 # ---------------------------
 # Asking for ``float32`` needs a new buffer. NumPy 2 refuses; NumPy 1.x
 # copied silently.
-with viewcopy.claim(
+with claim(
     "trap-np2-array-copy-false",
     f"on NumPy {np.__version__}, np.array(x, dtype=np.float32, copy=False) "
     + ("raises ValueError, because the conversion needs a copy" if NUMPY2 else "copies silently"),
@@ -55,13 +56,13 @@ print(f"np.array(x, dtype=np.float32, copy=False) -> {outcome}")
 # -----------------------------------------------------
 # This is the migration: replace ``np.array(x, copy=False)`` with
 # ``np.asarray(x)``. NumPy 2 also gives ``asarray`` a ``copy=`` keyword.
-with viewcopy.claim(
+with claim(
     "trap-asarray-copies-if-needed",
     "np.asarray(x) returns x itself, and np.asarray(x, dtype=np.float32) a copy",
 ):
     assert np.asarray(x) is x
     viewcopy.expect_copy(x, np.asarray(x, dtype=np.float32))
-with viewcopy.claim(
+with claim(
     "trap-np2-asarray-copy-keyword",
     f"on NumPy {np.__version__}, "
     + (
@@ -90,18 +91,18 @@ with viewcopy.claim(
 # Over the site's :term:`family` of layouts, what ``copy=False`` with
 # ``order='C'`` (:term:`order`) does is decided by the :term:`C-contiguous`
 # flag alone, on this release:
-with viewcopy.claim(
+with claim(
     "trap-family-asarray-returns-input",
     "for every layout in the family, np.asarray(a) returns a itself",
 ) as same:
-    for case in same.over(viewcopy.layouts()):
+    for case in same.over(layouts()):
         assert np.asarray(case.array) is case.array, case.name
-with viewcopy.claim(
+with claim(
     "trap-family-np2-array-copy-false-order-c",
     f"on NumPy {np.__version__}, for every non-empty layout in the family, np.array(a, copy=False, order='C') "
     "is a view of a when a is C-contiguous, and otherwise " + ("raises ValueError" if NUMPY2 else "a copy"),
 ) as strict:
-    for case in strict.over(viewcopy.layouts(where=lambda a: a.size > 0)):
+    for case in strict.over(layouts(where=lambda a: a.size > 0)):
         a = case.array
         try:
             result = np.array(a, copy=False, order="C")
@@ -118,7 +119,7 @@ print(f"checked on {same.cases} and {strict.cases} layouts")
 # NumPy 2.1 added ``copy=`` to ``reshape``: ``copy=False`` raises where a
 # :term:`view` is impossible, the check that ``viewcopy.expect_view`` makes
 # after the fact.
-with viewcopy.claim(
+with claim(
     "trap-reshape-copy-keyword",
     f"on NumPy {np.__version__}, "
     + (
@@ -143,9 +144,12 @@ print(f"x.T.reshape(-1, copy=False) -> {outcome}")
 # %%
 # ``__array__`` for your own array-likes
 # --------------------------------------
-# NumPy 2 passes ``copy=`` to ``__array__``. A class written for 1.x,
-# ``__array__(self, dtype=None)``, cannot honour ``copy=False``; one with
-# ``__array__(self, dtype=None, copy=None)`` works on both.
+# NumPy 2 passes ``copy=`` to ``__array__`` (and from 2.1 a plain
+# ``np.array(obj)`` passes ``copy=True``). A class written for 1.x,
+# ``__array__(self, dtype=None)``, cannot honour ``copy=False``. The one
+# below takes ``copy=None``, keeps the dtype when none is asked for, and
+# refuses a conversion that ``copy=False`` forbids:
+# :claim:`trap-array-protocol-new-style`.
 class OldStyle:
     def __init__(self, data):
         self.data = data
@@ -156,23 +160,38 @@ class OldStyle:
 
 class NewStyle(OldStyle):
     def __array__(self, dtype=None, copy=None):
-        if copy:
-            return self.data.astype(dtype, copy=True)
-        return self.data if dtype is None else self.data.astype(dtype)
+        if copy is False and dtype is not None and np.dtype(dtype) != self.data.dtype:
+            raise ValueError(f"converting {self.data.dtype} to {np.dtype(dtype)} needs a copy")
+        data = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return data.copy() if copy and data is self.data else data
 
 
+integers = np.arange(1_000)
 with (
-    viewcopy.claim(
+    claim(
         "trap-array-protocol-new-style",
-        "np.asarray on an object whose __array__ takes dtype=None, copy=None returns its buffer without a copy "
-        "or a warning, and np.array(obj) a copy",
-    ),
+        f"on NumPy {np.__version__}, for NewStyle over x (float64) and over integers (int64), np.asarray returns "
+        "the buffer without a copy or a warning, np.array(obj) a copy of the same dtype, and "
+        + (
+            "np.array(obj, dtype=np.float32, copy=False) raises ValueError"
+            if NUMPY2
+            else "np.array(obj, dtype=np.float32, copy=False) a float32 copy (copy=False meant 'if possible')"
+        ),
+    ) as c,
     warnings.catch_warnings(),
 ):
     warnings.simplefilter("error")
-    viewcopy.expect_view(x, np.asarray(NewStyle(x)))
-    viewcopy.expect_copy(x, np.array(NewStyle(x)))
-with viewcopy.claim(
+    for data in (x, integers):
+        viewcopy.expect_view(data, np.asarray(NewStyle(data)))
+        copied = viewcopy.expect_copy(data, np.array(NewStyle(data)))
+        c.check(copied.dtype == data.dtype, f"np.array(NewStyle({data.dtype} data)).dtype is {copied.dtype}")
+        try:
+            converted = np.array(NewStyle(data), dtype=np.float32, copy=False)
+        except ValueError as error:
+            c.check(NUMPY2, f"copy=False with a dtype change: ValueError: {error}")
+        else:
+            c.check(not NUMPY2 and converted.dtype == np.float32, f"copy=False with a dtype change: {converted.dtype}")
+with claim(
     "trap-array-protocol-old-style-copy-false",
     f"on NumPy {np.__version__}, np.array(old_style, copy=False) "
     + (
@@ -203,11 +222,11 @@ if warned:
 # ----------------------
 # Code that must run on 1.26 and on 2.x: use ``np.asarray`` where a copy
 # is allowed, pass ``copy=True`` where one is wanted, and where a copy must
-# not happen, check with ``np.shares_memory`` (or ``viewcopy.expect_view``)
+# not happen, check with ``viewcopy.expect_view``
 # rather than rely on a keyword that changed meaning. NumPy's migration
 # guide suggests a ``copy_if_needed`` constant for ``np.array``:
 copy_if_needed = None if NUMPY2 else False
-with viewcopy.claim(
+with claim(
     "trap-copy-if-needed-constant",
     "np.array(x, copy=copy_if_needed) returns a view of x, and copies when a float32 result is asked for",
 ):
