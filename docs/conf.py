@@ -102,6 +102,9 @@ linkcheck_ignore = [] if os.environ.get("VIEWCOPY_LINKCHECK_EXTERNAL") else [r"h
 
 # -- HTML --------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
+# docs/_ext/viewcopy_weight.py rewrites this theme's own markup, scripts and fonts for speed; it checks the
+# theme is the release it was written against (THEME_VERSION there, the pin in pyproject.toml). False: no rewrites.
+viewcopy_theme_rewrites = True
 html_static_path = ["_static"]
 html_css_files = ["viewcopy.css"]
 html_js_files = ["viewcopy.js"]
