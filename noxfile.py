@@ -63,7 +63,7 @@ def sphinx(builder: str, program: str = "sphinx-build") -> list[str]:
     return [program, "-b", builder, *STRICT, "docs", str(BUILD / builder), "-d", str(BUILD / "doctrees")]
 
 
-def _load(path: Path):  # noqa: ANN202
+def _load(path: Path):
     """Import a file by its path: nox does not put the noxfile's folder on sys.path (nor do we)."""
     spec = importlib.util.spec_from_file_location(f"viewcopy_{path.stem}", path)
     module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)  # registered: dataclasses look it up
@@ -154,7 +154,9 @@ def serve(session: nox.Session) -> None:
     """Live preview: rebuild on change and reload the browser (http://127.0.0.1:8000); no NumPy releases."""
     ci.prepare(session, "serve")
     watch = ["--watch", "src", "--watch", "examples", "--host", "127.0.0.1", "--port", "8000"]
-    ignore = [f"--ignore=*/{path}" for path in ("auto_examples/*", "api/generated/*", "_build/*", "api/backreferences/*")]
+    ignore = [
+        f"--ignore=*/{path}" for path in ("auto_examples/*", "api/generated/*", "_build/*", "api/backreferences/*")
+    ]
     ignore += ["--ignore=*/sg_execution_times.rst"]
     session.run(*sphinx("html", "sphinx-autobuild"), *watch, *ignore, *session.posargs, env={"VIEWCOPY_PREVIEW": "1"})
 

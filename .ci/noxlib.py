@@ -14,6 +14,7 @@ nox dies: no marker file to leave behind, no process id to poll.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import hashlib
 import os
 import shutil
@@ -32,7 +33,11 @@ def digest(paths: Iterable[Path], root: Path) -> str:
     """One hash of the files at ``paths`` (folders: every file under them, caches left out), names included."""
     h = hashlib.sha256()
     for path in paths:
-        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
+        files = (
+            sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+            if path.is_dir()
+            else [path]
+        )
         for file in files:
             h.update(file.relative_to(root).as_posix().encode() + b"\0" + file.read_bytes())
     return h.hexdigest()
@@ -130,7 +135,7 @@ class Claims:
         self._server.settimeout(0.2)  # accept() wakes to see the jobs ended: closing does not wake it on Linux
         self._waiting: list[socket.socket] = []  # Sphinx's connections, open until the jobs end
         self._lock, self._ended = threading.Lock(), False
-        self.address = "127.0.0.1:%d" % self._server.getsockname()[1]
+        self.address = f"127.0.0.1:{self._server.getsockname()[1]}"
         threading.Thread(target=self._accept, daemon=True).start()
         self._result = concurrent.futures.ThreadPoolExecutor(max_workers=1).submit(self._run_all)
 
@@ -164,10 +169,10 @@ class Claims:
         finally:
             with self._lock:
                 self._ended = True
-                try:  # stop listening now: on Linux a close() waits for the accept() under way to return
+                # stop listening now: on Linux a close() waits for the accept() under way to return; not every
+                # platform shuts down a listening socket, and then the close() below does
+                with contextlib.suppress(OSError):
                     self._server.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass  # not every platform shuts down a listening socket; close() below then does
                 self._server.close()
                 for connection in self._waiting:
                     connection.close()
@@ -206,7 +211,7 @@ def uv() -> str:
     return find_uv_bin()
 
 
-def prepare(session, lock: str, *, package: bool = True) -> None:  # noqa: ANN001 (nox.Session)
+def prepare(session, lock: str, *, package: bool = True) -> None:
     """The session's venv gets ``locks/<lock>.txt`` (and the package) unless its stamp says it has them.
 
     Sessions write the .pyc of what they import (these machines set
@@ -237,7 +242,7 @@ def release(root: Path, series: str, python: str) -> Env:
 LIBRARIES = ("numpy", "pandas", "pyarrow", "polars", "dask", "distributed", "joblib", "memray")
 
 
-def claims_beside_sphinx(session, root: Path, releases: Iterable[str], python: str) -> Claims | None:  # noqa: ANN001
+def claims_beside_sphinx(session, root: Path, releases: Iterable[str], python: str) -> Claims | None:
     """Start `python -m viewcopy check` under each release, beside Sphinx; None if nothing changed since the last run.
 
     Each release writes docs/_build/matrix/numpy-<series>.json (the check's
@@ -280,14 +285,14 @@ def libraries(pip_list_json: str) -> str:
     return json.dumps({name: installed[name] for name in LIBRARIES if name in installed}, indent=1)
 
 
-def needs_built_site(session, root: Path) -> None:  # noqa: ANN001
+def needs_built_site(session, root: Path) -> None:
     if not any(shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")):
         session.skip("no Chromium on this machine: install it (Debian: apt-get install chromium) and run again")
     if not (root / "docs" / "_build" / "html" / "index.html").exists():
         session.error("the site is not built yet: run `nox -s docs` first")
 
 
-def npm(session, root: Path) -> None:  # noqa: ANN001
+def npm(session, root: Path) -> None:
     """axe-core and Lighthouse from the npm registry, as .ci/package-lock.json pins them."""
     stamp = Stamp(root / ".ci" / "node_modules" / ".viewcopy-installed",
                   digest([root / ".ci" / "package-lock.json"], root))  # fmt: skip
@@ -317,7 +322,7 @@ def locks(python: str, releases: dict[str, str], release_python: str) -> dict[st
     return {**tools, **sites, **numpy}
 
 
-def compile_lock(session, root: Path, name: str, groups: list[str], requirements: list[str], python: str) -> None:  # noqa: ANN001
+def compile_lock(session, root: Path, name: str, groups: list[str], requirements: list[str], python: str) -> None:
     """uv pip compile locks/<name>.txt: universal (every platform's markers), from pyproject.toml."""
     extra = Path(session.create_tmp()) / f"{name}.in"
     extra.write_text("".join(f"{r}\n" for r in requirements))
@@ -327,8 +332,9 @@ def compile_lock(session, root: Path, name: str, groups: list[str], requirements
                 *[f"--group=pyproject.toml:{g}" for g in groups], "-o", f"locks/{name}.txt", external=True)  # fmt: skip
 
 
-def side_by_side(session, commands: dict[str, list[str]], workers: int = 4) -> None:  # noqa: ANN001
+def side_by_side(session, commands: dict[str, list[str]], workers: int = 4) -> None:
     """Run the commands at once (``workers`` at a time), each one's output shown when it ends; fail if any fails."""
+
     def one(item: tuple[str, list[str]]) -> tuple[str, subprocess.CompletedProcess[str]]:
         return item[0], subprocess.run(item[1], capture_output=True, text=True, check=False)
 

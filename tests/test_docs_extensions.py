@@ -9,9 +9,9 @@ import pytest
 pytestmark = pytest.mark.build  # the docs' own code: the NumPy releases' environments have no Sphinx
 
 nodes = pytest.importorskip("docutils.nodes")
-import viewcopy_sections  # noqa: E402  (docs/_ext, on sys.path by conftest)
-import viewcopy_tables  # noqa: E402
-import viewcopy_versions  # noqa: E402
+import viewcopy_sections
+import viewcopy_tables
+import viewcopy_versions
 
 
 def section(ident: str, *children):

@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 import viewcopy_nox  # docs/_ext, on sys.path by conftest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +50,8 @@ def test_an_environment_is_installed_once_per_lock(tmp_path, monkeypatch):
     env = noxlib.Env(tmp_path / "env", "3.12", lock, ".[dask]", (), tmp_path)
     env.ensure("uv", run)
     assert [c[:2] for c in ran] == [["uv", "venv"], ["uv", "pip"]]
-    assert "python3.12" in ran[0] and str(lock) in ran[1]
+    assert "python3.12" in ran[0]
+    assert str(lock) in ran[1]
     env.ensure("uv", run)
     assert len(ran) == 2, "installed again though nothing changed"
     lock.write_text("numpy==2.4.7\n")
@@ -159,7 +159,11 @@ def test_sphinx_stops_waiting_when_nox_dies():
 
 def test_each_release_lock_pins_its_pandas_on_the_release_python_only():
     locks = noxlib.locks("3.11", {"1.26": "pandas<3", "2.4": "pandas>=3"}, "3.12")
-    assert locks["numpy-1.26"] == (["test", "libraries"], ["numpy==1.26.*", "pandas<3; python_version == '3.12'"], "3.12")
+    assert locks["numpy-1.26"] == (
+        ["test", "libraries"],
+        ["numpy==1.26.*", "pandas<3; python_version == '3.12'"],
+        "3.12",
+    )
     assert locks["numpy-2.4"][1] == ["numpy==2.4.*", "pandas>=3; python_version == '3.12'"]
     assert {"nox", "lint", "docs", "dev"} <= set(locks)
 
@@ -175,7 +179,12 @@ def test_each_committed_lock_pins_what_the_noxfile_says():
         text = (ROOT / "locks" / f"numpy-{series}.txt").read_text()
         assert f"\nnumpy=={series}." in text
         pandas = "2." if series == "1.26" else "3."
-        on_312 = [line.split(" ;")[0] for line in text.splitlines() if line.startswith("pandas==") and "'3.13'" not in line.replace("< '3.13'", "")]
-        assert on_312 and all(pin.startswith(f"pandas=={pandas}") for pin in on_312), (series, on_312)
+        on_312 = [
+            line.split(" ;")[0]
+            for line in text.splitlines()
+            if line.startswith("pandas==") and "'3.13'" not in line.replace("< '3.13'", "")
+        ]
+        assert on_312, series
+        assert all(pin.startswith(f"pandas=={pandas}") for pin in on_312), (series, on_312)
         for library in ("pyarrow==", "polars==", "joblib==", "dask==", "distributed==", "memray=="):
             assert f"\n{library}" in text, f"{library} missing from numpy-{series}.txt"

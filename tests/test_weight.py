@@ -148,7 +148,7 @@ def test_a_theme_rewrite_whose_target_is_on_no_page_is_named():
     head = (Path(theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "layout.html").read_text(encoding="utf-8")
     page = head.replace("{{ default_mode }}", "auto")
     assert "resolve_colour_scheme" not in viewcopy_weight.unmatched_rewrites([page])
-    changed = page.replace(viewcopy_weight.AUTO_THEME, 'dataset.theme = pickTheme();')  # a theme that moved on
+    changed = page.replace(viewcopy_weight.AUTO_THEME, "dataset.theme = pickTheme();")  # a theme that moved on
     assert "resolve_colour_scheme" in viewcopy_weight.unmatched_rewrites([changed])
 
 

@@ -22,15 +22,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import viewcopy_sections
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
-
-import viewcopy_sections
-from viewcopy.claims import ledger
 from viewcopy_tables import entry, lines_entry, link, para, plural, section_title, tables_by_page
+
+from viewcopy.claims import ledger
 
 logger = logging.getLogger(__name__)
 

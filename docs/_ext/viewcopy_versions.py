@@ -16,13 +16,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+import viewcopy_nox
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
-
-import viewcopy_nox
 from viewcopy_tables import entry, lines_entry, link, para, plural, table, tables_by_page
 
 logger = logging.getLogger(__name__)

@@ -154,6 +154,7 @@ def lighten(
     theme: bool = True,
 ) -> str:
     """The page made lighter; ``theme``: with the rewrites of pydata-sphinx-theme's own markup too."""
+
     def script(match: re.Match[str]) -> str:
         src = match["src"].split("?")[0]
         if (theme and src.endswith("scripts/fontawesome.js")) or (not search_page and src.endswith(SEARCH_ONLY)):
