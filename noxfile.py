@@ -42,16 +42,18 @@ nox.options.reuse_venv = "yes"
 ROOT = Path(__file__).parent
 PYTHON = "3.11"  # lint, docs, tests: the oldest Python viewcopy supports
 RELEASE_PYTHON = "3.12"  # every NumPy release below: the one Python with wheels of all seven
-# NumPy series -> its lock's pandas: the newest pandas that supports the series.  The lock also pins the newest
-# numpy of the series, pyarrow, polars, joblib and Dask (`nox -s lock`).
+# NumPy series -> what its lock needs beside the newest numpy of the series and the newest pandas, pyarrow,
+# polars, joblib and Dask that support it (`nox -s lock`).
 RELEASES = {
-    "1.26": "pandas<3",  # pandas 3.1 needs NumPy 2: pandas 2.3, so the pandas claims run on pandas 2 and 3
-    "2.0": "pandas>=3",
-    "2.1": "pandas>=3",
-    "2.2": "pandas>=3",
-    "2.3": "pandas>=3",
-    "2.4": "pandas>=3",
-    "2.5": "pandas>=3",
+    # pandas 3.1 needs NumPy 2: pandas 2.3, so the pandas claims run on pandas 2 and 3; pyarrow 26 refuses
+    # NumPy 1 when imported, which its metadata does not say
+    "1.26": ["pandas<3", "pyarrow<26"],
+    "2.0": ["pandas>=3"],
+    "2.1": ["pandas>=3"],
+    "2.2": ["pandas>=3"],
+    "2.3": ["pandas>=3"],
+    "2.4": ["pandas>=3"],
+    "2.5": ["pandas>=3"],
 }
 NEWEST = list(RELEASES)[-1]
 BUILD = ROOT / "docs" / "_build"

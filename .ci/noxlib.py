@@ -304,10 +304,12 @@ def npm(session, root: Path) -> None:
 TOOLS = ("nox", "lint", "browser", "release")  # locks of tools alone: no package, no project dependencies
 
 
-def locks(python: str, releases: dict[str, str], release_python: str) -> dict[str, tuple[list[str], list[str], str]]:
+def locks(
+    python: str, releases: dict[str, list[str]], release_python: str
+) -> dict[str, tuple[list[str], list[str], str]]:
     """lock name -> (dependency groups, other requirements, Python).
 
-    A release's own requirement holds on ``release_python``, the one its
+    A release's own requirements hold on ``release_python``, the one its
     environment uses: a universal lock also resolves newer Pythons, where
     (on 3.14) pandas 3 needs a newer NumPy, and the resolver would otherwise
     pick pandas 2 for every Python rather than fork.
@@ -316,8 +318,12 @@ def locks(python: str, releases: dict[str, str], release_python: str) -> dict[st
     sites = {"docs": (["docs"], [], python), "dev": (["dev"], [], python), "serve": (["docs", "serve"], [], python)}
     only_there = f"; python_version == '{release_python}'"
     numpy = {
-        f"numpy-{series}": (["test", "libraries"], [f"numpy=={series}.*", requirement + only_there], release_python)
-        for series, requirement in releases.items()
+        f"numpy-{series}": (
+            ["test", "libraries"],
+            [f"numpy=={series}.*", *(r + only_there for r in own)],
+            release_python,
+        )
+        for series, own in releases.items()
     }
     return {**tools, **sites, **numpy}
 
