@@ -351,6 +351,8 @@ CONDITIONS: list[tuple[str, Callable[[np.ndarray, Entry], bool]]] = [
     ("the array is writeable", lambda x, e: bool(x.flags.writeable)),
     ("the array owns its data", lambda x, e: bool(x.flags.owndata)),
     ("the array is float64 already", lambda x, e: x.dtype == np.float64),
+    ("the array is of integers", lambda x, e: x.dtype.kind in "iu"),
+    ("the array is of objects", lambda x, e: x.dtype.hasobject),
     ("the array is complex128 already", lambda x, e: x.dtype == np.complex128),
     ("the array is complex", lambda x, e: x.dtype.kind == "c"),
     ("the array is not 0-d", lambda x, e: x.ndim > 0),
@@ -398,6 +400,7 @@ class Result:
     views: int = 0
     copies: int = 0
     raised: int = 0
+    scalars: int = 0
     readonly_views: int = 0
     readonly_copies: int = 0
     warned_writeable: int = 0
@@ -437,6 +440,7 @@ class Result:
             "views": self.views,
             "copies": self.copies,
             "raised": self.raised,
+            "scalars": self.scalars,
             "readonly_views": self.readonly_views,
             "readonly_copies": self.readonly_copies,
             "orders": dict(sorted(self.orders.items())),
@@ -476,6 +480,14 @@ def _agree(x: np.ndarray, expression: str, result: np.ndarray | None, view: bool
         if p.order is not None and p.order != order_of(result):
             return f"layout: predicted {p.order}, NumPy {order_of(result)}"
     return ""
+
+
+def _predict_raises(x: np.ndarray, expression: str) -> bool:
+    try:
+        predict_expression(x, expression)
+    except ValueError:
+        return True
+    return False
 
 
 def _writeable(r: np.ndarray, careful: bool) -> tuple[bool, bool]:
@@ -529,7 +541,16 @@ def _measure_cases(entry: Entry, code: Any, applies: Callable[[np.ndarray], bool
                 res.agree += 1
             continue
         if not isinstance(r, np.ndarray):
-            raise TypeError(f"atlas entry {entry.expression!r} gave a {type(r).__name__} on {case.name}, not an array")
+            if not isinstance(r, (np.generic, int, float, complex, str, bytes)) and r is not None:
+                raise TypeError(f"atlas entry {entry.expression!r} gave a {type(r).__name__} on {case.name}")
+            res.scalars += 1  # a release that gives an element, not an array: counted, and predicted
+            res.examples.setdefault("scalar", case.name)
+            why = "" if _predict_raises(x, entry.expression) else "predict gave an array where NumPy gave a scalar"
+            if why:
+                res.disagree.append(f"{case.name}: {why}")
+            else:
+                res.agree += 1
+            continue
         view = is_view(x, r)
         writeable, warned = _writeable(r, careful)
         res.warned_writeable += warned

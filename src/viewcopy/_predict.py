@@ -953,6 +953,8 @@ builtin_type = type
 
 def real_part(s: _Sym) -> _Sym:
     s._need()
+    if s.dtype.hasobject and _VERSION >= (2, 5):
+        return _object_part(s, "real")
     if s.dtype.kind == "c":
         return s.then("real of a complex array is a view of the real halves", dtype=_half(s.dtype))
     return s.then("real of a non-complex array is the array itself")
@@ -962,8 +964,18 @@ def _half(dtype: np.dtype) -> np.dtype:
     return np.dtype(f"{dtype.byteorder if dtype.byteorder in '<>' else '='}f{dtype.itemsize // 2}")
 
 
+def _object_part(s: _Sym, name: str) -> _Sym:
+    """NumPy >= 2.5 takes each object's .real/.imag: a new object array, and a 0-d array gives the object itself."""
+    if s.ndim == 0:
+        raise _Raises(f"{name} of a 0-d object array is the element's {name} (a Python object), not an array")
+    return s.copy(f"{name} of an object array asks each element (NumPy >= 2.5): a new array", order=None,
+                  writeable=None)
+
+
 def imag_part(s: _Sym) -> _Sym:
     s._need()
+    if s.dtype.hasobject and _VERSION >= (2, 5):
+        return _object_part(s, "imag")
     if s.dtype.kind == "c":
         return s.then("imag of a complex array is a view of the imaginary halves", dtype=_half(s.dtype))
     return s.copy("imag of a non-complex array is a new read-only array of zeros", order="A", writeable=False)
@@ -1342,7 +1354,7 @@ _METHODS: dict[str, Callable[..., Any]] = {
     "compress": lambda w, s, *a, **k: s.copy("compress writes a new array", shape=None, order=None),
     "conj": lambda w, s: _conj(s, "conj"),
     "conjugate": lambda w, s: _conj(s, "conjugate"),
-    "round": lambda w, s, *a, **k: s.copy("round writes a new array", order=None, dtype=None),
+    "round": lambda w, s, decimals=0, **k: _round(s, decimals),
     "clip": lambda w, s, *a, **k: s.copy("clip writes a new array", order=None, dtype=None),
     "cumsum": lambda w, s, *a, **k: s.copy("cumsum writes a new array", shape=None, order=None, dtype=None),
     "cumprod": lambda w, s, *a, **k: s.copy("cumprod writes a new array", shape=None, order=None, dtype=None),
@@ -1433,8 +1445,8 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "roll": _always_new("roll", "same"),
     "where": _always_new("where", "none"),
     "clip": _always_new("clip", "same"),
-    "round": _always_new("round", "same"),
-    "around": _always_new("around", "same"),
+    "round": lambda w, s, decimals=0, **k: _round(s, decimals),
+    "around": lambda w, s, decimals=0, **k: _round(s, decimals),
     "sum": _always_new("sum", "reduce"),
     "prod": _always_new("prod", "reduce"),
     "mean": _always_new("mean", "reduce"),
@@ -1532,6 +1544,12 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "byte_bounds": _always_new("byte_bounds", "none"),
     "shape_like": _always_new("shape_like", "none"),
 }
+
+
+def _round(s: _Sym, decimals: int) -> _Sym:
+    if _VERSION < (2, 0) and s.dtype is not None and s.dtype.kind in "iu" and decimals >= 0:
+        return s.then("NumPy 1.x rounds an integer array to itself: the array is returned", owns=s.owns)
+    return s.copy("round writes a new array", order=None, dtype=None)
 
 
 def _conj(s: _Sym, name: str) -> _Sym:
