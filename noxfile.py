@@ -404,7 +404,7 @@ def dist(session: nox.Session) -> None:
 
 SAME_SOURCES = """
 import sys, pathlib, viewcopy
-from viewcopy import _ledger
+from viewcopy.claims import ledger as _ledger
 root, site = pathlib.Path(sys.argv[1]), pathlib.Path(viewcopy.__file__).parent / "_site"
 def names(where):
     return {path.relative_to(where).as_posix() for _, path in _ledger.sources(where)}

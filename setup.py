@@ -1,7 +1,7 @@
 """Build the one C extension, and ship the site's claim-making sources inside the wheel.
 
 Everything else is in pyproject.toml.  The sources are the ones
-``viewcopy._ledger.sources`` names (every gallery script, every executed page,
+``viewcopy.claims.ledger.sources`` names (every gallery script, every executed page,
 found by its front matter); each goes to ``viewcopy/_site/<its path>``, where
 ``python -m viewcopy check`` reads them.
 """
@@ -21,8 +21,10 @@ ROOT = Path(__file__).parent
 
 
 def claim_sources() -> list[Path]:
-    """The files viewcopy._ledger.sources lists (loaded alone: it needs only the standard library)."""
-    spec = importlib.util.spec_from_file_location("_viewcopy_ledger", ROOT / "src" / "viewcopy" / "_ledger.py")
+    """The files viewcopy.claims.ledger.sources lists (loaded alone: that public module needs only the standard library)."""
+    spec = importlib.util.spec_from_file_location(
+        "_viewcopy_ledger", ROOT / "src" / "viewcopy" / "claims" / "ledger.py"
+    )
     ledger = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(ledger)
     return [path for _, path in ledger.sources(ROOT)]

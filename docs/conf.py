@@ -7,7 +7,7 @@ import numpy as np
 from jupyter_client.manager import KernelManager
 
 import viewcopy
-from viewcopy import _ledger
+from viewcopy.claims import ledger
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "_ext"))
 import viewcopy_gallery
@@ -40,13 +40,13 @@ exclude_patterns = [
     "**.ipynb_checkpoints",
     # sphinx-gallery writes a notebook beside each example's page; myst-nb
     # would read it as a second source of the same page and replace it.
-    f"{_ledger.GALLERY_PAGES}/**.ipynb",
+    f"{ledger.GALLERY_PAGES}/**.ipynb",
     "_inventories",
 ]
 nitpicky = True
 nitpick_ignore = [
     ("py:class", "viewcopy._guard.F"),
-    ("py:class", "viewcopy._claims.T"),
+    ("py:class", "viewcopy.claims._claim.T"),
 ]
 
 # -- executed pages (myst-nb) ------------------------------------------------
@@ -65,8 +65,8 @@ myst_heading_anchors = 3
 
 # -- gallery (sphinx-gallery) ------------------------------------------------
 sphinx_gallery_conf = {
-    "examples_dirs": f"../{_ledger.GALLERY_SOURCES}",
-    "gallery_dirs": _ledger.GALLERY_PAGES,  # the claims' page names (viewcopy._ledger.page_name) use the same
+    "examples_dirs": f"../{ledger.GALLERY_SOURCES}",
+    "gallery_dirs": ledger.GALLERY_PAGES,  # the claims' page names (viewcopy.claims.ledger.page_name) use the same
     "filename_pattern": r"\.py$",  # run every script, not only plot_*.py
     "within_subsection_order": "viewcopy_gallery.GalleryOrder",
     "show_memory": viewcopy_gallery.NumpyPeakMemory(),

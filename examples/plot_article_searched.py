@@ -7,12 +7,12 @@ The source article states rules about :term:`views <view>` and
 "flatten always creates a copy", "if shares_memory is False you got a copy".
 One array cannot prove a rule, but one array can break it. This page
 treats every such sentence as a hypothesis and runs it on every array of
-:func:`viewcopy.layouts` (the :term:`family`): arrays of 0 to 4 dimensions,
+:func:`viewcopy.claims.layouts` (the :term:`family`): arrays of 0 to 4 dimensions,
 with length-0 and length-1 axes, C and F :term:`order`, step slices, negative
 :term:`strides`, transposes and other axis permutations, zero-stride
 :term:`broadcasts <broadcast>`, read-only flags and three dtypes.
 
-:func:`viewcopy.search` keeps the arrays that break the rule. The verdict
+:func:`viewcopy.claims.search` keeps the arrays that break the rule. The verdict
 printed under each statement is written by that search, and so is the exact
 condition: from a short list of candidate conditions, the one that is true on
 exactly the arrays where the behaviour happens (a wrong candidate fails the
@@ -27,8 +27,9 @@ import warnings
 import numpy as np
 
 import viewcopy
+from viewcopy.claims import claim, layouts, search
 
-CASES = viewcopy.layouts()
+CASES = layouts()
 print(f"NumPy {np.__version__}; {len(CASES)} layouts, for example:")
 for case in CASES[::150]:
     print(f"  {case.name:38} shape {case.array.shape}, strides {case.array.strides}")
@@ -54,15 +55,15 @@ def searched(claim_id, statement, rule, show, behaviour=None, conditions=None, s
     The claim's sentence is written from the search's result, then the claim
     runs the search again over every case and checks it found the same.
     """
-    found = viewcopy.search(rule, cases, about=statement)
+    found = search(rule, cases, about=statement)
     sentence = f"{source} {statement!r} {found.verdict}"
     condition = None
     if behaviour is not None:
-        observed = viewcopy.search(behaviour[1], cases, about=behaviour[0])
+        observed = search(behaviour[1], cases, about=behaviour[0])
         condition = observed.exactly_when(conditions)
         sentence += f"; {behaviour[0]} exactly when {condition}"
-    with viewcopy.claim(claim_id, sentence) as c:
-        again = viewcopy.search(rule, c.over(cases), about=statement)
+    with claim(claim_id, sentence) as c:
+        again = search(rule, c.over(cases), about=statement)
         assert again.counterexamples == found.counterexamples
         if condition is not None:
             assert observed.exactly_when({condition: conditions[condition]}) == condition
@@ -234,13 +235,13 @@ def one_stride_walks(a):
     return viewcopy.predict(a, "reshape(-1)").kind == "view"
 
 
-with viewcopy.claim(
+with claim(
     "searched-reshape-views-one-stride",
     "reshape(-1) returns a view exactly when one stride walks the elements in C order and the array is not empty; "
     "reshape(-1, order='K') raises ValueError on every array",
 ) as c:
     exact = "one stride walks the elements in C order and the array is not empty"
-    found = viewcopy.search(lambda a: shares(a, a.reshape(-1)), c.over(CASES), about="reshape(-1) returns a view")
+    found = search(lambda a: shares(a, a.reshape(-1)), c.over(CASES), about="reshape(-1) returns a view")
     assert found.exactly_when({exact: lambda a: one_stride_walks(a) and a.size > 0}) == exact
     assert all(raises_value_error(lambda a=case.array: a.reshape(-1, order="K")) for case in CASES)
 print(f"reshape(-1) returns a view exactly when {exact} ({len(CASES)} layouts)")

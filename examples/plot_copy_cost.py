@@ -13,10 +13,10 @@ generated from these measurements.
 # %%
 # How the times are taken
 # -----------------------
-# With :func:`viewcopy.time_ratio`: the two calls run in alternating rounds,
+# With :func:`viewcopy.claims.time_ratio`: the two calls run in alternating rounds,
 # each round a loop long enough to time, and the ratio is the median of the
 # rounds' ratios. A word such as "slower" is printed only when
-# :meth:`viewcopy.TimeRatio.above` says that three rounds in four agree;
+# :meth:`viewcopy.claims.TimeRatio.above` says that three rounds in four agree;
 # otherwise the page says the difference did not show.
 import functools
 import math
@@ -28,6 +28,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import viewcopy
+from viewcopy.claims import claim, time_ratio
 
 try:
     import resource  # Unix: page-fault counts
@@ -91,7 +92,7 @@ largest_cache = max(caches.values(), default=0)
 # * ``a.ravel()``: the :term:`view`, for scale.
 probe = np.arange(64 * 64, dtype=np.float64).reshape(64, 64)
 wide_probe = np.arange(probe.size * 8, dtype=np.float64)
-with viewcopy.claim(
+with claim(
     "cost-only-ravel-is-a-view", "of the operations timed here, ravel returns a view and the others return copies"
 ):
     viewcopy.expect_copy(probe, probe.flatten())
@@ -106,19 +107,19 @@ for n in sides:
     out[...] = 1.0  # touch every page once: the buffer is "warm"
     baseline = functools.partial(np.copyto, out, a)
     ratios = {
-        "flatten (fresh memory)": viewcopy.time_ratio(a.flatten, baseline, size=a.nbytes),
-        "transposed copy": viewcopy.time_ratio(a.T.copy, baseline, size=a.nbytes),
-        "ravel (view)": viewcopy.time_ratio(a.ravel, baseline, size=a.nbytes),
+        "flatten (fresh memory)": time_ratio(a.flatten, baseline, size=a.nbytes),
+        "transposed copy": time_ratio(a.T.copy, baseline, size=a.nbytes),
+        "ravel (view)": time_ratio(a.ravel, baseline, size=a.nbytes),
     }
     if n * n * 8 <= N:
         wide = np.arange(n * n * 8, dtype=np.float64)
-        ratios["every 8th element"] = viewcopy.time_ratio(wide[::8].copy, baseline, size=a.nbytes)
+        ratios["every 8th element"] = time_ratio(wide[::8].copy, baseline, size=a.nbytes)
         del wide
     copyto = ratios["ravel (view)"].b  # the baseline's own timing, from its rounds against ravel
     rows.append({"n": n, "bytes": a.nbytes, "rate": a.nbytes / copyto.seconds, **ratios})
     del a, out, baseline
 
-with viewcopy.claim(
+with claim(
     "cost-transposed-sources-strided",
     "the transposed arrays copied here are not C-contiguous, so their C-order copy reads across memory",
 ):
@@ -218,7 +219,7 @@ def minor_faults(func):
 
 
 if resource is not None:
-    with viewcopy.claim(
+    with claim(
         "cost-fresh-memory-faults",
         f"a {viewcopy.format_bytes(big.nbytes)} copy into fresh memory takes page faults; into a warm buffer, none",
     ):
@@ -285,7 +286,7 @@ if resource is not None and (THP / "enabled").is_file() and switch is not None:
         del fresh
         switch[1](False)  # the same copy without NumPy's hint: small pages throughout
         try:
-            with viewcopy.claim(
+            with claim(
                 "cost-faults-are-pages",
                 f"without NumPy's huge-page hint, this fresh copy takes one page fault per {PAGE >> 10} KiB "
                 "page it writes",
@@ -317,7 +318,7 @@ eighth_row = [row for row in rows if "every 8th element" in row][-1]
 eighth = eighth_row["every 8th element"]
 print(f"transposed copy {compared(transposed)} a contiguous copy: {transposed}")
 print(f"every 8th element {compared(eighth)} a contiguous copy: {eighth}")
-with viewcopy.claim(
+with claim(
     "cost-strided-slower",
     f"at {largest['transposed copy'].size}, a transposed copy takes longer than a contiguous copy of the same size",
 ):
@@ -334,8 +335,8 @@ with viewcopy.claim(
 strided = np.arange(N, dtype=np.float64)[::4]
 contiguous = strided.copy()
 size = f"a {viewcopy.format_bytes(strided.nbytes)} view with stride 4"
-copy_once = viewcopy.time_ratio(strided.copy, contiguous.sum, size=size)
-strided_pass = viewcopy.time_ratio(strided.sum, contiguous.sum, size=size)
+copy_once = time_ratio(strided.copy, contiguous.sum, size=size)
+strided_pass = time_ratio(strided.sum, contiguous.sum, size=size)
 print(f"copy once / one contiguous pass = {copy_once}")
 print(f"one strided pass / one contiguous pass = {strided_pass}")
 if strided_pass.above(1.0):

@@ -47,6 +47,7 @@ from dask.utils import key_split
 
 import viewcopy
 import viewcopy.dask
+from viewcopy.claims import claim
 
 logging.getLogger("distributed").setLevel(logging.ERROR)
 start_method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
@@ -128,7 +129,7 @@ def moved(tasks):
 flat = x.reshape(-1)
 default = measure(flat)
 print(default)
-with viewcopy.claim(
+with claim(
     "dask-reshape-column-chunks-rechunks",
     "for this column-chunked array, reshape(-1) adds rechunk tasks that allocate at least the array's bytes, "
     "and its largest task peaks at more than two chunks",
@@ -151,7 +152,7 @@ print(
 rows_first = x.reshape(-1, merge_chunks=False)
 no_merge = measure(rows_first)
 print(no_merge)
-with viewcopy.claim(
+with claim(
     "dask-reshape-no-merge-small-tasks",
     "for this array, reshape(-1, merge_chunks=False) keeps NumPy's order and its largest task peaks lower "
     "than the default reshape's, with more tasks",
@@ -175,7 +176,7 @@ print(
 blockwise = da.reshape_blockwise(x, (-1,))
 per_block = measure(blockwise)
 print(per_block)
-with viewcopy.claim(
+with claim(
     "dask-reshape-blockwise-no-rechunk-other-order",
     "for this array, reshape_blockwise has no rechunk task and allocates nothing in its reshape tasks, "
     "but its elements come out in a different order than NumPy's reshape(-1)",
@@ -192,7 +193,7 @@ del numpy_flat, result
 # ----------------------------
 # ``dask.array.ravel`` takes no ``order``: it is ``reshape(-1)``, the
 # same graph with the same keys, so it pays the same rechunk.
-with viewcopy.claim(
+with claim(
     "dask-ravel-is-reshape",
     "in this Dask, ravel has no order parameter and builds the same graph as reshape(-1)",
 ):
@@ -209,7 +210,7 @@ by_rows = x.rechunk((ROWS // 8, COLS)).persist()  # one row per chunk
 distributed.wait(by_rows)
 aligned = measure(by_rows.reshape(-1))
 print(aligned)
-with viewcopy.claim(
+with claim(
     "dask-reshape-row-chunks-no-rechunk",
     "for this row-chunked array, reshape(-1) has no rechunk task and its reshape tasks allocate 0 bytes",
 ):
@@ -226,7 +227,7 @@ with viewcopy.claim(
 # joined), and the largest task is smaller.
 recipe = measure(x.rechunk((ROWS // 4, COLS)).reshape(-1))
 print(recipe)
-with viewcopy.claim(
+with claim(
     "dask-rechunk-then-reshape",
     "for this array, rechunking to 2-row chunks before reshape(-1) allocates as many bytes in rechunk tasks "
     "as the default reshape, with a lower largest task peak and reshape tasks that allocate 0 bytes",
@@ -294,7 +295,7 @@ narrow = by_rows[:, : COLS * 4 // 10].persist()
 distributed.wait([wide, narrow])
 del by_rows
 wide_held, narrow_held = held(wide), held(narrow)
-with viewcopy.claim(
+with claim(
     "dask-slice-keeps-chunk",
     "for this array, a persisted slice of 60% of each chunk keeps the whole chunks alive, "
     "while dask copies a 40% slice, which holds its own bytes and no more",
@@ -316,7 +317,7 @@ del wide, narrow
 with viewcopy.dask.track_tasks(client) as tasks:
     local = np.asarray(x.reshape(-1))
 joined = next(r for r in tasks.records if r.prefix.startswith("finalize"))  # the last task
-with viewcopy.claim(
+with claim(
     "dask-asarray-computes",
     "np.asarray on this Dask array runs its rechunk tasks, then one task allocates the whole array on a worker, "
     "and this process receives an array of the same size",
@@ -337,7 +338,7 @@ del local
 # ``compute()`` could hand back a view of the input, so writing to the
 # result changed the input. With this Dask, even on the local scheduler:
 source = np.ones(1000)
-with viewcopy.claim("dask-compute-returns-copy", "in this Dask, compute() of a one-chunk from_array is a copy"):
+with claim("dask-compute-returns-copy", "in this Dask, compute() of a one-chunk from_array is a copy"):
     viewcopy.expect_copy(source, da.from_array(source, chunks=source.shape).compute(scheduler="sync"))
 
 # %%
@@ -356,7 +357,7 @@ with sampler.sample("reshape", interval=0.01, measure="process"), viewcopy.dask.
     x.reshape(-1).sum().compute(optimize_graph=False)
 rss = [nbytes for _, nbytes in sampler.samples["reshape"]]
 worst = found.largest()
-with viewcopy.claim(
+with claim(
     "dask-track-tasks-names-the-task",
     "for the default reshape, track_tasks names a rechunk-merge task as the one with the largest peak",
 ):

@@ -28,6 +28,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import viewcopy
+from viewcopy.claims import claim
 
 N = 100_000_000 if os.environ.get("VIEWCOPY_FULL_SCALE") else 10_000_000
 COLUMNS = ["id", "temp", "pressure", "humidity", "wind", "lat", "lon", "flags"]
@@ -74,7 +75,7 @@ OBVIOUS = [("select", select_features), ("column-major", columns_first), ("stand
 # free. That is a property of NumPy's indexing machinery, measured here, not
 # a promise of its documentation; a guard is how you would notice if it
 # changed.
-with viewcopy.claim(
+with claim(
     "fancy-columns-come-back-f-ordered",
     "for this C-ordered 2-D table, t[:, list_of_columns] returns a Fortran-ordered array",
 ):
@@ -88,9 +89,7 @@ del picked
 # It is not a rule of fancy indexing: with a third axis, the same kind of
 # selection comes back in neither order.
 cube = np.zeros((4, 3, 5))
-with viewcopy.claim(
-    "fancy-columns-3d-neither-order", "for a C-ordered 3-D array, t[:, [1, 2]] is neither C- nor F-contiguous"
-):
+with claim("fancy-columns-3d-neither-order", "for a C-ordered 3-D array, t[:, [1, 2]] is neither C- nor F-contiguous"):
     picked3 = cube[:, [1, 2]]
     assert not picked3.flags.c_contiguous and not picked3.flags.f_contiguous, viewcopy.layout(picked3)
 print("cube[:, [1, 2]]:", viewcopy.layout(picked3))
@@ -150,14 +149,14 @@ logging.getLogger("viewcopy").addHandler(collector)
 print("-- obvious pipeline (the guard's log):")
 obvious_result, obvious = run(OBVIOUS)
 print("-- careful pipeline (nothing to log):")
-with viewcopy.claim("etl-careful-copies-once", "the careful pipeline selects by view and copies exactly once"):
+with claim("etl-careful-copies-once", "the careful pipeline selects by view and copies exactly once"):
     careful_result, careful = run(CAREFUL)
 
-with viewcopy.claim("etl-guard-finds-hidden-copy", "log_copies flags the fancy-indexed column selection as a copy"):
+with claim("etl-guard-finds-hidden-copy", "log_copies flags the fancy-indexed column selection as a copy"):
     assert [record.viewcopy_step for record in logged] == ["select features"]
     assert logged[0].viewcopy_bytes == table.nbytes * len(FEATURES) // len(COLUMNS)
 
-with viewcopy.claim("etl-same-result", "both pipelines produce the same standardised features"):
+with claim("etl-same-result", "both pipelines produce the same standardised features"):
     assert np.allclose(obvious_result, careful_result)
 
 
@@ -173,7 +172,7 @@ def allocated(timeline):
 obvious_peak = max(peak for _, _, peak in obvious)
 careful_peak = max(peak for _, _, peak in careful)
 features_bytes = table.nbytes * len(FEATURES) // len(COLUMNS)
-with viewcopy.claim(
+with claim(
     "etl-both-copy-the-features",
     "each pipeline allocates the features' bytes once: the obvious one when selecting, the careful one when "
     "laying them out column-major",
@@ -181,7 +180,7 @@ with viewcopy.claim(
     assert allocated(obvious)["select"] == features_bytes
     assert allocated(careful)["select"] == 0
     assert allocated(careful)["column-major"] == features_bytes
-with viewcopy.claim(
+with claim(
     "etl-careful-peak-lower", "the careful pipeline's peak is lower, and the difference is made at the standardise step"
 ):
     assert careful_peak < obvious_peak

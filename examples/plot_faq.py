@@ -15,12 +15,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import viewcopy
+from viewcopy.claims import claim, layouts, search, time_ratio
 
 N = 100_000_000 if os.environ.get("VIEWCOPY_FULL_SCALE") else 10_000_000
 ROWS = N // 1000
 a = np.arange(N, dtype=np.float64).reshape(ROWS, 1000)
 print(f"NumPy {np.__version__}; a: shape {a.shape} float64, {viewcopy.format_bytes(a.nbytes)}")
-CASES = viewcopy.layouts()  # the family every "always" on this page is checked over
+CASES = layouts()  # the family every "always" on this page is checked over
 
 
 # %%
@@ -29,13 +30,13 @@ CASES = viewcopy.layouts()  # the family every "always" on this page is checked 
 # Yes: ``ravel(order='F')`` copies an array that is not :term:`F-contiguous`, such
 # as this C-ordered 2-D array (one with a single row or column would be both
 # C- and F-contiguous). The article's answer, searched over the :term:`family`:
-article_f = viewcopy.search(
+article_f = search(
     lambda x: x.flags.f_contiguous or not np.shares_memory(x, x.ravel(order="F")),
     CASES,
     about="if the array isn't F-contiguous, ravel(order='F') allocates a new copy",
 )
 print(f"{article_f.rule}: {article_f.verdict}")
-with viewcopy.claim("faq-ravel-f-copies-c-array", "ravel('F') of this C-ordered 2-D array copies"):
+with claim("faq-ravel-f-copies-c-array", "ravel('F') of this C-ordered 2-D array copies"):
     with viewcopy.track() as t:
         in_f = viewcopy.expect_copy(a, a.ravel(order="F"))
     assert t.allocated_bytes == a.nbytes
@@ -49,9 +50,9 @@ del in_f
 # array made with :func:`numpy.asfortranarray`, a 1-D contiguous array (which
 # is both C- and F-contiguous), or a 2-D array with a single contiguous row.
 # Checked on every F-contiguous, non-empty layout of
-# :func:`viewcopy.layouts`, and the other way round: every other layout copies.
+# :func:`viewcopy.claims.layouts`, and the other way round: every other layout copies.
 f_contiguous = [case for case in CASES if case.array.flags.f_contiguous and case.array.size]
-with viewcopy.claim(
+with claim(
     "faq-ravel-f-views-f-contiguous",
     "ravel('F') is a view of every non-empty F-contiguous array, and copies every other one",
 ) as c:
@@ -69,7 +70,7 @@ for name, case in {"a.T (transposed)": a.T, "a[0] (1-D row)": a[0], "a[:1] (one 
 # whole row apart, so it is neither C- nor F-contiguous and every order
 # copies. The exception is an array of one row, whose column is one element:
 column = a[:, :1]
-with viewcopy.claim(
+with claim(
     "faq-column-not-contiguous", "one column of this C-ordered 10,000-row array is not contiguous: ravel copies it"
 ):
     for order in "CFAK":
@@ -86,7 +87,7 @@ print("a[:1][:, :1]:", viewcopy.layout(one_row[:, :1]), "->", viewcopy.predict(o
 # view, it does (the time ratio on a contiguous array, by size, is on
 # :doc:`plot_ravel_vs_flatten`). Where it cannot, both make a copy; checked on
 # every layout of the family, it is the same copy: same bytes, same values.
-with viewcopy.claim(
+with claim(
     "faq-flatten-not-faster",
     "wherever ravel copies, flatten makes the same copy: the same bytes allocated and the same values",
 ) as c:
@@ -101,10 +102,10 @@ with viewcopy.claim(
         assert np.array_equal(from_ravel, from_flatten), case.name
 
 # %%
-# What is left is time. :func:`viewcopy.time_ratio` times the two copies of
+# What is left is time. :func:`viewcopy.claims.time_ratio` times the two copies of
 # the transposed array in alternating rounds; the sentence below is chosen
 # by the measurement ("faster" only if three rounds in four agree).
-same_copy = viewcopy.time_ratio(a.T.flatten, a.T.ravel, size=a.nbytes)
+same_copy = time_ratio(a.T.flatten, a.T.ravel, size=a.nbytes)
 print(f"a.T.flatten() / a.T.ravel(): {same_copy} (quartiles {same_copy.low:.3g} to {same_copy.high:.3g})")
 if same_copy.below(1):
     print("flatten was faster than ravel in this run")
@@ -130,7 +131,7 @@ plt.show()
 # stride, ``ravel`` insists on a contiguous result and copies (the exact
 # conditions for each, found by search, are on :doc:`plot_article_searched`).
 every_other = a[:, ::2]
-with viewcopy.claim("faq-reshape-views-strided", "reshape(-1) views a column-strided array that ravel copies"):
+with claim("faq-reshape-views-strided", "reshape(-1) views a column-strided array that ravel copies"):
     viewcopy.expect_copy(every_other, every_other.ravel())
     flat = viewcopy.expect_view(every_other, every_other.reshape(-1))
     assert flat.strides == (every_other.strides[1],)
@@ -147,9 +148,7 @@ print("the view's layout:", viewcopy.layout(flat))
 # sliced. :func:`numpy.shares_memory` answers the question for arrays that
 # hold data (for an empty array it says ``False`` even for a view).
 t_copy = a.T.reshape(-1)
-with viewcopy.claim(
-    "faq-base-misleads", "a copy can have a .base, and a view's .base can skip the array it was sliced from"
-):
+with claim("faq-base-misleads", "a copy can have a .base, and a view's .base can skip the array it was sliced from"):
     assert t_copy.base is not None
     assert not np.shares_memory(a, t_copy)
     first = a[10:]
@@ -172,19 +171,17 @@ r = a.ravel()
 x = np.zeros((4, 5, 6), dtype=np.int8)
 p, q = x[:, ::2, ::3], x[:, ::3, ::2]
 costs = {
-    "shares_memory(a, a.ravel())": viewcopy.time_ratio(
+    "shares_memory(a, a.ravel())": time_ratio(
         lambda: np.shares_memory(a, r), lambda: np.may_share_memory(a, r), size=a.nbytes
     ),
-    "shares_memory, crossed strides": viewcopy.time_ratio(
+    "shares_memory, crossed strides": time_ratio(
         lambda: np.shares_memory(p, q), lambda: np.may_share_memory(p, q), size="two views of a (4, 5, 6) int8 array"
     ),
 }
 for name, ratio in costs.items():
     print(f"{name:32} {ratio.ratio:6.1f}x may_share_memory of the same two arrays ({ratio.size})")
 TooHardError = getattr(np, "exceptions", np).TooHardError
-with viewcopy.claim(
-    "faq-shares-memory-bounded", "np.shares_memory raises TooHardError when max_work is too small"
-) as c:
+with claim("faq-shares-memory-bounded", "np.shares_memory raises TooHardError when max_work is too small") as c:
     try:
         np.shares_memory(p, q, max_work=1)
     except TooHardError as error:
@@ -203,7 +200,7 @@ with viewcopy.claim(
 # "only if needed". NumPy 2.1 added the same keyword to ``reshape``.
 numpy_version = tuple(int(p) for p in np.__version__.split(".")[:2])
 needs_a_copy = a[:100].astype(np.float32)  # asking for float64 needs a conversion
-with viewcopy.claim("faq-copy-false-numpy2", "np.array(x, copy=False) raises where a copy is needed (NumPy 2)") as c:
+with claim("faq-copy-false-numpy2", "np.array(x, copy=False) raises where a copy is needed (NumPy 2)") as c:
     try:
         converted = np.array(needs_a_copy, dtype=np.float64, copy=False)
     except ValueError as error:
@@ -215,7 +212,7 @@ with viewcopy.claim("faq-copy-false-numpy2", "np.array(x, copy=False) raises whe
         c.note("no error: copy=False copied silently (NumPy 1.x meaning)")
         viewcopy.expect_copy(needs_a_copy, converted)
         print(f"NumPy {np.__version__}: copy=False copied silently")
-with viewcopy.claim(
+with claim(
     "faq-asarray-copies-if-needed",
     "np.asarray returns every array itself when the dtype matches, and copies when a conversion is needed",
 ) as c:
@@ -232,7 +229,7 @@ with viewcopy.claim(
 # negligible. Measured: a copy of this thousand-element array costs exactly
 # its ``nbytes``; the share of ``a`` it represents is printed below.
 small = np.arange(1000.0)
-with viewcopy.claim("faq-small-copies-are-small", "a copy of this 1,000-element array allocates exactly its nbytes"):
+with claim("faq-small-copies-are-small", "a copy of this 1,000-element array allocates exactly its nbytes"):
     with viewcopy.track() as t:
         small_copy = small.flatten()
     assert t.allocated_bytes == small_copy.nbytes

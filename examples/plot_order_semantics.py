@@ -23,6 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import viewcopy
+from viewcopy.claims import claim, layouts, search
 
 print("NumPy", np.__version__)
 small = np.arange(12).reshape(3, 4)
@@ -31,10 +32,10 @@ for order in "CFAK":
     print(f"small.ravel(order={order!r}) ->", small.ravel(order=order))
 print("strides of small:", small.strides, "(bytes to the next row, to the next column)")
 
-with viewcopy.claim("order-c-rows-f-columns", "ravel('C') reads row by row, ravel('F') column by column"):
+with claim("order-c-rows-f-columns", "ravel('C') reads row by row, ravel('F') column by column"):
     assert small.ravel("C").tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     assert small.ravel("F").tolist() == [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11]
-with viewcopy.claim("order-k-follows-memory", "ravel('K') of a transposed array reads it in memory order"):
+with claim("order-k-follows-memory", "ravel('K') of a transposed array reads it in memory order"):
     assert small.T.ravel("K").tolist() == small.ravel("C").tolist()
     viewcopy.expect_view(small.T, small.T.ravel("K"))
 
@@ -74,14 +75,14 @@ plt.show()
 # ``'A'`` and ``'K'``, searched over the family
 # ----------------------------------------------
 # Both descriptions are rules about every array, so they are run on every
-# layout of :func:`viewcopy.layouts` (the :term:`family`) and the exceptions kept.
+# layout of :func:`viewcopy.claims.layouts` (the :term:`family`) and the exceptions kept.
 # For ``'K'``, "memory order" is computed from the strides (each element's
 # byte :term:`offset`, elements sorted by it); it is defined where no two elements
 # share an address, so the zero-stride broadcasts are left out of that
 # search. The condition under which ``ravel('K')`` reads in memory order is
 # chosen by the search among the candidates below, and the smallest
 # exceptions are run.
-CASES = viewcopy.layouts()
+CASES = layouts()
 
 
 def offsets(x):
@@ -94,11 +95,11 @@ def reads_in_memory_order(x):
     return x.size == 0 or np.array_equal(x.ravel("K"), x.ravel("C")[np.argsort(offsets(x), kind="stable")])
 
 
-with viewcopy.claim(
+with claim(
     "order-a-means-f-if-f-contiguous",
     "ravel('A') reads in F order if the array is F-contiguous, else in C order, on every layout",
 ) as c:
-    a_rule = viewcopy.search(
+    a_rule = search(
         lambda x: np.array_equal(x.ravel("A"), x.ravel("F" if x.flags.f_contiguous else "C")),
         c.over(CASES),
         about="ravel('A') reads in F order if the array is F-contiguous, else in C order",
@@ -113,13 +114,13 @@ K_CONDITIONS = {
     ),
 }
 DISTINCT = [case for case in CASES if len(np.unique(offsets(case.array))) == case.array.size]
-k_rule = viewcopy.search(reads_in_memory_order, DISTINCT, about="ravel('K') reads the elements in memory order")
+k_rule = search(reads_in_memory_order, DISTINCT, about="ravel('K') reads the elements in memory order")
 k_condition = k_rule.exactly_when(K_CONDITIONS)
-with viewcopy.claim(
+with claim(
     "order-k-memory-order-exactly-when",
     f"for arrays whose elements sit at distinct addresses, ravel('K') reads them in memory order exactly when {k_condition}",
 ) as c:
-    again = viewcopy.search(reads_in_memory_order, c.over(DISTINCT), about=k_rule.rule)
+    again = search(reads_in_memory_order, c.over(DISTINCT), about=k_rule.rule)
     assert again.exactly_when({k_condition: K_CONDITIONS[k_condition]}) == k_condition
 print(f"{len(DISTINCT)} of the {len(CASES)} layouts have their elements at distinct addresses.")
 print(f"{k_rule.rule}: {k_rule.verdict}; it does exactly when {k_condition}. The smallest exceptions:")
@@ -145,7 +146,7 @@ kinds = {
     "sliced [:, ::2]": base[:, ::2],
     "reversed [::-1]": base[::-1],
 }
-with viewcopy.claim(
+with claim(
     "order-kinds-views-and-one-copy", "of the five kinds, the F-ordered one is a copy of base, the others views"
 ):
     viewcopy.expect_copy(base, kinds["F-ordered"])
@@ -182,7 +183,7 @@ for name, arr in kinds.items():
         claim_id = f"grid-{name.split()[0].lower()}-{op.replace('(-1)', '')}-{order.lower()}"
         call = f"reshape(-1, order={order!r})" if op == "reshape(-1)" else f"{op}(order={order!r})"
         sentence = f"{call} of the {name} array returns a {predicted.kind}"
-        with viewcopy.claim(claim_id, sentence):
+        with claim(claim_id, sentence):
             with viewcopy.track() as t:
                 result = OPS[op](arr, order)
             expect = viewcopy.expect_view if predicted.kind == "view" else viewcopy.expect_copy
@@ -231,7 +232,7 @@ plt.show()
 #   copies (the element spacing is a constant 16 bytes).
 # * Nothing views the reversed array in C or F order: a negative row stride
 #   followed by a positive column stride is not one single step.
-with viewcopy.claim("reshape-views-where-ravel-copies", "reshape(-1) can view an array that ravel copies"):
+with claim("reshape-views-where-ravel-copies", "reshape(-1) can view an array that ravel copies"):
     sliced = kinds["sliced [:, ::2]"]
     viewcopy.expect_copy(sliced, sliced.ravel())
     viewcopy.expect_view(sliced, sliced.reshape(-1))

@@ -5,12 +5,12 @@ View vs copy: ``ravel`` against ``flatten``
 :meth:`numpy.ndarray.ravel` returns a *view* (:term:`view`) of a
 :term:`C-contiguous` array: a new array object over the same bytes.
 :meth:`numpy.ndarray.flatten` returns a *copy* (:term:`copy`): new bytes, as many as the source holds. This page measures both on a
-large array, checks the rule on every layout of :func:`viewcopy.layouts` (the
+large array, checks the rule on every layout of :func:`viewcopy.claims.layouts` (the
 :term:`family`), and
 shows what :attr:`~numpy.ndarray.base` and :attr:`~numpy.ndarray.nbytes` do and
 do not tell you.
 
-Every ``with viewcopy.claim(...)`` block below is a :term:`claim` of this site: the
+Every ``with claim(...)`` block below is a :term:`claim` of this site: the
 checks inside it raise if NumPy does not behave as stated, and the build
 fails.
 """
@@ -26,6 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import viewcopy
+from viewcopy.claims import claim, layouts, time_ratio
 
 N = 100_000_000 if os.environ.get("VIEWCOPY_FULL_SCALE") else 10_000_000
 a = np.arange(N, dtype=np.float64)
@@ -37,12 +38,12 @@ print(f"NumPy {np.__version__}; a holds {a.size:,} float64 = {a.nbytes:,} bytes"
 # :func:`viewcopy.track` counts the bytes NumPy allocates for array data in
 # the block (through a counting wrapper of NumPy's allocator); :func:`viewcopy.expect_view` and
 # :func:`viewcopy.expect_copy` ask :func:`numpy.shares_memory`.
-with viewcopy.claim("ravel-contiguous-view", "ravel of a contiguous array is a view: it allocates 0 bytes"):
+with claim("ravel-contiguous-view", "ravel of a contiguous array is a view: it allocates 0 bytes"):
     with viewcopy.track() as ravel_cost:
         r = viewcopy.expect_view(a, a.ravel())
     assert ravel_cost.allocated_bytes == 0
 
-with viewcopy.claim("flatten-copies-this-array", "flatten of this array copies: it allocates exactly its nbytes"):
+with claim("flatten-copies-this-array", "flatten of this array copies: it allocates exactly its nbytes"):
     with viewcopy.track() as flatten_cost:
         f = viewcopy.expect_copy(a, a.flatten())
     assert flatten_cost.allocated_bytes == a.nbytes
@@ -52,13 +53,13 @@ print(f"flatten: {flatten_cost.allocated_bytes:>13,} bytes allocated")
 
 # %%
 # One array proves nothing about the others. Over every layout of
-# :func:`viewcopy.layouts` (0-d to 4-d, empty and length-1 axes, C and F
+# :func:`viewcopy.claims.layouts` (0-d to 4-d, empty and length-1 axes, C and F
 # :term:`order`, step slices, negative :term:`strides`, permutations, broadcasts, read-only),
 # ``flatten`` copies, and allocates the source's ``nbytes`` on each non-empty
 # one; an empty array still gets a fresh 1-byte :term:`buffer`.
-CASES = viewcopy.layouts()
+CASES = layouts()
 extra = {}  # bytes allocated beyond nbytes, by case
-with viewcopy.claim(
+with claim(
     "flatten-copies",
     "flatten always copies: on every non-empty layout it allocates exactly the source's nbytes",
 ) as c:
@@ -76,10 +77,10 @@ print("on the empty ones, e.g.", *[f"{name}: +{b}" for name, b in extra.items() 
 # --------------------------------------
 # That is what "no new memory" means: the view and the source are two names
 # for the same bytes. The copy is independent.
-with viewcopy.claim("view-writes-reach-source", "writing through a ravel view changes the source"):
+with claim("view-writes-reach-source", "writing through a ravel view changes the source"):
     r[0] = -1.0
     assert a[0] == -1.0
-with viewcopy.claim("copy-writes-stay-local", "writing to a flatten copy leaves the source alone"):
+with claim("copy-writes-stay-local", "writing to a flatten copy leaves the source alone"):
     f[1] = -2.0
     assert a[1] == 1.0
 a[0] = 0.0
@@ -91,7 +92,7 @@ print("after r[0] = -1: a[0] was -1;  after f[1] = -2: a[1] is still", a[1])
 # ``nbytes`` is the size of the data an array *describes*, not what it
 # allocated: the view reports the full 80 MB too. ``base`` is set on the
 # view, but it is no proof of sharing (see the FAQ: a copy can have a base).
-with viewcopy.claim("nbytes-is-not-allocation", "a view's nbytes equals its source's although it allocated nothing"):
+with claim("nbytes-is-not-allocation", "a view's nbytes equals its source's although it allocated nothing"):
     assert r.nbytes == a.nbytes == f.nbytes
     rel = viewcopy.relation(a, r)
     assert rel.kind == "view" and not rel.owns_data
@@ -101,7 +102,7 @@ print("f.nbytes =", f"{f.nbytes:,}", "| f.base:", f.base, "|", viewcopy.relation
 # %%
 # Time, as a ratio, by size
 # -------------------------
-# :func:`viewcopy.time_ratio` times the two calls in alternating rounds
+# :func:`viewcopy.claims.time_ratio` times the two calls in alternating rounds
 # (loops long enough for a sub-microsecond call, medians of the rounds) on
 # C-contiguous ``float64`` arrays of several sizes. The ratio is what carries
 # over to other machines, not the seconds, and each ratio holds for the size
@@ -120,13 +121,13 @@ def times(x):
 
 for size in SIZES:
     x = a[:size]
-    r = ratios[size] = viewcopy.time_ratio(x.flatten, x.ravel, size=x.nbytes)
+    r = ratios[size] = time_ratio(x.flatten, x.ravel, size=x.nbytes)
     verdict = "slower than" if r.above(1) else "faster than" if r.below(1) else "not separable from"
     print(
         f"{size:>12,} elements ({r.size}): flatten/ravel = {times(r.ratio)} "
         f"(quartiles {times(r.low)} to {times(r.high)}): flatten {verdict} ravel"
     )
-with viewcopy.claim(
+with claim(
     "ravel-much-faster",
     "ravel of a contiguous float64 array is faster than flatten, in at least three timed rounds out of four, at "
     + " and ".join(f"{size:,}" for size in CLAIMED)
@@ -141,7 +142,7 @@ with viewcopy.claim(
 # The article this site grew from speaks of ``np.flatten()``. There is no
 # such function: ``flatten`` exists only as an array method, while
 # :func:`numpy.ravel` exists as both.
-with viewcopy.claim("no-np-flatten", "numpy has a ravel function but no flatten function"):
+with claim("no-np-flatten", "numpy has a ravel function but no flatten function"):
     assert hasattr(np, "ravel") and not hasattr(np, "flatten")
 try:
     np.flatten(a)
@@ -157,7 +158,7 @@ except AttributeError as error:
 # element of a 1-D array is evenly spaced, so a view is possible
 # (``reshape(-1)`` returns one), yet ``ravel`` copies.
 every_other = a[::2]
-with viewcopy.claim("ravel-copies-evenly-strided", "ravel copies an evenly strided array that reshape(-1) can view"):
+with claim("ravel-copies-evenly-strided", "ravel copies an evenly strided array that reshape(-1) can view"):
     viewcopy.expect_copy(every_other, every_other.ravel())
     viewcopy.expect_view(every_other, every_other.reshape(-1))
 print("a[::2].ravel():", viewcopy.predict(every_other, "ravel"))
@@ -170,7 +171,7 @@ print("a[::2].ravel():", viewcopy.predict(every_other, "ravel"))
 # over the family).
 frozen = np.arange(10.0)
 frozen.flags.writeable = False
-with viewcopy.claim(
+with claim(
     "flatten-is-independent-not-immutable",
     "for this array, whose writeable flag is off, flatten's result is writable and the ravel view is not",
 ):
@@ -183,7 +184,7 @@ print("flatten of a read-only array is writable:", frozen.flatten().flags.writea
 # exception: empty arrays have no bytes to share, so even a view reports
 # ``False``.
 empty = np.zeros((0, 3))
-with viewcopy.claim("shares-memory-false-for-empty-views", "np.shares_memory is False for a view of an empty array"):
+with claim("shares-memory-false-for-empty-views", "np.shares_memory is False for a view of an empty array"):
     view_of_empty = empty.ravel()
     assert not np.shares_memory(empty, view_of_empty) and not view_of_empty.flags.owndata
     assert viewcopy.relation(empty, view_of_empty).kind == "empty"

@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import viewcopy
+from viewcopy.claims import claim, layouts
 
 N = 100_000_000 if os.environ.get("VIEWCOPY_FULL_SCALE") else 10_000_000
 values = np.random.default_rng(0).standard_normal(N)
@@ -26,9 +27,7 @@ print(f"NumPy {np.__version__}; values: {values.size:,} float64, {viewcopy.forma
 # element, whatever the selection), then copies the selected elements into
 # a new array. Both are alive at the :term:`peak`. The mask is freed at the end of
 # the statement; the result stays.
-with viewcopy.claim(
-    "mask-costs-mask-plus-result", "boolean indexing allocates a one-byte-per-element mask plus a copy"
-):
+with claim("mask-costs-mask-plus-result", "boolean indexing allocates a one-byte-per-element mask plus a copy"):
     with viewcopy.track() as masked:
         selected = values[values > 1]
     viewcopy.expect_copy(values, selected)
@@ -52,11 +51,11 @@ print(
 # copies them, even when the indices happen to form a regular step. A slice
 # with the same step is a view.
 every_tenth = np.arange(0, N, 10)
-with viewcopy.claim(
+with claim(
     "fancy-index-copies",
     "indexing with an integer array copies; the equivalent slice is a view (values, and the family's non-empty arrays)",
 ) as c:
-    for case in c.over(viewcopy.layouts(where=lambda a: a.ndim > 0 and a.size > 0)):
+    for case in c.over(layouts(where=lambda a: a.ndim > 0 and a.size > 0)):
         a = case.array
         picked = viewcopy.expect_copy(a, a[np.arange(0, a.shape[0], 2)])
         assert np.array_equal(picked, viewcopy.expect_view(a, a[::2])), case.name
@@ -97,7 +96,7 @@ with viewcopy.track() as prealloc:
         out[start : start + chunk.size] = chunk
         start += chunk.size
 times = grown_allocated / values.nbytes
-with viewcopy.claim(
+with claim(
     "concatenate-loop-quadratic",
     f"concatenating these {CHUNKS} chunks in a loop allocated about (chunks + 1) / 2 = {(CHUNKS + 1) / 2} times the data",
 ):
@@ -145,7 +144,7 @@ views = {
     "grid[::-1]": (grid[::-1], (-rows_stride, items_stride), 2 * rows_stride),
     "broadcast_to(grid[0], (3, 4))": (np.broadcast_to(grid[0], (3, 4)), (0, items_stride), 0),
 }
-with viewcopy.claim(
+with claim(
     "views-are-strides",
     "slicing, transposing, reversing and broadcasting this grid make views with the strides and offset "
     "that the rules above predict",

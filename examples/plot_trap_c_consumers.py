@@ -30,6 +30,7 @@ import os
 import numpy as np
 
 import viewcopy
+from viewcopy.claims import claim, layouts
 
 scale = 4 if os.environ.get("VIEWCOPY_FULL_SCALE") else 1
 image = np.random.default_rng(0).integers(0, 256, size=(1080 * scale, 1920 * scale, 3), dtype=np.uint8)
@@ -55,7 +56,7 @@ for name, v in views.items():
         hashlib.sha256(v)
     except (ValueError, BufferError) as error:
         refusals[name] = f"{type(error).__name__}: {error}"
-with viewcopy.claim(
+with claim(
     "trap-plain-buffer-refuses-strided-views",
     "hashlib.sha256 accepts the contiguous image and refuses its BGR view, its crop and its single channel",
 ):
@@ -66,11 +67,11 @@ for name, message in refusals.items():
 # %%
 # The rule is the flag, over the site's whole :term:`family` of layouts (empty,
 # read-only and :term:`broadcast` arrays included):
-with viewcopy.claim(
+with claim(
     "trap-family-plain-buffer-exactly-when-c-contiguous",
     "for every layout in the family, hashlib.sha256 accepts the array exactly when it is C-contiguous",
 ) as plain:
-    for case in plain.over(viewcopy.layouts()):
+    for case in plain.over(layouts()):
         try:
             hashlib.sha256(case.array)
             accepted = True
@@ -86,7 +87,7 @@ print(f"checked on {plain.cases} layouts")
 # then copies). Its ``cast``, the step to a flat byte view, needs a
 # C-contiguous buffer.
 bgr = views["image[..., ::-1] (RGB to BGR)"]
-with viewcopy.claim(
+with claim(
     "trap-memoryview-wraps-strided-view-without-copy",
     "memoryview wraps the BGR view without copying it, and its cast('B') refuses it",
 ):
@@ -117,13 +118,13 @@ def casts(a):
     return True
 
 
-with viewcopy.claim(
+with claim(
     "trap-family-memoryview-cast-exactly-when-c-contiguous",
     "for every non-empty layout in the family, memoryview(a).cast('B') works exactly when a is C-contiguous",
 ) as casting:
-    for case in casting.over(viewcopy.layouts(where=lambda a: a.size > 0)):
+    for case in casting.over(layouts(where=lambda a: a.size > 0)):
         assert casts(case.array) == case.array.flags.c_contiguous, case.name
-empty = viewcopy.layouts(where=lambda a: a.size == 0)
+empty = layouts(where=lambda a: a.size == 0)
 refused = [c.name for c in empty if c.array.flags.c_contiguous and not casts(c.array)]
 print(
     f"checked on {casting.cases} layouts; of {len(empty)} empty ones, {len(refused)} are C-contiguous "
@@ -139,7 +140,7 @@ print(
 numbers = np.arange(10.0)
 every_second = numbers[::2]
 raw = np.frombuffer(ctypes.string_at(every_second.ctypes.data, every_second.nbytes), dtype=np.float64)
-with viewcopy.claim(
+with claim(
     "trap-raw-pointer-reads-wrong-elements",
     "reading nbytes from the data pointer of np.arange(10.0)[::2] gives elements 0 to 4, not 0, 2, 4, 6, 8",
 ):
@@ -150,7 +151,7 @@ print(f"every_second: {every_second}; what C reads at its pointer: {raw}")
 # NumPy's ``ctypeslib.ndpointer`` states the requirement in the function's
 # signature, so a wrong array fails at the call instead of reading garbage.
 packed_bytes = np.ctypeslib.ndpointer(dtype=np.uint8, flags="C_CONTIGUOUS")
-with viewcopy.claim(
+with claim(
     "trap-ndpointer-refuses-non-contiguous",
     "an ndpointer(flags='C_CONTIGUOUS') argument accepts the image and refuses its BGR view with TypeError",
 ):
@@ -169,7 +170,7 @@ print(f"ndpointer(flags='C_CONTIGUOUS').from_param(bgr): TypeError: {ndpointer_e
 # ``np.ascontiguousarray`` copies a non-contiguous array once and returns a
 # contiguous one unchanged. Put it right before the call that needs it, not
 # earlier in the pipeline "to be safe".
-with viewcopy.claim(
+with claim(
     "trap-ascontiguousarray-one-copy-for-consumers",
     "np.ascontiguousarray(bgr) is one copy of the image's size, which the three consumers accept; "
     "for the contiguous image it copies nothing",
@@ -194,7 +195,7 @@ del packed, untouched
 # accepts those strides is up to the consumer. Exporting a *read-only*
 # array raised ``BufferError`` before NumPy 2.1, whose DLPack 1.0 export
 # can mark the result read-only.
-with viewcopy.claim(
+with claim(
     "trap-dlpack-shares-strided-view",
     "np.from_dlpack(bgr) shares the BGR view's memory and keeps its negative stride",
 ):
@@ -205,7 +206,7 @@ print(f"np.from_dlpack(bgr).strides: {exchanged.strides}")
 frozen = np.arange(6.0)
 frozen.flags.writeable = False
 READ_ONLY_EXPORT = np.lib.NumpyVersion(np.__version__) >= "2.1.0"
-with viewcopy.claim(
+with claim(
     "trap-dlpack-read-only-by-version",
     f"on NumPy {np.__version__}, DLPack export of a non-writeable array "
     + ("shares its memory and stays non-writeable" if READ_ONLY_EXPORT else "raises BufferError"),

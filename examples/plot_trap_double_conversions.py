@@ -22,6 +22,7 @@ import os
 import numpy as np
 
 import viewcopy
+from viewcopy.claims import claim, layouts
 
 ROWS = 20_000 if os.environ.get("VIEWCOPY_FULL_SCALE") else 2_000
 x = np.random.default_rng(0).random((ROWS, 1_000))
@@ -38,13 +39,13 @@ with viewcopy.track() as once:
     one_step = np.asarray(x, dtype=np.float32, order="F")
 with viewcopy.track() as once_astype:
     one_astype = x.astype(np.float32, order="F")
-with viewcopy.claim(
+with claim(
     "trap-astype-then-asfortranarray-copies-twice",
     "np.asfortranarray(x.astype(np.float32)) makes two float32 copies of this array: its peak is twice the result",
 ):
     assert twice.allocated_bytes == two_steps.nbytes, twice
     assert 2 * two_steps.nbytes <= twice.peak_bytes < 2.05 * two_steps.nbytes, twice
-with viewcopy.claim(
+with claim(
     "trap-asarray-dtype-order-copies-once",
     "np.asarray(x, dtype=np.float32, order='F') and x.astype(np.float32, order='F') convert this array "
     "in one copy: their peak is the result (within 1%)",
@@ -67,7 +68,7 @@ del two_steps, one_step, one_astype
 # ``copy=True`` is ``astype``'s default, so ``x.astype(np.float64)`` of a
 # ``float64`` array is a full copy. ``copy=False`` returns ``x`` itself
 # when no conversion is needed.
-with viewcopy.claim(
+with claim(
     "trap-astype-same-dtype-copies-by-default",
     "x.astype(np.float64) copies this float64 array; x.astype(np.float64, copy=False) returns x itself",
 ):
@@ -92,7 +93,7 @@ del copied
 # returns it unchanged, and a consumer that refuses negative strides
 # (PyTorch's ``torch.from_numpy``, as reported in numpy#23349) still refuses it.
 one_channel = np.zeros((1, 10, 20))[::-1]
-with viewcopy.claim(
+with claim(
     "trap-ascontiguousarray-keeps-negative-stride-on-length-1-axis",
     "np.ascontiguousarray(np.zeros((1, 10, 20))[::-1]) returns its input unchanged, negative stride included",
 ):
@@ -100,7 +101,7 @@ with viewcopy.claim(
     same = np.ascontiguousarray(one_channel)
     assert same is one_channel and same.strides[0] < 0
 three_channels = np.zeros((3, 10, 20))[::-1]
-with viewcopy.claim(
+with claim(
     "trap-ascontiguousarray-copies-reversed-axis",
     "with 3 along the reversed axis, np.ascontiguousarray copies and the strides become positive",
 ):
@@ -119,8 +120,8 @@ for name, before in {"np.zeros((1, 10, 20))[::-1]": one_channel, "np.zeros((3, 1
 # exactly when the input is C-contiguous. The search also finds a boundary:
 # for a 0-d array the result is a *new array object* on the same memory, not
 # the input itself (shapes printed below).
-nonempty = viewcopy.layouts(where=lambda a: a.size > 0)
-with viewcopy.claim(
+nonempty = layouts(where=lambda a: a.size > 0)
+with claim(
     "trap-family-ascontiguousarray-copies-exactly-when-not-c",
     "for every non-empty layout in the family, np.ascontiguousarray(a) shares memory with a exactly when "
     "a is C-contiguous",
@@ -137,11 +138,11 @@ for case in zero_d[:2]:
         f"shares memory: {np.shares_memory(case.array, result)}"
     )
 
-with viewcopy.claim(
+with claim(
     "trap-family-astype-copy-false-returns-input",
     "for every layout in the family, a.astype(a.dtype, copy=False) returns a itself",
 ) as same_type:
-    for case in same_type.over(viewcopy.layouts()):
+    for case in same_type.over(layouts()):
         assert case.array.astype(case.array.dtype, copy=False) is case.array, case.name
 print(f"checked on {same_type.cases} layouts")
 
@@ -150,7 +151,7 @@ print(f"checked on {same_type.cases} layouts")
 # ``.copy()`` when any stride is negative: it costs one copy of a small
 # array, not a guess.
 fixed = one_channel.copy() if min(one_channel.strides) < 0 else one_channel
-with viewcopy.claim(
+with claim(
     "trap-copy-normalises-negative-stride",
     ".copy() of the length-1 reversed array has positive strides",
 ):

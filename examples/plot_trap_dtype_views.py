@@ -21,6 +21,7 @@ to another item size is allowed).
 import numpy as np
 
 import viewcopy
+from viewcopy.claims import claim, layouts
 
 print(f"NumPy {np.__version__}")
 
@@ -31,7 +32,7 @@ print(f"NumPy {np.__version__}")
 # so the last axis grows 8 times. Nothing is allocated, and writing through
 # the view writes into the original.
 values = np.arange(1_000_000, dtype=np.float64).reshape(1_000, 1_000)
-with viewcopy.claim(
+with claim(
     "trap-dtype-view-no-copy",
     "values.view(np.int8) of this (1000, 1000) float64 array allocates nothing, shares its bytes "
     "and has a last axis 8 times as long",
@@ -41,7 +42,7 @@ with viewcopy.claim(
     assert viewing.allocated_bytes == 0 and as_bytes.shape == (1_000, 8_000) and as_bytes.nbytes == values.nbytes
 print(f"values.view(np.int8): shape {as_bytes.shape}, {viewing}")
 
-with viewcopy.claim(
+with claim(
     "trap-dtype-view-writes-through",
     "writing zeros into the int8 view changes the float64 array it views",
 ):
@@ -60,7 +61,7 @@ del as_bytes
 ones = np.ones(3)
 bits = ones.view(np.int64)
 converted = ones.astype(np.int64)
-with viewcopy.claim(
+with claim(
     "trap-dtype-view-reads-bit-pattern",
     f"np.ones(3).view(np.int64) reads {bits[0]} (the bit pattern of 1.0); astype(np.int64) gives 1, in a copy",
 ):
@@ -77,7 +78,7 @@ print(f"astype(np.int64): {converted}")
 # both readings of the bytes. Still ``astype(np.uint16, copy=False)`` makes
 # a new array, because ``astype`` casts value by value (numpy#27509).
 signed = np.array([1, -1, 300], dtype=np.int16)
-with viewcopy.claim(
+with claim(
     "trap-signedness-astype-copies-view-does-not",
     "for this int16 array, astype(np.uint16, copy=False) copies and view(np.uint16) does not; both read -1 as 65535",
 ):
@@ -96,7 +97,7 @@ x = np.array([1.5, -0.0, 0.0, -2.0, np.nan, -np.nan])
 sign_bit = (x.view(np.uint64) >> np.uint64(63)).astype(bool)
 with np.errstate(invalid="ignore"):
     negative = x < 0
-with viewcopy.claim(
+with claim(
     "trap-dtype-view-finds-negative-zero",
     "the sign bits read through a uint64 view of this array flag -0.0 and -nan, which x < 0 misses",
 ):
@@ -115,7 +116,7 @@ for value, by_bits, by_compare in zip(x, sign_bit, negative, strict=True):
 rng = np.random.default_rng(0)
 palette = rng.integers(0, 256, size=(8, 4), dtype=np.uint8)
 image = palette[rng.integers(0, 8, size=(120, 160))]  # 120x160 RGBA, 8 distinct colours
-with viewcopy.claim(
+with claim(
     "trap-dtype-view-pixels-as-uint32",
     "image.view(np.uint32) of this RGBA image allocates nothing, and counts as many distinct pixels "
     "as np.unique over rows of four bytes",
@@ -134,7 +135,7 @@ print(f"image {image.shape} -> view {packed.shape}; {distinct} distinct pixels; 
 # elements are split or merged in place. A column slice is not, and
 # ``view`` raises rather than copying.
 stepped = values[:, ::2]
-with viewcopy.claim(
+with claim(
     "trap-dtype-view-refuses-stepped-last-axis",
     "values[:, ::2].view(np.int8) raises ValueError; its contiguous copy can be viewed",
 ):
@@ -160,12 +161,12 @@ def last_axis_packed(a):
     return a.ndim > 0 and (a.shape[-1] == 1 or a.strides[-1] == a.itemsize)
 
 
-with viewcopy.claim(
+with claim(
     "trap-family-view-other-itemsize-condition",
     "for every non-empty float64 and complex128 layout in the family, a.view(np.uint8) works exactly when a has "
     "at least one axis and its last axis has one element or a stride of one item",
 ) as resized:
-    for case in resized.over(viewcopy.layouts(dtypes=["float64", "complex128"], where=lambda a: a.size > 0)):
+    for case in resized.over(layouts(dtypes=["float64", "complex128"], where=lambda a: a.size > 0)):
         try:
             case.array.view(np.uint8)
             worked = True

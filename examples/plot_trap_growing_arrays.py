@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import viewcopy
+from viewcopy.claims import claim, layouts, time_ratio
 
 FULL = bool(os.environ.get("VIEWCOPY_FULL_SCALE"))
 STEPS = 200 if FULL else 100
@@ -49,7 +50,7 @@ with viewcopy.track() as appending:
         allocated_per_step.append(step.allocated_bytes)
         acc = grown
 total_appended = sum(allocated_per_step)
-with viewcopy.claim(
+with claim(
     "trap-append-copies-whole-array",
     f"each of the {STEPS} np.append calls allocates a new array holding everything so far: "
     f"{viewcopy.format_bytes(total_appended)} allocated in total for a result of {viewcopy.format_bytes(final_bytes)}",
@@ -73,7 +74,7 @@ with viewcopy.track() as collecting:
     with viewcopy.track() as join:
         joined = np.concatenate(parts)
     del parts
-with viewcopy.claim(
+with claim(
     "trap-join-once-allocates-result-once",
     "collecting the chunks in a list and calling np.concatenate once allocates the result once",
 ):
@@ -91,7 +92,7 @@ with viewcopy.track() as filling:
         out = np.empty(STEPS * CHUNK)
     for i in range(STEPS):
         out[i * CHUNK : (i + 1) * CHUNK] = chunk(i)
-with viewcopy.claim(
+with claim(
     "trap-preallocate-peak-result-plus-chunk",
     "filling a preallocated array peaks at the result plus one chunk (within 1%)",
 ):
@@ -147,7 +148,7 @@ def by_filling():
     return out
 
 
-speed = viewcopy.time_ratio(by_append, by_filling, size=f"{SMALL_STEPS} chunks of {SMALL_CHUNK:,} float64", repeat=5)
+speed = time_ratio(by_append, by_filling, size=f"{SMALL_STEPS} chunks of {SMALL_CHUNK:,} float64", repeat=5)
 word = "slower" if speed.above(1) else "not measurably slower"
 print(f"np.append loop / preallocated fill: {speed}: the append loop was {word}")
 
@@ -156,11 +157,11 @@ print(f"np.append loop / preallocated fill: {speed}: the append loop was {word}"
 # ----------------------------------
 # Whatever the input's layout, its result is a new array, never a
 # :term:`view`. Checked over the site's :term:`family` of layouts:
-with viewcopy.claim(
+with claim(
     "trap-family-append-never-a-view",
     "np.append never returns a view: for every layout in the family, its result shares no memory with its input",
 ) as appended:
-    for case in appended.over(viewcopy.layouts()):
+    for case in appended.over(layouts()):
         a = case.array
         assert not np.shares_memory(a, np.append(a, np.zeros(1, a.dtype))), case.name
 print(f"checked on {appended.cases} layouts")
@@ -171,7 +172,7 @@ print(f"checked on {appended.cases} layouts")
 # A second surprise: without ``axis``, both arguments are raveled first,
 # so appending a row to a table returns a flat array.
 table = np.arange(6.0).reshape(2, 3)
-with viewcopy.claim(
+with claim(
     "trap-append-without-axis-flattens",
     "np.append(table, row) without axis= returns a flat copy of this 2-D table; axis=0 keeps the rows",
 ):

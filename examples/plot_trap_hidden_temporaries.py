@@ -26,6 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import viewcopy
+from viewcopy.claims import claim, layouts, time_ratio
 
 FULL = bool(os.environ.get("VIEWCOPY_FULL_SCALE"))
 rng = np.random.default_rng(0)
@@ -48,7 +49,7 @@ print(
     f"C-contiguous: {strided.flags.c_contiguous}"
 )
 
-with viewcopy.claim(
+with claim(
     "trap-dot-copies-strided-operand",
     "np.dot with this strided operand makes a temporary copy of it: the peak is the result plus the operand",
 ):
@@ -57,7 +58,7 @@ with viewcopy.claim(
     assert dot_strided.allocated_bytes == product.nbytes
     assert dot_strided.peak_bytes >= product.nbytes + strided.nbytes, dot_strided
 compact = np.ascontiguousarray(strided)
-with viewcopy.claim(
+with claim(
     "trap-dot-contiguous-no-temporary",
     "with a contiguous copy of the same operand, np.dot's peak is the result",
 ):
@@ -99,7 +100,7 @@ def traced_peak(fn, *args):
             tracemalloc.stop()
 
 
-with viewcopy.claim(
+with claim(
     "trap-matmul-strided-temporary-by-version",
     f"on NumPy {np.__version__}, strided @ right "
     + (
@@ -123,7 +124,7 @@ print(f"strided @ right: tracemalloc peak {viewcopy.format_bytes(matmul_traced_p
 # ``@`` they can differ: NumPy 2.5 allocates the operand's copy as a scratch
 # buffer outside its array allocator, so a handler-based count does not see
 # it. The claim says which holds for the NumPy that built this page.
-with viewcopy.claim(
+with claim(
     "trap-matmul-temporary-seen-by-track",
     f"on NumPy {np.__version__}, "
     + (
@@ -146,7 +147,7 @@ print("strided @ right:", matmul_strided)
 # against copying the operand first and multiplying the copy, in
 # alternating rounds (medians), at the size printed with it:
 part = wide[:500, ::2]
-speed = viewcopy.time_ratio(
+speed = time_ratio(
     lambda: part @ right,
     lambda: np.ascontiguousarray(part) @ right,
     size=f"a {part.shape} strided operand",
@@ -175,7 +176,7 @@ del wide, strided, compact, product, same, again
 side = 3_000 if FULL else 1_000
 a = rng.random((side, side))
 expected = a + a.T
-with viewcopy.claim(
+with claim(
     "trap-iadd-transpose-temporary",
     "a += a.T gives the values of a + a.T and makes a temporary as large as a for this array",
 ):
@@ -183,7 +184,7 @@ with viewcopy.claim(
         a += a.T
     assert np.array_equal(a, expected)
     assert overlap.allocated_bytes == 0 and overlap.peak_bytes >= a.nbytes, overlap
-with viewcopy.claim("trap-iadd-exact-overlap-no-temporary", "a += a (the same elements) makes no temporary"):
+with claim("trap-iadd-exact-overlap-no-temporary", "a += a (the same elements) makes no temporary"):
     with viewcopy.track() as exact:
         a += a
     assert exact.peak_bytes < a.nbytes / 100, exact
@@ -197,11 +198,11 @@ del a, expected
 # :term:`family` of layouts, every writeable array with at least one axis,
 # added in place to its own reversal (a view that overlaps it, often element
 # for element in the opposite order):
-with viewcopy.claim(
+with claim(
     "trap-family-iadd-overlap-matches-out-of-place",
     "for every writeable layout in the family with at least one axis, b += b[::-1] gives the values of b + b[::-1]",
 ) as overlaps:
-    for case in overlaps.over(viewcopy.layouts(ndim=range(1, 5), where=lambda b: b.flags.writeable)):
+    for case in overlaps.over(layouts(ndim=range(1, 5), where=lambda b: b.flags.writeable)):
         b = case.array
         wanted = b + b[::-1]
         b += b[::-1]
@@ -228,15 +229,15 @@ r3 = np.empty_like(x)
 with viewcopy.track() as into_out:
     np.add(x, y, out=r3)
     np.multiply(r3, 2, out=r3)
-with viewcopy.claim(
+with claim(
     "trap-chained-expression-two-temporaries",
     f"2*x + 2*y on {viewcopy.format_bytes(x.nbytes)} inputs peaks at twice its result",
 ):
     assert chained.allocated_bytes == r1.nbytes and 2 * r1.nbytes <= chained.peak_bytes < 2.05 * r1.nbytes, chained
-with viewcopy.claim("trap-inplace-step-peak-is-result", "r = x + y; r *= 2 peaks at its result (within 1%)"):
+with claim("trap-inplace-step-peak-is-result", "r = x + y; r *= 2 peaks at its result (within 1%)"):
     assert np.allclose(r1, r2)
     assert stepwise.peak_bytes < 1.01 * r2.nbytes, stepwise
-with viewcopy.claim(
+with claim(
     "trap-out-allocates-nothing", "np.add and np.multiply with out= into a preallocated array allocate no new array"
 ):
     assert np.allclose(r1, r3)

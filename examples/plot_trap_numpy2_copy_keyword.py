@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 
 import viewcopy
+from viewcopy.claims import claim, layouts
 
 NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
 RESHAPE_COPY = np.lib.NumpyVersion(np.__version__) >= "2.1.0"
@@ -33,7 +34,7 @@ print(f"NumPy {np.__version__}; x: {x.shape} float64, C-ordered")
 # ---------------------------
 # Asking for ``float32`` needs a new buffer. NumPy 2 refuses; NumPy 1.x
 # copied silently.
-with viewcopy.claim(
+with claim(
     "trap-np2-array-copy-false",
     f"on NumPy {np.__version__}, np.array(x, dtype=np.float32, copy=False) "
     + ("raises ValueError, because the conversion needs a copy" if NUMPY2 else "copies silently"),
@@ -55,13 +56,13 @@ print(f"np.array(x, dtype=np.float32, copy=False) -> {outcome}")
 # -----------------------------------------------------
 # This is the migration: replace ``np.array(x, copy=False)`` with
 # ``np.asarray(x)``. NumPy 2 also gives ``asarray`` a ``copy=`` keyword.
-with viewcopy.claim(
+with claim(
     "trap-asarray-copies-if-needed",
     "np.asarray(x) returns x itself, and np.asarray(x, dtype=np.float32) a copy",
 ):
     assert np.asarray(x) is x
     viewcopy.expect_copy(x, np.asarray(x, dtype=np.float32))
-with viewcopy.claim(
+with claim(
     "trap-np2-asarray-copy-keyword",
     f"on NumPy {np.__version__}, "
     + (
@@ -90,18 +91,18 @@ with viewcopy.claim(
 # Over the site's :term:`family` of layouts, what ``copy=False`` with
 # ``order='C'`` (:term:`order`) does is decided by the :term:`C-contiguous`
 # flag alone, on this release:
-with viewcopy.claim(
+with claim(
     "trap-family-asarray-returns-input",
     "for every layout in the family, np.asarray(a) returns a itself",
 ) as same:
-    for case in same.over(viewcopy.layouts()):
+    for case in same.over(layouts()):
         assert np.asarray(case.array) is case.array, case.name
-with viewcopy.claim(
+with claim(
     "trap-family-np2-array-copy-false-order-c",
     f"on NumPy {np.__version__}, for every non-empty layout in the family, np.array(a, copy=False, order='C') "
     "is a view of a when a is C-contiguous, and otherwise " + ("raises ValueError" if NUMPY2 else "a copy"),
 ) as strict:
-    for case in strict.over(viewcopy.layouts(where=lambda a: a.size > 0)):
+    for case in strict.over(layouts(where=lambda a: a.size > 0)):
         a = case.array
         try:
             result = np.array(a, copy=False, order="C")
@@ -118,7 +119,7 @@ print(f"checked on {same.cases} and {strict.cases} layouts")
 # NumPy 2.1 added ``copy=`` to ``reshape``: ``copy=False`` raises where a
 # :term:`view` is impossible, the check that ``viewcopy.expect_view`` makes
 # after the fact.
-with viewcopy.claim(
+with claim(
     "trap-reshape-copy-keyword",
     f"on NumPy {np.__version__}, "
     + (
@@ -162,7 +163,7 @@ class NewStyle(OldStyle):
 
 
 with (
-    viewcopy.claim(
+    claim(
         "trap-array-protocol-new-style",
         "np.asarray on an object whose __array__ takes dtype=None, copy=None returns its buffer without a copy "
         "or a warning, and np.array(obj) a copy",
@@ -172,7 +173,7 @@ with (
     warnings.simplefilter("error")
     viewcopy.expect_view(x, np.asarray(NewStyle(x)))
     viewcopy.expect_copy(x, np.array(NewStyle(x)))
-with viewcopy.claim(
+with claim(
     "trap-array-protocol-old-style-copy-false",
     f"on NumPy {np.__version__}, np.array(old_style, copy=False) "
     + (
@@ -207,7 +208,7 @@ if warned:
 # rather than rely on a keyword that changed meaning. NumPy's migration
 # guide suggests a ``copy_if_needed`` constant for ``np.array``:
 copy_if_needed = None if NUMPY2 else False
-with viewcopy.claim(
+with claim(
     "trap-copy-if-needed-constant",
     "np.array(x, copy=copy_if_needed) returns a view of x, and copies when a float32 result is asked for",
 ):

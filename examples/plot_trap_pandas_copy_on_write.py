@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 import viewcopy
+from viewcopy.claims import claim
 
 PANDAS3 = int(pd.__version__.split(".")[0]) >= 3
 N = 100_000_000 if os.environ.get("VIEWCOPY_FULL_SCALE") else 10_000_000
@@ -47,7 +48,7 @@ lent = {
     "np.asarray(series)": np.asarray(series),
 }
 own = series.to_numpy()
-with viewcopy.claim(
+with claim(
     "trap-pandas-lends-buffer-not-writeable",
     f"with pandas {pd.__version__}, to_numpy(), .values and np.asarray() of a float64 Series return its own buffer, "
     + ("not writeable" if PANDAS3 else "writeable"),
@@ -61,7 +62,7 @@ for name, array in lent.items():
 # %%
 # Writing into it is what fails:
 target = series.to_numpy()
-with viewcopy.claim(
+with claim(
     "trap-pandas-write-into-lent-array",
     f"with pandas {pd.__version__}, writing into series.to_numpy() "
     + ("raises ValueError" if PANDAS3 else "changes the Series"),
@@ -81,7 +82,7 @@ print(f"series.to_numpy()[0] = 100.0 -> {outcome}")
 # -------------------------
 # Ask for a copy, and say so: ``to_numpy(copy=True)`` or ``np.array(series)``
 # (whose ``copy=True`` is the default). A copy costs the column's size.
-with viewcopy.claim(
+with claim(
     "trap-pandas-writeable-copies",
     "series.to_numpy(copy=True) and np.array(series) are writeable copies",
 ):
@@ -95,7 +96,7 @@ with viewcopy.claim(
 nullable = pd.Series([1, 2, 3], dtype="Int64")
 data = nullable.array._data  # the int64 buffer behind the nullable array (a private attribute)
 handed = nullable.to_numpy()
-with viewcopy.claim(
+with claim(
     "trap-pandas-nullable-to-numpy-writeable-view",
     f"with pandas {pd.__version__}, to_numpy() of an Int64 Series without missing values is a writeable view "
     "of its data: writing to it changes the Series",
@@ -121,7 +122,7 @@ constructors = [
 for claim_id, call, what, build, source in constructors:
     with viewcopy.track() as building:
         made = build(source)
-    with viewcopy.claim(
+    with claim(
         claim_id,
         f"with pandas {pd.__version__}, {call} "
         + ("copies" if PANDAS3 else "shares")
@@ -137,7 +138,7 @@ for claim_id, call, what, build, source in constructors:
 
 with viewcopy.track() as sharing:
     shared = pd.Series(values, copy=False)
-with viewcopy.claim(
+with claim(
     "trap-pandas-copy-false-shares",
     "pd.Series(arr, copy=False) allocates no copy of arr, and a later write to arr shows in the Series",
 ):
@@ -152,7 +153,7 @@ del shared, values, grid
 # builds a new array, which is writeable and independent.
 mixed = pd.DataFrame({"price": [1.5, 2.5], "count": [3, 4]})
 built = mixed.to_numpy()
-with viewcopy.claim(
+with claim(
     "trap-pandas-mixed-frame-to-numpy-new-array",
     "to_numpy() of a frame with a float64 and an int64 column is a writeable float64 array sharing no memory "
     "with the columns",

@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import viewcopy
+from viewcopy.claims import claim, layouts
 
 N = 100_000_000 if os.environ.get("VIEWCOPY_FULL_SCALE") else 10_000_000
 KEEP = 1_000
@@ -29,7 +30,7 @@ print(f"NumPy {np.__version__}; the big array: {N:,} float64, {viewcopy.format_b
 # ------------------------------
 # The first ``KEEP`` elements are all we want. ``track`` counts the NumPy
 # memory still allocated when the block ends, after ``del big``.
-with viewcopy.claim(
+with claim(
     "trap-slice-keeps-buffer",
     f"a {KEEP:,}-element slice keeps the whole {viewcopy.format_bytes(8 * N)} buffer of its array alive "
     "after the array is deleted",
@@ -46,7 +47,7 @@ print(f"head shows {viewcopy.format_bytes(head.nbytes)}; still allocated: {kept}
 # -------------------------------------
 # ``.copy()`` gives the slice a buffer of its own (a :term:`copy`), so the
 # big one has no remaining reference and is freed at ``del``.
-with viewcopy.claim(
+with claim(
     "trap-copied-slice-frees-buffer",
     f"a .copy() of the same slice keeps {viewcopy.format_bytes(8 * KEEP)}: the big buffer is freed",
 ):
@@ -79,7 +80,7 @@ plt.show()
 # :term:`OWNDATA` flag (``flags.owndata``) is False. ``base.nbytes`` is the
 # memory the view keeps alive; ``nbytes`` is what it shows. A copy has
 # ``base is None``.
-with viewcopy.claim(
+with claim(
     "trap-view-base-shows-kept-bytes",
     "the slice's base is the deleted array's buffer: base.nbytes is the full size and OWNDATA is False; "
     "the copy has no base and owns its data",
@@ -96,15 +97,15 @@ for name, x in {"head": head, "head_copy": head_copy}.items():
 
 # %%
 # The same signs hold on every layout with an axis in
-# ``viewcopy.layouts()``, the site's :term:`family` of small arrays (steps,
+# ``viewcopy.claims.layouts()``, the site's :term:`family` of small arrays (steps,
 # negative :term:`strides`, transposes, :term:`broadcasts <broadcast>`,
 # read-only): a slice has a ``base``; a copy has none and owns its data.
-with viewcopy.claim(
+with claim(
     "trap-family-slice-has-base-copy-owns",
     "for every layout in the family with at least one axis, a[:1] has a base, and a.copy() owns its data "
     "and has no base",
 ) as signs:
-    for case in signs.over(viewcopy.layouts(ndim=range(1, 5))):
+    for case in signs.over(layouts(ndim=range(1, 5))):
         assert case.array[:1].base is not None, case.name
         fresh = case.array.copy()
         assert fresh.base is None and fresh.flags.owndata, case.name
@@ -116,7 +117,7 @@ print(f"checked on {signs.cases} layouts")
 # Slicing a slice does not build a chain of small arrays: NumPy sets the
 # new view's ``base`` to the array that owns the buffer, so one check of
 # ``base`` finds the memory kept alive, here after three slicing steps.
-with viewcopy.claim("trap-view-of-view-base-is-owner", "a view of a view of this array has the owner as its base"):
+with claim("trap-view-of-view-base-is-owner", "a view of a view of this array has the owner as its base"):
     owner = np.arange(1_000.0)
     step = owner[100:900][::2][10:20]
     assert step.base is owner
@@ -136,7 +137,7 @@ def detach(view, max_waste=10):
     return view
 
 
-with viewcopy.claim(
+with claim(
     "trap-detach-copies-small-views",
     "detach() copies the 1,000-element slice of the big array and returns half of a 1,000-element array as it is",
 ):

@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import viewcopy
+from viewcopy.claims import claim, layouts
 
 N = 100_000_000 if os.environ.get("VIEWCOPY_FULL_SCALE") else 10_000_000
 arr = np.arange(N, dtype=np.float64)
@@ -37,7 +38,7 @@ measured = {}  # anti-pattern -> bytes, for the figure at the end
 # too. The list is built from a hundredth of the array, ``part``, and
 # compared with the NumPy ways to copy that same ``part``.
 part = arr[: N // 100]
-with viewcopy.claim(
+with claim(
     "list-of-array-bloats", "for this array, list(arr) costs more than 3 times the array's own bytes, in Python objects"
 ):
     tracemalloc.start()
@@ -74,7 +75,7 @@ del items, independent, flattened
 # Measured on this array, it allocates one copy, the same bytes as
 # ``flatten``: the ``ravel`` of a fresh C-contiguous copy is a view. (The
 # search on :doc:`plot_article_searched` runs it on every layout.)
-with viewcopy.claim("copy-then-ravel-is-one-copy", "arr.copy().ravel() allocates one copy, the same as flatten"):
+with claim("copy-then-ravel-is-one-copy", "arr.copy().ravel() allocates one copy, the same as flatten"):
     with viewcopy.track() as copy_ravel:
         c = arr.copy().ravel()
     with viewcopy.track() as flat:
@@ -99,16 +100,16 @@ del c, f
 # evidence, on the NumPy that built this page, is printed below.
 grid = arr.reshape(-1, 1000)
 transposed = grid.T
-with viewcopy.claim("reshape-copies-silently", "reshape(-1) of a non-contiguous array copies instead of raising"):
+with claim("reshape-copies-silently", "reshape(-1) of a non-contiguous array copies instead of raising"):
     with viewcopy.track() as silent:
         flat_t = transposed.reshape(-1)
     viewcopy.expect_copy(transposed, flat_t)
     assert silent.allocated_bytes == transposed.nbytes
 print("transposed.reshape(-1):", silent)
 
-CASES = viewcopy.layouts()
+CASES = layouts()
 with (
-    viewcopy.claim(
+    claim(
         "reshape-never-refuses-c-f-a",
         "reshape(-1) in order C, F or A never raises or warns on any layout: it returns a view or copies silently",
     ) as c,
@@ -123,7 +124,7 @@ measured["arr2d.T.reshape(-1)"] = silent.allocated_bytes
 del flat_t
 
 numpy_2_1 = tuple(int(p) for p in np.__version__.split(".")[:2]) >= (2, 1)
-with viewcopy.claim(
+with claim(
     "reshape-copy-false-raises",
     "reshape(-1, copy=False) raises ValueError on NumPy 2.1+; older releases reject the keyword",
 ) as c:
@@ -139,7 +140,7 @@ with viewcopy.claim(
         print(f"NumPy {np.__version__} has no reshape(copy=...):", error)
 
 numpy_2_5 = tuple(int(p) for p in np.__version__.split(".")[:2]) >= (2, 5)
-with viewcopy.claim(
+with claim(
     "shape-assignment-raises",
     "assigning .shape on a non-contiguous array raises instead of copying (and warns that it is deprecated "
     "on NumPy 2.5+)",
@@ -162,7 +163,7 @@ with viewcopy.claim(
 # %%
 # The article's code itself says ``np.reshape(-1)``, which is an error of
 # another kind: :func:`numpy.reshape` needs the array as its first argument.
-with viewcopy.claim("np-reshape-needs-array", "np.reshape(-1) without an array is a TypeError") as c:
+with claim("np-reshape-needs-array", "np.reshape(-1) without an array is a TypeError") as c:
     try:
         np.reshape(-1)
     except TypeError as error:
@@ -177,9 +178,7 @@ with viewcopy.claim("np-reshape-needs-array", "np.reshape(-1) without an array i
 # **Claim:** it never does, and code that assumes so doubles its memory.
 # Checked on every layout of the family and every order, including those
 # where ``ravel`` with the same order returns a view: ``flatten`` copies.
-with viewcopy.claim(
-    "flatten-never-views", "flatten copies for every order on every layout, even when a view was possible"
-) as c:
+with claim("flatten-never-views", "flatten copies for every order on every layout, even when a view was possible") as c:
     for case in c.over(CASES):
         for order in "CFAK":
             viewcopy.expect_copy(case.array, case.array.flatten(order=order))
@@ -195,13 +194,11 @@ except viewcopy.UnexpectedCopyError as error:
 # transposed array is not C-contiguous, so ``ravel()`` copies, but
 # ``ravel('A')`` and ``ravel('K')`` return views of it. And ``.base`` is
 # the wrong check: use :func:`numpy.shares_memory` (or :func:`viewcopy.relation`).
-with viewcopy.claim(
-    "ravel-noncontiguous-may-view", "ravel of a transposed array copies in C order, views in A or K order"
-):
+with claim("ravel-noncontiguous-may-view", "ravel of a transposed array copies in C order, views in A or K order"):
     viewcopy.expect_copy(transposed, transposed.ravel())
     viewcopy.expect_view(transposed, transposed.ravel(order="A"))
     viewcopy.expect_view(transposed, transposed.ravel(order="K"))
-with viewcopy.claim("base-misleads-reshape-copy", "a copy made by reshape still has a .base"):
+with claim("base-misleads-reshape-copy", "a copy made by reshape still has a .base"):
     r = viewcopy.relation(transposed, transposed.reshape(-1))
     assert r.kind == "copy" and r.base_misleads
 print("transposed.reshape(-1):", r)
@@ -217,7 +214,7 @@ print("transposed.reshape(-1):", r)
 tiny = np.arange(6).reshape(2, 3)
 print("tiny.T.ravel()     ->", tiny.T.ravel(), "(copy)")
 print("tiny.T.ravel('K')  ->", tiny.T.ravel("K"), "(view)")
-with viewcopy.claim("order-changes-sequence-and-cost", "order changes the element sequence and whether ravel copies"):
+with claim("order-changes-sequence-and-cost", "order changes the element sequence and whether ravel copies"):
     assert tiny.T.ravel().tolist() != tiny.T.ravel("K").tolist()
     with viewcopy.track() as default_order:
         in_c_order = viewcopy.expect_copy(transposed, transposed.ravel())
@@ -248,11 +245,9 @@ def article_guard(arr):
     return result, copy
 
 
-with viewcopy.claim("article-guard-passes-1d", "the article's guard passes on a 1-D array"):
+with claim("article-guard-passes-1d", "the article's guard passes on a 1-D array"):
     article_guard(arr)
-with viewcopy.claim(
-    "article-guard-fails-2d", "the article's guard raises AssertionError on every array that is not 1-D"
-) as c:
+with claim("article-guard-fails-2d", "the article's guard raises AssertionError on every array that is not 1-D") as c:
     logging.disable(logging.WARNING)  # the guard's own warnings, hundreds of them
     try:
         for case in c.over([case for case in CASES if case.array.ndim != 1]):
@@ -283,7 +278,7 @@ logged = []  # keep the records too, to check them
 collector = logging.Handler()
 collector.emit = logged.append
 logging.getLogger("viewcopy").addHandler(collector)
-with viewcopy.claim("guard-logs-copy", "viewcopy.log_copies logs the copy ravel makes of a transposed array"):
+with claim("guard-logs-copy", "viewcopy.log_copies logs the copy ravel makes of a transposed array"):
     rows = as_rows(arr2d)
     assert rows.shape == (arr2d.size,) and not logged  # a view: nothing logged
     rows = as_rows(arr2d.T)

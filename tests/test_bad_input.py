@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import viewcopy
+import viewcopy.claims
 
 CHECKERS = {
     "relation": lambda x: viewcopy.relation(x, x),
@@ -172,7 +173,7 @@ def test_format_bytes_rejects_infinity():
 
 
 def test_a_claim_id_with_a_trailing_newline_is_rejected():
-    with pytest.raises(ValueError, match="lowercase letters"), viewcopy.claim("ravel-view\n", "ravel is a view"):
+    with pytest.raises(ValueError, match="lowercase letters"), viewcopy.claims.claim("ravel-view\n", "ravel is a view"):
         pass
 
 
@@ -193,7 +194,7 @@ def test_error_messages_never_render_a_huge_repr():
         viewcopy.relation(np.zeros(3), huge)
     assert len(str(info.value)) < 300
     with pytest.raises(ValueError) as info:
-        viewcopy.claim("X" * 10**6, "a sentence").__enter__()
+        viewcopy.claims.claim("X" * 10**6, "a sentence").__enter__()
     assert len(str(info.value)) < 300
 
 

@@ -20,7 +20,7 @@ import sys
 import pytest
 from conftest import ROOT
 
-from viewcopy import _check
+from viewcopy.claims import check as _check
 
 pytestmark = pytest.mark.build
 
@@ -121,7 +121,7 @@ def test_claims_that_say_more_than_they_check_and_sphinx_warnings_fail_the_build
     fresh_site.replace(
         "examples/plot_tiny.py",
         "# %%\n# Flatten copies",
-        "with viewcopy.claim('planted-always', 'ravel always returns a view'):\n"
+        "with claim('planted-always', 'ravel always returns a view'):\n"
         "    viewcopy.expect_view(a, a.ravel())\n\n# %%\n# Flatten copies",
     )
     fresh_site.replace("docs/page.md", '"page-flatten-copies"', '"page-ravel-view"')

@@ -10,7 +10,7 @@ import textwrap
 import pytest
 from conftest import ROOT
 
-from viewcopy import _check
+from viewcopy.claims import check as _check
 
 BLOCK_PLOTTING = textwrap.dedent(
     """
@@ -22,7 +22,7 @@ BLOCK_PLOTTING = textwrap.dedent(
                 raise ImportError(f"{name} is not installed here")
 
     sys.meta_path.insert(0, Refuse())
-    from viewcopy._check import main
+    from viewcopy.claims.check import main
     sys.exit(main(sys.argv[1:]))
     """
 )
@@ -61,7 +61,7 @@ def script(folder, name, claim_id, sentence, call):
     """Write examples/<name>.py making one claim about a 4-element array."""
     (folder / "examples").mkdir(exist_ok=True)
     (folder / "examples" / f"{name}.py").write_text(
-        f"import numpy as np, viewcopy\nwith viewcopy.claim({claim_id!r}, {sentence!r}):\n"
+        f"import numpy as np, viewcopy, viewcopy.claims\nwith viewcopy.claims.claim({claim_id!r}, {sentence!r}):\n"
         f"    a = np.zeros(4); viewcopy.{call}\n"
     )
 

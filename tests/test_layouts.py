@@ -1,4 +1,4 @@
-"""viewcopy.layouts: a reproducible, named family that covers every layout feature it promises."""
+"""viewcopy.claims.layouts: a reproducible, named family that covers every layout feature it promises."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 import viewcopy
+import viewcopy.claims
 
 
-def missing_features(cases: list[viewcopy.Case]) -> list[str]:
+def missing_features(cases: list[viewcopy.claims.Case]) -> list[str]:
     """The promised layout features that no case of ``cases`` has."""
     arrays = [c.array for c in cases]
     nonzero = [a for a in arrays if a.size > 1]
@@ -36,7 +37,7 @@ def missing_features(cases: list[viewcopy.Case]) -> list[str]:
 
 
 def test_default_family_is_large_named_and_covers_every_feature():
-    cases = viewcopy.layouts()
+    cases = viewcopy.claims.layouts()
     assert len(cases) >= 50
     names = [c.name for c in cases]
     assert len(set(names)) == len(names)
@@ -46,28 +47,28 @@ def test_default_family_is_large_named_and_covers_every_feature():
 
 
 def test_the_coverage_check_can_fail():
-    cases = viewcopy.layouts()
+    cases = viewcopy.claims.layouts()
     without = [c for c in cases if not any(s < 0 for s in c.array.strides)]
     assert missing_features(without) == ["negative stride"]
-    assert "4-d" in missing_features(viewcopy.layouts(ndim=range(4)))
-    assert "3 item sizes" in missing_features(viewcopy.layouts(dtypes=["float64", "int8"]))
+    assert "4-d" in missing_features(viewcopy.claims.layouts(ndim=range(4)))
+    assert "3 item sizes" in missing_features(viewcopy.claims.layouts(dtypes=["float64", "int8"]))
 
 
 def test_reproducible_and_fresh():
-    first, second = viewcopy.layouts(), viewcopy.layouts()
+    first, second = viewcopy.claims.layouts(), viewcopy.claims.layouts()
     assert [c.name for c in first] == [c.name for c in second]
     for one, two in zip(first, second, strict=False):
         assert one == two
         assert one.array.strides == two.array.strides
         np.testing.assert_array_equal(one.array, two.array)
         assert not np.shares_memory(one.array, two.array) or one.array.size == 0
-    other_seed = viewcopy.layouts(seed=1)
+    other_seed = viewcopy.claims.layouts(seed=1)
     assert [c.name for c in other_seed] == [c.name for c in first]
     assert any(not np.array_equal(a.array, b.array) for a, b in zip(first, other_seed, strict=False))
 
 
 def test_names_say_how_the_array_was_made():
-    by_name = {c.name: c.array for c in viewcopy.layouts()}
+    by_name = {c.name: c.array for c in viewcopy.claims.layouts()}
     a = by_name["float64 (4,6) C [::-1, :]"]
     assert a.shape == (4, 6)
     assert a.strides == (-48, 8)
@@ -77,14 +78,14 @@ def test_names_say_how_the_array_was_made():
 
 
 def test_filters():
-    two_d = viewcopy.layouts(ndim=2)
+    two_d = viewcopy.claims.layouts(ndim=2)
     assert two_d
     assert {c.array.ndim for c in two_d} == {2}
-    assert {c.array.dtype for c in viewcopy.layouts(dtypes="int8")} == {np.dtype("int8")}
-    f_only = viewcopy.layouts(where=lambda a: a.flags.f_contiguous)
+    assert {c.array.dtype for c in viewcopy.claims.layouts(dtypes="int8")} == {np.dtype("int8")}
+    f_only = viewcopy.claims.layouts(where=lambda a: a.flags.f_contiguous)
     assert f_only
     assert all(c.array.flags.f_contiguous for c in f_only)
-    assert len(viewcopy.layouts(dtypes=["float64"])) >= 50  # one dtype is still a family
+    assert len(viewcopy.claims.layouts(dtypes=["float64"])) >= 50  # one dtype is still a family
 
 
 @pytest.mark.parametrize(
@@ -99,12 +100,12 @@ def test_filters():
 )
 def test_bad_input_names_the_problem(kwargs, error, message):
     with pytest.raises(error, match=message):
-        viewcopy.layouts(**kwargs)
+        viewcopy.claims.layouts(**kwargs)
 
 
 def test_search_finds_counterexamples_and_the_exact_condition():
-    cases = viewcopy.layouts(dtypes=["float64"])
-    s = viewcopy.search(lambda a: np.shares_memory(a, a.ravel()), cases, about="ravel() returns a view")
+    cases = viewcopy.claims.layouts(dtypes=["float64"])
+    s = viewcopy.claims.search(lambda a: np.shares_memory(a, a.ravel()), cases, about="ravel() returns a view")
     assert not s.holds
     assert s.verdict == f"fails on {len(s.counterexamples)} of {len(cases)} layouts"
     assert all(not np.shares_memory(c.array, c.array.ravel()) for c in s.counterexamples)
@@ -115,7 +116,7 @@ def test_search_finds_counterexamples_and_the_exact_condition():
     assert s.exactly_when({"C-contiguous": lambda a: a.flags.c_contiguous, **view}) == "C-contiguous and not empty"
     with pytest.raises(ValueError, match=r"'C-contiguous' is wrong for float64 "):
         s.exactly_when({"C-contiguous": lambda a: a.flags.c_contiguous})
-    holds = viewcopy.search(lambda a: not np.shares_memory(a, a.flatten()), cases, about="flatten copies")
+    holds = viewcopy.claims.search(lambda a: not np.shares_memory(a, a.flatten()), cases, about="flatten copies")
     assert holds.holds
     assert holds.verdict == f"holds on all {len(cases)} layouts"
     assert holds.boundary() == ()
@@ -123,11 +124,11 @@ def test_search_finds_counterexamples_and_the_exact_condition():
 
 def test_search_bad_input_and_errors_name_the_case():
     with pytest.raises(TypeError, match="function of the array"):
-        viewcopy.search("ravel", viewcopy.layouts(), about="x")
-    with pytest.raises(TypeError, match=r"cases from viewcopy\.layouts"):
-        viewcopy.search(bool, [np.zeros(3)], about="x")
+        viewcopy.claims.search("ravel", viewcopy.claims.layouts(), about="x")
+    with pytest.raises(TypeError, match=r"cases from viewcopy\.claims\.layouts"):
+        viewcopy.claims.search(bool, [np.zeros(3)], about="x")
     with pytest.raises(ValueError) as error:
-        viewcopy.search(lambda a: a.reshape(-1, order="K"), viewcopy.layouts(), about="reshape takes K")
+        viewcopy.claims.search(lambda a: a.reshape(-1, order="K"), viewcopy.claims.layouts(), about="reshape takes K")
     assert "while searching 'reshape takes K' on float64 () C" in error.value.__notes__[0]
 
 
@@ -135,7 +136,7 @@ def test_search_bad_input_and_errors_name_the_case():
 def test_predict_agrees_with_numpy_on_every_non_empty_layout(op):
     run = {"ravel": np.ndarray.ravel, "flatten": np.ndarray.flatten, "reshape(-1)": lambda x, o: x.reshape(-1, order=o)}
     checked = 0
-    for case in viewcopy.layouts():
+    for case in viewcopy.claims.layouts():
         x = case.array
         for order in "CFA" if op == "reshape(-1)" else "CFAK":
             if x.size:

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 import viewcopy
-from viewcopy import _claims, _counting, _measure
+import viewcopy.claims
+from viewcopy import _counting, _evidence, _measure
 
 try:
     from numpy._core import multiarray as _multiarray
@@ -400,7 +401,7 @@ def test_fallback_to_tracemalloc_says_so(a, monkeypatch):
 
 
 def test_handler_is_numpys_default_and_counts():
-    assert _measure.WHY_NOT_HANDLER == ""
+    assert _measure.why_not_handler() == ""
     assert _counting.installed()
     assert _multiarray.get_handler_name() == "default_allocator"
     assert _measure.handler_available()
@@ -458,7 +459,7 @@ class _Interrupt:
 
 
 def _every_guard(a: np.ndarray, log: logging.Logger) -> None:
-    with viewcopy.claim("interrupted", "flatten copies"), viewcopy.budget(10**7):
+    with viewcopy.claims.claim("interrupted", "flatten copies"), viewcopy.budget(10**7):
         with viewcopy.log_copies("step", logger=log), viewcopy.track() as t:
             f = a.flatten()
         viewcopy.expect_copy(a, f)
@@ -477,7 +478,7 @@ def test_interrupts_at_random_points_leave_nothing_behind(a):
         sys.settrace(None)
     points = counter.seen
     assert points > (200 if OPCODE_EVENTS else 60)  # bytecodes (or lines) in the guards' own code
-    state = (_multiarray.get_handler_name(), tracemalloc.is_tracing(), _claims._open.get())
+    state = (_multiarray.get_handler_name(), tracemalloc.is_tracing(), _evidence.listeners.get())
     rng = random.Random(11)
     interrupted = 0
     for at in rng.sample(range(1, points + 1), 400) if points >= 400 else range(1, points + 1):
@@ -492,7 +493,7 @@ def test_interrupts_at_random_points_leave_nothing_behind(a):
             f = a[:100].copy()
         assert (t.allocated_bytes, t.peak_bytes, t.method) == (f.nbytes, f.nbytes, "handler"), at
         assert _counting.stats()["open_blocks_this_thread"] == 0, at  # closed at once, no gc needed
-        assert (_multiarray.get_handler_name(), tracemalloc.is_tracing(), _claims._open.get()) == state, at
+        assert (_multiarray.get_handler_name(), tracemalloc.is_tracing(), _evidence.listeners.get()) == state, at
     assert interrupted >= 300
 
 
@@ -555,7 +556,7 @@ def test_a_claim_collects_only_its_own_threads_evidence():
 
     thread = threading.Thread(target=other)
     thread.start()
-    with viewcopy.claim("own-evidence", "ravel of a contiguous array is a view") as c:
+    with viewcopy.claims.claim("own-evidence", "ravel of a contiguous array is a view") as c:
         viewcopy.expect_view(a, a.ravel())
         inside.set()
         done.wait(10)

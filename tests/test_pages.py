@@ -7,7 +7,7 @@ import re
 import viewcopy_gallery
 from conftest import ROOT
 
-from viewcopy import _ledger
+from viewcopy.claims import ledger as _ledger
 
 DOCS = ROOT / "docs"
 GENERATED = {"sg_execution_times"}  # written by sphinx-gallery, listed by nobody

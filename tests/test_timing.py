@@ -1,4 +1,4 @@
-"""viewcopy.time_call and viewcopy.time_ratio: loops long enough, medians, interleaving, the size."""
+"""viewcopy.claims.time_call and viewcopy.claims.time_ratio: loops long enough, medians, interleaving, the size."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import viewcopy
-from viewcopy import _timing
+import viewcopy.claims
+from viewcopy.claims import _timing
 
 
 class FakeClock:
@@ -45,15 +46,15 @@ def durations(clock: FakeClock, seconds: list[float]):
 
 
 def test_sub_microsecond_call_is_looped_until_a_repeat_is_long_enough(clock):
-    t = viewcopy.time_call(clock.call("f", 1e-7), min_seconds=0.005)
+    t = viewcopy.claims.time_call(clock.call("f", 1e-7), min_seconds=0.005)
     # 1, 2, 5, ... calls: 50,000 is the first loop of 100 ns calls reaching 5 ms
     assert t.loops == 50_000
     assert t.seconds == pytest.approx(1e-7)
-    assert t.repeats == len(t.samples) == viewcopy._timing.REPEAT
+    assert t.repeats == len(t.samples) == viewcopy.claims._timing.REPEAT
 
 
 def test_slow_call_runs_once_per_repeat(clock):
-    t = viewcopy.time_call(clock.call("f", 0.03), repeat=5)
+    t = viewcopy.claims.time_call(clock.call("f", 0.03), repeat=5)
     assert t.loops == 1
     assert len(clock.calls) == 1 + 5  # one to choose the loop, five repeats
 
@@ -61,13 +62,13 @@ def test_slow_call_runs_once_per_repeat(clock):
 def test_median_ignores_a_disturbed_repeat(clock):
     # calibration, then five repeats, one of them hit by a neighbour
     fn = durations(clock, [1e-3, 1e-3, 1e-3, 0.5, 1e-3, 1e-3])
-    t = viewcopy.time_call(fn, repeat=5, min_seconds=1e-3)
+    t = viewcopy.claims.time_call(fn, repeat=5, min_seconds=1e-3)
     assert t.seconds == pytest.approx(1e-3)
     assert max(t.samples) == pytest.approx(0.5)
 
 
 def test_ratio_interleaves_and_alternates_the_order(clock):
-    r = viewcopy.time_ratio(clock.call("a", 0.02), clock.call("b", 0.01), size=80_000_000, repeat=4)
+    r = viewcopy.claims.time_ratio(clock.call("a", 0.02), clock.call("b", 0.01), size=80_000_000, repeat=4)
     timed = clock.calls[2:]  # after one calibration call each
     assert timed == ["a", "b", "b", "a", "a", "b", "b", "a"]
     assert r.ratio == pytest.approx(2.0)
@@ -77,7 +78,7 @@ def test_ratio_interleaves_and_alternates_the_order(clock):
 
 
 def test_ratio_text_reads_well_for_large_ratios_and_descriptions(clock):
-    r = viewcopy.time_ratio(clock.call("a", 0.5), clock.call("b", 0.0002), size="an empty block", repeat=1)
+    r = viewcopy.claims.time_ratio(clock.call("a", 0.5), clock.call("b", 0.0002), size="an empty block", repeat=1)
     assert str(r) == "2,500x for an empty block (one round)"
 
 
@@ -85,7 +86,7 @@ def test_ratio_is_the_median_of_rounds_so_a_burst_of_load_cancels(clock):
     # the machine is 10x slower during the second round: both calls slow down, their ratio does not
     a = durations(clock, [0.02, 0.02, 0.2, 0.02])
     b = durations(clock, [0.01, 0.01, 0.1, 0.01])
-    r = viewcopy.time_ratio(a, b, size="a test", repeat=3)
+    r = viewcopy.claims.time_ratio(a, b, size="a test", repeat=3)
     assert r.low == r.high == r.ratio == pytest.approx(2.0)
     assert r.a.seconds == pytest.approx(0.02)
 
@@ -94,7 +95,7 @@ def test_above_and_below_need_three_rounds_in_four(clock):
     # per-round ratios 0.9, 1.1, 0.95, 1.05, 1.0: noise around 1 is neither above nor below it
     a = durations(clock, [0.01, 0.009, 0.011, 0.0095, 0.0105, 0.01])
     b = durations(clock, [0.01] * 6)
-    r = viewcopy.time_ratio(a, b, size=8, repeat=5)
+    r = viewcopy.claims.time_ratio(a, b, size=8, repeat=5)
     assert r.ratio == pytest.approx(1.0)
     assert not r.above(1.0)
     assert not r.below(1.0)
@@ -104,7 +105,7 @@ def test_above_and_below_need_three_rounds_in_four(clock):
 
 def test_real_copy_is_slower_than_its_view():
     a = np.zeros(1_000_000)
-    r = viewcopy.time_ratio(a.flatten, a.ravel, size=a.nbytes, repeat=5, min_seconds=0.002)
+    r = viewcopy.claims.time_ratio(a.flatten, a.ravel, size=a.nbytes, repeat=5, min_seconds=0.002)
     assert r.above(10), r
     assert r.b.loops > 100  # ravel is sub-microsecond: never timed once
 
@@ -122,12 +123,12 @@ def test_real_copy_is_slower_than_its_view():
 )
 def test_bad_arguments_are_named(kwargs, error, match):
     with pytest.raises(error, match=match):
-        viewcopy.time_ratio(int, int, **kwargs)
+        viewcopy.claims.time_ratio(int, int, **kwargs)
 
 
 def test_not_a_callable_is_named():
     a = np.zeros(3)
     with pytest.raises(TypeError, match="fn must be a callable"):
-        viewcopy.time_call(a.ravel())
+        viewcopy.claims.time_call(a.ravel())
     with pytest.raises(TypeError, match="b must be a callable"):
-        viewcopy.time_ratio(a.ravel, a, size=24)
+        viewcopy.claims.time_ratio(a.ravel, a, size=24)

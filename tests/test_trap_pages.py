@@ -13,7 +13,7 @@ import re
 import pytest
 from conftest import ROOT
 
-from viewcopy import _check
+from viewcopy.claims import check as _check
 
 PLANTED = [
     # (script, line to change, how to change it, the claim that must then fail)

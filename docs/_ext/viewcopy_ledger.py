@@ -3,10 +3,10 @@
 While the site is built, every gallery script (:func:`start_example`, a
 sphinx-gallery hook) and every executed MyST page (``source-read``) records
 its claims to its own ledger file under ``_build/ledger/``, through
-:mod:`viewcopy._ledger`.  When a page's doctree is read, its rows are read
+:mod:`viewcopy.claims.ledger`.  When a page's doctree is read, its rows are read
 back, each placed in the section it was made in, and kept on the build
 environment (``env.viewcopy_claims``, purged and merged per page: parallel
-reading is safe).  Once every page is read, :func:`viewcopy._ledger.problems`
+reading is safe).  Once every page is read, :func:`viewcopy.ledger.problems`
 decides what fails the build, exactly as ``python -m viewcopy check`` does.
 Tables are docutils nodes, not HTML.
 """
@@ -31,7 +31,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from viewcopy import _ledger
+from viewcopy.claims import ledger
 
 logger = logging.getLogger(__name__)
 
@@ -59,17 +59,17 @@ def plural(n: int, word: str) -> str:
 def start_example(gallery_conf: dict[str, Any], fname: str) -> None:
     """sphinx-gallery ``reset_modules`` hook: the example about to run records into its own ledger file."""
     src_dir = Path(gallery_conf["src_dir"])
-    page = _ledger.page_name(src_dir.parent, src_dir.parent / "examples" / Path(fname).name)
-    _ledger.start(_ledger.ledger_file(ledger_dir(src_dir), page))
+    page = ledger.page_name(src_dir.parent, src_dir.parent / "examples" / Path(fname).name)
+    ledger.start(ledger.ledger_file(ledger_dir(src_dir), page))
 
 
 def _source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     """An executed page records into a fresh ledger file; its kernel starts after this and inherits it."""
     if app.env.doc2path(docname).suffix != ".md":
         return  # gallery pages are recorded when sphinx-gallery runs their script
-    path = _ledger.ledger_file(ledger_dir(app.srcdir), docname)
-    if _ledger.is_executed(source[0]):
-        _ledger.start(path)
+    path = ledger.ledger_file(ledger_dir(app.srcdir), docname)
+    if ledger.is_executed(source[0]):
+        ledger.start(path)
     else:
         path.unlink(missing_ok=True)
 
@@ -121,11 +121,11 @@ def _doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     docname = env.docname
     claims = _claims(env)
     claims.pop(docname, None)
-    path = _ledger.ledger_file(ledger_dir(app.srcdir), docname)
+    path = ledger.ledger_file(ledger_dir(app.srcdir), docname)
     if not path.exists():
         return
     try:
-        rows = _ledger.read(path, docname)
+        rows = ledger.read(path, docname)
     except (ValueError, TypeError) as error:
         logger.warning(str(error), location=docname)
         return
@@ -155,7 +155,7 @@ def all_rows(env: BuildEnvironment) -> list[dict[str, Any]]:
 
 
 def _env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
-    for problem in _ledger.problems(all_rows(env)):
+    for problem in ledger.problems(all_rows(env)):
         logger.warning(problem, type="viewcopy", subtype="claim")
     return [page for page in (LEDGER_PAGE, VERSIONS_PAGE) if page in env.found_docs]  # always rewritten
 
@@ -449,8 +449,8 @@ def _page_context(app: Sphinx, pagename: str, templatename: str, context: dict[s
 
 def _build_finished(app: Sphinx, exception: Exception | None) -> None:
     if exception is None and app.builder.format == "html":
-        ledger = {"numpy": np.__version__, "claims": all_rows(app.env)}
-        (Path(app.outdir) / "claims.json").write_text(json.dumps(ledger, indent=1))
+        record = {"numpy": np.__version__, "claims": all_rows(app.env)}
+        (Path(app.outdir) / "claims.json").write_text(json.dumps(record, indent=1))
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

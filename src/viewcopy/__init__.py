@@ -10,55 +10,60 @@ True
 'copy'
 >>> print(viewcopy.predict(a.T, "ravel", order="K"))
 view: F-contiguous, so the F-order sequence is the buffer itself
+
+What a user imports for their own code is here, and in the submodules
+``viewcopy.dask`` and ``viewcopy.pytest_plugin`` (and the IPython
+magic, ``%load_ext viewcopy``).  The site's claim machinery is
+:mod:`viewcopy.claims`.
+
+Dependency rule: this package and its private modules import the standard
+library and NumPy only, never :mod:`viewcopy.claims`; they report what they
+measured through ``viewcopy._evidence``, which a claim listens to.
+Importing viewcopy changes nothing in NumPy: the allocator is wrapped when
+the first :func:`track` block opens.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-from ._claims import Claim, claim
 from ._errors import MemoryBudgetError, UnexpectedCopyError, UnexpectedViewError, ViewCopyError
+from ._format import format_bytes
 from ._guard import expect_copy, expect_view, log_copies
 from ._inspect import Layout, Prediction, Relation, layout, predict, relation
-from ._layouts import Case, Search, layouts, search
-from ._measure import Tracked, budget, format_bytes, track
-from ._timing import TimeRatio, Timing, time_call, time_ratio
+from ._measure import Tracked, budget, track
 
-try:
-    __version__ = version("viewcopy")  # set from git by setuptools-scm when installed
-except PackageNotFoundError:  # pragma: no cover - imported from a checkout that was never installed
-    __version__ = "0.0.0"
+
+def _installed_version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("viewcopy")  # set from git by setuptools-scm when installed
+    except metadata.PackageNotFoundError:  # pragma: no cover - a checkout that was never installed
+        return "0.0.0"
+
+
+__version__ = _installed_version()
 
 __all__ = [
-    "Case",
-    "Claim",
     "Layout",
     "MemoryBudgetError",
     "Prediction",
     "Relation",
-    "Search",
-    "TimeRatio",
-    "Timing",
     "Tracked",
     "UnexpectedCopyError",
     "UnexpectedViewError",
     "ViewCopyError",
     "budget",
-    "claim",
     "expect_copy",
     "expect_view",
     "format_bytes",
     "layout",
-    "layouts",
     "log_copies",
     "predict",
     "relation",
-    "search",
-    "time_call",
-    "time_ratio",
     "track",
 ]
 
-for _name in ("Case", "Claim", "Layout", "Prediction", "Relation", "Search", "TimeRatio", "Timing", "Tracked"):
+for _name in ("Layout", "Prediction", "Relation", "Tracked"):
     globals()[_name].__module__ = __name__
+del _name
 
 
 def load_ipython_extension(ipython):

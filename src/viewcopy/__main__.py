@@ -1,7 +1,7 @@
-"""``python -m viewcopy check``: see :mod:`viewcopy._check`."""
+"""``python -m viewcopy check``: see :mod:`viewcopy.claims.check`."""
 
 import sys
 
-from ._check import main
+from .claims.check import main
 
 sys.exit(main())

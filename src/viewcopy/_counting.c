@@ -5,15 +5,17 @@
  * Its default handler is one global, writable struct in NumPy itself; the
  * capsule PyDataMem_DefaultHandler points at it.  install() saves that
  * struct's four allocator functions and puts counting wrappers in their
- * place, once, for the whole process: every thread, context, generator and
+ * place, once, for the whole process, when the first Block opens (importing
+ * the module changes nothing): every thread, context, generator and
  * asyncio task then allocates through the wrappers, and nothing has to be
  * installed or removed per block (so nothing can be left behind by Ctrl-C).
  * Arrays allocated before install() are freed through the wrappers too, which
  * call the saved functions, so their memory goes back where it came from.
  *
- * A thread with no open Block counts nothing; each buffer still costs one
- * entry in a process-wide table (ptr -> size), under one lock, since realloc
- * and free do not say how big the old buffer was.  A thread that opens a
+ * A thread with no open Block counts nothing and records nothing: its
+ * allocations cost one thread-local read.  Buffers made inside a Block get an
+ * entry in a process-wide table (ptr -> stamp), under one lock, since realloc
+ * and free do not say who made them or (realloc) how big they were.  A thread that opens a
  * Block gets a ThreadState (heap, found through a thread-local pointer)
  * listing its open Blocks.  Each buffer the thread then allocates is stamped
  * (thread state, sequence number, running generator blocks) and raises the
@@ -238,7 +240,7 @@ static vc_lock table_lock;
 static Entry *table = NULL;
 static size_t table_cap = 0;   /* a power of two */
 static size_t table_used = 0;  /* live entries plus tombstones */
-static size_t table_live = 0;
+static volatile size_t table_live = 0;  /* read without the lock by counting_free (see there) */
 
 static inline size_t
 slot_of(void *ptr, size_t cap)
@@ -343,13 +345,27 @@ table_pop(void *ptr, Stamp otherwise)
 static PyDataMem_Handler *patched = NULL;   /* NumPy's default_handler, once installed */
 static PyDataMemAllocator original;         /* its functions before that */
 static int64_t unknown_reallocs = 0;        /* reallocs of buffers of unknown size (made before install) */
+static PyObject *refusal = NULL;             /* why install() could not patch, once it has tried */
+
+/* A buffer made by a thread with no open block is counted by no block, and its
+   free is told its size: it needs no table entry.  So outside every block an
+   allocation costs one thread-local read, and a free one more read while the
+   table is empty.  (The one thing lost: a realloc of such a buffer inside a
+   block cannot tell the old size, so it is not counted as freed.) */
+static inline void
+remember(void *p, size_t size)
+{
+    if (t_state != NULL) {
+        table_put(p, note_allocated(size));
+    }
+}
 
 static void *
 counting_malloc(void *ctx, size_t size)
 {
     void *p = original.malloc(ctx, size);
     if (p != NULL) {
-        table_put(p, note_allocated(size));
+        remember(p, size);
     }
     return p;
 }
@@ -359,7 +375,7 @@ counting_calloc(void *ctx, size_t nelem, size_t elsize)
 {
     void *p = original.calloc(ctx, nelem, elsize);
     if (p != NULL) {
-        table_put(p, note_allocated(nelem * elsize));
+        remember(p, nelem * elsize);
     }
     return p;
 }
@@ -382,16 +398,19 @@ counting_realloc(void *ctx, void *ptr, size_t new_size)
     }
     /* as a free of the old buffer and a new buffer */
     note_freed(old);
-    table_put(p, note_allocated(new_size));
+    remember(p, new_size);
     return p;
 }
 
+/* table_live is read without the lock: a buffer this thread frees was handed
+   to it after its table_put returned (through the GIL or another lock), so an
+   entry for it is seen; a stale non-zero only costs the lookup. */
 static void
 counting_free(void *ctx, void *ptr, size_t size)
 {
     if (ptr != NULL) {
         Stamp given = {size, NULL, 0, 0};
-        note_freed(table_pop(ptr, given));
+        note_freed(table_live ? table_pop(ptr, given) : given);
     }
     original.free(ctx, ptr, size);
 }
@@ -628,23 +647,29 @@ static PyTypeObject BlockType = {
 /* ------------------------------------------------------------------ */
 /* module functions                                                    */
 
+/* Called with the GIL held, so two threads cannot install at once. */
 static PyObject *
 install(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 {
     if (patched != NULL) {
         Py_RETURN_NONE;
     }
+    if (refusal != NULL) {
+        return Py_NewRef(refusal);
+    }
     PyObject *capsule = PyDataMem_DefaultHandler;
     if (capsule == NULL) {
-        return PyUnicode_FromString("NumPy has no default data-memory handler");
+        refusal = PyUnicode_FromString("NumPy has no default data-memory handler");
+        return refusal == NULL ? NULL : Py_NewRef(refusal);
     }
     PyDataMem_Handler *handler = PyCapsule_GetPointer(capsule, "mem_handler");
     if (handler == NULL) {
         return NULL;
     }
     if (handler->version != 1 || strcmp(handler->name, "default_allocator") != 0) {
-        return PyUnicode_FromFormat("NumPy's default handler is %.127s version %d, not default_allocator 1",
-                                    handler->name, (int)handler->version);
+        refusal = PyUnicode_FromFormat("NumPy's default handler is %.127s version %d, not default_allocator 1",
+                                       handler->name, (int)handler->version);
+        return refusal == NULL ? NULL : Py_NewRef(refusal);
     }
     original = handler->allocator;
     /* realloc and free first: once malloc counts, its buffers may be freed at once */
@@ -688,6 +713,17 @@ current_is_default(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 static PyObject *
 open_block(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 {
+    if (patched == NULL) {  /* the first block: put the wrappers in now */
+        PyObject *why = install(NULL, NULL);
+        if (why == NULL) {
+            return NULL;
+        }
+        int refused = why != Py_None;
+        Py_DECREF(why);
+        if (refused) {
+            Py_RETURN_NONE;
+        }
+    }
     int here = default_here();
     if (here <= 0) {
         if (here == 0) {
@@ -719,12 +755,14 @@ stats(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 
 static PyMethodDef module_methods[] = {
     {"install", install, METH_NOARGS,
-     "Put counting wrappers into NumPy's default handler; None when done, else the reason it was not."},
+     "Put counting wrappers into NumPy's default handler (open() does, the first time); None when done, else the "
+     "reason it was not."},
     {"installed", installed, METH_NOARGS, "True when the counting wrappers are in place."},
     {"current_is_default", current_is_default, METH_NOARGS,
      "True when this context allocates through NumPy's default (now counting) handler."},
     {"open", open_block, METH_NOARGS,
-     "An entered Block, in one call; None when this context allocates through another handler."},
+     "An entered Block, in one call, installing the wrappers the first time; None when this context allocates "
+     "through another handler or they cannot be installed."},
     {"stats", stats, METH_NOARGS, "Internal figures, for tests."},
     {NULL, NULL, 0, NULL},
 };

@@ -9,11 +9,11 @@ from typing import Any, Self, TypeVar
 
 import numpy as np
 
-from ._claims import _open as _open_claims
-from ._claims import listening, note
 from ._errors import UnexpectedCopyError, UnexpectedViewError, ViewCopyError, short_repr
+from ._evidence import listening, note
+from ._format import format_bytes
 from ._inspect import DEFAULT_MAX_WORK, TooHardError, _shares, require_array
-from ._measure import format_bytes, track
+from ._measure import track
 
 _LOGGER = logging.getLogger("viewcopy")
 
@@ -88,7 +88,7 @@ def expect_view(source: np.ndarray, result: np.ndarray) -> np.ndarray:
                 result_shape=result.shape,
                 copied_bytes=result.nbytes,
             )
-        if _open_claims.get():
+        if listening():
             note("expect_view: a view (shares memory with its source)")
     else:
         note("expect_view: an empty result (no bytes to share or copy)")

@@ -10,9 +10,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._claims import note
 from ._errors import short_repr
-from ._measure import format_bytes
+from ._evidence import note
+from ._format import format_bytes
 
 try:  # NumPy >= 1.25
     from numpy.exceptions import TooHardError

@@ -14,7 +14,8 @@ import itertools
 import linecache
 from typing import Any
 
-from ._measure import Tracked, format_bytes, track
+from ._format import format_bytes
+from ._measure import Tracked, track
 
 _cells = itertools.count(1)
 
@@ -29,13 +30,10 @@ class Line:
 
 
 @dataclasses.dataclass
-class CellMemory:
-    """What a cell allocated: the figures of :func:`viewcopy.track` over the whole cell, and per statement."""
+class CellMemory(Tracked):
+    """What a cell allocated: a :class:`viewcopy.Tracked` over the whole cell, and the bytes of each statement."""
 
-    allocated_bytes: int
-    peak_bytes: int
-    method: str
-    lines: list[Line]
+    lines: list[Line] = dataclasses.field(default_factory=list)
     top: int = 5
 
     def __str__(self) -> str:
@@ -93,7 +91,7 @@ def run_cell(source: str, namespace: dict[str, Any]) -> tuple[CellMemory, Any]:
             measured.append(Line(statement.lineno, text, _line_bytes(step)))
             if last_expression:
                 value = result
-    memory = CellMemory(cell.allocated_bytes, cell.peak_bytes, getattr(cell, "method", "tracemalloc"), measured)
+    memory = CellMemory(**{f.name: getattr(cell, f.name) for f in dataclasses.fields(Tracked)}, lines=measured)
     return memory, value
 
 

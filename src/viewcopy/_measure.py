@@ -1,13 +1,17 @@
 """Measure the NumPy memory a block of code allocates, per thread.
 
 How it counts.  NumPy allocates every array's data through a data-memory
-handler (NEP 49).  On import, the small C extension ``viewcopy._counting``
+handler (NEP 49).  Importing viewcopy changes nothing in NumPy.  When the
+first :func:`track` block opens, the small C extension ``viewcopy._counting``
 wraps the functions of NumPy's default handler, once, for the whole process:
 from then on each thread that is inside a :func:`track` block counts the
 bytes it allocates and frees (a thread outside any block counts nothing and
-pays one thread-local read and a table entry per buffer).  Nothing is installed or removed
-when a block starts or ends, so an exception or a Ctrl-C at any point leaves
-nothing behind, and tracemalloc is not used at all.
+pays one thread-local read per allocation).  Nothing is
+installed or removed when a block starts or ends, so an exception or a
+Ctrl-C at any point leaves nothing behind, and tracemalloc is not used at
+all.  The wrappers stay once installed: a buffer made through them is freed
+through them, and taking them out while such buffers live would lose what
+their frees must lower.
 
 When the extension cannot load, or when the code in the block allocates
 through a handler of its own (``PyDataMem_SetHandler``), :func:`track` falls
@@ -17,7 +21,6 @@ back to :mod:`tracemalloc` and says so in ``Tracked.method``.
 from __future__ import annotations
 
 import dataclasses
-import math
 import sys
 import threading
 import time
@@ -28,46 +31,17 @@ from typing import Literal
 
 import numpy as np
 
-from ._claims import _open as _open_claims
-from ._claims import note
 from ._errors import MemoryBudgetError
+from ._evidence import listening, note
+from ._format import format_bytes
 
 try:
     from . import _counting
 except ImportError:  # pragma: no cover - a checkout whose extension was not built
     _counting = None
-    WHY_NOT_HANDLER = "the extension viewcopy._counting is not built"
-else:
-    WHY_NOT_HANDLER = _counting.install() or ""
 
 NUMPY_DOMAIN: int = np.lib.tracemalloc_domain
 """The tracemalloc domain in which NumPy registers its data buffers."""
-
-
-def format_bytes(n: float) -> str:
-    """Format a byte count with decimal units, as ``80.0 MB``.
-
-    >>> import viewcopy
-    >>> viewcopy.format_bytes(800_000_000)
-    '800.0 MB'
-    >>> viewcopy.format_bytes(96)
-    '96 B'
-    >>> viewcopy.format_bytes(999_950), viewcopy.format_bytes(-2_500)
-    ('1.0 MB', '-2.5 kB')
-    """
-    if isinstance(n, bool) or not isinstance(n, (int, float, np.integer, np.floating)):
-        raise TypeError(f"format_bytes() takes a number of bytes, got {type(n).__name__}")
-    if not math.isfinite(n):
-        raise ValueError(f"format_bytes() takes a finite number of bytes, got {n}")
-    sign, n = ("-" if n < 0 else ""), abs(n)
-    if n < 1000:
-        return f"{sign}{n:g} B" if isinstance(n, (float, np.floating)) else f"{sign}{int(n)} B"
-    for unit in ("kB", "MB", "GB", "TB"):
-        n /= 1000
-        # compare what is printed: 999.95 kB would print as "1000.0 kB"
-        if float(f"{n:.1f}") < 1000 or unit == "TB":
-            return f"{sign}{n:.1f} {unit}"
-    raise AssertionError("unreachable")
 
 
 @dataclasses.dataclass
@@ -115,7 +89,16 @@ class Tracked:
         return f"{what}: {format_bytes(self.allocated_bytes)} allocated, peak {format_bytes(self.peak_bytes)}"
 
 
-_handler_ready = not WHY_NOT_HANDLER
+_handler_ready = _counting is not None  # the wrappers go in when the first block opens, not at import
+
+
+def why_not_handler() -> str:
+    """Why :func:`track` falls back to tracemalloc in every thread ('' when it does not); installs the wrappers."""
+    if _counting is None:
+        return "the extension viewcopy._counting is not built"
+    return _counting.install() or ""
+
+
 _new = object.__new__
 _clock = time.perf_counter  # an empty block's every 20 ns count: no attribute lookups
 
@@ -132,7 +115,7 @@ def _new_tracked() -> Tracked:
 
 def handler_available() -> bool:
     """True when :func:`track` in this thread and context counts with the handler, not tracemalloc."""
-    return _handler_ready and _counting.current_is_default()
+    return _handler_ready and not why_not_handler() and _counting.current_is_default()
 
 
 class _Track:
@@ -160,7 +143,7 @@ class _Track:
         else:
             self._fallback.close()
         tracked.seconds = seconds
-        if _open_claims.get():  # a claim is listening: rendering the evidence costs more than the rest of the block
+        if listening():  # a claim is listening: rendering the evidence costs more than the rest of the block
             note(f"track: {tracked!r}")
 
 
@@ -231,7 +214,7 @@ class _TrackWhere(_Track):
     __slots__ = ("_sites",)
 
     def __enter__(self) -> Tracked:
-        from ._sites import Sites
+        from ._callsites import Sites
 
         self._sites = Sites.of_block(sys._getframe(1))  # the frame running the with-block
         return super().__enter__()

@@ -31,7 +31,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ._measure import format_bytes, track
+from ._format import format_bytes
+from ._measure import Tracked, track
 
 try:
     from distributed import Client as _Client
@@ -45,9 +46,14 @@ __all__ = ["TaskBytes", "TaskRecord", "track_tasks"]
 _PLUGIN_PREFIX = "viewcopy-track-tasks-"
 
 
-@dataclasses.dataclass(frozen=True)
-class TaskRecord:
-    """What one task allocated, measured in the thread that ran it.
+@dataclasses.dataclass(kw_only=True)
+class TaskRecord(Tracked):
+    """What one task allocated, measured in the thread that ran it: a :class:`viewcopy.Tracked` with where it ran.
+
+    ``allocated_bytes`` is usually the task's result's new buffer (0 when the
+    result is a view), ``peak_bytes`` its highest NumPy memory above its
+    start, temporaries included; ``method`` is ``"handler"`` (this thread
+    only) or ``"tracemalloc"`` (the whole worker process).
 
     Attributes
     ----------
@@ -59,23 +65,12 @@ class TaskRecord:
         Address of the worker that ran it.
     thread : int
         ``threading.get_ident()`` of the worker thread that ran it.
-    allocated_bytes : int
-        NumPy data bytes the task allocated and that were still alive when it
-        returned: usually its result's new buffer; 0 when the result is a view.
-    peak_bytes : int
-        The task's highest NumPy memory above its start, temporaries included.
-    method : str
-        How :func:`viewcopy.track` counted: ``"handler"`` (this thread only)
-        or ``"tracemalloc"`` (the whole worker process).
     """
 
     key: str
     prefix: str
     worker: str
     thread: int
-    allocated_bytes: int
-    peak_bytes: int
-    method: str
 
 
 @dataclasses.dataclass
@@ -178,9 +173,7 @@ class _TaskTracker(_WorkerPlugin):
             prefix=key_split(key),
             worker=self.address,
             thread=threading.get_ident(),
-            allocated_bytes=tracked.allocated_bytes,
-            peak_bytes=tracked.peak_bytes,
-            method=tracked.method,
+            **{f.name: getattr(tracked, f.name) for f in dataclasses.fields(Tracked)},
         )
         with self._lock:
             self.records.append(r)

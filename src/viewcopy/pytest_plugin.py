@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from . import _measure, _sites
+from . import _callsites, _measure
 
 _UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
 _UNITS.update(kib=2**10, mib=2**20, gib=2**30, tib=2**40)
@@ -78,40 +78,33 @@ def parse_size(value: int | str) -> int:
 
 
 @dataclasses.dataclass
-class TestMemory:
-    """The NumPy memory of a test body (or of a ``viewcopy_tracker`` block); filled in at its end.
+class TestMemory(_measure.Tracked):
+    """The NumPy memory of a test body (or of a ``viewcopy_tracker`` block): a :class:`viewcopy.Tracked`, with threads.
+
+    Filled in at its end.  ``peak_bytes`` is what the limit markers compare:
+    NumPy data bytes held at the peak, above the level at the start.  With
+    the per-thread ``"handler"`` method, the test thread's exact peak plus
+    the peak of each thread it started (a bound on their joint peak: the
+    peaks may not coincide).  With the ``"tracemalloc"`` fallback, which
+    sees the whole process, the most NumPy bytes alive at a line of the test
+    (or at its end): a temporary made and freed inside one line is missed.
+    ``allocated_bytes`` (net, still alive at the end) includes the threads'.
+    ``sites`` are the lines that allocated most (with ``where=True``, and
+    always under the ``"tracemalloc"`` method), the NumPy buffers alive at
+    the peak.
 
     Attributes
     ----------
-    peak_bytes : int
-        NumPy data bytes held at the peak, above the level at the start: what
-        the limit markers compare.  With :func:`viewcopy.track`'s per-thread
-        ``"handler"`` method, the test thread's exact peak plus the peak of
-        each thread it started (a bound on their joint peak: the peaks may not
-        coincide).  With the ``"tracemalloc"`` fallback, which sees the whole
-        process, the most NumPy bytes alive at a line of the test (or at its
-        end): a temporary made and freed inside one line is missed.
-    allocated_bytes : int
-        NumPy bytes allocated and still alive at the end (net), threads included.
-    method : str
-        How :func:`viewcopy.track` counted: ``"handler"`` or ``"tracemalloc"``.
     threads : int
         Threads started in the block whose bytes were added (``"handler"`` only).
     threads_running : int
         Threads started in the block still running at its end: their bytes are not counted.
-    sites : list of Site
-        The lines that allocated most (with ``where=True``, and always under
-        the ``"tracemalloc"`` method), the NumPy buffers alive at the peak.
     """
 
     __test__ = False  # not a test class, despite its name
 
-    peak_bytes: int = 0
-    allocated_bytes: int = 0
-    method: str = ""
     threads: int = 0
     threads_running: int = 0
-    sites: list[_sites.Site] = dataclasses.field(default_factory=list)
 
     def __repr__(self) -> str:
         fb = _measure.format_bytes
@@ -187,7 +180,7 @@ def measure(
 ) -> Iterator[TestMemory]:
     """Measure a block as the markers do; ``code`` is the function whose lines are sampled for sites."""
     result = TestMemory(method=_method())
-    sites = _sites.Sites() if where or result.method != "handler" else None
+    sites = _callsites.Sites() if where or result.method != "handler" else None
     tracked = threads = None
     try:
         with contextlib.ExitStack() as stack:
@@ -206,11 +199,12 @@ def _fill(
     result: TestMemory,
     tracked: _measure.Tracked,
     threads: _Threads | None,
-    sites: _sites.Sites | None,
-    found: list[_sites.Site],
+    sites: _callsites.Sites | None,
+    found: list[_callsites.Site],
 ) -> None:
     result.sites = found
     result.allocated_bytes = tracked.allocated_bytes
+    result.freed_bytes, result.seconds = tracked.freed_bytes, tracked.seconds
     if threads is not None:
         result.peak_bytes = tracked.peak_bytes
         with _Threads.lock:

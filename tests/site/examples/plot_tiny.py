@@ -8,6 +8,7 @@ One claim, in the second section.
 import numpy as np
 
 import viewcopy
+from viewcopy.claims import claim
 
 a = np.zeros((4, 4))
 
@@ -19,6 +20,6 @@ r = viewcopy.expect_view(a, a.ravel())
 # %%
 # Flatten copies
 # --------------
-with viewcopy.claim("tiny-flatten-copies", "flatten of this array is a copy"):
+with claim("tiny-flatten-copies", "flatten of this array is a copy"):
     for _ in range(3):  # three lines of evidence, alike: the ledger shows one, with its count
         viewcopy.expect_copy(a, a.flatten())

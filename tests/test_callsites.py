@@ -1,4 +1,4 @@
-"""track(where=True): the lines that allocated the NumPy buffers (viewcopy._sites)."""
+"""track(where=True): the lines that allocated the NumPy buffers (viewcopy._callsites)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import viewcopy
-from viewcopy._sites import Sites
+from viewcopy._callsites import Sites
 
 A = np.arange(1_000_000.0).reshape(1000, 1000)
 
@@ -25,7 +25,7 @@ def test_where_names_the_copying_line_with_its_bytes() -> None:
         c = A.T.ravel()
     assert [(s.source, s.bytes, s.count) for s in t.sites] == [("c = A.T.ravel()", A.nbytes, 1)]
     assert t.sites[0].filename == __file__
-    assert str(t.sites[0]).startswith(f"test_sites.py:{t.sites[0].lineno}  8.0 MB  c = A.T.ravel()")
+    assert str(t.sites[0]).startswith(f"test_callsites.py:{t.sites[0].lineno}  8.0 MB  c = A.T.ravel()")
     assert np.shares_memory(b, A)
     assert c.nbytes == A.nbytes
 

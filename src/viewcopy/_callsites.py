@@ -19,7 +19,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from ._measure import format_bytes
+from ._format import format_bytes
 
 FRAMES = 16
 """Stack depth tracemalloc keeps per allocation: enough to get past NumPy's own Python code.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
 import dataclasses
 import platform
 import re
@@ -15,8 +14,9 @@ from typing import Literal, TypeVar
 
 import numpy as np
 
-from . import _ledger
-from ._errors import short_repr
+from .. import _evidence
+from .._errors import short_repr
+from . import ledger
 
 T = TypeVar("T")
 
@@ -38,7 +38,7 @@ class Claim:
     verdict : str
         ``'holds'`` when every check passed, ``'fails'`` when one raised.
     where : str
-        ``file:line`` of the ``with viewcopy.claim(...)`` statement
+        ``file:line`` of the ``with viewcopy.claims.claim(...)`` statement
         (``cell n, line m`` in a Jupyter kernel).
     cell : int or None
         The code cell the claim is made in, in a Jupyter kernel.
@@ -66,9 +66,9 @@ class Claim:
         by their position otherwise.  A sentence that says "always", "never",
         "every"... must be checked over at least 50 cases.
 
-        >>> import numpy as np, viewcopy
+        >>> import numpy as np, viewcopy, viewcopy.claims
         >>> arrays = [np.zeros(3), np.zeros((2, 2)), np.zeros((2, 2), order="F")]
-        >>> with viewcopy.claim("copy-makes-a-copy", "copy() of these arrays is a copy") as c:
+        >>> with viewcopy.claims.claim("copy-makes-a-copy", "copy() of these arrays is a copy") as c:
         ...     for a in c.over(arrays):
         ...         r = viewcopy.expect_copy(a, a.copy())
         >>> c.cases
@@ -88,42 +88,56 @@ class Claim:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if not f.name.startswith("_")}
 
     def note(self, evidence: str) -> None:
-        """Add a line of evidence; the checks in :mod:`viewcopy` call this themselves."""
+        """Add a line of evidence."""
         self.evidence.append(evidence)
 
+    def hear(self, evidence: str) -> None:
+        """Evidence from viewcopy's own checks (``viewcopy._evidence``): kept while the claim runs."""
+        if self.verdict == "running":  # not one an interrupt left behind
+            self.evidence.append(evidence)
 
-# The claims open in this thread or task: a new thread starts with none, so a
-# claim never collects evidence from checks that another thread runs.
-_open: contextvars.ContextVar[tuple[Claim, ...]] = contextvars.ContextVar("viewcopy_open_claims", default=())
+    def check(self, condition: object, what: str) -> None:
+        """Record ``what`` as evidence, and fail the claim unless ``condition`` is true.
+
+        ``what`` says what was measured, with the figures: it is what the
+        ledger shows.  Use this, not ``assert``, which ``python -O`` strips.
+
+        >>> from viewcopy.claims import claim
+        >>> with claim("two-is-two", "two is two") as c:
+        ...     c.check(1 + 1 == 2, f"1 + 1 is {1 + 1}")
+        >>> c.evidence
+        ['check: 1 + 1 is 2']
+        """
+        if not isinstance(what, str) or not what.strip():
+            raise ValueError("Claim.check() needs `what`: the measured figures that decide it, as a sentence")
+        try:
+            holds = bool(condition)
+        except (TypeError, ValueError) as error:  # an array of several elements, say
+            raise TypeError(f"Claim.check() takes a true-or-false condition, got {short_repr(condition)}") from error
+        self.note(f"check: {what}")
+        if not holds:
+            raise ClaimError(f"claim {self.id!r}: {what}: does not hold")
 
 
-def listening() -> bool:
-    """True when a claim is open in this thread or task: callers skip building evidence otherwise."""
-    return bool(_open.get())
-
-
-def note(evidence: str) -> None:
-    """Give evidence to every claim open in this thread or task (none: do nothing)."""
-    for c in _open.get():
-        if c.verdict == "running":  # not one an interrupt left behind
-            c.note(evidence)
+class ClaimError(AssertionError):
+    """A :meth:`Claim.check` found its condition false."""
 
 
 @contextmanager
 def claim(id: str, sentence: str) -> Iterator[Claim]:
     """Name the statement that the checks inside the block prove.
 
-    Each :func:`expect_view`, :func:`expect_copy`, :func:`track` and
-    :func:`relation` run inside adds its measurement as evidence.  If any
+    Each :func:`viewcopy.expect_view`, :func:`viewcopy.expect_copy`, :func:`viewcopy.track` and
+    :func:`viewcopy.relation` run inside adds its measurement as evidence.  If any
     raises, the claim fails and the exception goes on, so a false claim stops
     the script that makes it.  While the site is built or checked, each
     finished claim is appended to the page's ledger file (see
-    ``viewcopy._ledger``); if that write fails, a warning says so and
+    ``viewcopy.claims.ledger``); if that write fails, a warning says so and
     carries the record, and the claim's own error, if any, still wins.
 
-    >>> import numpy as np, viewcopy
+    >>> import numpy as np, viewcopy, viewcopy.claims
     >>> a = np.zeros((100, 10))
-    >>> with viewcopy.claim("ravel-contiguous-view", "ravel of a C-contiguous array is a view") as c:
+    >>> with viewcopy.claims.claim("ravel-contiguous-view", "ravel of a C-contiguous array is a view") as c:
     ...     r = viewcopy.expect_view(a, a.ravel())
     >>> c.verdict, c.evidence
     ('holds', ['expect_view: a view (shares memory with its source)'])
@@ -133,10 +147,10 @@ def claim(id: str, sentence: str) -> Iterator[Claim]:
     if not isinstance(sentence, str) or not sentence.strip():
         raise ValueError("a claim needs the sentence it supports")
     frame = sys._getframe(2)  # the caller of the with-statement (1 is contextlib)
-    c = Claim(id, sentence.strip(), **_ledger.whereabouts(frame))
+    c = Claim(id, sentence.strip(), **ledger.whereabouts(frame))
     start = time.perf_counter()
     try:  # opened inside the try, so an interrupt anywhere after it still reaches the finally
-        _open.set((*_open.get(), c))
+        _evidence.listeners.set((*_evidence.listeners.get(), c))
         yield c
     except BaseException as error:
         c.verdict = "fails"
@@ -156,11 +170,11 @@ def _finish(c: Claim, start: float, error: BaseException | None) -> None:
     c.seconds = time.perf_counter() - start
     _close(c)
     try:
-        _ledger.write(c.row())
+        ledger.write(c.row())
     except (OSError, TypeError, ValueError) as write_error:
         message = f"viewcopy claim {c.id!r} was not recorded in the ledger ({write_error}); its record: {c.row()}"
         try:
-            warnings.warn(message, _ledger.LedgerWarning, stacklevel=4)
+            warnings.warn(message, ledger.LedgerWarning, stacklevel=4)
         except Warning as warning:  # warnings are errors here: the claim's own error still wins
             if error is None:
                 raise
@@ -169,4 +183,4 @@ def _finish(c: Claim, start: float, error: BaseException | None) -> None:
 
 def _close(c: Claim) -> None:
     """Take ``c`` off this context's open claims (generators may close them out of order)."""
-    _open.set(tuple(x for x in _open.get() if x is not c))
+    _evidence.listeners.set(tuple(x for x in _evidence.listeners.get() if x is not c))

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._claims import note
+from .._evidence import note
 
 DEFAULT_DTYPES = ("float64", "int8", "complex128")
 """Three item sizes (8, 1 and 16 bytes), so a rule about strides meets more than one."""
@@ -129,7 +129,7 @@ def layouts(
     writeability are listed once, under the first name.
 
     Use it to check a rule on every layout rather than on one array, in a
-    claim (``for case in c.over(viewcopy.layouts())``) or in your own tests.
+    claim (``for case in c.over(viewcopy.claims.layouts())``) or in your own tests.
 
     Parameters
     ----------
@@ -150,13 +150,13 @@ def layouts(
         Each with a ``name`` such as ``"float64 (4,6) F [::-1, :]"`` and the
         ``array``. The arrays are fresh on every call: change them freely.
 
-    >>> import numpy as np, viewcopy
-    >>> cases = viewcopy.layouts()
+    >>> import numpy as np, viewcopy, viewcopy.claims
+    >>> cases = viewcopy.claims.layouts()
     >>> len(cases) >= 50, len({c.name for c in cases}) == len(cases)
     (True, True)
-    >>> [c.name for c in viewcopy.layouts(ndim=2, dtypes=["int8"])][:3]
+    >>> [c.name for c in viewcopy.claims.layouts(ndim=2, dtypes=["int8"])][:3]
     ['int8 (0,) C [None, :]', 'int8 (0,) C broadcast to (3,0)', 'int8 (1,) C [None, :]']
-    >>> f_only = viewcopy.layouts(where=lambda a: a.flags.f_contiguous and a.ndim > 1)
+    >>> f_only = viewcopy.claims.layouts(where=lambda a: a.flags.f_contiguous and a.ndim > 1)
     >>> all(np.shares_memory(c.array, c.array.ravel("F")) for c in f_only if c.array.size)
     True
     """
@@ -266,8 +266,8 @@ def search(rule: Callable[[np.ndarray], bool], cases: Iterable[Case], *, about: 
     ``cases`` to count the cases searched in the claim. An exception in
     ``rule`` propagates, naming the case.
 
-    >>> import numpy as np, viewcopy
-    >>> s = viewcopy.search(lambda a: np.shares_memory(a, a.ravel()), viewcopy.layouts(),
+    >>> import numpy as np, viewcopy, viewcopy.claims
+    >>> s = viewcopy.claims.search(lambda a: np.shares_memory(a, a.ravel()), viewcopy.claims.layouts(),
     ...                     about="ravel() returns a view")
     >>> s.verdict
     'fails on 564 of 858 layouts'
@@ -279,7 +279,7 @@ def search(rule: Callable[[np.ndarray], bool], cases: Iterable[Case], *, about: 
     results = []
     for case in cases:
         if not isinstance(case, Case):
-            raise TypeError(f"search() takes cases from viewcopy.layouts(), got {type(case).__name__}")
+            raise TypeError(f"search() takes cases from viewcopy.claims.layouts(), got {type(case).__name__}")
         try:
             held = bool(rule(case.array))
         except Exception as error:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _ledger
+from . import ledger
 
 CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
@@ -67,7 +67,7 @@ def _without_plotting():
 
 def site_root() -> Path:
     """The folder holding ``examples/`` and ``docs/``: $VIEWCOPY_SITE, the installed copy, or the source tree."""
-    candidates = [os.environ.get("VIEWCOPY_SITE"), Path(__file__).parent / "_site", Path(__file__).parents[2]]
+    candidates = [os.environ.get("VIEWCOPY_SITE"), Path(__file__).parents[1] / "_site", Path(__file__).parents[3]]
     for candidate in candidates:
         if candidate and (Path(candidate) / "examples").is_dir():
             return Path(candidate)
@@ -76,7 +76,7 @@ def site_root() -> Path:
     )
 
 
-sources = _ledger.sources
+sources = ledger.sources
 
 
 def _cell_code(cell: str) -> str:
@@ -125,7 +125,7 @@ def check(root: Path, *, progress: Any = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as scratch:
         for done, (page, path) in enumerate(todo):
             _bar(done, len(todo), path.name, progress)
-            with _ledger.recording(_ledger.ledger_file(scratch, page)) as ledger:
+            with ledger.recording(ledger.ledger_file(scratch, page)) as ledger_path:
                 try:
                     with _without_plotting(), contextlib.redirect_stdout(io.StringIO()):
                         _run(path)
@@ -135,7 +135,7 @@ def check(root: Path, *, progress: Any = None) -> dict[str, Any]:
                     notes = getattr(error, "__notes__", [])
                     failures.append({"page": page, "error": f"{type(error).__name__}: {error}", "notes": notes})
             try:
-                rows += _ledger.read(ledger, page)
+                rows += ledger.read(ledger_path, page)
             except (ValueError, TypeError) as error:  # a damaged ledger line: report it as the page's failure
                 failures.append({"page": page, "error": str(error), "notes": []})
     _bar(len(todo), len(todo), "done", progress)
@@ -148,7 +148,7 @@ def check(root: Path, *, progress: Any = None) -> dict[str, Any]:
         "claims": rows,
         "failures": failures,
         "skipped": skipped,
-        "problems": _ledger.problems(rows),
+        "problems": ledger.problems(rows),
     }
 
 
@@ -240,6 +240,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _version() -> str:
-    from . import __version__
+    from .. import __version__
 
     return f"viewcopy {__version__} (NumPy {np.__version__}, Python {platform.python_version()})"

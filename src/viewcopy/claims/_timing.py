@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ._measure import format_bytes
+from .._format import format_bytes
 
 _clock = time.perf_counter  # tests replace it with a fake clock
 
@@ -157,9 +157,9 @@ def time_call(fn: Callable[[], Any], *, repeat: int = REPEAT, min_seconds: float
     The time includes calling ``fn`` from Python; garbage collection is off
     while the loop runs.
 
-    >>> import numpy as np, viewcopy
+    >>> import numpy as np, viewcopy, viewcopy.claims
     >>> a = np.zeros(1_000)
-    >>> t = viewcopy.time_call(a.ravel)
+    >>> t = viewcopy.claims.time_call(a.ravel)
     >>> t.loops > 1 and t.repeats == len(t.samples) == 9
     True
     >>> t.seconds == sorted(t.samples)[4]
@@ -191,9 +191,9 @@ def time_ratio(
     ``"a (1000, 100) float64 array"``; it is printed with the ratio, because
     a ratio between a copy and a view grows with the size copied.
 
-    >>> import numpy as np, viewcopy
+    >>> import numpy as np, viewcopy, viewcopy.claims
     >>> a = np.zeros(1_000_000)
-    >>> r = viewcopy.time_ratio(a.flatten, a.ravel, size=a.nbytes)
+    >>> r = viewcopy.claims.time_ratio(a.flatten, a.ravel, size=a.nbytes)
     >>> r.above(10)  # flatten copies 8 MB; ravel makes a view
     True
     >>> str(r)

@@ -2,7 +2,7 @@
 
 One module decides it all, for the docs build and ``python -m viewcopy check`` alike:
 
-- :func:`recording` points every :func:`viewcopy.claim` of a page at one
+- :func:`recording` points every :func:`viewcopy.claims.claim` of a page at one
   ledger file (JSON lines, one per finished claim), through the environment
   variable named by :data:`LEDGER_ENV`, so that a Jupyter kernel started
   inside the block records there too; :func:`unrecorded` keeps a
