@@ -12,7 +12,7 @@ The rules are NumPy's own, ported from its C code: the contiguity flags
 (``_attempt_nocopy_reshape``), ``ravel``'s order rules, the axis order of
 ``order='K'`` copies (strides sorted by size, a stable sort), dtype views
 (the last axis must be contiguous unless the item size stays).  The atlas
-(:mod:`viewcopy._atlas`) checks every rule against NumPy on every case of
+(:mod:`viewcopy.claims.atlas`) checks every rule against NumPy on every case of
 the layouts family, under every release of the site's matrix.
 """
 

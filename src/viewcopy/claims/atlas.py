@@ -35,10 +35,10 @@ from typing import Any
 
 import numpy as np
 
-from ._inspect import DEFAULT_MAX_WORK, _shares
+import viewcopy
+from viewcopy import predict, relation, track
+
 from ._layouts import Case, layouts
-from ._measure import track
-from ._predict import nocopy_reshape, predict_expression
 
 try:
     from numpy.exceptions import ComplexWarning as _ComplexWarning
@@ -73,11 +73,11 @@ def is_view(source: np.ndarray, result: np.ndarray) -> bool:
     """
     if result is source:
         return True
-    shares, exact = _shares(source, result, DEFAULT_MAX_WORK)  # relation()'s own test, without its description
-    if source.nbytes and result.nbytes:
-        if not exact:
-            raise ValueError(f"shares_memory gave up on {result.shape} {result.strides}: cannot say view or copy")
-        return shares
+    kind = relation(source, result).kind
+    if kind == "undecided":
+        raise ValueError(f"shares_memory gave up on {result.shape} {result.strides}: cannot say view or copy")
+    if kind != "empty":
+        return kind == "view"
     return not result.flags.owndata and _root(result) is _root(source)
 
 
@@ -318,9 +318,13 @@ def all_expressions() -> list[str]:
 
 
 def _equally_spaced(x: np.ndarray, order: str) -> bool:
+    """Read in ``order``, one stride reaches every element (length-1 axes skipped): written apart from predict."""
     if x.size == 0:
         return True
-    return nocopy_reshape(x.shape, x.strides, x.itemsize, (x.size,), order == "F") is not None
+    axes = [(n, s) for n, s in zip(x.shape, x.strides, strict=True) if n != 1]
+    if order == "F":
+        axes.reverse()
+    return all(s == n_next * s_next for (_, s), (n_next, s_next) in zip(axes, axes[1:]))
 
 
 def _tiles_some_order(x: np.ndarray) -> bool:
@@ -370,7 +374,7 @@ CONDITIONS: list[tuple[str, Callable[[np.ndarray, Entry], bool]]] = [
 
 def _predicted_view(x: np.ndarray, e: Entry) -> bool:
     try:
-        return predict_expression(x, e.expression).kind == "view"
+        return predict(x, e.expression).kind == "view"
     except ValueError:
         return False
 
@@ -460,7 +464,7 @@ def _agree(x: np.ndarray, expression: str, result: np.ndarray | None, view: bool
            writeable: bool | None) -> str:
     """'' when predict says what NumPy did, else what differs."""
     try:
-        p = predict_expression(x, expression)
+        p = predict(x, expression)
     except ValueError as predicted_error:
         return "" if error is not None else f"predict raised ({predicted_error}) where NumPy did not"
     if error is not None:
@@ -484,7 +488,7 @@ def _agree(x: np.ndarray, expression: str, result: np.ndarray | None, view: bool
 
 def _predict_raises(x: np.ndarray, expression: str) -> bool:
     try:
-        predict_expression(x, expression)
+        predict(x, expression)
     except ValueError:
         return True
     return False
