@@ -1103,11 +1103,16 @@ def _always_new(name: str, shape_rule: str = "same", order: str | None = None) -
             if not syms:
                 raise _Syntax(f"predict() reads {name} of the array `a`")
             s = syms[0]
+        if name in _NO_COMPLEX and s.dtype is not None and s.dtype.kind == "c":
+            raise _Raises(f"np.{name} is not defined for complex arrays")
         shape = _new_shape(s, shape_rule, args, kwargs)
         return s.copy(f"np.{name} always writes a new array", shape=shape, order=order if shape is not None else None,
                       dtype=s.dtype if order is not None else None)
 
     return handler
+
+
+_NO_COMPLEX = {"fix", "i0", "isneginf", "isposinf", "unwrap"}
 
 
 def _new_shape(s: _Sym, rule: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, ...] | None:
@@ -1349,6 +1354,8 @@ _METHODS: dict[str, Callable[..., Any]] = {
     "__deepcopy__": _method(lambda s, memo=None: copy_of(s, "K", what="__deepcopy__()")),
     "__array__": _method(lambda s, *args, **kw: s.then("__array__() returns the array itself")),
     "byteswap": _method(_byteswap),
+    "newbyteorder": _method(lambda s, order="S": s.then("newbyteorder() is a view with the byte order swapped",
+                                                        dtype=s.dtype.newbyteorder(order))),
     "take": lambda w, s, *a, **k: _take(w, s, *a, **k),
     "repeat": lambda w, s, *a, **k: s.copy("repeat writes a new array", shape=None, order=None),
     "compress": lambda w, s, *a, **k: s.copy("compress writes a new array", shape=None, order=None),
@@ -1422,6 +1429,19 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "take": _take,
     "ravel_like": _first(ravel),
     # always a new array
+    "asarray_chkfinite": lambda w, s, dtype=None, order=None: from_array(s, dtype=dtype, order=order or "K",
+                                                                         what="np.asarray_chkfinite"),
+    "asfarray": lambda w, s, dtype=np.float64: from_array(
+        s, dtype=dtype if np.issubdtype(dtype, np.inexact) else np.float64, what="np.asfarray"),
+    "real_if_close": lambda w, s, tol=100: _real_if_close(s),
+    "trim_zeros": lambda w, s, trim="fb", **k: s.then("trim_zeros returns a slice of the array: a view", shape=None),
+    "concat": _always_new("concat", "none"),
+    "diagflat": _always_new("diagflat", "none"),
+    "histogram_bin_edges": _always_new("histogram_bin_edges", "none"),
+    "isneginf": _always_new("isneginf", "same"),
+    "isposinf": _always_new("isposinf", "same"),
+    "nancumprod": _always_new("nancumprod", "none"),
+    "trapezoid": _always_new("trapezoid", "none"),
     "sort": lambda w, s, axis=-1, **k: _sort(s, axis, "sort"),
     "argsort": lambda w, s, axis=-1, **k: _sort(s, axis, "argsort"),
     "tile": lambda w, s, reps: _tile(s, reps),
@@ -1479,7 +1499,6 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "outer": _always_new("outer", "none"),
     "kron": _always_new("kron", "none"),
     "gradient": _always_new("gradient", "none"),
-    "trim_zeros": _always_new("trim_zeros", "none"),
     "extract": _always_new("extract", "none"),
     "compress": _always_new("compress", "none"),
     "select": _always_new("select", "none"),
@@ -1489,7 +1508,6 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "fix": _always_new("fix", "same"),
     "isreal": _always_new("isreal", "same"),
     "iscomplex": _always_new("iscomplex", "same"),
-    "real_if_close": _always_new("real_if_close", "same"),
     "convolve": _always_new("convolve", "none"),
     "correlate": _always_new("correlate", "none"),
     "sort_complex": _always_new("sort_complex", "none"),
@@ -1544,6 +1562,14 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "byte_bounds": _always_new("byte_bounds", "none"),
     "shape_like": _always_new("shape_like", "none"),
 }
+
+
+def _real_if_close(s: _Sym) -> _Sym:
+    """np.real_if_close: the array itself, or its real part when the imaginary parts are small: a view either way."""
+    if s.dtype is not None and s.dtype.kind != "c":
+        return s.then("real_if_close of a non-complex array returns the array itself", owns=s.owns)
+    # which of the two depends on the values: the strides are the same, the dtype is not known
+    return s.then("real_if_close of a complex array returns it or its real part: a view either way", dtype=None)
 
 
 def _round(s: _Sym, decimals: int) -> _Sym:
