@@ -421,6 +421,7 @@ class Result:
     raised: int = 0
     scalars: int = 0
     readonly_views: int = 0
+    views_like_source: int = 0
     readonly_copies: int = 0
     warned_writeable: int = 0
     orders: Counter = dataclasses.field(default_factory=Counter)
@@ -435,6 +436,32 @@ class Result:
     condition: str = ""
     candidates: dict[str, str] = dataclasses.field(default_factory=dict)
     errors: Counter = dataclasses.field(default_factory=Counter)
+    checked: list[Checked] = dataclasses.field(default_factory=list, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """predict agreed on every case, and a "depends" found its exact condition."""
+        return not self.disagree and self.condition != NO_CONDITION
+
+    @property
+    def writeable(self) -> str:
+        """The result's writeability in words."""
+        parts = []
+        if self.views:
+            if self.readonly_views == self.views:
+                parts.append("read-only view")
+            elif self.views_like_source == self.views:
+                parts.append("view writeable like its source")
+            else:
+                parts.append(f"view: {self.readonly_views} of {self.views} read-only")
+        if self.copies:
+            if not self.readonly_copies:
+                parts.append("writeable copy")
+            elif self.readonly_copies == self.copies:
+                parts.append("read-only copy")
+            else:
+                parts.append(f"copy: {self.readonly_copies} of {self.copies} read-only")
+        return "; ".join(parts)
 
     @property
     def verdict(self) -> str:
@@ -461,6 +488,7 @@ class Result:
             "raised": self.raised,
             "scalars": self.scalars,
             "readonly_views": self.readonly_views,
+            "writeable": self.writeable,
             "readonly_copies": self.readonly_copies,
             "orders": dict(sorted(self.orders.items())),
             "allocated": span(self.alloc),
@@ -537,62 +565,71 @@ def measure_entry(entry: Entry, cases: Iterable[Case]) -> Result:
 def _measure_cases(entry: Entry, code: Any, applies: Callable[[np.ndarray], bool], careful: bool, res: Result,
                    cases: Iterable[Case]) -> None:
     for case in cases:
-        x = case.array
-        if not applies(x):
+        if not applies(case.array):
             continue
         res.cases += 1
-        nbytes = x.nbytes
-        error = None
-        with np.errstate(all="ignore"):
-            try:
-                with track() as t:
-                    r = eval(code, {"np": np, "a": x})  # noqa: S307 (the atlas's own expressions)
-            except entry.raises as e:
-                error, r = e, None
-        if error is not None:
-            res.raised += 1
-            res.errors[type(error).__name__] += 1
-            res.examples.setdefault("raises", case.name)
-            why = _agree(x, entry.expression, None, None, error, None)
-            if why:
-                res.disagree.append(f"{case.name}: {why}")
-            else:
-                res.agree += 1
-            continue
-        if not isinstance(r, np.ndarray):
-            if not isinstance(r, (np.generic, int, float, complex, str, bytes)) and r is not None:
-                raise TypeError(f"atlas entry {entry.expression!r} gave a {type(r).__name__} on {case.name}")
-            res.scalars += 1  # a release that gives an element, not an array: counted, and predicted
-            res.examples.setdefault("scalar", case.name)
-            why = "" if _predict_raises(x, entry.expression) else "predict gave an array where NumPy gave a scalar"
-            if why:
-                res.disagree.append(f"{case.name}: {why}")
-            else:
-                res.agree += 1
-            continue
-        view = is_view(x, r)
-        writeable, warned = _writeable(r, careful)
-        res.warned_writeable += warned
-        res.outcome[case.name] = view
-        res.arrays[case.name] = x
-        if view:
-            res.views += 1
-            res.readonly_views += not writeable
-            res.examples.setdefault("view", case.name)
-        else:
-            res.copies += 1
-            res.readonly_copies += not writeable
-            res.examples.setdefault("copy", case.name)
-        res.orders[order_of(r)] += 1
-        if nbytes:
-            res.alloc.append(t.allocated_bytes / nbytes)
-            res.peak.append(t.peak_bytes / nbytes)
-            res.temporaries += t.peak_bytes > t.allocated_bytes
-        why = _agree(x, entry.expression, r, view, None, writeable if not warned else None)
+        why = _measure_case(entry, code, careful, res, case)
         if why:
             res.disagree.append(f"{case.name}: {why}")
         else:
             res.agree += 1
+        res.checked.append(Checked(case.name, not why, why))
+
+
+def _measure_case(entry: Entry, code: Any, careful: bool, res: Result, case: Case) -> str:
+    """Run the entry on one case and record what NumPy did; '' when predict said the same, else what differs."""
+    x = case.array
+    nbytes = x.nbytes
+    error = None
+    with np.errstate(all="ignore"):
+        try:
+            with track() as t:
+                r = eval(code, {"np": np, "a": x})  # noqa: S307 (the atlas's own expressions)
+        except entry.raises as e:
+            error, r = e, None
+    if error is not None:
+        res.raised += 1
+        res.errors[type(error).__name__] += 1
+        res.examples.setdefault("raises", case.name)
+        return _agree(x, entry.expression, None, None, error, None)
+    if not isinstance(r, np.ndarray):
+        if not isinstance(r, (np.generic, int, float, complex, str, bytes)) and r is not None:
+            raise TypeError(f"atlas entry {entry.expression!r} gave a {type(r).__name__} on {case.name}")
+        res.scalars += 1  # a release that gives an element, not an array: counted, and predicted
+        res.examples.setdefault("scalar", case.name)
+        return "" if _predict_raises(x, entry.expression) else "predict gave an array where NumPy gave a scalar"
+    view = is_view(x, r)
+    writeable, warned = _writeable(r, careful)
+    res.warned_writeable += warned
+    res.outcome[case.name] = view
+    res.arrays[case.name] = x
+    if view:
+        res.views += 1
+        res.readonly_views += not writeable
+        res.views_like_source += writeable == bool(x.flags.writeable)
+        res.examples.setdefault("view", case.name)
+    else:
+        res.copies += 1
+        res.readonly_copies += not writeable
+        res.examples.setdefault("copy", case.name)
+    res.orders[order_of(r)] += 1
+    if nbytes:
+        res.alloc.append(t.allocated_bytes / nbytes)
+        res.peak.append(t.peak_bytes / nbytes)
+        res.temporaries += t.peak_bytes > t.allocated_bytes
+    return _agree(x, entry.expression, r, view, None, writeable if not warned else None)
+
+
+NO_CONDITION = "no candidate condition is exact"
+
+
+@dataclasses.dataclass(frozen=True)
+class Checked:
+    """One case of one entry: whether predict agreed with NumPy on it (``name`` counts it in a claim)."""
+
+    name: str
+    agreed: bool
+    what: str
 
 
 def _search_condition(res: Result) -> None:
@@ -603,7 +640,7 @@ def _search_condition(res: Result) -> None:
         if not wrong and not res.condition:
             res.condition = words
     if not res.condition:
-        res.condition = "no candidate condition is exact"
+        res.condition = NO_CONDITION
 
 
 def measure(*, entries_: list[Entry] | None = None, cases: list[Case] | None = None,
@@ -780,15 +817,30 @@ def _docstring_of(name: str) -> str:
     return " ".join((getattr(obj, attr).__doc__ or "").split())
 
 
-def check_docstring(d: Docstring, cases: list[Case]) -> dict[str, Any]:
+def applicable(d: Docstring, cases: Iterable[Case]) -> list[Case]:
+    """The cases ``d``'s expression applies to (its entry's ``where``)."""
+    entry = next(e for e in entries() if e.expression == d.expression)
+    return [c for c in cases if WHERE[entry.where][1](c.array)]
+
+
+def by_group(results: list[Result]) -> dict[str, list[Result]]:
+    """The results by their entries' group, in the order the groups first come."""
+    groups: dict[str, list[Result]] = {}
+    for r in results:
+        groups.setdefault(r.entry.group, []).append(r)
+    return groups
+
+
+def check_docstring(d: Docstring, cases: Iterable[Case]) -> dict[str, Any]:
     """Whether ``d``'s statement holds on every case it applies to, with a counterexample where not."""
     text = _docstring_of(d.name)
     found = re.search(d.quote, text)
-    entry = next(e for e in ENTRIES or entries() if e.expression == d.expression)
+    entry = next(e for e in entries() if e.expression == d.expression)
     applies = WHERE[entry.where][1]
     code = compile(d.expression, d.expression, "eval")
-    checked, bad = 0, []
+    checked, bad, seen = 0, [], []
     for case in cases:
+        seen.append(case)
         x = case.array
         if not applies(x):
             continue
@@ -825,7 +877,7 @@ def check_docstring(d: Docstring, cases: list[Case]) -> dict[str, Any]:
         "test": d.test,
         "checked": checked,
         "counterexamples": len(bad),
-        "example": _smallest(bad, cases),
+        "example": _smallest(bad, seen),
     }
 
 
