@@ -211,7 +211,7 @@ def _entries() -> list[Entry]:
     add("split", "np.unstack(a)[0]", where="row2d", since=(2, 1))
     # dtypes
     add("dtype", "a.view(a.dtype)", "a.view(a.dtype.newbyteorder())", dtypes=True)
-    add("dtype", "a.view(np.uint8)", "a.view(np.int8)", "a.view(np.float64)", "a.view('V' + str(a.itemsize))",
+    add("dtype", "a.view(np.uint8)", "a.view(np.int8)", "a.view(np.float64)", "a.view(np.int64)", "a.view('V' + str(a.itemsize))",
         dtypes=True, raises=(ValueError, TypeError), where="1d+")
     add("dtype", "np.real(a)", "np.imag(a)", dtypes=True)
     add("dtype", "a.byteswap()", dtypes=True)
