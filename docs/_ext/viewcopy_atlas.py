@@ -85,7 +85,11 @@ def _said(record: dict[str, Any] | None) -> str:
 
 def entries(app: Sphinx) -> tuple[str, list[str], list[dict[str, Any]]]:
     """(the release shown, every release, one dict per expression as atlas.json has it)."""
-    releases = per_release(app)
+    return combine(per_release(app))
+
+
+def combine(releases: dict[str, dict[str, dict[str, Any]]]) -> tuple[str, list[str], list[dict[str, Any]]]:
+    """The releases' records, one row per expression: the newest release's, with what the others did."""
     versions = list(releases)
     shown = versions[-1]
     expressions = list(dict.fromkeys(e for v in reversed(versions) for e in releases[v]))
@@ -177,8 +181,9 @@ def table_html(app: Sphinx, docname: str) -> str:
         else f'<th scope="col">{name}</th>'
         for key, name in headers
     )
-    static = app.builder.get_relative_uri(docname, "index").rpartition("/")[0]
-    static = f"{static}/_static" if static else "_static"
+    root = app.builder.get_relative_uri(docname, "index").rpartition("/")[0]
+    static = f"{root}/_static" if root else "_static"
+    data = f"{root}/atlas.json" if root else "atlas.json"
     return f"""<div id="atlas" class="atlas" data-releases="{esc(json.dumps(keys))}">
 <style>
 .atlas-controls{{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;margin:0 0 .75rem}}
@@ -201,6 +206,7 @@ def table_html(app: Sphinx, docname: str) -> str:
 <thead><tr>{head}</tr></thead>
 <tbody class="list">{"".join(body)}</tbody></table></div>
 <ul class="pagination" aria-label="Pages of the atlas"></ul>
+<p>The table as data: <a href="{data}">atlas.json</a> (its schema is below).</p>
 </div>
 <script src="{static}/atlas/list.min.js"></script>
 <script src="{static}/viewcopy-atlas.js"></script>

@@ -299,11 +299,10 @@ def predict(a: np.ndarray, expression: str, order: Any = _OLD_FORM) -> Predictio
     simulated on the shape, strides, dtype and flags, by NumPy's own rules,
     so the answer for a chain composes.  Every expression of the site's
     atlas is answered, and checked against NumPy on every array of
-    :func:`viewcopy.layouts` under each release of the site's matrix.
+    :func:`viewcopy.claims.layouts` under each release of the site's matrix.
 
-    The result's :attr:`~Prediction.shape`, :attr:`~Prediction.strides`,
-    :attr:`~Prediction.writeable` and :attr:`~Prediction.order` are given
-    where the layout decides them (for every view).  ``ValueError`` says so
+    The result's ``shape``, ``strides``, ``writeable`` and ``order`` are
+    given where the layout decides them (for every view).  ``ValueError`` says so
     when NumPy would raise on this array, or when the expression is not one
     predict reads.
 

@@ -46,10 +46,12 @@ class Prediction:
         ``'copy'``.
     reason : str
         The rule that decided it, step by step for a chain.
-    shape, strides : tuple of int or None
-        The result's, when the layout alone decides them (None for the
-        length of a boolean mask's result, say, and for the strides of
-        copies whose axis order NumPy's iterator chooses).
+    shape : tuple of int or None
+        The result's shape, when the layout alone decides it (None for a
+        boolean mask's result, whose length depends on the values).
+    strides : tuple of int or None
+        The result's strides; None for copies whose axis order NumPy's
+        iterator chooses (ufuncs, advanced indexing).
     dtype : numpy.dtype or None
         The result's element type, when known.
     writeable : bool or None
