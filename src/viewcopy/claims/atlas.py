@@ -367,6 +367,14 @@ CONDITIONS: list[tuple[str, Callable[[np.ndarray, Entry], bool]]] = [
     ("read in F order, its elements are equally spaced in memory (one stride walks them)",
      lambda x, e: _equally_spaced(x, "F")),
     ("its strides, sorted by size, tile one gap-free block (no negative stride)", lambda x, e: _tiles_some_order(x)),
+    ("the array is C- or F-contiguous, or its strides, sorted by size, tile one gap-free block",
+     lambda x, e: bool(x.flags.c_contiguous or x.flags.f_contiguous) or _tiles_some_order(x)),
+    ("the array is empty", lambda x, e: x.size == 0),
+    ("the array is not complex", lambda x, e: x.dtype.kind != "c"),
+    ("the array is 2-D", lambda x, e: x.ndim == 2),
+    ("its dtype is the same in either byte order (one-byte items, bool, objects)",
+     lambda x, e: x.dtype.newbyteorder() == x.dtype),
+    ("the array is float64 and C-contiguous", lambda x, e: x.dtype == np.float64 and bool(x.flags.c_contiguous)),
     ("the array is writeable", lambda x, e: bool(x.flags.writeable)),
     ("the array owns its data", lambda x, e: bool(x.flags.owndata)),
     ("the array is float64 already", lambda x, e: x.dtype == np.float64),
@@ -380,8 +388,8 @@ CONDITIONS: list[tuple[str, Callable[[np.ndarray, Entry], bool]]] = [
     ("the array is C-contiguous and in native byte order",
      lambda x, e: bool(x.flags.c_contiguous) and x.dtype.isnative),
     (
-        "the axes that the reshape merges are evenly strided in the order asked (NumPy's no-copy rule, "
-        "as viewcopy.predict applies it)",
+        "NumPy's no-copy reshape rule holds: each group of axes the new shape merges is evenly strided in the "
+        "order asked (viewcopy.predict applies it and names the axes)",
         lambda x, e: _predicted_view(x, e),
     ),
 ]
