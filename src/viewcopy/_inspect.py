@@ -11,7 +11,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ._errors import short_repr
-from ._evidence import note
+from ._evidence import listening, note
 from ._format import format_bytes
 
 try:  # NumPy >= 1.25
@@ -160,7 +160,8 @@ def relation(source: np.ndarray, result: np.ndarray, *, max_work: int | None = D
     else:
         kind = ("view" if shares else "copy") if exact else "undecided"
     found = Relation(kind, shares, exact, bool(result.flags.owndata), base_chain(result))
-    note(f"relation: {found}")
+    if listening():  # the evidence's words cost more than the answer; only an open claim reads them
+        note(f"relation: {found}")
     return found
 
 

@@ -173,7 +173,7 @@ def nocopy_reshape(
 # -- the symbolic array -------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class _Sym:
     """An array known by its layout: what the walk carries from step to step."""
 
@@ -219,9 +219,17 @@ class _Sym:
             raise _Unknown("the layout of an earlier copy is not known")
 
     def then(self, why: str, **changes: Any) -> _Sym:
-        changes.setdefault("is_source", False)
-        changes.setdefault("owns", False)
-        return dataclasses.replace(self, why=(*self.why, why), **changes)
+        get = changes.get  # dataclasses.replace costs more than the rest of a step
+        return _Sym(
+            get("shape", self.shape),
+            get("strides", self.strides),
+            get("dtype", self.dtype),
+            get("writeable", self.writeable),
+            self.view,
+            (*self.why, why),
+            get("is_source", False),
+            get("owns", False),
+        )
 
     def copy(self, why: str, shape: Any = "same", order: str | None = "C", dtype: Any = "same", writeable=True) -> _Sym:
         """A newly allocated result; ``order`` 'C', 'F', 'A', 'K' (like this one) or None (not known)."""
@@ -1575,8 +1583,8 @@ def _real_if_close(s: _Sym) -> _Sym:
 
 
 def _round(s: _Sym, decimals: int) -> _Sym:
-    if _VERSION < (2, 0) and s.dtype is not None and s.dtype.kind in "iu" and decimals >= 0:
-        return s.then("NumPy 1.x rounds an integer array to itself: the array is returned", owns=s.owns)
+    if _VERSION < (2, 4) and s.dtype is not None and s.dtype.kind in "iu" and decimals >= 0:
+        return s.then("NumPy < 2.4 rounds an integer array to itself: the array is returned", owns=s.owns)
     return s.copy("round writes a new array", order=None, dtype=None)
 
 

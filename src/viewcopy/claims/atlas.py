@@ -31,7 +31,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
 from contextlib import redirect_stderr, redirect_stdout
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -372,8 +372,6 @@ CONDITIONS: list[tuple[str, Callable[[np.ndarray, Entry], bool]]] = [
     ("the array is empty", lambda x, e: x.size == 0),
     ("the array is not complex", lambda x, e: x.dtype.kind != "c"),
     ("the array is 2-D", lambda x, e: x.ndim == 2),
-    ("its dtype is the same in either byte order (one-byte items, bool, objects)",
-     lambda x, e: x.dtype.newbyteorder() == x.dtype),
     ("the array is float64 and C-contiguous", lambda x, e: x.dtype == np.float64 and bool(x.flags.c_contiguous)),
     ("the array is writeable", lambda x, e: bool(x.flags.writeable)),
     ("the array owns its data", lambda x, e: bool(x.flags.owndata)),
@@ -385,6 +383,8 @@ CONDITIONS: list[tuple[str, Callable[[np.ndarray, Entry], bool]]] = [
     ("the array is not 0-d", lambda x, e: x.ndim > 0),
     ("its last axis is contiguous (stride = item size) or of length 1", lambda x, e: _last_contiguous(x)),
     ("the dtype is in native byte order", lambda x, e: x.dtype.isnative),
+    ("its dtype is the same in either byte order (one-byte items, bool, objects)",
+     lambda x, e: x.dtype.newbyteorder() == x.dtype),
     ("the array is C-contiguous and in native byte order",
      lambda x, e: bool(x.flags.c_contiguous) and x.dtype.isnative),
     (
@@ -400,6 +400,12 @@ def _predicted_view(x: np.ndarray, e: Entry) -> bool:
         return predict(x, e.expression).kind == "view"
     except ValueError:
         return False
+
+
+def _condition_holds(res: Result, name: str, condition: Callable[[np.ndarray, Entry], bool]) -> bool:
+    if condition is _predicted_view and name in res.predicted:  # already asked while measuring
+        return res.predicted[name]
+    return bool(condition(res.arrays[name], res.entry))
 
 
 # -- the families -------------------------------------------------------------------------------------
@@ -439,6 +445,7 @@ class Result:
     agree: int = 0
     disagree: list[str] = dataclasses.field(default_factory=list)
     outcome: dict[str, bool] = dataclasses.field(default_factory=dict)  # case name -> view
+    predicted: dict[str, bool] = dataclasses.field(default_factory=dict, repr=False)  # case name -> predict: view
     arrays: dict[str, np.ndarray] = dataclasses.field(default_factory=dict, repr=False)
     examples: dict[str, str] = dataclasses.field(default_factory=dict)
     condition: str = ""
@@ -512,12 +519,14 @@ class Result:
 
 
 def _agree(x: np.ndarray, expression: str, result: np.ndarray | None, view: bool | None, error: BaseException | None,
-           writeable: bool | None) -> str:
-    """'' when predict says what NumPy did, else what differs."""
+           writeable: bool | None, predicted: dict[str, bool] | None = None, name: str = "") -> str:
+    """'' when predict says what NumPy did, else what differs (``predicted`` keeps predict's view-or-copy)."""
     try:
         p = predict(x, expression)
     except ValueError as predicted_error:
         return "" if error is not None else f"predict raised ({predicted_error}) where NumPy did not"
+    if predicted is not None:
+        predicted[name] = p.kind == "view"
     if error is not None:
         return f"NumPy raised {type(error).__name__} ({error}); predict said {p.kind}"
     if p.kind != ("view" if view else "copy"):
@@ -567,6 +576,7 @@ def measure_entry(entry: Entry, cases: Iterable[Case]) -> Result:
     if res.verdict == "depends":
         _search_condition(res)
     res.arrays.clear()
+    res.predicted.clear()
     return res
 
 
@@ -625,14 +635,13 @@ def _measure_case(entry: Entry, code: Any, careful: bool, res: Result, case: Cas
         res.alloc.append(t.allocated_bytes / nbytes)
         res.peak.append(t.peak_bytes / nbytes)
         res.temporaries += t.peak_bytes > t.allocated_bytes
-    return _agree(x, entry.expression, r, view, None, writeable if not warned else None)
+    return _agree(x, entry.expression, r, view, None, writeable if not warned else None, res.predicted, case.name)
 
 
 NO_CONDITION = "no candidate condition is exact"
 
 
-@dataclasses.dataclass(frozen=True)
-class Checked:
+class Checked(NamedTuple):
     """One case of one entry: whether predict agreed with NumPy on it (``name`` counts it in a claim)."""
 
     name: str
@@ -643,9 +652,10 @@ class Checked:
 def _search_condition(res: Result) -> None:
     """Check every candidate on every case; the first that is true exactly where the result was a view wins."""
     for words, condition in CONDITIONS:
-        wrong = [name for name, view in res.outcome.items() if bool(condition(res.arrays[name], res.entry)) != view]
-        res.candidates[words] = "exact" if not wrong else f"wrong on {len(wrong)}, e.g. {wrong[0]}"
-        if not wrong and not res.condition:
+        # every candidate is tried, in the family's order, until its first counterexample
+        wrong = next((name for name, view in res.outcome.items() if _condition_holds(res, name, condition) != view), None)
+        res.candidates[words] = "exact" if wrong is None else f"wrong, e.g. on {wrong}"
+        if wrong is None and not res.condition:
             res.condition = words
     if not res.condition:
         res.condition = NO_CONDITION
