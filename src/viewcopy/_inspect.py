@@ -329,6 +329,12 @@ def predict(a: np.ndarray, expression: str, order: Any = _OLD_FORM) -> Predictio
         )
     if expression.strip() in (*OPS, "reshape"):
         return _predict_old(a, expression.strip(), "C" if order is _OLD_FORM else order)
+    if expression.strip().isidentifier():  # an op name, as the old form takes: say what both forms take
+        name = expression.strip()
+        raise ValueError(
+            f"predict() knows the ops {', '.join(map(repr, OPS))} in its old form, got {name!r}; "
+            f"the new form takes an expression: predict(a, \"a.{name}()\")"
+        )
     if order is not _OLD_FORM:
         raise TypeError(
             f"predict(a, expression) takes no order=: write it into the expression, as in "
