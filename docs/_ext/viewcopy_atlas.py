@@ -130,9 +130,29 @@ def _times(span: list[float] | None) -> str:
     return show(low) if low == high else f"{show(low)}–{show(high)}"
 
 
+ORDER_NAMES = {"C": "C", "F": "F", "C and F": "both", "neither": "neither"}
+
+
 def _orders(orders: dict[str, int]) -> str:
-    names = {"C": "C", "F": "F", "C and F": "both", "neither": "neither"}
-    return ", ".join(f"{names.get(k, k)} {n}" for k, n in sorted(orders.items(), key=lambda kv: -kv[1]))
+    """The result layouts seen, most frequent first (the counts are in atlas.json)."""
+    return ", ".join(ORDER_NAMES.get(k, k) for k, _ in sorted(orders.items(), key=lambda kv: -kv[1]))
+
+
+def _writeable(words: str) -> str:
+    short = {
+        "view writeable like its source": "like the input",
+        "read-only view": "read-only",
+        "writeable copy": "yes",
+        "read-only copy": "read-only",
+    }
+    return "; ".join(short.get(part, part) for part in words.split("; "))
+
+
+def _bytes(record: dict[str, Any]) -> str:
+    if record["allocated"] == [0, 0] and record["peak"] == [0, 0]:
+        return "0"
+    text = f"{_times(record['allocated'])}, peak {_times(record['peak'])}"
+    return text + (f" (temporaries on {record['temporaries']})" if record["temporaries"] else "")
 
 
 def _key(version: str) -> str:
@@ -150,28 +170,28 @@ def table_html(app: Sphinx, docname: str) -> str:
             f'data-{_key(v)}="{esc((r["releases"][v] or {"verdict": "absent"})["verdict"])}"' for v in versions
         )
         condition = r["condition"] if r["verdict"] == "depends" else ""
-        bytes_ = f"{_times(r['allocated'])}, peak {_times(r['peak'])}" + (
-            f" (temporaries on {r['temporaries']})" if r["temporaries"] else ""
-        )
+        if r.get("raised"):
+            condition += ("; " if condition else "") + f"NumPy raises on {r['raised']:,} of {r['cases']:,}"
+        if r.get("scalars"):
+            condition += ("; " if condition else "") + f"an element, not an array, on {r['scalars']:,}"
         releases = "; ".join(r["differences"]) or (f"same on all {len(versions)}" if len(versions) > 1 else "")
         claim = r["evidence"].split("#", 1)[1]
         body.append(
             f'<tr id="{anchor(r["expression"])}" {data}><td class="atlas-expr"><code>{esc(r["expression"])}</code></td>'
-            f'<td class="atlas-group">{esc(r["group"])}</td><td class="atlas-verdict">{r["verdict"]}</td>'
-            f'<td class="atlas-cond">{esc(condition)}</td><td>{esc(r["writeable"])}</td>'
-            f"<td>{esc(_orders(r['orders']))}</td><td>{esc(bytes_)}</td><td>{esc(releases)}</td>"
+            f'<td class="atlas-verdict">{r["verdict"]}</td>'
+            f'<td class="atlas-cond">{esc(condition)}</td><td>{esc(_writeable(r["writeable"]))}</td>'
+            f"<td>{esc(_orders(r['orders']))}</td><td>{esc(_bytes(r))}</td><td>{esc(releases)}</td>"
             f'<td><a href="{ledger}#{claim}">{r["cases"]:,} cases</a></td></tr>'
         )
     options = "".join(f'<option value="{_key(v)}">{esc(v)}</option>' for v in versions)
     verdicts = "".join(f'<option value="{v}">{v}</option>' for v in VERDICTS)
     headers = [
         ("atlas-expr", "Expression"),
-        ("atlas-group", "Group"),
         ("atlas-verdict", "Verdict"),
         ("atlas-cond", "Condition (view exactly when)"),
         ("", "Writeable"),
         ("", "Result layout"),
-        ("", "Bytes allocated (× input)"),
+        ("", "Bytes (× input)"),
         ("", "Releases"),
         ("", "Evidence"),
     ]
@@ -188,7 +208,8 @@ def table_html(app: Sphinx, docname: str) -> str:
 <style>
 .atlas-controls{{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;margin:0 0 .75rem}}
 .atlas-controls label{{display:flex;gap:.4rem;align-items:center}}
-.atlas-table{{font-size:.82rem}}
+.atlas-table{{font-size:.8rem}}
+.atlas-table td:first-child{{white-space:nowrap}}
 .atlas-table td,.atlas-table th{{padding:.25rem .4rem;vertical-align:top}}
 .atlas-table button.sort{{background:none;border:0;padding:0;font:inherit;font-weight:700;color:inherit;cursor:pointer;text-decoration:underline dotted}}
 .atlas .pagination{{display:flex;flex-wrap:wrap;gap:.25rem .6rem;list-style:none;padding:0}}

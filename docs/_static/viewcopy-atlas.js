@@ -5,7 +5,7 @@ document.addEventListener("DOMContentLoaded", () => {
   if (!root || typeof List === "undefined") return;
   const releases = JSON.parse(root.dataset.releases);
   const list = new List("atlas", {
-    valueNames: ["atlas-expr", "atlas-group", "atlas-verdict", "atlas-cond", { data: releases }],
+    valueNames: ["atlas-expr", "atlas-verdict", "atlas-cond", { data: releases }],
     page: 50,
     pagination: { outerWindow: 1, innerWindow: 2 },
   });
