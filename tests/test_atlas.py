@@ -120,7 +120,11 @@ def test_the_page_combines_releases():
     assert shown == "2.4.0" and versions == ["1.26.4", "2.4.0"]
     assert by["a.T"]["differences"] == []
     assert by["a.mT"]["differences"] == ["1.26.4: not in this release"]
-    assert by["a.ravel()"]["differences"][0] == "2.4.0: not in this release"
+    assert by["a.ravel()"]["differences"] == ["2.4.0: not in this release", "1.26.4: copy"]
+    releases["2.0.0"] = {"a.T": {**base, "verdict": "copy"}}
+    releases["1.26.4"]["a.T"]["verdict"] = "copy"
+    _, _, rows = viewcopy_atlas.combine(dict(sorted(releases.items())))
+    assert next(r for r in rows if r["expression"] == "a.T")["differences"] == ["1.26.4, 2.0.0: copy"]
     assert by["a.T"]["evidence"] == "claims.html#claim-atlas-attributes"
 
 

@@ -107,13 +107,14 @@ def combine(releases: dict[str, dict[str, dict[str, Any]]]) -> tuple[str, list[s
             )
             for v in versions
         }
-        reference = releases[shown].get(expression)
-        record["differences"] = [
-            f"{v}: {_said(releases[v].get(expression))}"
-            for v in versions
-            if v != shown and _said(releases[v].get(expression)) != _said(reference)
-        ]
-        if reference is None:
+        reference = _said(releases[shown].get(expression))
+        others: dict[str, list[str]] = {}  # what a release said -> the releases that said it
+        for v in versions:
+            said = _said(releases[v].get(expression))
+            if v != shown and said != reference:
+                others.setdefault(said, []).append(v)
+        record["differences"] = [f"{', '.join(vs)}: {said}" for said, vs in others.items()]
+        if expression not in releases[shown]:
             record["differences"].insert(0, f"{shown}: not in this release")
         out.append(record)
     return shown, versions, out

@@ -378,6 +378,7 @@ CONDITIONS: list[tuple[str, Callable[[np.ndarray, Entry], bool]]] = [
     ("the array is float64 already", lambda x, e: x.dtype == np.float64),
     ("the array is of integers", lambda x, e: x.dtype.kind in "iu"),
     ("the array is of objects", lambda x, e: x.dtype.hasobject),
+    ("the array is not of objects", lambda x, e: not x.dtype.hasobject),
     ("the array is complex128 already", lambda x, e: x.dtype == np.complex128),
     ("the array is complex", lambda x, e: x.dtype.kind == "c"),
     ("the array is not 0-d", lambda x, e: x.ndim > 0),
@@ -388,8 +389,8 @@ CONDITIONS: list[tuple[str, Callable[[np.ndarray, Entry], bool]]] = [
     ("the array is C-contiguous and in native byte order",
      lambda x, e: bool(x.flags.c_contiguous) and x.dtype.isnative),
     (
-        "NumPy's no-copy reshape rule holds: each group of axes the new shape merges is evenly strided in the "
-        "order asked (viewcopy.predict applies it and names the axes)",
+        "NumPy's rule, as viewcopy.predict applies it, says view (for a reshape: each group of axes the new shape "
+        "merges is evenly strided in the order asked)",
         lambda x, e: _predicted_view(x, e),
     ),
 ]
