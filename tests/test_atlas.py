@@ -26,7 +26,8 @@ def test_the_list_is_long_unique_and_runnable():
     assert len({e.expression for e in entries}) == len(entries)
     for e in entries:
         names = {n.id for n in ast.walk(ast.parse(e.expression, mode="eval")) if isinstance(n, ast.Name)}
-        assert "a" in names and names <= {"a", "np", *atlas_builtins()}, e.expression
+        assert "a" in names, e.expression
+        assert names <= {"a", "np", *atlas_builtins()}, e.expression
         assert e.where in atlas.WHERE
 
 
@@ -49,7 +50,8 @@ def test_views_allocate_nothing_and_copies_allocate(results):
         if r.verdict == "view" and r.alloc:
             assert max(r.alloc) == 0, r.entry.expression
     flat = next(r for r in results if r.entry.expression == "a.flatten()")
-    assert min(flat.alloc) == 1 and flat.verdict == "copy"
+    assert min(flat.alloc) == 1
+    assert flat.verdict == "copy"
 
 
 def test_a_depends_has_an_exact_condition_and_a_wrong_candidate_fails(results):
@@ -64,7 +66,8 @@ def test_a_depends_has_an_exact_condition_and_a_wrong_candidate_fails(results):
         again = atlas.measure_entry(ravel.entry, layouts())
     finally:
         atlas.CONDITIONS[:] = saved
-    assert again.condition == atlas.NO_CONDITION and not again.ok
+    assert again.condition == atlas.NO_CONDITION
+    assert not again.ok
 
 
 def test_the_definition_of_a_view_for_empty_arrays():
@@ -74,7 +77,8 @@ def test_the_definition_of_a_view_for_empty_arrays():
     assert not atlas.is_view(e, e.copy())
     assert not atlas.is_view(e, e.T.flatten())
     a = np.arange(6.0)
-    assert atlas.is_view(a, a[::2]) and not atlas.is_view(a, a[[0]])
+    assert atlas.is_view(a, a[::2])
+    assert not atlas.is_view(a, a[[0]])
 
 
 def test_evidence_lines_round_trip(results):
@@ -101,7 +105,9 @@ def test_docstrings_checked_ravel_is_wrong_transpose_holds():
     main = layouts()
     found = {d.name + d.expression: atlas.check_docstring(d, main) for d in atlas.DOCSTRINGS}
     ravel = found["np.ravelnp.ravel(a)"]
-    assert ravel["in_docstring"] and ravel["counterexamples"] > 0 and ravel["example"]
+    assert ravel["in_docstring"]
+    assert ravel["counterexamples"] > 0
+    assert ravel["example"]
     assert found["np.transposenp.transpose(a)"]["counterexamples"] == 0
     planted = atlas.Docstring("np.transpose", r"A view is returned whenever possible\.", "np.transpose(a)", "copy")
     assert atlas.check_docstring(planted, main)["counterexamples"] == len(main)  # a false statement is caught
@@ -117,7 +123,8 @@ def test_the_page_combines_releases():
     }
     shown, versions, rows = viewcopy_atlas.combine(releases)
     by = {r["expression"]: r for r in rows}
-    assert shown == "2.4.0" and versions == ["1.26.4", "2.4.0"]
+    assert shown == "2.4.0"
+    assert versions == ["1.26.4", "2.4.0"]
     assert by["a.T"]["differences"] == []
     assert by["a.mT"]["differences"] == ["1.26.4: not in this release"]
     assert by["a.ravel()"]["differences"] == ["2.4.0: not in this release", "1.26.4: copy"]

@@ -25,7 +25,7 @@ CHAINS = [
 
 def numpy_says(a: np.ndarray, expression: str) -> tuple[str, tuple[int, ...], tuple[int, ...], bool] | str:
     try:
-        r = eval(expression, {"np": np, "a": a})  # noqa: S307 (the test's own expressions)
+        r = eval(expression, {"np": np, "a": a})
     except (ValueError, TypeError) as error:
         return f"raises {type(error).__name__}"
     return ("view" if atlas.is_view(a, r) else "copy", r.shape, r.strides, bool(r.flags.writeable))
@@ -63,7 +63,8 @@ def test_the_issues_examples():
     p = viewcopy.predict(a, "np.swapaxes(a, 0, 1)")
     assert (p.kind, p.shape, p.strides, p.order) == ("view", (6, 4), (8, 48), "F")
     p = viewcopy.predict(a, "a.T[::2].reshape(-1)")
-    assert p.kind == "copy" and p.shape == (12,)
+    assert p.kind == "copy"
+    assert p.shape == (12,)
     p = viewcopy.predict(a, "a[:, ::2].T.reshape(-1)")
     assert p.kind == "copy"
     p = viewcopy.predict(a, "a[::2].reshape(-1)")
@@ -83,7 +84,10 @@ def test_predict_runs_nothing_it_predicts():
 
 def test_the_old_form_keeps_working_and_its_reasons():
     a = np.arange(12.0).reshape(3, 4)
-    assert str(viewcopy.predict(a.T, "ravel", order="K")) == "view: F-contiguous, so the F-order sequence is the buffer itself"
+    assert (
+        str(viewcopy.predict(a.T, "ravel", order="K"))
+        == "view: F-contiguous, so the F-order sequence is the buffer itself"
+    )
     assert viewcopy.predict(a.T, "ravel", "C").kind == "copy"
     assert viewcopy.predict(a[:, :1], "reshape").kind == "view"
     assert viewcopy.predict(a, "flatten").kind == "copy"

@@ -127,7 +127,7 @@ def _times(span: list[float] | None) -> str:
     if not span:
         return "–"
     low, high = span
-    show = lambda x: f"{x:g}×"  # noqa: E731
+    show = lambda x: f"{x:g}×"
     return show(low) if low == high else f"{show(low)}–{show(high)}"
 
 
@@ -213,9 +213,11 @@ def table_html(app: Sphinx, docname: str) -> str:
 .atlas-table td:first-child{{white-space:nowrap}}
 .atlas-table td,.atlas-table th{{padding:.25rem .4rem;vertical-align:top}}
 .atlas-table button.sort{{background:none;border:0;padding:0;font:inherit;font-weight:700;color:inherit;cursor:pointer;text-decoration:underline dotted}}
-.atlas .pagination{{display:flex;flex-wrap:wrap;gap:.25rem .6rem;list-style:none;padding:0}}
+.atlas .pagination{{display:flex;flex-wrap:wrap;gap:.25rem;list-style:none;padding:0}}
+.atlas .pagination a{{display:inline-block;min-width:2rem;min-height:2rem;padding:.25rem .5rem;text-align:center}}
 .atlas .pagination .active a{{font-weight:700;text-decoration:none}}
 </style>
+<p>The table as data: <a href="{data}">atlas.json</a> (its schema is below the table).</p>
 <div class="atlas-controls">
 <label>Find <input class="search" type="search" placeholder="reshape, a.T, copy=False"></label>
 <label>Verdict <select id="atlas-verdict"><option value="">any</option>{verdicts}</select></label>
@@ -228,7 +230,6 @@ def table_html(app: Sphinx, docname: str) -> str:
 <thead><tr>{head}</tr></thead>
 <tbody class="list">{"".join(body)}</tbody></table></div>
 <ul class="pagination" aria-label="Pages of the atlas"></ul>
-<p>The table as data: <a href="{data}">atlas.json</a> (its schema is below).</p>
 </div>
 <script src="{static}/atlas/list.min.js"></script>
 <script src="{static}/viewcopy-atlas.js"></script>

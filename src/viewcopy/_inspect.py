@@ -250,7 +250,7 @@ def layout(a: np.ndarray) -> Layout:
     )
 
 
-from . import _predict  # noqa: E402 (after the helpers it shares with this module)
+from . import _predict
 
 Prediction = _predict.Prediction
 
@@ -312,9 +312,9 @@ def predict(a: np.ndarray, expression: str, order: Any = _OLD_FORM) -> Predictio
 
     >>> import numpy as np, viewcopy
     >>> a = np.arange(12.0).reshape(3, 4)
-    >>> p = viewcopy.predict(a, "a.T[::2].reshape(-1)")
+    >>> p = viewcopy.predict(a, "a[:, :1].T.reshape(-1)")     # a chain: each step from the last
     >>> p.kind, p.shape, p.strides
-    ('view', (4,), (8,))
+    ('view', (3,), (32,))
     >>> viewcopy.predict(a, "a.T.reshape(-1)").kind
     'copy'
     >>> viewcopy.predict(a.T, "a.ravel(order='K')").order
@@ -325,7 +325,7 @@ def predict(a: np.ndarray, expression: str, order: Any = _OLD_FORM) -> Predictio
     a = require_array(a, "a", "predict")
     if not isinstance(expression, str):
         raise TypeError(
-            f"predict() takes the expression as a string, such as \"a.T.reshape(-1)\", got {short_repr(expression)}"
+            f'predict() takes the expression as a string, such as "a.T.reshape(-1)", got {short_repr(expression)}'
         )
     if expression.strip() in (*OPS, "reshape"):
         return _predict_old(a, expression.strip(), "C" if order is _OLD_FORM else order)
@@ -333,16 +333,16 @@ def predict(a: np.ndarray, expression: str, order: Any = _OLD_FORM) -> Predictio
         name = expression.strip()
         raise ValueError(
             f"predict() knows the ops {', '.join(map(repr, OPS))} in its old form, got {name!r}; "
-            f"the new form takes an expression: predict(a, \"a.{name}()\")"
+            f'the new form takes an expression: predict(a, "a.{name}()")'
         )
     if order is not _OLD_FORM:
         raise TypeError(
             f"predict(a, expression) takes no order=: write it into the expression, as in "
-            f"predict(a, \"a.ravel(order={order!r})\")"
+            f'predict(a, "a.ravel(order={order!r})")'
         )
     if not any(ch.isalpha() for ch in expression) or "a" not in expression:
         raise ValueError(
-            f"predict() takes an expression in `a` such as \"a.T.reshape(-1)\" (the old form knows the ops "
+            f'predict() takes an expression in `a` such as "a.T.reshape(-1)" (the old form knows the ops '
             f"{', '.join(map(repr, OPS))}), got {short_repr(expression)}"
         )
     try:
@@ -351,7 +351,7 @@ def predict(a: np.ndarray, expression: str, order: Any = _OLD_FORM) -> Predictio
         if expression.isidentifier():
             raise ValueError(
                 f"{error}; the old form knows the ops {', '.join(map(repr, OPS))}, the new one takes an "
-                f"expression such as \"a.{expression}()\""
+                f'expression such as "a.{expression}()"'
             ) from None
         raise
 

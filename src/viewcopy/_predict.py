@@ -278,8 +278,17 @@ class _Values:
 
 
 _NAMESPACES = {"np": np}
-_BUILTINS = {"tuple": tuple, "range": range, "str": str, "bool": bool, "int": int, "float": float, "complex": complex,
-             "len": len, "list": list}
+_BUILTINS = {
+    "tuple": tuple,
+    "range": range,
+    "str": str,
+    "bool": bool,
+    "int": int,
+    "float": float,
+    "complex": complex,
+    "len": len,
+    "list": list,
+}
 """Builtins an expression may use to build arguments (``tuple(range(a.ndim))``, ``dtype=bool``)."""
 
 
@@ -349,11 +358,16 @@ class _Walker:
         if isinstance(node, ast.UnaryOp):
             value = self.ev(node.operand)
             if isinstance(value, _Sym):
-                return self.elementwise(value, {ast.USub: "negative", ast.UAdd: "positive", ast.Invert: "invert"}.get(
-                    type(node.op), "unary"))
-            return {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_, ast.Invert: operator.invert}[
-                type(node.op)
-            ](value)
+                return self.elementwise(
+                    value,
+                    {ast.USub: "negative", ast.UAdd: "positive", ast.Invert: "invert"}.get(type(node.op), "unary"),
+                )
+            return {
+                ast.USub: operator.neg,
+                ast.UAdd: operator.pos,
+                ast.Not: operator.not_,
+                ast.Invert: operator.invert,
+            }[type(node.op)](value)
         if isinstance(node, ast.BinOp):
             left, right = self.ev(node.left), self.ev(node.right)
             if isinstance(left, _Sym) or isinstance(right, _Sym):
@@ -367,8 +381,9 @@ class _Walker:
             syms = [x for x in [left, *rights] if isinstance(x, _Sym)]
             if syms:
                 shape = np.broadcast_shapes(*(x._known_shape() for x in syms))
-                return syms[0].copy("a comparison writes a new boolean array", shape=shape, order=None,
-                                    dtype=np.dtype(bool))
+                return syms[0].copy(
+                    "a comparison writes a new boolean array", shape=shape, order=None, dtype=np.dtype(bool)
+                )
             raise _Syntax("comparisons are supported between arrays only")
         if isinstance(node, ast.Subscript):
             value = self.ev(node.value)
@@ -454,8 +469,12 @@ class _Walker:
             except TypeError as error:
                 raise _Raises(str(error)) from None
         same = all(not isinstance(x, _Sym) or x.shape == s.shape for x in args)
-        new = s.copy(f"the ufunc np.{func.__name__} writes a new array", shape=s.shape if same else None, order=None,
-                     dtype=out_dtype)
+        new = s.copy(
+            f"the ufunc np.{func.__name__} writes a new array",
+            shape=s.shape if same else None,
+            order=None,
+            dtype=out_dtype,
+        )
         return (new,) * func.nout if func.nout > 1 else new
 
     def subscript(self, value: Any, index: Any) -> Any:
@@ -465,7 +484,7 @@ class _Walker:
             return flat_index(value.sym, index)
         if isinstance(value, (list, tuple)):
             return value[index]
-        if isinstance(value, np.ndarray) or isinstance(value, dict):
+        if isinstance(value, (np.ndarray, dict)):
             return value[index]
         raise _Syntax(f"cannot index {short_repr(value)}")
 
@@ -513,11 +532,7 @@ def index_sym(s: _Sym, index: Any) -> _Sym:
     if isinstance(index, list) and index and all(isinstance(i, str) for i in index):
         return _fields(s, index)
     items = index if isinstance(index, tuple) else (index,)
-    advanced = [
-        i
-        for i in items
-        if isinstance(i, (list, np.ndarray, _Values, bool, np.bool_)) or (isinstance(i, _Sym))
-    ]
+    advanced = [i for i in items if isinstance(i, (list, np.ndarray, _Values, bool, np.bool_, _Sym))]
     # a 0-d integer array is an array index, not an integer: NumPy copies (a[np.array(0)])
     if advanced:
         return _advanced(s, items)
@@ -538,14 +553,15 @@ def _expand(s: _Sym, items: tuple[Any, ...]) -> list[Any]:
             out.extend([slice(None)] * (s.ndim - consumed))
         else:
             out.append(i)
-    out.extend([slice(None)] * (s.ndim - consumed - (0 if seen else 0)) if not seen else [])
+    if not seen:
+        out.extend([slice(None)] * (s.ndim - consumed))
     return out
 
 
 def _basic(s: _Sym, items: tuple[Any, ...]) -> _Sym:
     s._need()
     full = _expand(s, items)
-    shape, strides, axis, offset = [], [], 0, 0
+    shape, strides, axis, _offset = [], [], 0, 0
     for i in full:
         if i is None:
             shape.append(1)
@@ -565,7 +581,9 @@ def _basic(s: _Sym, items: tuple[Any, ...]) -> _Sym:
         else:
             raise _Syntax(f"predict() does not read the index {short_repr(i)}")
     written = "[...]"
-    return s.then(f"basic indexing {written} is a view (new strides {tuple(strides)})", shape=tuple(shape), strides=tuple(strides))
+    return s.then(
+        f"basic indexing {written} is a view (new strides {tuple(strides)})", shape=tuple(shape), strides=tuple(strides)
+    )
 
 
 def _advanced(s: _Sym, items: tuple[Any, ...]) -> _Sym:
@@ -683,7 +701,9 @@ def reshape(s: _Sym, newshape: tuple[int, ...], order: Any = "C", copy: Any = No
                 shape=new,
                 order=order,
             )
-        return s.then(f"{what}: the axes it merges are evenly strided in {order} order: a view", shape=new, strides=strides)
+        return s.then(
+            f"{what}: the axes it merges are evenly strided in {order} order: a view", shape=new, strides=strides
+        )
     return s.then(
         f"{what}: {order}-contiguous, so any shape is a view", shape=new, strides=fill_strides(new, s.itemsize, order)
     )
@@ -698,8 +718,11 @@ def ravel(s: _Sym, order: Any = "C") -> _Sym:
     elif order == "K" and (c or f):
         order = "C" if c else "F"
     if (order == "C" and c) or (order == "F" and f):
-        return s.then(f"ravel: {order}-contiguous, so the {order}-order sequence is the buffer itself",
-                      shape=(s.size,), strides=(s.itemsize,))
+        return s.then(
+            f"ravel: {order}-contiguous, so the {order}-order sequence is the buffer itself",
+            shape=(s.size,),
+            strides=(s.itemsize,),
+        )
     if order == "K":
         perm = sorted_stride_perm(s.strides)
         step = s.itemsize
@@ -712,11 +735,16 @@ def ravel(s: _Sym, order: Any = "C") -> _Sym:
                 break
             step *= s.shape[axis]
         if ok:
-            return s.then(f"ravel(order='K'): strides {s.strides} tile one block in some axis order: a view",
-                          shape=(s.size,), strides=(s.itemsize,))
+            return s.then(
+                f"ravel(order='K'): strides {s.strides} tile one block in some axis order: a view",
+                shape=(s.size,),
+                strides=(s.itemsize,),
+            )
         return s.copy(f"ravel(order='K'): strides {s.strides} do not tile one block: a copy", shape=(s.size,))
-    return s.copy(f"ravel: not {order}-contiguous (strides {s.strides}), and ravel views only a contiguous buffer",
-                  shape=(s.size,))
+    return s.copy(
+        f"ravel: not {order}-contiguous (strides {s.strides}), and ravel views only a contiguous buffer",
+        shape=(s.size,),
+    )
 
 
 def transpose(s: _Sym, axes: Any = None) -> _Sym:
@@ -828,8 +856,12 @@ def broadcast_to(s: _Sym, shape: Any, subok: bool = False) -> _Sym:
             strides.append(0)
         else:
             raise _Raises(f"operands could not be broadcast together with remapped shapes {s.shape} and {shape}")
-    return s.then("broadcast_to is a read-only view (zero strides on the new axes)", shape=shape,
-                  strides=tuple(strides), writeable=False)
+    return s.then(
+        "broadcast_to is a read-only view (zero strides on the new axes)",
+        shape=shape,
+        strides=tuple(strides),
+        writeable=False,
+    )
 
 
 def diagonal(s: _Sym, offset: int = 0, axis1: int = 0, axis2: int = 1) -> _Sym:
@@ -840,15 +872,16 @@ def diagonal(s: _Sym, offset: int = 0, axis1: int = 0, axis2: int = 1) -> _Sym:
     if i == j:
         raise _Raises("axis1 and axis2 cannot be the same")
     n1, n2 = s.shape[i], s.shape[j]
-    if offset >= 0:
-        length = max(0, min(n1, n2 - offset))
-    else:
-        length = max(0, min(n1 + offset, n2))
+    length = max(0, min(n1, n2 - offset)) if offset >= 0 else max(0, min(n1 + offset, n2))
     rest = [k for k in range(s.ndim) if k not in (i, j)]
     shape = (*(s.shape[k] for k in rest), length)
     strides = (*(s.strides[k] for k in rest), s.strides[i] + s.strides[j])
-    return s.then("diagonal is a read-only view (one stride: the two axes' strides added)", shape=shape,
-                  strides=strides, writeable=False)
+    return s.then(
+        "diagonal is a read-only view (one stride: the two axes' strides added)",
+        shape=shape,
+        strides=strides,
+        writeable=False,
+    )
 
 
 def flip(s: _Sym, axis: Any = None) -> _Sym:
@@ -900,7 +933,9 @@ def split(s: _Sym, sections: Any, axis: int = 0, exact: bool = True) -> list[_Sy
     return out
 
 
-def sliding_window_view(s: _Sym, window_shape: Any, axis: Any = None, *, subok: bool = False, writeable: bool = False) -> _Sym:
+def sliding_window_view(
+    s: _Sym, window_shape: Any, axis: Any = None, *, subok: bool = False, writeable: bool = False
+) -> _Sym:
     s._need()
     window = tuple(window_shape) if isinstance(window_shape, (tuple, list)) else (window_shape,)
     axes = tuple(range(s.ndim)) if axis is None else ((axis,) if _is_int(axis) else tuple(axis))
@@ -926,8 +961,12 @@ def as_strided(s: _Sym, shape: Any = None, strides: Any = None, subok: bool = Fa
     s._need()
     shape = s.shape if shape is None else tuple(shape)
     strides = s.strides if strides is None else tuple(strides)
-    return s.then("as_strided is a view with the strides given", shape=shape, strides=strides,
-                  writeable=bool(s.writeable and writeable))
+    return s.then(
+        "as_strided is a view with the strides given",
+        shape=shape,
+        strides=strides,
+        writeable=bool(s.writeable and writeable),
+    )
 
 
 def dtype_view(s: _Sym, dtype: Any = None, type: Any = None) -> _Sym:
@@ -951,11 +990,17 @@ def dtype_view(s: _Sym, dtype: Any = None, type: Any = None) -> _Sym:
         n_new = last_n * (old // new.itemsize)
     else:
         if (last_n * old) % new.itemsize:
-            raise _Raises("When changing to a larger dtype, its size must be a divisor of the total size in bytes "
-                          "of the last axis of the array.")
+            raise _Raises(
+                "When changing to a larger dtype, its size must be a divisor of the total size in bytes "
+                "of the last axis of the array."
+            )
         n_new = last_n * old // new.itemsize
-    return s.then(f"view({new}) with another item size: a view, the last axis rescaled",
-                  dtype=new, shape=(*s.shape[:-1], n_new), strides=(*s.strides[:-1], new.itemsize))
+    return s.then(
+        f"view({new}) with another item size: a view, the last axis rescaled",
+        dtype=new,
+        shape=(*s.shape[:-1], n_new),
+        strides=(*s.strides[:-1], new.itemsize),
+    )
 
 
 builtin_type = type
@@ -978,8 +1023,9 @@ def _object_part(s: _Sym, name: str) -> _Sym:
     """NumPy >= 2.5 takes each object's .real/.imag: a new object array, and a 0-d array gives the object itself."""
     if s.ndim == 0:
         raise _Raises(f"{name} of a 0-d object array is the element's {name} (a Python object), not an array")
-    return s.copy(f"{name} of an object array asks each element (NumPy >= 2.5): a new array", order=None,
-                  writeable=None)
+    return s.copy(
+        f"{name} of an object array asks each element (NumPy >= 2.5): a new array", order=None, writeable=None
+    )
 
 
 def imag_part(s: _Sym) -> _Sym:
@@ -1011,8 +1057,10 @@ def from_array(
         copy = "never"
     if copy is False:  # NumPy 1.x: copy=False means "only if needed"
         copy = "if_needed"
-    same_dtype = new_dtype is None or np.can_cast(s.dtype, new_dtype, "equiv") and new_dtype == s.dtype or (
-        new_dtype is not None and _equivalent(s.dtype, new_dtype)
+    same_dtype = (
+        new_dtype is None
+        or (np.can_cast(s.dtype, new_dtype, "equiv") and new_dtype == s.dtype)
+        or (new_dtype is not None and _equivalent(s.dtype, new_dtype))
     )
     c, f = s.c(), s.f()
     needs = []
@@ -1044,13 +1092,15 @@ def _equivalent(d1: np.dtype, d2: np.dtype) -> bool:
     return bool(np.can_cast(d1, d2, "equiv") and np.can_cast(d2, d1, "equiv")) and d1 == d2
 
 
-def astype(s: _Sym, dtype: Any, order: Any = "K", casting: str = "unsafe", subok: bool = True, copy: Any = True) -> _Sym:
+def astype(
+    s: _Sym, dtype: Any, order: Any = "K", casting: str = "unsafe", subok: bool = True, copy: Any = True
+) -> _Sym:
     s._need()
     new = np.dtype(dtype)
     order = "K" if order is None else order.upper()
     if copy is False or copy is None:
         c, f = s.c(), s.f()
-        fits = order == "K" or order == "A" and (c or f) or order == "C" and c or order == "F" and f
+        fits = order == "K" or (order == "A" and (c or f)) or (order == "C" and c) or (order == "F" and f)
         if new == s.dtype and fits:
             return s.then("astype(copy=False) returns the array itself: dtype and order already fit")
     layout_order = order if order in "CF" else ("K" if order == "K" else ("F" if s.f() and not s.c() else "C"))
@@ -1062,8 +1112,16 @@ def require(s: _Sym, dtype: Any = None, requirements: Any = None) -> _Sym:
     if not requirements:
         return from_array(s, dtype=dtype, what="np.require")
     reqs = {r.upper()[0] if len(r) > 1 and r.upper() not in ("C", "F") else r.upper() for r in requirements}
-    names = {"CONTIGUOUS": "C", "C_CONTIGUOUS": "C", "FORTRAN": "F", "F_CONTIGUOUS": "F", "ALIGNED": "A",
-             "WRITEABLE": "W", "OWNDATA": "O", "ENSUREARRAY": "E"}
+    names = {
+        "CONTIGUOUS": "C",
+        "C_CONTIGUOUS": "C",
+        "FORTRAN": "F",
+        "F_CONTIGUOUS": "F",
+        "ALIGNED": "A",
+        "WRITEABLE": "W",
+        "OWNDATA": "O",
+        "ENSUREARRAY": "E",
+    }
     reqs = {names.get(r.upper(), r.upper()) for r in requirements}
     order = "A"
     if "C" in reqs:
@@ -1076,8 +1134,10 @@ def require(s: _Sym, dtype: Any = None, requirements: Any = None) -> _Sym:
     arr = from_array(s, dtype=dtype, copy=None if NUMPY_2 else False, order=order, what="np.require")
     for prop in reqs:
         if (prop == "W" and not arr.writeable) or (prop == "O" and not arr.owns):
-            return arr.copy(f"np.require: the array lacks {prop}, so it copies", order=order if order != "A" else
-                            ("F" if arr.f() and not arr.c() else "C"))
+            return arr.copy(
+                f"np.require: the array lacks {prop}, so it copies",
+                order=order if order != "A" else ("F" if arr.f() and not arr.c() else "C"),
+            )
     return arr
 
 
@@ -1116,8 +1176,12 @@ def _always_new(name: str, shape_rule: str = "same", order: str | None = None) -
         if name in _NO_COMPLEX and s.dtype is not None and s.dtype.kind == "c":
             raise _Raises(f"np.{name} is not defined for complex arrays")
         shape = _new_shape(s, shape_rule, args, kwargs)
-        return s.copy(f"np.{name} always writes a new array", shape=shape, order=order if shape is not None else None,
-                      dtype=s.dtype if order is not None else None)
+        return s.copy(
+            f"np.{name} always writes a new array",
+            shape=shape,
+            order=order if shape is not None else None,
+            dtype=s.dtype if order is not None else None,
+        )
 
     return handler
 
@@ -1264,8 +1328,11 @@ def _einsum(w: _Walker, subscripts: str, *operands: Any, **kwargs: Any) -> Any:
     for label, n, st in zip(ins, s.shape, s.strides, strict=True):
         strides[label] = strides.get(label, 0) + st
         shape[label] = n if label not in shape else min(shape[label], n)
-    return s.then("einsum that only relabels axes is a view", shape=tuple(shape[x] for x in out),
-                  strides=tuple(strides[x] for x in out))
+    return s.then(
+        "einsum that only relabels axes is a view",
+        shape=tuple(shape[x] for x in out),
+        strides=tuple(strides[x] for x in out),
+    )
 
 
 def _ascontiguous(order: str) -> Callable[..., Any]:
@@ -1278,8 +1345,15 @@ def _ascontiguous(order: str) -> Callable[..., Any]:
 
 def _array(default_copy: Any, what: str, default_order: str = "K") -> Callable[..., Any]:
     def handler(
-        w: _Walker, s: _Sym, dtype: Any = None, *, copy: Any = default_copy, order: Any = default_order, subok: bool = False,
-        ndmin: int = 0, **kwargs: Any
+        w: _Walker,
+        s: _Sym,
+        dtype: Any = None,
+        *,
+        copy: Any = default_copy,
+        order: Any = default_order,
+        subok: bool = False,
+        ndmin: int = 0,
+        **kwargs: Any,
     ) -> Any:
         if copy is None and not NUMPY_2 and what == "np.array":
             copy = "if_needed"  # 1.x reads None as False: only if needed
@@ -1364,8 +1438,11 @@ _METHODS: dict[str, Callable[..., Any]] = {
     "__deepcopy__": _method(lambda s, memo=None: copy_of(s, "K", what="__deepcopy__()")),
     "__array__": _method(lambda s, *args, **kw: s.then("__array__() returns the array itself")),
     "byteswap": _method(_byteswap),
-    "newbyteorder": _method(lambda s, order="S": s.then("newbyteorder() is a view with the byte order swapped",
-                                                        dtype=s.dtype.newbyteorder(order))),
+    "newbyteorder": _method(
+        lambda s, order="S": s.then(
+            "newbyteorder() is a view with the byte order swapped", dtype=s.dtype.newbyteorder(order)
+        )
+    ),
     "take": lambda w, s, *a, **k: _take(w, s, *a, **k),
     "repeat": lambda w, s, *a, **k: s.copy("repeat writes a new array", shape=None, order=None),
     "compress": lambda w, s, *a, **k: s.copy("compress writes a new array", shape=None, order=None),
@@ -1375,24 +1452,50 @@ _METHODS: dict[str, Callable[..., Any]] = {
     "clip": lambda w, s, *a, **k: s.copy("clip writes a new array", order=None, dtype=None),
     "cumsum": lambda w, s, *a, **k: s.copy("cumsum writes a new array", shape=None, order=None, dtype=None),
     "cumprod": lambda w, s, *a, **k: s.copy("cumprod writes a new array", shape=None, order=None, dtype=None),
-    "sum": lambda w, s, *a, **k: s.copy("sum writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None),
-    "prod": lambda w, s, *a, **k: s.copy("prod writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None),
-    "mean": lambda w, s, *a, **k: s.copy("mean writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None),
-    "std": lambda w, s, *a, **k: s.copy("std writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None),
-    "var": lambda w, s, *a, **k: s.copy("var writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None),
-    "max": lambda w, s, *a, **k: s.copy("max writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None),
-    "min": lambda w, s, *a, **k: s.copy("min writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None),
-    "argmax": lambda w, s, *a, **k: s.copy("argmax writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None),
-    "argmin": lambda w, s, *a, **k: s.copy("argmin writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None),
+    "sum": lambda w, s, *a, **k: s.copy(
+        "sum writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None
+    ),
+    "prod": lambda w, s, *a, **k: s.copy(
+        "prod writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None
+    ),
+    "mean": lambda w, s, *a, **k: s.copy(
+        "mean writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None
+    ),
+    "std": lambda w, s, *a, **k: s.copy(
+        "std writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None
+    ),
+    "var": lambda w, s, *a, **k: s.copy(
+        "var writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None
+    ),
+    "max": lambda w, s, *a, **k: s.copy(
+        "max writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None
+    ),
+    "min": lambda w, s, *a, **k: s.copy(
+        "min writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None
+    ),
+    "argmax": lambda w, s, *a, **k: s.copy(
+        "argmax writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None
+    ),
+    "argmin": lambda w, s, *a, **k: s.copy(
+        "argmin writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None
+    ),
     "argsort": lambda w, s, *a, **k: s.copy("argsort writes a new array", order=None, dtype=None),
-    "nonzero": lambda w, s, *a, **k: tuple(s.copy("nonzero writes new index arrays", shape=None, order=None, dtype=None) for _ in range(max(s.ndim, 1))),
-    "any": lambda w, s, *a, **k: s.copy("any writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None),
-    "all": lambda w, s, *a, **k: s.copy("all writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None),
+    "nonzero": lambda w, s, *a, **k: tuple(
+        s.copy("nonzero writes new index arrays", shape=None, order=None, dtype=None) for _ in range(max(s.ndim, 1))
+    ),
+    "any": lambda w, s, *a, **k: s.copy(
+        "any writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None
+    ),
+    "all": lambda w, s, *a, **k: s.copy(
+        "all writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None
+    ),
     "trace": lambda w, s, *a, **k: s.copy("trace writes a new array", shape=None, order=None, dtype=None),
     "dot": lambda w, s, *a, **k: s.copy("dot writes a new array", shape=None, order=None, dtype=None),
     "searchsorted": lambda w, s, *a, **k: s.copy("searchsorted writes a new array", shape=None, order=None, dtype=None),
     "choose": lambda w, s, *a, **k: s.copy("choose writes a new array", shape=None, order=None, dtype=None),
-    "ptp": lambda w, s, *a, **k: s.copy("ptp writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None),
+    "ptp": lambda w, s, *a, **k: s.copy(
+        "ptp writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None
+    ),
 }
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -1427,7 +1530,9 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "real": _np_real,
     "imag": _np_imag,
     "asarray": _asarray,
-    "asanyarray": lambda w, s, dtype=None, order=None, **k: from_array(s, dtype=dtype, order=order or "K", what="np.asanyarray"),
+    "asanyarray": lambda w, s, dtype=None, order=None, **k: from_array(
+        s, dtype=dtype, order=order or "K", what="np.asanyarray"
+    ),
     "ascontiguousarray": _ascontiguous("C"),
     "asfortranarray": _ascontiguous("F"),
     "require": lambda w, s, dtype=None, requirements=None: require(s, dtype, requirements),
@@ -1439,10 +1544,12 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "take": _take,
     "ravel_like": _first(ravel),
     # always a new array
-    "asarray_chkfinite": lambda w, s, dtype=None, order=None: from_array(s, dtype=dtype, order=order or "K",
-                                                                         what="np.asarray_chkfinite"),
+    "asarray_chkfinite": lambda w, s, dtype=None, order=None: from_array(
+        s, dtype=dtype, order=order or "K", what="np.asarray_chkfinite"
+    ),
     "asfarray": lambda w, s, dtype=np.float64: from_array(
-        s, dtype=dtype if np.issubdtype(dtype, np.inexact) else np.float64, what="np.asfarray"),
+        s, dtype=dtype if np.issubdtype(dtype, np.inexact) else np.float64, what="np.asfarray"
+    ),
     "real_if_close": lambda w, s, tol=100: _real_if_close(s),
     "trim_zeros": lambda w, s, trim="fb", **k: s.then("trim_zeros returns a slice of the array: a view", shape=None),
     "concat": _always_new("concat", "none"),
@@ -1644,7 +1751,7 @@ def _parse(expression: str) -> ast.AST:
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - set(_BUILTINS)
     if "a" not in names:
         raise ValueError(
-            f"predict() takes an expression in `a` and `np`, such as \"a.T.reshape(-1)\"; got {expression!r}"
+            f'predict() takes an expression in `a` and `np`, such as "a.T.reshape(-1)"; got {expression!r}'
         )
     if names - {"a", "np"}:
         raise ValueError(
@@ -1656,7 +1763,7 @@ def _parse(expression: str) -> ast.AST:
 def predict_expression(a: np.ndarray, expression: str) -> Prediction:
     """The new form of :func:`viewcopy.predict`; ``a`` is already checked."""
     if not isinstance(expression, str):
-        raise TypeError(f"predict() takes the expression as a string, such as \"a.T\", got {short_repr(expression)}")
+        raise TypeError(f'predict() takes the expression as a string, such as "a.T", got {short_repr(expression)}')
     node = _parse(expression)
     walker = _Walker(a)
     try:
@@ -1668,8 +1775,9 @@ def predict_expression(a: np.ndarray, expression: str) -> Prediction:
     except _Unknown as error:
         raise ValueError(f"predict() cannot answer {expression!r} from the layout: {error}") from None
     if isinstance(result, (list, tuple)) and result and isinstance(result[0], _Sym):
-        raise ValueError(f"{expression!r} gives a sequence of arrays: index it, as in \"np.split(a, 2)[0]\"")
-    if not isinstance(result, _Sym):
+        raise ValueError(f'{expression!r} gives a sequence of arrays: index it, as in "np.split(a, 2)[0]"')
+    what = result if isinstance(result, _Sym) else None
+    if what is None:  # a shape, a dtype, a number: the expression is fine, its answer is not an array
         raise ValueError(f"{expression!r} does not give an array (it gives {short_repr(result)})")
     kind: Literal["view", "copy"] = "view" if result.view else "copy"
     reason = "; then ".join(result.why) if result.why else "the expression is the array itself"

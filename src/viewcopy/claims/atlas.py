@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import io
+import itertools
 import json
 import re
 import time
@@ -35,7 +36,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-import viewcopy
 from viewcopy import predict, relation, track
 
 from ._layouts import Case, layouts
@@ -137,8 +137,10 @@ WHERE: dict[str, tuple[str, Callable[[np.ndarray], bool]]] = {
     "row": ("arrays with a first axis of length >= 1", lambda x: x.ndim >= 1 and x.shape[0] >= 1),
     "row2d": ("arrays of 2+ dimensions with a first axis of length >= 1", lambda x: x.ndim >= 2 and x.shape[0] >= 1),
     "last": ("arrays with a last axis of length >= 1", lambda x: x.ndim >= 1 and x.shape[-1] >= 1),
-    "cols": ("arrays of 2+ dimensions whose first two axes have length >= 1",
-             lambda x: x.ndim >= 2 and x.shape[0] >= 1 and x.shape[1] >= 1),
+    "cols": (
+        "arrays of 2+ dimensions whose first two axes have length >= 1",
+        lambda x: x.ndim >= 2 and x.shape[0] >= 1 and x.shape[1] >= 1,
+    ),
     "len1": ("arrays with a first axis of length 1", lambda x: x.ndim >= 1 and x.shape[0] == 1),
     "nonempty": ("arrays with at least one element", lambda x: x.size >= 1),
     "nonempty1d+": ("non-empty arrays of 1 or more dimensions", lambda x: x.size >= 1 and x.ndim >= 1),
@@ -164,15 +166,30 @@ def _entries() -> list[Entry]:
     add("attributes", "a.__copy__()", "a.__deepcopy__({})", dtypes=True)
     # reshape and its arguments
     add("reshape", "a.reshape(-1)", "a.reshape(-1, order='F')", "a.reshape(-1, order='A')", dtypes=True)
-    add("reshape", "np.reshape(a, -1)", "np.reshape(a, -1, order='F')", "a.reshape(a.shape)",
-        "a.reshape(a.shape[::-1])", "a.reshape(a.shape + (1,))", "a.reshape((1,) + a.shape)",
-        "a.reshape(a.shape + (1,), order='F')", "a.reshape(1, -1)", "a.reshape(-1, 1)", "a.reshape(a.size)")
+    add(
+        "reshape",
+        "np.reshape(a, -1)",
+        "np.reshape(a, -1, order='F')",
+        "a.reshape(a.shape)",
+        "a.reshape(a.shape[::-1])",
+        "a.reshape(a.shape + (1,))",
+        "a.reshape((1,) + a.shape)",
+        "a.reshape(a.shape + (1,), order='F')",
+        "a.reshape(1, -1)",
+        "a.reshape(-1, 1)",
+        "a.reshape(a.size)",
+    )
     add("reshape", "a.reshape(a.shape[0], -1)", "a.reshape(a.shape[0], -1, order='F')", where="row")
     add("reshape", "a.reshape(-1, a.shape[-1])", "a.reshape(-1, a.shape[-1], order='F')", where="last")
     add("reshape", "a.reshape(a.shape[0] // 2, -1)", where="even0", raises=(ValueError,))
     add("reshape", "a.reshape(-1, copy=True)", "np.reshape(a, -1, copy=True)", since=(2, 1))
-    add("reshape", "a.reshape(-1, copy=False)", "np.reshape(a, -1, order='F', copy=False)", since=(2, 1),
-        raises=(ValueError,))
+    add(
+        "reshape",
+        "a.reshape(-1, copy=False)",
+        "np.reshape(a, -1, order='F', copy=False)",
+        since=(2, 1),
+        raises=(ValueError,),
+    )
     # ravel and flatten, each order
     for order in ("C", "F", "A", "K"):
         add("ravel", f"a.ravel(order='{order}')", f"np.ravel(a, order='{order}')", dtypes=order == "K")
@@ -184,16 +201,25 @@ def _entries() -> list[Entry]:
     add("axes", "np.transpose(a, tuple(range(a.ndim)))")
     add("axes", "np.permute_dims(a)", since=(2, 0))
     add("axes", "np.matrix_transpose(a)", where="2d+", since=(2, 0))
-    add("axes", "np.swapaxes(a, 0, -1)", "a.swapaxes(0, -1)", "np.moveaxis(a, 0, -1)", "np.moveaxis(a, -1, 0)",
-        "np.rollaxis(a, -1)", "np.rollaxis(a, 0, a.ndim)", where="1d+")
+    add(
+        "axes",
+        "np.swapaxes(a, 0, -1)",
+        "a.swapaxes(0, -1)",
+        "np.moveaxis(a, 0, -1)",
+        "np.moveaxis(a, -1, 0)",
+        "np.rollaxis(a, -1)",
+        "np.rollaxis(a, 0, a.ndim)",
+        where="1d+",
+    )
     add("axes", "a.squeeze()", "np.squeeze(a)", dtypes=True)
     add("axes", "np.squeeze(a, axis=0)", "a.squeeze(0)", where="len1")
     add("axes", "np.expand_dims(a, 0)", "np.expand_dims(a, -1)", "np.expand_dims(a, (0, -1))")
     add("axes", "np.atleast_1d(a)", "np.atleast_2d(a)", "np.atleast_3d(a)")
     add("axes", "np.broadcast_to(a, (2,) + a.shape)", "np.broadcast_to(a, a.shape)", dtypes=True)
     add("axes", "np.broadcast_arrays(a, a[None])[0]", "np.broadcast_arrays(a, a)[0]")
-    add("axes", "a.diagonal()", "np.diagonal(a)", "np.diagonal(a, 1)", "np.diagonal(a, axis1=-2, axis2=-1)",
-        where="2d+")
+    add(
+        "axes", "a.diagonal()", "np.diagonal(a)", "np.diagonal(a, 1)", "np.diagonal(a, axis1=-2, axis2=-1)", where="2d+"
+    )
     add("axes", "np.diag(a)", where="1d-2d")
     add("axes", "np.flip(a)", "np.flip(a, -1)", where="1d+")
     add("axes", "np.flip(a, 0)", "np.flipud(a)", where="1d+")
@@ -201,83 +227,257 @@ def _entries() -> list[Entry]:
     add("axes", "np.einsum('ij->ji', a)", where="2d")
     add("axes", "np.lib.stride_tricks.as_strided(a)", "np.lib.stride_tricks.as_strided(a, writeable=False)")
     add("axes", "np.lib.stride_tricks.as_strided(a, shape=a.shape[:1], strides=a.strides[:1])", where="1d+")
-    add("axes", "np.lib.stride_tricks.sliding_window_view(a, 1, axis=0)",
-        "np.lib.stride_tricks.sliding_window_view(a, 1, axis=0, writeable=True)", where="row")
+    add(
+        "axes",
+        "np.lib.stride_tricks.sliding_window_view(a, 1, axis=0)",
+        "np.lib.stride_tricks.sliding_window_view(a, 1, axis=0, writeable=True)",
+        where="row",
+    )
     # splitting
-    add("split", "np.split(a, 1)[0]", "np.array_split(a, 2)[0]", "np.array_split(a, 2)[-1]", "np.hsplit(a, 1)[0]",
-        "np.split(a, [1])[0]", "np.split(a, [1])[-1]", where="1d+")
+    add(
+        "split",
+        "np.split(a, 1)[0]",
+        "np.array_split(a, 2)[0]",
+        "np.array_split(a, 2)[-1]",
+        "np.hsplit(a, 1)[0]",
+        "np.split(a, [1])[0]",
+        "np.split(a, [1])[-1]",
+        where="1d+",
+    )
     add("split", "np.vsplit(a, 1)[0]", where="2d+")
     add("split", "np.dsplit(a, 1)[0]", where="3d+")
     add("split", "np.unstack(a)[0]", where="row2d", since=(2, 1))
     # dtypes
     add("dtype", "a.view(a.dtype)", "a.view(a.dtype.newbyteorder())", dtypes=True)
-    add("dtype", "a.view(np.uint8)", "a.view(np.int8)", "a.view(np.float64)", "a.view(np.int64)", "a.view('V' + str(a.itemsize))",
-        dtypes=True, raises=(ValueError, TypeError), where="1d+")
+    add(
+        "dtype",
+        "a.view(np.uint8)",
+        "a.view(np.int8)",
+        "a.view(np.float64)",
+        "a.view(np.int64)",
+        "a.view('V' + str(a.itemsize))",
+        dtypes=True,
+        raises=(ValueError, TypeError),
+        where="1d+",
+    )
     add("dtype", "np.real(a)", "np.imag(a)", dtypes=True)
     add("dtype", "a.byteswap()", dtypes=True)
     add("dtype", "a.byteswap(inplace=True)", dtypes=True, raises=(ValueError,))
-    add("dtype", "a.astype(a.dtype)", "a.astype(a.dtype, copy=False)", "a.astype(a.dtype, order='C', copy=False)",
-        "a.astype(a.dtype, order='F', copy=False)", "a.astype(a.dtype, order='A', copy=False)",
-        "a.astype(a.dtype, order='C')", "a.astype(a.dtype, order='F')",
-        "a.astype(a.dtype.newbyteorder(), copy=False)", dtypes=True)
-    add("dtype", "a.astype(np.float64, copy=False)", "a.astype(np.float64)", "a.astype(np.complex128, copy=False)",
-        "a.astype(np.int8, copy=False)", dtypes=True, where="numeric")
+    add(
+        "dtype",
+        "a.astype(a.dtype)",
+        "a.astype(a.dtype, copy=False)",
+        "a.astype(a.dtype, order='C', copy=False)",
+        "a.astype(a.dtype, order='F', copy=False)",
+        "a.astype(a.dtype, order='A', copy=False)",
+        "a.astype(a.dtype, order='C')",
+        "a.astype(a.dtype, order='F')",
+        "a.astype(a.dtype.newbyteorder(), copy=False)",
+        dtypes=True,
+    )
+    add(
+        "dtype",
+        "a.astype(np.float64, copy=False)",
+        "a.astype(np.float64)",
+        "a.astype(np.complex128, copy=False)",
+        "a.astype(np.int8, copy=False)",
+        dtypes=True,
+        where="numeric",
+    )
     add("dtype", "np.astype(a, a.dtype)", "np.astype(a, a.dtype, copy=False)", since=(2, 1), dtypes=True)
     # conversions
-    add("convert", "np.asarray(a)", "np.asarray(a, order='C')", "np.asarray(a, order='F')", "np.asarray(a, order='A')",
-        "np.asarray(a, order='K')", "np.asarray(a, dtype=a.dtype)", "np.asanyarray(a)", "np.asanyarray(a, order='F')",
-        "np.ascontiguousarray(a)", "np.asfortranarray(a)", "np.require(a)", "np.require(a, requirements='C')",
-        "np.require(a, requirements='F')", "np.require(a, requirements='A')", "np.require(a, requirements='W')",
-        "np.require(a, requirements='O')", "np.require(a, requirements='E')", "np.array(a)", "np.array(a, copy=True)",
-        "np.array(a, order='C')", "np.array(a, order='F')", "np.array(a, ndmin=a.ndim + 1)", dtypes=True)
-    add("convert", "np.asarray(a, dtype=np.float64)", "np.ascontiguousarray(a, dtype=np.float64)",
-        "np.require(a, np.float64)", dtypes=True, where="numeric")
+    add(
+        "convert",
+        "np.asarray(a)",
+        "np.asarray(a, order='C')",
+        "np.asarray(a, order='F')",
+        "np.asarray(a, order='A')",
+        "np.asarray(a, order='K')",
+        "np.asarray(a, dtype=a.dtype)",
+        "np.asanyarray(a)",
+        "np.asanyarray(a, order='F')",
+        "np.ascontiguousarray(a)",
+        "np.asfortranarray(a)",
+        "np.require(a)",
+        "np.require(a, requirements='C')",
+        "np.require(a, requirements='F')",
+        "np.require(a, requirements='A')",
+        "np.require(a, requirements='W')",
+        "np.require(a, requirements='O')",
+        "np.require(a, requirements='E')",
+        "np.array(a)",
+        "np.array(a, copy=True)",
+        "np.array(a, order='C')",
+        "np.array(a, order='F')",
+        "np.array(a, ndmin=a.ndim + 1)",
+        dtypes=True,
+    )
+    add(
+        "convert",
+        "np.asarray(a, dtype=np.float64)",
+        "np.ascontiguousarray(a, dtype=np.float64)",
+        "np.require(a, np.float64)",
+        dtypes=True,
+        where="numeric",
+    )
     add("convert", "np.asarray(a, dtype=a.dtype.newbyteorder())", dtypes=True)
     add("convert", "np.array(a, copy=False)", dtypes=True, raises=(ValueError,))
-    add("convert", "np.array(a, copy=None)", "np.array(a, copy=None, order='C')", "np.array(a, copy=None, order='F')",
-        "np.array(a, copy=None, ndmin=3)", "np.asarray(a, copy=True)", since=(2, 0), dtypes=True)
-    add("convert", "np.asarray(a, copy=False)", "np.asarray(a, order='C', copy=False)", since=(2, 0), dtypes=True,
-        raises=(ValueError,))
-    add("convert", "np.copy(a)", "np.copy(a, order='C')", "np.copy(a, order='F')", "a.copy()", "a.copy('F')",
-        "a.copy('K')", "a.copy('A')", dtypes=True)
+    add(
+        "convert",
+        "np.array(a, copy=None)",
+        "np.array(a, copy=None, order='C')",
+        "np.array(a, copy=None, order='F')",
+        "np.array(a, copy=None, ndmin=3)",
+        "np.asarray(a, copy=True)",
+        since=(2, 0),
+        dtypes=True,
+    )
+    add(
+        "convert",
+        "np.asarray(a, copy=False)",
+        "np.asarray(a, order='C', copy=False)",
+        since=(2, 0),
+        dtypes=True,
+        raises=(ValueError,),
+    )
+    add(
+        "convert",
+        "np.copy(a)",
+        "np.copy(a, order='C')",
+        "np.copy(a, order='F')",
+        "a.copy()",
+        "a.copy('F')",
+        "a.copy('K')",
+        "a.copy('A')",
+        dtypes=True,
+    )
     # indexing
     add("index", "a[...]", "a[None]", "a[..., None]", "a[np.newaxis, ...]", dtypes=True)
     add("index", "a[()]", where="1d+", dtypes=True)
-    add("index", "a[:]", "a[::2]", "a[::-1]", "a[1:]", "a[:1]", "a[..., ::2]", "a[..., ::-1]", "a[:, None]",
-        where="1d+")
+    add(
+        "index", "a[:]", "a[::2]", "a[::-1]", "a[1:]", "a[:1]", "a[..., ::2]", "a[..., ::-1]", "a[:, None]", where="1d+"
+    )
     add("index", "a[0]", "a[-1]", "a[np.intp(0)]", where="row2d")
     add("index", "a[np.array(0)]", where="row2d")
-    add("index", "a[0, ...]", "a[[0]]", "a[[0, 0]]", "a[[-1, 0]]", "a[[[0]]]", "a[[0], ...]",
-        "a[np.array([0])]", where="row")
+    add(
+        "index",
+        "a[0, ...]",
+        "a[[0]]",
+        "a[[0, 0]]",
+        "a[[-1, 0]]",
+        "a[[[0]]]",
+        "a[[0], ...]",
+        "a[np.array([0])]",
+        where="row",
+    )
     add("index", "a[..., 0]", "a[..., [0]]", where="last")
-    add("index", "a[np.arange(a.shape[0])]", "a[np.arange(a.shape[0])[::-1]]", "a[a.shape[0] * [True]]",
-        where="1d+")
-    add("index", "a[np.ones(a.shape, dtype=bool)]", "a[np.zeros(a.shape, dtype=bool)]", "a[a == a]", "a[True]",
-        "a[False]")
-    add("index", "a[:, [0]]", "a[[0], :]", "a[[0], [0]]", "a[0, [0]]", "a[[0], 0]", "a[:, [0], ...]",
-        where="cols")
+    add("index", "a[np.arange(a.shape[0])]", "a[np.arange(a.shape[0])[::-1]]", "a[a.shape[0] * [True]]", where="1d+")
+    add(
+        "index",
+        "a[np.ones(a.shape, dtype=bool)]",
+        "a[np.zeros(a.shape, dtype=bool)]",
+        "a[a == a]",
+        "a[True]",
+        "a[False]",
+    )
+    add("index", "a[:, [0]]", "a[[0], :]", "a[[0], [0]]", "a[0, [0]]", "a[[0], 0]", "a[:, [0], ...]", where="cols")
     add("index", "a[0, ::2]", "a[0, None]", where="row2d")
-    add("fields", "a['f0']", "a['f1']", "a[['f0', 'f1']]", "a[['f1']]", "a[['f1', 'f0']]", where="struct",
-        dtypes=True)
+    add("fields", "a['f0']", "a['f1']", "a[['f0', 'f1']]", "a[['f1']]", "a[['f1', 'f0']]", where="struct", dtypes=True)
     # always new
-    add("new", "np.sort(a, axis=None)", "np.argsort(a, axis=None)", "np.cumsum(a)", "np.concatenate([a], axis=None)",
-        "np.unique(a)", "np.tile(a, 1)", "np.tile(a, 2)", "np.repeat(a, 1)", "np.resize(a, a.shape)", "np.pad(a, 0)",
-        "np.pad(a, 1)", "np.roll(a, 1)", "np.roll(a, 0)", "np.where(a == a, a, a)", "np.append(a, a)",
-        "np.insert(a, 0, 0)", "np.zeros_like(a)", "np.empty_like(a)", "np.ones_like(a)", "np.full_like(a, 1)",
-        "a.repeat(1)", "a.cumsum()", "np.extract(a == a, a)", "np.stack([a])", "np.block([a])",
-        "np.broadcast_to(a, a.shape).copy()", "np.copy(np.broadcast_to(a, (2,) + a.shape))")
-    add("new", "np.round(a)", "np.nan_to_num(a)", "a.round()", "a.conj()", "a.conjugate()", "a + 0", "a * 1", "a + a",
-        "-a", "+a", "a ** 1", "a == a", "np.einsum('...->...', a)", where="1d+")
-    add("new", "np.sort(a)", "np.argsort(a)", "np.diff(a)", "np.concatenate([a])", "np.concatenate([a, a])",
-        "np.vstack([a])", "np.hstack([a])", "np.dstack([a])", "np.sum(a, axis=0, keepdims=True)",
-        "np.mean(a, axis=0, keepdims=True)", "np.std(a, axis=0, keepdims=True)", "np.var(a, axis=0, keepdims=True)",
-        "np.median(a, axis=0, keepdims=True)", "np.cumsum(a, axis=-1)", "a.sum(axis=0, keepdims=True)", where="row")
+    add(
+        "new",
+        "np.sort(a, axis=None)",
+        "np.argsort(a, axis=None)",
+        "np.cumsum(a)",
+        "np.concatenate([a], axis=None)",
+        "np.unique(a)",
+        "np.tile(a, 1)",
+        "np.tile(a, 2)",
+        "np.repeat(a, 1)",
+        "np.resize(a, a.shape)",
+        "np.pad(a, 0)",
+        "np.pad(a, 1)",
+        "np.roll(a, 1)",
+        "np.roll(a, 0)",
+        "np.where(a == a, a, a)",
+        "np.append(a, a)",
+        "np.insert(a, 0, 0)",
+        "np.zeros_like(a)",
+        "np.empty_like(a)",
+        "np.ones_like(a)",
+        "np.full_like(a, 1)",
+        "a.repeat(1)",
+        "a.cumsum()",
+        "np.extract(a == a, a)",
+        "np.stack([a])",
+        "np.block([a])",
+        "np.broadcast_to(a, a.shape).copy()",
+        "np.copy(np.broadcast_to(a, (2,) + a.shape))",
+    )
+    add(
+        "new",
+        "np.round(a)",
+        "np.nan_to_num(a)",
+        "a.round()",
+        "a.conj()",
+        "a.conjugate()",
+        "a + 0",
+        "a * 1",
+        "a + a",
+        "-a",
+        "+a",
+        "a ** 1",
+        "a == a",
+        "np.einsum('...->...', a)",
+        where="1d+",
+    )
+    add(
+        "new",
+        "np.sort(a)",
+        "np.argsort(a)",
+        "np.diff(a)",
+        "np.concatenate([a])",
+        "np.concatenate([a, a])",
+        "np.vstack([a])",
+        "np.hstack([a])",
+        "np.dstack([a])",
+        "np.sum(a, axis=0, keepdims=True)",
+        "np.mean(a, axis=0, keepdims=True)",
+        "np.std(a, axis=0, keepdims=True)",
+        "np.var(a, axis=0, keepdims=True)",
+        "np.median(a, axis=0, keepdims=True)",
+        "np.cumsum(a, axis=-1)",
+        "a.sum(axis=0, keepdims=True)",
+        where="row",
+    )
     add("new", "np.sum(a, axis=0)", "np.column_stack([a])", "np.tril(a)", "np.triu(a)", where="2d+")
-    add("new", "np.angle(a)", "np.around(a)", "np.clip(a, 0, 1)", "a.clip(0, 1)", "np.cumprod(a)", "a.cumprod()",
-        "np.diagflat(a)", "np.ediff1d(a)", "np.argwhere(a)", "np.flatnonzero(a)", "np.i0(a)",
-        "np.iscomplex(a)", "np.isreal(a)", "np.isneginf(a)", "np.isposinf(a)", "np.nancumprod(a)", "np.nancumsum(a)",
-        "np.sinc(a)", "np.sort_complex(a)", "np.unwrap(a)", "a.argsort()", "np.histogram_bin_edges(a)",
-        where="1d+", raises=(TypeError,))
+    add(
+        "new",
+        "np.angle(a)",
+        "np.around(a)",
+        "np.clip(a, 0, 1)",
+        "a.clip(0, 1)",
+        "np.cumprod(a)",
+        "a.cumprod()",
+        "np.diagflat(a)",
+        "np.ediff1d(a)",
+        "np.argwhere(a)",
+        "np.flatnonzero(a)",
+        "np.i0(a)",
+        "np.iscomplex(a)",
+        "np.isreal(a)",
+        "np.isneginf(a)",
+        "np.isposinf(a)",
+        "np.nancumprod(a)",
+        "np.nancumsum(a)",
+        "np.sinc(a)",
+        "np.sort_complex(a)",
+        "np.unwrap(a)",
+        "a.argsort()",
+        "np.histogram_bin_edges(a)",
+        where="1d+",
+        raises=(TypeError,),
+    )
     add("new", "np.fix(a)", where="1d+", raises=(TypeError,), until=(2, 5))
     add("new", "np.lexsort(a)", where="row2d", raises=(TypeError,))
     add("new", "np.concat([a])", "np.unique_values(a)", where="1d+", since=(2, 0))
@@ -286,8 +486,16 @@ def _entries() -> list[Entry]:
     add("convert", "np.asfarray(a)", until=(2, 0), where="numeric")
     add("dtype", "a.newbyteorder()", until=(2, 0), dtypes=True)
     add("index", "np.trim_zeros(a)", where="1d")
-    add("new", "np.take(a, [0], axis=0)", "a.take([0])", "np.delete(a, 0)", "a.compress([True], axis=0)", "np.partition(a, 0)",
-        "np.max(a, axis=0, keepdims=True)", where="nonempty1d+")
+    add(
+        "new",
+        "np.take(a, [0], axis=0)",
+        "a.take([0])",
+        "np.delete(a, 0)",
+        "a.compress([True], axis=0)",
+        "np.partition(a, 0)",
+        "np.max(a, axis=0, keepdims=True)",
+        where="nonempty1d+",
+    )
     return E
 
 
@@ -339,7 +547,7 @@ def _equally_spaced(x: np.ndarray, order: str) -> bool:
     axes = [(n, s) for n, s in zip(x.shape, x.strides, strict=True) if n != 1]
     if order == "F":
         axes.reverse()
-    return all(s == n_next * s_next for (_, s), (n_next, s_next) in zip(axes, axes[1:]))
+    return all(s == n_next * s_next for (_, s), (n_next, s_next) in itertools.pairwise(axes))
 
 
 def _tiles_some_order(x: np.ndarray) -> bool:
@@ -362,13 +570,19 @@ CONDITIONS: list[tuple[str, Callable[[np.ndarray, Entry], bool]]] = [
     ("the array is C-contiguous", lambda x, e: bool(x.flags.c_contiguous)),
     ("the array is F-contiguous", lambda x, e: bool(x.flags.f_contiguous)),
     ("the array is C- or F-contiguous", lambda x, e: bool(x.flags.c_contiguous or x.flags.f_contiguous)),
-    ("read in C order, its elements are equally spaced in memory (one stride walks them)",
-     lambda x, e: _equally_spaced(x, "C")),
-    ("read in F order, its elements are equally spaced in memory (one stride walks them)",
-     lambda x, e: _equally_spaced(x, "F")),
+    (
+        "read in C order, its elements are equally spaced in memory (one stride walks them)",
+        lambda x, e: _equally_spaced(x, "C"),
+    ),
+    (
+        "read in F order, its elements are equally spaced in memory (one stride walks them)",
+        lambda x, e: _equally_spaced(x, "F"),
+    ),
     ("its strides, sorted by size, tile one gap-free block (no negative stride)", lambda x, e: _tiles_some_order(x)),
-    ("the array is C- or F-contiguous, or its strides, sorted by size, tile one gap-free block",
-     lambda x, e: bool(x.flags.c_contiguous or x.flags.f_contiguous) or _tiles_some_order(x)),
+    (
+        "the array is C- or F-contiguous, or its strides, sorted by size, tile one gap-free block",
+        lambda x, e: bool(x.flags.c_contiguous or x.flags.f_contiguous) or _tiles_some_order(x),
+    ),
     ("the array is empty", lambda x, e: x.size == 0),
     ("the array is not complex", lambda x, e: x.dtype.kind != "c"),
     ("the array is 2-D", lambda x, e: x.ndim == 2),
@@ -384,13 +598,19 @@ CONDITIONS: list[tuple[str, Callable[[np.ndarray, Entry], bool]]] = [
     ("the array is not 0-d", lambda x, e: x.ndim > 0),
     ("its last axis is contiguous (stride = item size) or of length 1", lambda x, e: _last_contiguous(x)),
     ("the dtype is in native byte order", lambda x, e: x.dtype.isnative),
-    ("its dtype is the same in either byte order (one-byte items, bool, objects)",
-     lambda x, e: x.dtype.newbyteorder() == x.dtype),
-    ("the array is C-contiguous and in native byte order",
-     lambda x, e: bool(x.flags.c_contiguous) and x.dtype.isnative),
     (
-        "NumPy's rule, as viewcopy.predict applies it, says view (for a reshape: each group of axes the new shape "
-        "merges is evenly strided in the order asked)",
+        "its dtype is the same in either byte order (one-byte items, bool, objects)",
+        lambda x, e: x.dtype.newbyteorder() == x.dtype,
+    ),
+    (
+        "the array is C-contiguous and in native byte order",
+        lambda x, e: bool(x.flags.c_contiguous) and x.dtype.isnative,
+    ),
+    (
+        (
+            "NumPy's rule, as viewcopy.predict applies it, says view (for a reshape: each group of axes the new shape "
+            "merges is evenly strided in the order asked)"
+        ),
         lambda x, e: _predicted_view(x, e),
     ),
 ]
@@ -412,8 +632,15 @@ def _condition_holds(res: Result, name: str, condition: Callable[[np.ndarray, En
 # -- the families -------------------------------------------------------------------------------------
 
 STRUCTURED = np.dtype([("f0", "<i4"), ("f1", "<f8")])
-EXTRA_DTYPES = (STRUCTURED, np.dtype(bool), np.dtype(object), np.dtype("M8[s]"), np.dtype(">f8"), np.dtype("c8"),
-                np.dtype("<U3"))
+EXTRA_DTYPES = (
+    STRUCTURED,
+    np.dtype(bool),
+    np.dtype(object),
+    np.dtype("M8[s]"),
+    np.dtype(">f8"),
+    np.dtype("c8"),
+    np.dtype("<U3"),
+)
 """The further dtypes for entries where the dtype matters: structured, bool, object, datetime64,
 non-native byte order, complex64, strings."""
 
@@ -519,8 +746,16 @@ class Result:
         }
 
 
-def _agree(x: np.ndarray, expression: str, result: np.ndarray | None, view: bool | None, error: BaseException | None,
-           writeable: bool | None, predicted: dict[str, bool] | None = None, name: str = "") -> str:
+def _agree(
+    x: np.ndarray,
+    expression: str,
+    result: np.ndarray | None,
+    view: bool | None,
+    error: BaseException | None,
+    writeable: bool | None,
+    predicted: dict[str, bool] | None = None,
+    name: str = "",
+) -> str:
     """'' when predict says what NumPy did, else what differs (``predicted`` keeps predict's view-or-copy)."""
     try:
         p = predict(x, expression)
@@ -581,8 +816,9 @@ def measure_entry(entry: Entry, cases: Iterable[Case]) -> Result:
     return res
 
 
-def _measure_cases(entry: Entry, code: Any, applies: Callable[[np.ndarray], bool], careful: bool, res: Result,
-                   cases: Iterable[Case]) -> None:
+def _measure_cases(
+    entry: Entry, code: Any, applies: Callable[[np.ndarray], bool], careful: bool, res: Result, cases: Iterable[Case]
+) -> None:
     for case in cases:
         if not applies(case.array):
             continue
@@ -603,7 +839,7 @@ def _measure_case(entry: Entry, code: Any, careful: bool, res: Result, case: Cas
     with np.errstate(all="ignore"):
         try:
             with track() as t:
-                r = eval(code, {"np": np, "a": x})  # noqa: S307 (the atlas's own expressions)
+                r = eval(code, {"np": np, "a": x})
         except entry.raises as e:
             error, r = e, None
     if error is not None:
@@ -654,7 +890,9 @@ def _search_condition(res: Result) -> None:
     """Check every candidate on every case; the first that is true exactly where the result was a view wins."""
     for words, condition in CONDITIONS:
         # every candidate is tried, in the family's order, until its first counterexample
-        wrong = next((name for name, view in res.outcome.items() if _condition_holds(res, name, condition) != view), None)
+        wrong = next(
+            (name for name, view in res.outcome.items() if _condition_holds(res, name, condition) != view), None
+        )
         res.candidates[words] = "exact" if wrong is None else f"wrong, e.g. on {wrong}"
         if wrong is None and not res.condition:
             res.condition = words
@@ -662,8 +900,9 @@ def _search_condition(res: Result) -> None:
         res.condition = NO_CONDITION
 
 
-def measure(*, entries_: list[Entry] | None = None, cases: list[Case] | None = None,
-            extra: list[Case] | None = None) -> list[Result]:
+def measure(
+    *, entries_: list[Entry] | None = None, cases: list[Case] | None = None, extra: list[Case] | None = None
+) -> list[Result]:
     """Every entry on the layouts family (and the further dtypes where they matter)."""
     main = layouts() if cases is None else cases
     more = dtype_family() if extra is None else extra
@@ -676,13 +915,60 @@ def measure(*, entries_: list[Entry] | None = None, cases: list[Case] | None = N
 # -- the inventory: NumPy's public callables, sorted ------------------------------------------------
 
 SIDE_EFFECTS = {
-    "test", "show_config", "show_runtime", "info", "source", "lookfor", "setbufsize", "seterr", "seterrcall",
-    "set_printoptions", "printoptions", "savetxt", "save", "savez", "savez_compressed", "load", "loadtxt",
-    "genfromtxt", "fromfile", "memmap", "errstate", "set_string_function", "setbufsize", "fromregex", "tofile",
-    "dump", "dumps", "disp", "deprecate", "deprecate_with_doc", "add_newdoc", "add_docstring", "add_newdoc_ufunc",
-    "get_include", "_add_newdoc_ufunc", "seterrobj", "geterrobj", "recfromcsv", "recfromtxt", "safe_eval",
-    "put", "putmask", "place", "copyto", "fill", "itemset", "setfield", "setflags", "resize", "sort", "partition",
-    "fill_diagonal", "put_along_axis", "copyto", "shares_memory", "may_share_memory",
+    "test",
+    "show_config",
+    "show_runtime",
+    "info",
+    "source",
+    "lookfor",
+    "setbufsize",
+    "seterr",
+    "seterrcall",
+    "set_printoptions",
+    "printoptions",
+    "savetxt",
+    "save",
+    "savez",
+    "savez_compressed",
+    "load",
+    "loadtxt",
+    "genfromtxt",
+    "fromfile",
+    "memmap",
+    "errstate",
+    "set_string_function",
+    "fromregex",
+    "tofile",
+    "dump",
+    "dumps",
+    "disp",
+    "deprecate",
+    "deprecate_with_doc",
+    "add_newdoc",
+    "add_docstring",
+    "add_newdoc_ufunc",
+    "get_include",
+    "_add_newdoc_ufunc",
+    "seterrobj",
+    "geterrobj",
+    "recfromcsv",
+    "recfromtxt",
+    "safe_eval",
+    "put",
+    "putmask",
+    "place",
+    "copyto",
+    "fill",
+    "itemset",
+    "setfield",
+    "setflags",
+    "resize",
+    "sort",
+    "partition",
+    "fill_diagonal",
+    "put_along_axis",
+    "shares_memory",
+    "may_share_memory",
 }
 """Callables not called by the inventory: they write files, print, change settings, or change the array in place."""
 
@@ -727,14 +1013,24 @@ def inventory() -> list[dict[str, str]]:
         obj = getattr(np, name)
         rows.append(_classify(f"np.{name}", obj, used, lambda f=obj: f(_probe())))
     for name in ("as_strided", "sliding_window_view"):
-        rows.append(_classify(f"np.lib.stride_tricks.{name}", getattr(np.lib.stride_tricks, name), used,
-                              lambda n=name: getattr(np.lib.stride_tricks, n)(_probe(), 1) if n != "as_strided"
-                              else np.lib.stride_tricks.as_strided(_probe())))
-    for name in sorted(n for n in dir(np.ndarray) if not n.startswith("_")) + ["__array__", "__copy__",
-                                                                             "__deepcopy__"]:
+        rows.append(
+            _classify(
+                f"np.lib.stride_tricks.{name}",
+                getattr(np.lib.stride_tricks, name),
+                used,
+                lambda n=name: (
+                    getattr(np.lib.stride_tricks, n)(_probe(), 1)
+                    if n != "as_strided"
+                    else np.lib.stride_tricks.as_strided(_probe())
+                ),
+            )
+        )
+    for name in [*sorted(n for n in dir(np.ndarray) if not n.startswith("_")), "__array__", "__copy__", "__deepcopy__"]:
         attr = inspect.getattr_static(np.ndarray, name)
-        if callable(getattr(np.ndarray, name)) and not isinstance(attr, property) and type(attr).__name__ not in (
-            "getset_descriptor", "member_descriptor"
+        if (
+            callable(getattr(np.ndarray, name))
+            and not isinstance(attr, property)
+            and type(attr).__name__ not in ("getset_descriptor", "member_descriptor")
         ):
             rows.append(_classify(f"ndarray.{name}", attr, used, lambda n=name: getattr(_probe(), n)()))
         else:
@@ -752,14 +1048,21 @@ def _classify(name: str, obj: Any, used: set[str], call: Callable[[], Any], attr
         return {"name": name, "status": "in the atlas", "reason": ""}
     if not attribute:
         if isinstance(obj, type):
-            return {"name": name, "status": "left out", "reason": "a type (dtype, scalar type, class), not an operation"}
+            return {
+                "name": name,
+                "status": "left out",
+                "reason": "a type (dtype, scalar type, class), not an operation",
+            }
         if inspect.ismodule(obj):
             return {"name": name, "status": "left out", "reason": "a submodule, not an operation"}
         if not callable(obj):
             return {"name": name, "status": "left out", "reason": f"not callable ({type(obj).__name__})"}
         if short in SIDE_EFFECTS:
-            return {"name": name, "status": "left out",
-                    "reason": "not called: it writes files, prints, changes settings, or changes the array in place"}
+            return {
+                "name": name,
+                "status": "left out",
+                "reason": "not called: it writes files, prints, changes settings, or changes the array in place",
+            }
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -767,9 +1070,13 @@ def _classify(name: str, obj: Any, used: set[str], call: Callable[[], Any], attr
                 got = call()
     except Exception as error:  # noqa: BLE001 (the reason is the error)
         message = str(error).splitlines()[0][:80] if str(error) else ""
-        return {"name": name, "status": "left out",
-                "reason": f"called with the array alone it raises {type(error).__name__}"
-                + (f" ({message})" if message else "") + ": it needs other arguments, or no array"}
+        return {
+            "name": name,
+            "status": "left out",
+            "reason": f"called with the array alone it raises {type(error).__name__}"
+            + (f" ({message})" if message else "")
+            + ": it needs other arguments, or no array",
+        }
     if isinstance(got, np.ndarray):
         if attribute and short == "base":
             return {"name": name, "status": "left out", "reason": "the owner of the memory, not an operation"}
@@ -795,38 +1102,75 @@ class Docstring:
 
 DOCSTRINGS = [
     Docstring("np.ravel", r"A copy is made only if needed\.", "np.ravel(a)", "view when possible", "a.reshape(-1)"),
-    Docstring("np.ravel", r"When a view is desired in as many cases as possible, ``arr\.reshape\(-1\)`` may be "
-              r"preferable\.", "a.reshape(-1)", "at least as many views", "a.ravel()"),
-    Docstring("np.reshape", r"This will be a new view object if possible; otherwise, it will be a copy\.",
-              "np.reshape(a, -1)", "view when possible", "equally spaced C"),
+    Docstring(
+        "np.ravel",
+        r"When a view is desired in as many cases as possible, ``arr\.reshape\(-1\)`` may be "
+        r"preferable\.",
+        "a.reshape(-1)",
+        "at least as many views",
+        "a.ravel()",
+    ),
+    Docstring(
+        "np.reshape",
+        r"This will be a new view object if possible; otherwise, it will be a copy\.",
+        "np.reshape(a, -1)",
+        "view when possible",
+        "equally spaced C",
+    ),
     Docstring("np.transpose", r"A view is returned whenever possible\.", "np.transpose(a)", "view"),
     Docstring("ndarray.transpose", r"Returns a view of the array with axes transposed\.", "a.transpose()", "view"),
-    Docstring("np.diagonal", r"Starting in NumPy 1\.9 it returns a read-only view on the original array\.",
-              "np.diagonal(a)", "readonly view"),
-    Docstring("np.broadcast_to", r"A readonly view on the original array with the given shape\.",
-              "np.broadcast_to(a, (2,) + a.shape)", "readonly view"),
-    Docstring("np.ascontiguousarray", r"Return a contiguous array \(ndim >= 1\) in memory \(C order\)\.",
-              "np.ascontiguousarray(a)", "c-contiguous ndim>=1"),
-    Docstring("ndarray.astype", r"By default, astype always returns a newly allocated array\.", "a.astype(a.dtype)",
-              "copy"),
-    Docstring("ndarray.astype", r"If this is set to false, and the `dtype`, `order`, and `subok` requirements are "
-              r"satisfied, the input array is returned instead of a copy\.", "a.astype(a.dtype, copy=False)",
-              "identity"),
-    Docstring("np.swapaxes", r"if `a` is an ndarray, then a view of `a` is returned", "np.swapaxes(a, 0, -1)",
-              "view"),
+    Docstring(
+        "np.diagonal",
+        r"Starting in NumPy 1\.9 it returns a read-only view on the original array\.",
+        "np.diagonal(a)",
+        "readonly view",
+    ),
+    Docstring(
+        "np.broadcast_to",
+        r"A readonly view on the original array with the given shape\.",
+        "np.broadcast_to(a, (2,) + a.shape)",
+        "readonly view",
+    ),
+    Docstring(
+        "np.ascontiguousarray",
+        r"Return a contiguous array \(ndim >= 1\) in memory \(C order\)\.",
+        "np.ascontiguousarray(a)",
+        "c-contiguous ndim>=1",
+    ),
+    Docstring(
+        "ndarray.astype", r"By default, astype always returns a newly allocated array\.", "a.astype(a.dtype)", "copy"
+    ),
+    Docstring(
+        "ndarray.astype",
+        r"If this is set to false, and the `dtype`, `order`, and `subok` requirements are "
+        r"satisfied, the input array is returned instead of a copy\.",
+        "a.astype(a.dtype, copy=False)",
+        "identity",
+    ),
+    Docstring("np.swapaxes", r"if `a` is an ndarray, then a view of `a` is returned", "np.swapaxes(a, 0, -1)", "view"),
     Docstring("np.moveaxis", r"This array is a view of the input array\.", "np.moveaxis(a, 0, -1)", "view"),
     Docstring("np.squeeze", r"This is always `a` itself or a view into `a`\.", "np.squeeze(a)", "view"),
-    Docstring("np.expand_dims", r"View of `a` with the number of dimensions increased\.", "np.expand_dims(a, 0)",
-              "view"),
+    Docstring(
+        "np.expand_dims", r"View of `a` with the number of dimensions increased\.", "np.expand_dims(a, 0)", "view"
+    ),
     Docstring("np.flip", r"A view of `m` with the entries of axis reversed\.", "np.flip(a)", "view"),
     Docstring("np.rot90", r"A rotated view of `m`\.", "np.rot90(a)", "view"),
-    Docstring("np.atleast_2d", r"Copies are avoided where possible, and views with two or more dimensions are "
-              r"returned\.", "np.atleast_2d(a)", "view"),
+    Docstring(
+        "np.atleast_2d",
+        r"Copies are avoided where possible, and views with two or more dimensions are "
+        r"returned\.",
+        "np.atleast_2d(a)",
+        "view",
+    ),
     Docstring("np.split", r"A list of sub-arrays as views into `ary`\.", "np.split(a, 1)[0]", "view"),
     Docstring("ndarray.flatten", r"Return a copy of the array collapsed into one dimension\.", "a.flatten()", "copy"),
-    Docstring("np.lib.stride_tricks.sliding_window_view", r"Creating a view with the default ``writeable=False`` and "
-              r"then writing to it raises an error\.", "np.lib.stride_tricks.sliding_window_view(a, 1, axis=0)",
-              "readonly view"),
+    Docstring(
+        "np.lib.stride_tricks.sliding_window_view",
+        r"Creating a view with the default ``writeable=False`` and "
+        r"then writing to it raises an error\.",
+        "np.lib.stride_tricks.sliding_window_view(a, 1, axis=0)",
+        "readonly view",
+    ),
 ]
 
 
@@ -864,7 +1208,7 @@ def check_docstring(d: Docstring, cases: Iterable[Case]) -> dict[str, Any]:
         if not applies(x):
             continue
         checked += 1
-        r = eval(code, {"np": np, "a": x})  # noqa: S307
+        r = eval(code, {"np": np, "a": x})
         if d.test == "view":
             ok = is_view(x, r)
         elif d.test == "copy":
@@ -879,10 +1223,10 @@ def check_docstring(d: Docstring, cases: Iterable[Case]) -> dict[str, Any]:
             if d.witness == "equally spaced C":
                 possible = _equally_spaced(x, "C")
             else:
-                possible = is_view(x, eval(compile(d.witness, d.witness, "eval"), {"np": np, "a": x}))  # noqa: S307
+                possible = is_view(x, eval(compile(d.witness, d.witness, "eval"), {"np": np, "a": x}))
             ok = is_view(x, r) or not possible
         elif d.test == "at least as many views":
-            other = eval(compile(d.witness, d.witness, "eval"), {"np": np, "a": x})  # noqa: S307
+            other = eval(compile(d.witness, d.witness, "eval"), {"np": np, "a": x})
             ok = is_view(x, r) or not is_view(x, other)
         else:
             raise ValueError(f"unknown docstring test {d.test!r}")
