@@ -109,6 +109,9 @@ def test_the_old_form_keeps_working_and_its_reasons():
         ((np.zeros((2, 3))[:, ::2], "a.view(np.int8)"), ValueError, "last axis must be contiguous"),
         ((np.zeros(3), "a.shape"), ValueError, "does not give an array"),
         ((np.zeros(4), "np.split(a, 2)"), ValueError, "sequence of arrays"),
+        ((np.zeros(4), "np.save('x.npy', a.shape)"), ValueError, "computes only the arguments"),
+        ((np.zeros(4), "a.dtype.__class__.__subclasses__()"), ValueError, "reads the array's attributes"),
+        ((np.zeros(4), "a[__import__('os').getpid()]"), ValueError, "names __import__"),
     ],
 )
 def test_bad_input_says_what_is_wrong(args, error, message):

@@ -413,13 +413,10 @@ class _Walker:
             if name in _ATTRIBUTES:
                 return _ATTRIBUTES[name](self, value)
             return _Bound(value, name)
-        if isinstance(value, np.dtype):
+        if isinstance(value, np.dtype) and name in _DTYPE_ATTRIBUTES:
             return getattr(value, name)
-        if isinstance(value, tuple) and isinstance(value, tuple):
-            raise _Syntax(f"tuples have no attribute {name!r}")
-        if isinstance(value, (list, tuple)):
-            raise _Syntax(f"a list has no attribute {name!r}")
-        return getattr(value, name)
+        raise _Syntax(f"predict() reads the array's attributes and a dtype's {', '.join(sorted(_DTYPE_ATTRIBUTES))}; "
+                      f"not {name!r} of {short_repr(value)}")
 
     def call(self, node: ast.Call) -> Any:
         func = self.ev(node.func)
@@ -433,7 +430,12 @@ class _Walker:
                 raise _Syntax(f"predict() does not know the method ndarray.{func.name}")
             return handler(self, func.sym, *args, **kwargs)
         involved = [x for x in [*args, *kwargs.values()] if _has_sym(x)]
-        if not involved:  # an index or an argument built without the array's values: compute it
+        if not involved:  # an index or a dtype built without the array's values: compute it
+            if not _computable(func):
+                raise _Syntax(
+                    f"predict() computes only the arguments of an operation (np.arange, np.ones, np.array, dtypes, "
+                    f"tuple, range...), never {short_repr(func)}: the expression must apply it to `a`"
+                )
             return func(*args, **kwargs)
         name = getattr(func, "__name__", None)
         if isinstance(func, np.ufunc):
@@ -487,6 +489,22 @@ class _Walker:
         if isinstance(value, (np.ndarray, dict)):
             return value[index]
         raise _Syntax(f"cannot index {short_repr(value)}")
+
+
+_DTYPE_ATTRIBUTES = {"newbyteorder", "itemsize", "kind", "char", "str", "name", "type", "names", "base"}
+_COMPUTED = {"arange", "ones", "zeros", "full", "array", "asarray", "empty", "ix_", "dtype", "intp", "newaxis"}
+"""NumPy functions predict may call itself: they build an index or a dtype, never touch the array."""
+
+
+def _computable(func: Any) -> bool:
+    if func in _BUILTINS.values():
+        return True
+    if isinstance(func, type) and issubclass(func, (np.generic, np.dtype)):
+        return True  # np.intp(0), np.dtype("f8")
+    if getattr(func, "__self__", None) is not None and isinstance(func.__self__, np.dtype):
+        return getattr(func, "__name__", "") == "newbyteorder"
+    name = getattr(func, "__name__", "")
+    return name in _COMPUTED and getattr(np, name, None) is func
 
 
 class _Syntax(Exception):
