@@ -415,8 +415,10 @@ class _Walker:
             return _Bound(value, name)
         if isinstance(value, np.dtype) and name in _DTYPE_ATTRIBUTES:
             return getattr(value, name)
-        raise _Syntax(f"predict() reads the array's attributes and a dtype's {', '.join(sorted(_DTYPE_ATTRIBUTES))}; "
-                      f"not {name!r} of {short_repr(value)}")
+        raise _Syntax(
+            f"predict() reads the array's attributes and a dtype's {', '.join(sorted(_DTYPE_ATTRIBUTES))}; "
+            f"not {name!r} of {short_repr(value)}"
+        )
 
     def call(self, node: ast.Call) -> Any:
         func = self.ev(node.func)
@@ -1075,11 +1077,7 @@ def from_array(
         copy = "never"
     if copy is False:  # NumPy 1.x: copy=False means "only if needed"
         copy = "if_needed"
-    same_dtype = (
-        new_dtype is None
-        or (np.can_cast(s.dtype, new_dtype, "equiv") and new_dtype == s.dtype)
-        or (new_dtype is not None and _equivalent(s.dtype, new_dtype))
-    )
+    same_dtype = new_dtype is None or new_dtype == s.dtype
     c, f = s.c(), s.f()
     needs = []
     if not same_dtype:
@@ -1099,15 +1097,9 @@ def from_array(
         out = s.copy(why, order=layout_order, dtype=new_dtype or s.dtype)
     else:
         out = s.then(f"{what} returns the array itself (nothing needs converting)", owns=s.owns)
-        if new_dtype is not None and new_dtype != s.dtype:
-            out = out.then("with the equivalent dtype given", dtype=new_dtype)
     if ndmin > out.ndim:
         out = reshape(out, (1,) * (ndmin - out.ndim) + out.shape, what=f"{what}'s ndmin (a reshape)")
     return out
-
-
-def _equivalent(d1: np.dtype, d2: np.dtype) -> bool:
-    return bool(np.can_cast(d1, d2, "equiv") and np.can_cast(d2, d1, "equiv")) and d1 == d2
 
 
 def astype(
@@ -1377,8 +1369,6 @@ def _array(default_copy: Any, what: str, default_order: str = "K") -> Callable[.
             copy = "if_needed"  # 1.x reads None as False: only if needed
         if copy is None:
             copy = "if_needed"
-        if what == "np.asarray" and "copy" in kwargs:
-            pass
         return from_array(s, dtype=dtype, copy=copy, order=order, ndmin=ndmin, what=what)
 
     return handler
@@ -1560,7 +1550,6 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "matrix_transpose": _np_matrix_transpose,
     "einsum": _einsum,
     "take": _take,
-    "ravel_like": _first(ravel),
     # always a new array
     "asarray_chkfinite": lambda w, s, dtype=None, order=None: from_array(
         s, dtype=dtype, order=order or "K", what="np.asarray_chkfinite"
@@ -1671,7 +1660,6 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "matmul": _always_new("matmul", "none"),
     "put_along_axis": _always_new("put_along_axis", "none"),
     "take_along_axis": _always_new("take_along_axis", "none"),
-    "fliplr_copy": _always_new("fliplr", "none"),
     "meshgrid": _always_new("meshgrid", "none"),
     "ediff1d": _always_new("ediff1d", "none"),
     "unwrap": _always_new("unwrap", "same"),
@@ -1694,8 +1682,6 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "inv": _always_new("inv", "none"),
     "norm": _always_new("norm", "none"),
     "unique_values": _always_new("unique_values", "none"),
-    "byte_bounds": _always_new("byte_bounds", "none"),
-    "shape_like": _always_new("shape_like", "none"),
 }
 
 
