@@ -1163,6 +1163,20 @@ DOCSTRINGS = [
         "view",
     ),
     Docstring("np.split", r"A list of sub-arrays as views into `ary`\.", "np.split(a, 1)[0]", "view"),
+    Docstring("np.round", r"Unless `out` was specified, a new array is created\.", "np.round(a)", "copy"),
+    Docstring(
+        "np.broadcast_arrays",
+        r"These arrays are views on the original arrays\.",
+        "np.broadcast_arrays(a, a[None])[0]",
+        "view",
+    ),
+    Docstring(
+        "np.lib.stride_tricks.as_strided",
+        r"Create a view into the array with the given shape and strides\.",
+        "np.lib.stride_tricks.as_strided(a)",
+        "view",
+    ),
+    Docstring("ndarray.view", r"New view of array with the same data\.", "a.view()", "view"),
     Docstring("ndarray.flatten", r"Return a copy of the array collapsed into one dimension\.", "a.flatten()", "copy"),
     Docstring(
         "np.lib.stride_tricks.sliding_window_view",
