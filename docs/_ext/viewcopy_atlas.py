@@ -53,7 +53,7 @@ def records_of(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         for line in row.get("evidence", []):
             record = atlas.parse_evidence(line.removeprefix("check: "))
             if record is not None:
-                out[record["expression"]] = {**record, "claim": row["id"]}
+                out[record["expression"]] = {**record, **atlas.entry_info(record["expression"]), "claim": row["id"]}
     return out
 
 

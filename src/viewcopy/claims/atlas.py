@@ -531,6 +531,16 @@ def entries() -> list[Entry]:
     return [e for e in ENTRIES if e.since <= VERSION < e.until]
 
 
+def entry_info(expression: str) -> dict[str, str]:
+    """What the atlas's definition says of an expression, whatever the release: its group and what it applies to."""
+    entries()
+    entry = next((e for e in ENTRIES if e.expression == expression), None)
+    if entry is None:
+        return {}
+    family = "the layouts family and further dtypes" if entry.dtypes else "the layouts family"
+    return {"group": entry.group, "applies_to": f"{WHERE[entry.where][0]} of {family}"}
+
+
 def all_expressions() -> list[str]:
     """Every expression of the atlas, whatever the release (for the page: those a release lacks)."""
     entries()
@@ -1290,15 +1300,40 @@ def run() -> dict[str, Any]:
 EVIDENCE_PREFIX = "atlas-entry "
 
 
+# the evidence line's keys: short, since the ledger and the versions page show every line
+_SHORT = {
+    "expression": "e", "group": "g", "verdict": "v", "condition": "c", "cases": "n", "views": "vw",
+    "copies": "cp", "raised": "r", "scalars": "s", "writeable": "w", "orders": "o", "allocated": "al",
+    "peak": "pk", "temporaries": "t", "predict_agrees": "ok", "examples": "x", "exact_candidates": "k",
+}  # fmt: skip
+_LONG = {v: k for k, v in _SHORT.items()}
+
+
 def evidence_line(record: dict[str, Any]) -> str:
-    """One entry's evidence: the prefix and compact JSON (the atlas page reads it back per release)."""
-    return EVIDENCE_PREFIX + json.dumps(record, separators=(",", ":"), sort_keys=True)
+    """One entry's evidence: the prefix and compact JSON (the atlas page reads it back per release).
+
+    Kept: what atlas.json publishes per release. The candidates tried are
+    the same list on every entry (:data:`CONDITIONS`); only the exact ones
+    are written, and examples only where the verdict depends.
+    """
+    short = {_SHORT[k]: v for k, v in record.items() if k in _SHORT}
+    short["k"] = [words for words, found in record.get("candidates", {}).items() if found == "exact"]
+    if record["verdict"] != "depends":
+        short.pop("x", None)
+        short.pop("k", None)
+    return EVIDENCE_PREFIX + json.dumps(short, separators=(",", ":"), sort_keys=True)
 
 
 def parse_evidence(line: str) -> dict[str, Any] | None:
+    """The record an :func:`evidence_line` wrote (with its long keys), or None for another line."""
     if not line.startswith(EVIDENCE_PREFIX):
         return None
-    return json.loads(line[len(EVIDENCE_PREFIX) :])
+    short = json.loads(line[len(EVIDENCE_PREFIX) :])
+    record = {_LONG[k]: v for k, v in short.items()}
+    record.setdefault("examples", {})
+    record.setdefault("exact_candidates", [])
+    record["candidates_tried"] = len(CONDITIONS)
+    return record
 
 
 __all__ = ["ENTRIES", "Entry", "Result", "entries", "inventory", "is_view", "measure", "run"]
