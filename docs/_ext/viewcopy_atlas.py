@@ -39,6 +39,7 @@ DOCS = Path(__file__).parents[1]
 LIST_JS = DOCS / "node_modules" / "list.js" / "dist" / "list.min.js"
 STATIC = "_static/atlas"  # where the build puts list.min.js
 VERDICTS = ("view", "copy", "depends")
+FIRST = 50  # rows drawn as the page loads; the others wait in a <template> (no style, no layout) for List.js
 
 
 # -- the data ------------------------------------------------------------------------------------------
@@ -228,7 +229,8 @@ def table_html(app: Sphinx, docname: str) -> str:
 <table class="table atlas-table"><caption>{len(rows)} entries, as NumPy {esc(shown)} answers them
 (the Releases column: where another release differs)</caption>
 <thead><tr>{head}</tr></thead>
-<tbody class="list">{"".join(body)}</tbody></table></div>
+<tbody class="list">{"".join(body[:FIRST])}</tbody></table></div>
+<template id="atlas-more">{"".join(body[FIRST:])}</template>
 <ul class="pagination" aria-label="Pages of the atlas"></ul>
 </div>
 <script src="{static}/atlas/list.min.js"></script>

@@ -1,6 +1,7 @@
 // The atlas table (atlas.html): List.js sorts, searches and pages it; this connects the two filters.
 // A release chosen filters by that release's verdict (each row carries one data-r<release> per release).
 // List.js starts when the table comes near the screen (or is linked to): loading the page costs nothing.
+// Until then only the first rows are drawn; the others wait in a <template>, which the browser does not lay out.
 document.addEventListener("DOMContentLoaded", () => {
   const root = document.getElementById("atlas");
   if (!root || typeof List === "undefined") return;
@@ -8,6 +9,8 @@ document.addEventListener("DOMContentLoaded", () => {
   const start = () => {
     if (started) return;
     started = true;
+    const more = document.getElementById("atlas-more");
+    if (more) root.querySelector("tbody.list").append(more.content);
     const releases = JSON.parse(root.dataset.releases);
     const list = new List("atlas", {
       valueNames: ["atlas-expr", "atlas-verdict", "atlas-cond", { data: releases }],
