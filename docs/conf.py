@@ -32,6 +32,7 @@ extensions = [
     "sphinxext.opengraph",
     "viewcopy_ledger",  # docs/_ext: the claims ledger, the NumPy versions page
     "viewcopy_atlas",  # docs/_ext: the atlas table and atlas.json
+    "viewcopy_sentences",  # docs/_ext: {claim} renders a claim's sentence; the lint of unchecked sentences
     "viewcopy_weight",  # docs/_ext: one stylesheet, deferred scripts, search scripts on the search page, small icon fonts
 ]
 

@@ -14,9 +14,13 @@ with length-0 and length-1 axes, C and F :term:`order`, step slices, negative
 
 :func:`viewcopy.claims.search` keeps the arrays that break the rule. The verdict
 printed under each statement is written by that search, and so is the exact
-condition: from a short list of candidate conditions, the one that is true on
-exactly the arrays where the behaviour happens (a wrong candidate fails the
-build). The smallest counterexamples are then run and printed.
+condition: every candidate condition is run on every array, the one true on exactly
+the arrays where the behaviour happens is kept, and each rejected candidate
+is printed with an array it is wrong for; if no candidate, or more than one,
+is right, the build fails. The smallest counterexamples are then run and
+printed. A view here is what :func:`viewcopy.relation` calls one: NumPy
+made it from the source's memory without allocating (an empty array's
+``ravel()`` is one, though :func:`numpy.shares_memory` says False for it).
 """
 
 # %%
@@ -35,8 +39,9 @@ for case in CASES[::150]:
     print(f"  {case.name:38} shape {case.array.shape}, strides {case.array.strides}")
 
 
-def shares(a, b):
-    return bool(np.shares_memory(a, b))
+def is_view(a, b):
+    """The site's one definition (:func:`viewcopy.relation`): NumPy made ``b`` from ``a``'s memory without allocating."""
+    return viewcopy.relation(a, b).kind == "view"
 
 
 def k_contiguous(a):
@@ -57,19 +62,21 @@ def searched(claim_id, statement, rule, show, behaviour=None, conditions=None, s
     """
     found = search(rule, cases, about=statement)
     sentence = f"{source} {statement!r} {found.verdict}"
-    condition = None
+    when = None
     if behaviour is not None:
         observed = search(behaviour[1], cases, about=behaviour[0])
-        condition = observed.exactly_when(conditions)
-        sentence += f"; {behaviour[0]} exactly when {condition}"
+        when = observed.exactly_when(conditions)  # every candidate checked; none or two right raises
+        sentence += f"; {behaviour[0]} exactly when {when}"
     with claim(claim_id, sentence) as c:
         again = search(rule, c.over(cases), about=statement)
         assert again.counterexamples == found.counterexamples
-        if condition is not None:
-            assert observed.exactly_when({condition: conditions[condition]}) == condition
+        if when is not None:
+            assert observed.exactly_when(conditions) == when
     print(f"{'Article' if source.startswith('the article') else 'Rule'}: {statement}\nSearch:  {found.verdict}")
-    if condition is not None:
-        print(f"Exact:   {behaviour[0]} exactly when {condition}")
+    if when is not None:
+        print(f"Exact:   {behaviour[0]} exactly when {when}")
+        for text, case in when.rejected:
+            print(f"  rejected candidate {text!r}: wrong for {case.name}")
     for case in found.boundary():
         print(f"  counterexample {case.name}, strides {case.array.strides}: {show(case.array)}")
 
@@ -82,12 +89,12 @@ def searched(claim_id, statement, rule, show, behaviour=None, conditions=None, s
 searched(
     "searched-ravel-whenever-permits",
     "ravel() returns a view whenever the memory layout permits",
-    lambda a: shares(a, a.ravel()) or not shares(a, a.reshape(-1)),
-    lambda a: f"ravel() view: {shares(a, a.ravel())}, reshape(-1) view: {shares(a, a.reshape(-1))}",
-    behaviour=("ravel() returns a view", lambda a: shares(a, a.ravel())),
+    lambda a: is_view(a, a.ravel()) or not is_view(a, a.reshape(-1)),
+    lambda a: f"ravel() view: {is_view(a, a.ravel())}, reshape(-1) view: {is_view(a, a.reshape(-1))}",
+    behaviour=("ravel() returns a view", lambda a: is_view(a, a.ravel())),
     conditions={
-        "the array is C-contiguous": lambda a: a.flags.c_contiguous,
         "the array is C-contiguous and not empty": lambda a: a.flags.c_contiguous and a.size > 0,
+        "the array is C-contiguous": lambda a: a.flags.c_contiguous,
     },
 )
 
@@ -97,7 +104,7 @@ searched(
 searched(
     "searched-flatten-always-copies",
     "flatten() always creates a contiguous copy",
-    lambda a: not shares(a, (f := a.flatten())) and f.flags.owndata and f.flags.c_contiguous and f.flags.writeable,
+    lambda a: not is_view(a, (f := a.flatten())) and f.flags.owndata and f.flags.c_contiguous and f.flags.writeable,
     lambda a: "",
 )
 
@@ -108,35 +115,31 @@ searched(
 searched(
     "searched-ravel-vs-flatten-differ",
     "ravel() versus flatten() changes whether the data is shared",
-    lambda a: shares(a, a.ravel()) != shares(a, a.flatten()),
-    lambda a: f"ravel() view: {shares(a, a.ravel())}, flatten() view: {shares(a, a.flatten())}",
+    lambda a: is_view(a, a.ravel()) != is_view(a, a.flatten()),
+    lambda a: f"ravel() view: {is_view(a, a.ravel())}, flatten() view: {is_view(a, a.flatten())}",
 )
 
 # %%
 # "If np.shares_memory is False, you got a copy"
 # ----------------------------------------------
-# A view is told from a copy here by where its memory comes from: the array
-# that owns the memory at the end of the ``.base`` chain (:term:`base`).
-
-
-def owner(x):
-    while isinstance(x.base, np.ndarray):
-        x = x.base
-    return x
-
+# A view is told from a copy here by the site's definition
+# (:func:`viewcopy.relation`), which for an empty array looks at where its
+# memory comes from (the end of its :term:`base` chain) and whether it owns
+# data, not at :func:`numpy.shares_memory`.
 
 searched(
     "searched-shares-memory-false-means-copy",
     "if np.shares_memory is False, you got a copy",
-    lambda a: shares(a, (r := a.ravel())) or owner(r) is not owner(a),
+    lambda a: np.shares_memory(a, (r := a.ravel())) or not is_view(a, r),
     lambda a: (
-        f"ravel() is a view of a's own buffer ({owner(a.ravel()) is owner(a)}), shares_memory: {shares(a, a.ravel())}"
+        f"ravel() is a view of a ({is_view(a, a.ravel())}: base chain ends at a's buffer, owns no data), "
+        f"np.shares_memory: {np.shares_memory(a, a.ravel())}"
     ),
     behaviour=(
         "a view of it has shares_memory False",
-        lambda a: owner(a.ravel()) is owner(a) and not shares(a, a.ravel()),
+        lambda a: is_view(a, a.ravel()) and not np.shares_memory(a, a.ravel()),
     ),
-    conditions={"the array is empty": lambda a: a.size == 0},
+    conditions={"the array is empty": lambda a: a.size == 0, "the array is 0-d": lambda a: a.ndim == 0},
 )
 
 # %%
@@ -145,30 +148,31 @@ searched(
 searched(
     "searched-ravel-f-copies-non-f",
     "if the array isn't F-contiguous, ravel(order='F') copies",
-    lambda a: a.flags.f_contiguous or not shares(a, a.ravel(order="F")),
+    lambda a: a.flags.f_contiguous or not is_view(a, a.ravel(order="F")),
     lambda a: "",
-    behaviour=("ravel(order='F') returns a view", lambda a: shares(a, a.ravel(order="F"))),
-    conditions={"the array is F-contiguous and not empty": lambda a: a.flags.f_contiguous and a.size > 0},
+    behaviour=("ravel(order='F') returns a view", lambda a: is_view(a, a.ravel(order="F"))),
+    conditions={
+        "the array is F-contiguous and not empty": lambda a: a.flags.f_contiguous and a.size > 0,
+        "the array is F-contiguous": lambda a: a.flags.f_contiguous,
+    },
 )
 
 # %%
 # "Using ravel on non-contiguous arrays and expecting a copy"
 # -----------------------------------------------------------
-# The article warns against it; the search shows why, in ``order='K'``
-# (memory order): an array that is not C-contiguous, ravelled in memory
-# order, is a view far more often than "F-contiguous" suggests.
+# The article warns against it; the search shows where ``order='K'``
+# (memory order) views an array that is not C-contiguous.
 searched(
     "searched-ravel-k-non-c-copies",
     "ravel(order='K') of a non-C-contiguous array copies",
-    lambda a: a.flags.c_contiguous or not shares(a, a.ravel(order="K")),
-    lambda a: f"C {a.flags.c_contiguous}, F {a.flags.f_contiguous}, ravel('K') view: {shares(a, a.ravel('K'))}",
-    behaviour=("ravel(order='K') returns a view", lambda a: shares(a, a.ravel(order="K"))),
+    lambda a: a.flags.c_contiguous or not is_view(a, a.ravel(order="K")),
+    lambda a: f"C {a.flags.c_contiguous}, F {a.flags.f_contiguous}, ravel('K') view: {is_view(a, a.ravel('K'))}",
+    behaviour=("ravel(order='K') returns a view", lambda a: is_view(a, a.ravel(order="K"))),
     conditions={
-        "the array is C- or F-contiguous and not empty": lambda a: (
-            (a.flags.c_contiguous or a.flags.f_contiguous) and a.size > 0
-        ),
-        "its axes longer than 1, sorted by stride, tile one block with positive strides, and it is not empty": (
-            lambda a: k_contiguous(a) and a.size > 0
+        "the array is C- or F-contiguous": lambda a: a.flags.c_contiguous or a.flags.f_contiguous,
+        "its axes longer than 1, sorted by stride, tile one block with positive strides": k_contiguous,
+        "its axes longer than 1, sorted by stride, tile one block with positive strides, or it is empty": lambda a: (
+            k_contiguous(a) or a.size == 0
         ),
     },
 )
@@ -221,7 +225,7 @@ searched(
     "searched-reshape-raises",
     "reshape(-1) may raise a ValueError on non-contiguous arrays",
     lambda a: a.flags.c_contiguous or raises_value_error(lambda: a.reshape(-1)),
-    lambda a: f"reshape(-1) view: {shares(a, a.reshape(-1))} (no error)",
+    lambda a: f"reshape(-1) view: {is_view(a, a.reshape(-1))} (no error)",
 )
 
 # %%
@@ -237,17 +241,17 @@ def one_stride_walks(a):
 
 with claim(
     "searched-reshape-views-one-stride",
-    "reshape(-1) returns a view exactly when one stride walks the elements in C order and the array is not empty; "
+    "reshape(-1) returns a view exactly when one stride walks the elements in C order; "
     "reshape(-1, order='K') raises ValueError on every array",
 ) as c:
-    exact = "one stride walks the elements in C order and the array is not empty"
-    found = search(lambda a: shares(a, a.reshape(-1)), c.over(CASES), about="reshape(-1) returns a view")
-    assert found.exactly_when({exact: lambda a: one_stride_walks(a) and a.size > 0}) == exact
+    exact = "one stride walks the elements in C order"
+    found = search(lambda a: is_view(a, a.reshape(-1)), c.over(CASES), about="reshape(-1) returns a view")
+    assert found.exactly_when({exact: one_stride_walks}).condition == exact
     assert all(raises_value_error(lambda a=case.array: a.reshape(-1, order="K")) for case in CASES)
 print(f"reshape(-1) returns a view exactly when {exact} ({len(CASES)} layouts)")
 for case in found.boundary():
     a = case.array
-    print(f"  copies {case.name}: strides {a.strides}; reshape(-1) view: {shares(a, a.reshape(-1))}")
+    print(f"  copies {case.name}: strides {a.strides}; reshape(-1) view: {is_view(a, a.reshape(-1))}")
 
 # %%
 # The article's production guard
@@ -284,9 +288,9 @@ def guard_warns(a):
 searched(
     "searched-article-guard-warns-on-copies",
     "the guard's warning fires when ravel produced a copy",
-    lambda a: guard_warns(a) == (owner(a.ravel()) is not owner(a)),
-    lambda a: f"warns: {guard_warns(a)}, yet ravel() is a view of a's buffer: {owner(a.ravel()) is owner(a)}",
-    behaviour=("the warning fires on a view", lambda a: guard_warns(a) and owner(a.ravel()) is owner(a)),
+    lambda a: guard_warns(a) == (not is_view(a, a.ravel())),
+    lambda a: f"warns: {guard_warns(a)}, yet ravel() is a view: {is_view(a, a.ravel())}",
+    behaviour=("the warning fires on a view", lambda a: guard_warns(a) and is_view(a, a.ravel())),
     conditions={"the array is empty": lambda a: a.size == 0},
 )
 
@@ -336,7 +340,7 @@ print(f"read-only source {frozen.name}: flatten() writeable {frozen.array.flatte
 searched(
     "searched-ravel-inherits-readonly",
     "a ravel() view is as writeable as its source",
-    lambda a: not shares(a, (r := a.ravel())) or r.flags.writeable == a.flags.writeable,
+    lambda a: not is_view(a, (r := a.ravel())) or r.flags.writeable == a.flags.writeable,
     lambda a: "",
     source="the rule",
 )

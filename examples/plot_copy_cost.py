@@ -221,7 +221,7 @@ def minor_faults(func):
 if resource is not None:
     with claim(
         "cost-fresh-memory-faults",
-        f"a {viewcopy.format_bytes(big.nbytes)} copy into fresh memory takes page faults; into a warm buffer, none",
+        f"big.flatten(), this {viewcopy.format_bytes(big.nbytes)} copy, takes page faults into fresh memory and none into this warm buffer",
     ):
         fresh_faults, fresh = minor_faults(big.flatten)
         warm_faults, _ = minor_faults(functools.partial(np.copyto, warm, big))
@@ -320,7 +320,7 @@ print(f"transposed copy {compared(transposed)} a contiguous copy: {transposed}")
 print(f"every 8th element {compared(eighth)} a contiguous copy: {eighth}")
 with claim(
     "cost-strided-slower",
-    f"at {largest['transposed copy'].size}, a transposed copy takes longer than a contiguous copy of the same size",
+    f"at {largest['transposed copy'].size}, this transposed copy takes longer than this contiguous copy of the same size",
 ):
     assert transposed.above(1.0), transposed
 

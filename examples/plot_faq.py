@@ -46,23 +46,26 @@ del in_f
 # %%
 # When does ``ravel('F')`` *not* copy?
 # ------------------------------------
-# When the array is F-contiguous and not empty: a transposed C array, an
-# array made with :func:`numpy.asfortranarray`, a 1-D contiguous array (which
-# is both C- and F-contiguous), or a 2-D array with a single contiguous row.
-# Checked on every F-contiguous, non-empty layout of
-# :func:`viewcopy.claims.layouts`, and the other way round: every other layout copies.
-f_contiguous = [case for case in CASES if case.array.flags.f_contiguous and case.array.size]
+# When the array is F-contiguous: a transposed C array, an array made with
+# :func:`numpy.asfortranarray`, a 1-D contiguous array (which is both C- and
+# F-contiguous), a 2-D array with a single contiguous row, or an empty array
+# (NumPy counts every empty array as contiguous). Over the :term:`family`,
+# with the site's one definition of a view (:func:`viewcopy.relation`):
+# :claim:`faq-ravel-f-views-f-contiguous`.
+f_contiguous = [case for case in CASES if case.array.flags.f_contiguous]
 with claim(
     "faq-ravel-f-views-f-contiguous",
-    "ravel('F') is a view of every non-empty F-contiguous array, and copies every other one",
+    f"on the {len(CASES)} layouts, ravel('F') is a view of each F-contiguous one and copies each other one",
 ) as c:
     for case in c.over(CASES):
         in_f = case.array.ravel(order="F")
-        assert np.shares_memory(case.array, in_f) == (case in f_contiguous), case.name
-print(f"ravel('F') viewed {len(f_contiguous)} of {len(CASES)} layouts: the F-contiguous, non-empty ones, e.g.")
+        c.check(
+            (viewcopy.relation(case.array, in_f).kind == "view") == (case in f_contiguous), f"{case.name}: ravel('F')"
+        )
+print(f"ravel('F') viewed {len(f_contiguous)} of {len(CASES)} layouts: the F-contiguous ones, e.g.")
 for name, case in {"a.T (transposed)": a.T, "a[0] (1-D row)": a[0], "a[:1] (one row)": a[:1]}.items():
     print(
-        f"  {name:18} F-contiguous: {case.flags.f_contiguous}, ravel('F') view: {np.shares_memory(case, case.ravel('F'))}"
+        f"  {name:18} F-contiguous: {case.flags.f_contiguous}, ravel('F'): {viewcopy.relation(case, case.ravel('F')).kind}"
     )
 
 # %%
@@ -145,10 +148,13 @@ print("the view's layout:", viewcopy.layout(flat))
 # No. ``base`` (:term:`base`) is ``None`` for arrays that own their memory, but a copy can
 # have a base (``reshape`` copies into a :term:`temporary` and returns a view of it),
 # and a view's base is whichever array owns the memory, not the one you
-# sliced. :func:`numpy.shares_memory` answers the question for arrays that
-# hold data (for an empty array it says ``False`` even for a view).
+# sliced. :func:`viewcopy.relation` answers the question (the :doc:`primer
+# </primer>` gives its definition, and shows where :func:`numpy.shares_memory`
+# says ``False`` for a view: empty arrays).
 t_copy = a.T.reshape(-1)
-with claim("faq-base-misleads", "a copy can have a .base, and a view's .base can skip the array it was sliced from"):
+with claim(
+    "faq-base-misleads", "a copy can have a .base (a.T.reshape(-1)), and a view's .base can skip the array it was sliced from"
+):
     assert t_copy.base is not None
     assert not np.shares_memory(a, t_copy)
     first = a[10:]

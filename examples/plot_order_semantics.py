@@ -15,8 +15,10 @@ does.
 # ------------------------------
 # ``'C'`` reads row by row (last index fastest), ``'F'`` column by column
 # (first index fastest). ``'A'`` means F if the array is Fortran-contiguous (:term:`F-contiguous`),
-# else C. ``'K'`` is documented as "the order the elements sit in memory";
-# a search further down finds where that description stops holding.
+# else C. ``'K'`` is documented (:func:`numpy.ravel`) as reading "the
+# elements in the order they occur in memory, except for reversing the data
+# when strides are negative"; a search further down runs that description,
+# exception included, on every layout.
 import os
 
 import matplotlib.pyplot as plt
@@ -35,7 +37,7 @@ print("strides of small:", small.strides, "(bytes to the next row, to the next c
 with claim("order-c-rows-f-columns", "ravel('C') reads row by row, ravel('F') column by column"):
     assert small.ravel("C").tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     assert small.ravel("F").tolist() == [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11]
-with claim("order-k-follows-memory", "ravel('K') of a transposed array reads it in memory order"):
+with claim("order-k-follows-memory", "ravel('K') of small.T (this transposed array) reads it in memory order"):
     assert small.T.ravel("K").tolist() == small.ravel("C").tolist()
     viewcopy.expect_view(small.T, small.T.ravel("K"))
 
@@ -121,7 +123,7 @@ with claim(
     f"for arrays whose elements sit at distinct addresses, ravel('K') reads them in memory order exactly when {k_condition}",
 ) as c:
     again = search(reads_in_memory_order, c.over(DISTINCT), about=k_rule.rule)
-    assert again.exactly_when({k_condition: K_CONDITIONS[k_condition]}) == k_condition
+    assert again.exactly_when(K_CONDITIONS) == k_condition
 print(f"{len(DISTINCT)} of the {len(CASES)} layouts have their elements at distinct addresses.")
 print(f"{k_rule.rule}: {k_rule.verdict}; it does exactly when {k_condition}. The smallest exceptions:")
 for case in k_rule.boundary():
@@ -162,7 +164,9 @@ for name, arr in kinds.items():
 # ---------------------------------------
 # For every array kind, function and order, :func:`viewcopy.predict` says
 # view or copy from the strides alone; then the operation runs inside
-# :func:`viewcopy.track` and :func:`numpy.shares_memory` gives the verdict.
+# :func:`viewcopy.track`, and :func:`viewcopy.expect_view` or
+# :func:`viewcopy.expect_copy` (the site's one definition of a view,
+# :func:`viewcopy.relation`) gives the verdict.
 # A disagreement would fail this page. ``reshape`` refuses ``order='K'``.
 OPS = {
     "ravel": lambda arr, order: arr.ravel(order=order),

@@ -2,13 +2,12 @@
 View vs copy: ``ravel`` against ``flatten``
 ===========================================
 
-:meth:`numpy.ndarray.ravel` returns a *view* (:term:`view`) of a
-:term:`C-contiguous` array: a new array object over the same bytes.
-:meth:`numpy.ndarray.flatten` returns a *copy* (:term:`copy`): new bytes, as many as the source holds. This page measures both on a
-large array, checks the rule on every layout of :func:`viewcopy.claims.layouts` (the
-:term:`family`), and
-shows what :attr:`~numpy.ndarray.base` and :attr:`~numpy.ndarray.nbytes` do and
-do not tell you.
+:claim:`landing-rule-ravel-reshape` (on the landing page), and
+:claim:`flatten-copies`. This page measures both
+on a large array, checks the rule on every layout of
+:func:`viewcopy.claims.layouts` (the :term:`family`), and shows what
+:attr:`~numpy.ndarray.base` and :attr:`~numpy.ndarray.nbytes` do and do not
+tell you.
 
 Every ``with claim(...)`` block below is a :term:`claim` of this site: the
 checks inside it raise if NumPy does not behave as stated, and the build
@@ -18,8 +17,8 @@ fails.
 # %%
 # A large source array
 # --------------------
-# Ten million ``float64`` by default (80 MB); set ``VIEWCOPY_FULL_SCALE=1``
-# for the source article's hundred million (800 MB).
+# The size it runs at is printed below; ``VIEWCOPY_FULL_SCALE=1`` runs it at
+# the source article's hundred million ``float64`` elements.
 import os
 
 import matplotlib.pyplot as plt
@@ -37,8 +36,9 @@ print(f"NumPy {np.__version__}; a holds {a.size:,} float64 = {a.nbytes:,} bytes"
 # ------------------------------------
 # :func:`viewcopy.track` counts the bytes NumPy allocates for array data in
 # the block (through a counting wrapper of NumPy's allocator); :func:`viewcopy.expect_view` and
-# :func:`viewcopy.expect_copy` ask :func:`numpy.shares_memory`.
-with claim("ravel-contiguous-view", "ravel of a contiguous array is a view: it allocates 0 bytes"):
+# :func:`viewcopy.expect_copy` decide by the site's one definition of a view
+# (:func:`viewcopy.relation`; the :doc:`primer </primer>` gives it).
+with claim("ravel-contiguous-view", "ravel of a, this C-contiguous array, is a view: it allocates 0 bytes"):
     with viewcopy.track() as ravel_cost:
         r = viewcopy.expect_view(a, a.ravel())
     assert ravel_cost.allocated_bytes == 0
@@ -55,18 +55,19 @@ print(f"flatten: {flatten_cost.allocated_bytes:>13,} bytes allocated")
 # One array proves nothing about the others. Over every layout of
 # :func:`viewcopy.claims.layouts` (0-d to 4-d, empty and length-1 axes, C and F
 # :term:`order`, step slices, negative :term:`strides`, permutations, broadcasts, read-only),
-# ``flatten`` copies, and allocates the source's ``nbytes`` on each non-empty
-# one; an empty array still gets a fresh 1-byte :term:`buffer`.
+# :claim:`flatten-copies`.
 CASES = layouts()
 extra = {}  # bytes allocated beyond nbytes, by case
 with claim(
     "flatten-copies",
-    "flatten always copies: on every non-empty layout it allocates exactly the source's nbytes",
+    f"flatten copies each of the {len(CASES)} layouts; it allocates exactly the source's nbytes on each non-empty "
+    "one, and 1 byte on each empty one",
 ) as c:
     for case in c.over(CASES):
         with viewcopy.track() as t:
             flat = case.array.flatten()
-        assert not np.shares_memory(case.array, flat) and flat.flags.owndata, case.name
+        c.check(viewcopy.relation(case.array, flat).kind == "copy" and flat.flags.owndata, f"{case.name}: a copy")
+        c.check(t.allocated_bytes == (case.array.nbytes or 1), f"{case.name}: {t.allocated_bytes} B allocated")
         extra[case.name] = t.allocated_bytes - case.array.nbytes
         assert case.array.size == 0 or extra[case.name] == 0, case.name
 print(f"{len(CASES)} layouts; bytes beyond nbytes: {sorted(set(extra.values()))}")
@@ -75,12 +76,12 @@ print("on the empty ones, e.g.", *[f"{name}: +{b}" for name, b in extra.items() 
 # %%
 # Writes through a view reach the source
 # --------------------------------------
-# That is what "no new memory" means: the view and the source are two names
-# for the same bytes. The copy is independent.
-with claim("view-writes-reach-source", "writing through a ravel view changes the source"):
+# That is what "no new memory" means: :claim:`view-writes-reach-source`,
+# and :claim:`copy-writes-stay-local`.
+with claim("view-writes-reach-source", "writing through this ravel view of a changes a"):
     r[0] = -1.0
     assert a[0] == -1.0
-with claim("copy-writes-stay-local", "writing to a flatten copy leaves the source alone"):
+with claim("copy-writes-stay-local", "writing to this flatten copy of a leaves a alone"):
     f[1] = -2.0
     assert a[1] == 1.0
 a[0] = 0.0
@@ -89,10 +90,9 @@ print("after r[0] = -1: a[0] was -1;  after f[1] = -2: a[1] is still", a[1])
 # %%
 # What ``nbytes`` and ``base`` do not tell you
 # --------------------------------------------
-# ``nbytes`` is the size of the data an array *describes*, not what it
-# allocated: the view reports the full 80 MB too. ``base`` is set on the
-# view, but it is no proof of sharing (see the FAQ: a copy can have a base).
-with claim("nbytes-is-not-allocation", "a view's nbytes equals its source's although it allocated nothing"):
+# What ``nbytes`` reports: :claim:`nbytes-is-not-allocation`. Nor is
+# ``base`` a proof: :claim:`faq-base-misleads`.
+with claim("nbytes-is-not-allocation", "the ravel view r reports the nbytes of a although it allocated nothing"):
     assert r.nbytes == a.nbytes == f.nbytes
     rel = viewcopy.relation(a, r)
     assert rel.kind == "view" and not rel.owns_data
@@ -129,7 +129,7 @@ for size in SIZES:
     )
 with claim(
     "ravel-much-faster",
-    "ravel of a contiguous float64 array is faster than flatten, in at least three timed rounds out of four, at "
+    "ravel of these C-contiguous float64 arrays is faster than flatten, in at least three timed rounds out of four, at "
     + " and ".join(f"{size:,}" for size in CLAIMED)
     + " elements",
 ):
@@ -154,11 +154,13 @@ except AttributeError as error:
 # ---------------------------------------------------
 # *"ravel returns a view whenever the memory layout permits."* The search
 # on :doc:`plot_article_searched` finds counterexamples and the exact
-# condition (a C-contiguous, non-empty array). The simplest one: every other
-# element of a 1-D array is evenly spaced, so a view is possible
-# (``reshape(-1)`` returns one), yet ``ravel`` copies.
+# condition: :claim:`searched-ravel-whenever-permits`. The simplest
+# counterexample: :claim:`ravel-copies-evenly-strided`.
 every_other = a[::2]
-with claim("ravel-copies-evenly-strided", "ravel copies an evenly strided array that reshape(-1) can view"):
+with claim(
+    "ravel-copies-evenly-strided",
+    "ravel copies a[::2], every other element of this 1-D array, which reshape(-1) returns as a view",
+):
     viewcopy.expect_copy(every_other, every_other.ravel())
     viewcopy.expect_view(every_other, every_other.reshape(-1))
 print("a[::2].ravel():", viewcopy.predict(every_other, "ravel"))
@@ -181,18 +183,32 @@ print("flatten of a read-only array is writable:", frozen.flatten().flags.writea
 
 # %%
 # *"If np.shares_memory is False, you got a copy."* The search finds the
-# exception: empty arrays have no bytes to share, so even a view reports
-# ``False``.
+# exception: :claim:`shares-memory-false-for-empty-views`. This site calls
+# those results views (:func:`viewcopy.relation`): NumPy made them from the
+# source without allocating, and :func:`numpy.shares_memory` has no byte to
+# find in common.
 empty = np.zeros((0, 3))
-with claim("shares-memory-false-for-empty-views", "np.shares_memory is False for a view of an empty array"):
-    view_of_empty = empty.ravel()
-    assert not np.shares_memory(empty, view_of_empty) and not view_of_empty.flags.owndata
-    assert viewcopy.relation(empty, view_of_empty).kind == "empty"
+EMPTY = [case for case in layouts() if case.array.size == 0]
+with claim(
+    "shares-memory-false-for-empty-views",
+    f"on each of the {len(EMPTY)} empty layouts, .T, [...] and ravel() are views (base chain to the source, no data "
+    "of their own), and np.shares_memory says False for every one",
+) as c:
+    for case in c.over(EMPTY):
+        x = case.array
+        for how, made in (("T", x.T), ("[...]", x[...]), ("ravel()", x.ravel())):
+            c.check(
+                viewcopy.relation(x, made).kind == "view" and not np.shares_memory(x, made),
+                f"{case.name}.{how}: a view, np.shares_memory False",
+            )
+view_of_empty = empty.ravel()
 print(
-    "empty.ravel(): shares_memory",
+    "np.zeros((0, 3)).ravel(): np.shares_memory",
     np.shares_memory(empty, view_of_empty),
-    "| base is empty:",
+    "| base is the source:",
     view_of_empty.base is empty,
+    "| viewcopy.relation:",
+    viewcopy.relation(empty, view_of_empty).kind,
 )
 
 # %%

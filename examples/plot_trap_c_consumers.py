@@ -208,7 +208,7 @@ frozen.flags.writeable = False
 READ_ONLY_EXPORT = np.lib.NumpyVersion(np.__version__) >= "2.1.0"
 with claim(
     "trap-dlpack-read-only-by-version",
-    f"on NumPy {np.__version__}, DLPack export of a non-writeable array "
+    f"on NumPy {np.__version__}, DLPack export of this non-writeable array "
     + ("shares its memory and stays non-writeable" if READ_ONLY_EXPORT else "raises BufferError"),
 ):
     try:

@@ -63,7 +63,7 @@ bits = ones.view(np.int64)
 converted = ones.astype(np.int64)
 with claim(
     "trap-dtype-view-reads-bit-pattern",
-    f"np.ones(3).view(np.int64) reads {bits[0]} (the bit pattern of 1.0); astype(np.int64) gives 1, in a copy",
+    f"np.ones(3).view(np.int64) reads {bits[0]} (the bit pattern of 1.0); np.ones(3).astype(np.int64) gives 1, in its own buffer",
 ):
     viewcopy.expect_view(ones, bits)
     viewcopy.expect_copy(ones, converted)

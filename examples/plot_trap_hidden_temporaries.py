@@ -60,7 +60,7 @@ with claim(
 compact = np.ascontiguousarray(strided)
 with claim(
     "trap-dot-contiguous-no-temporary",
-    "with a contiguous copy of the same operand, np.dot's peak is the result",
+    "with this contiguous copy of the same operand, np.dot's peak is the result",
 ):
     with viewcopy.track() as dot_compact:
         same = np.dot(compact, right)
@@ -238,7 +238,7 @@ with claim("trap-inplace-step-peak-is-result", "r = x + y; r *= 2 peaks at its r
     assert np.allclose(r1, r2)
     assert stepwise.peak_bytes < 1.01 * r2.nbytes, stepwise
 with claim(
-    "trap-out-allocates-nothing", "np.add and np.multiply with out= into a preallocated array allocate no new array"
+    "trap-out-allocates-nothing", "np.add and np.multiply with out= into this preallocated array allocate no new array"
 ):
     assert np.allclose(r1, r3)
     assert into_out.allocated_bytes == 0 and into_out.peak_bytes < r3.nbytes / 100, into_out

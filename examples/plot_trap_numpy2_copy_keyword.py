@@ -144,9 +144,12 @@ print(f"x.T.reshape(-1, copy=False) -> {outcome}")
 # %%
 # ``__array__`` for your own array-likes
 # --------------------------------------
-# NumPy 2 passes ``copy=`` to ``__array__``. A class written for 1.x,
-# ``__array__(self, dtype=None)``, cannot honour ``copy=False``; one with
-# ``__array__(self, dtype=None, copy=None)`` works on both.
+# NumPy 2 passes ``copy=`` to ``__array__`` (and from 2.1 a plain
+# ``np.array(obj)`` passes ``copy=True``). A class written for 1.x,
+# ``__array__(self, dtype=None)``, cannot honour ``copy=False``. The one
+# below takes ``copy=None``, keeps the dtype when none is asked for, and
+# refuses a conversion that ``copy=False`` forbids:
+# :claim:`trap-array-protocol-new-style`.
 class OldStyle:
     def __init__(self, data):
         self.data = data
@@ -157,22 +160,37 @@ class OldStyle:
 
 class NewStyle(OldStyle):
     def __array__(self, dtype=None, copy=None):
-        if copy:
-            return self.data.astype(dtype, copy=True)
-        return self.data if dtype is None else self.data.astype(dtype)
+        if copy is False and dtype is not None and np.dtype(dtype) != self.data.dtype:
+            raise ValueError(f"converting {self.data.dtype} to {np.dtype(dtype)} needs a copy")
+        data = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return data.copy() if copy and data is self.data else data
 
 
+integers = np.arange(1_000)
 with (
     claim(
         "trap-array-protocol-new-style",
-        "np.asarray on an object whose __array__ takes dtype=None, copy=None returns its buffer without a copy "
-        "or a warning, and np.array(obj) a copy",
-    ),
+        f"on NumPy {np.__version__}, for NewStyle over x (float64) and over integers (int64), np.asarray returns "
+        "the buffer without a copy or a warning, np.array(obj) a copy of the same dtype, and "
+        + (
+            "np.array(obj, dtype=np.float32, copy=False) raises ValueError"
+            if NUMPY2
+            else "np.array(obj, dtype=np.float32, copy=False) a float32 copy (copy=False meant 'if possible')"
+        ),
+    ) as c,
     warnings.catch_warnings(),
 ):
     warnings.simplefilter("error")
-    viewcopy.expect_view(x, np.asarray(NewStyle(x)))
-    viewcopy.expect_copy(x, np.array(NewStyle(x)))
+    for data in (x, integers):
+        viewcopy.expect_view(data, np.asarray(NewStyle(data)))
+        copied = viewcopy.expect_copy(data, np.array(NewStyle(data)))
+        c.check(copied.dtype == data.dtype, f"np.array(NewStyle({data.dtype} data)).dtype is {copied.dtype}")
+        try:
+            converted = np.array(NewStyle(data), dtype=np.float32, copy=False)
+        except ValueError as error:
+            c.check(NUMPY2, f"copy=False with a dtype change: ValueError: {error}")
+        else:
+            c.check(not NUMPY2 and converted.dtype == np.float32, f"copy=False with a dtype change: {converted.dtype}")
 with claim(
     "trap-array-protocol-old-style-copy-false",
     f"on NumPy {np.__version__}, np.array(old_style, copy=False) "
@@ -204,7 +222,7 @@ if warned:
 # ----------------------
 # Code that must run on 1.26 and on 2.x: use ``np.asarray`` where a copy
 # is allowed, pass ``copy=True`` where one is wanted, and where a copy must
-# not happen, check with ``np.shares_memory`` (or ``viewcopy.expect_view``)
+# not happen, check with ``viewcopy.expect_view``
 # rather than rely on a keyword that changed meaning. NumPy's migration
 # guide suggests a ``copy_if_needed`` constant for ``np.array``:
 copy_if_needed = None if NUMPY2 else False

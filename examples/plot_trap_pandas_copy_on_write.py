@@ -116,7 +116,7 @@ print(f"Int64 Series after writing 100 into its to_numpy(): {nullable.tolist()}"
 values = np.random.default_rng(0).random(N)
 grid = values.reshape(-1, 100)
 constructors = [
-    ("trap-pandas-series-constructor-copies", "pd.Series(arr)", "a 1-D float64 array", pd.Series, values),
+    ("trap-pandas-series-constructor-copies", "pd.Series(arr)", "this 1-D float64 array", pd.Series, values),
     ("trap-pandas-frame-constructor-copies", "pd.DataFrame(arr)", "the same data as a 2-D array", pd.DataFrame, grid),
 ]
 for claim_id, call, what, build, source in constructors:

@@ -32,7 +32,7 @@ print(f"NumPy {np.__version__}; the big array: {N:,} float64, {viewcopy.format_b
 # memory still allocated when the block ends, after ``del big``.
 with claim(
     "trap-slice-keeps-buffer",
-    f"a {KEEP:,}-element slice keeps the whole {viewcopy.format_bytes(8 * N)} buffer of its array alive "
+    f"this {KEEP:,}-element slice keeps the whole {viewcopy.format_bytes(8 * N)} buffer of its array alive "
     "after the array is deleted",
 ):
     with viewcopy.track() as kept:
@@ -49,7 +49,7 @@ print(f"head shows {viewcopy.format_bytes(head.nbytes)}; still allocated: {kept}
 # big one has no remaining reference and is freed at ``del``.
 with claim(
     "trap-copied-slice-frees-buffer",
-    f"a .copy() of the same slice keeps {viewcopy.format_bytes(8 * KEEP)}: the big buffer is freed",
+    f"the .copy() of the same slice keeps {viewcopy.format_bytes(8 * KEEP)}: the big buffer is freed",
 ):
     with viewcopy.track() as freed:
         big = np.arange(N, dtype=np.float64)

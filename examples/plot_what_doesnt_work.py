@@ -90,17 +90,19 @@ del c, f
 # %%
 # 3. ``reshape(-1)`` on a non-contiguous array
 # --------------------------------------------
-# **Claim:** "may raise a ValueError on non-contiguous arrays". With its
-# default ``order='C'`` (and ``'F'``, ``'A'``; :term:`order`), :meth:`~numpy.ndarray.reshape`
-# did not refuse any layout of the :term:`family`: it silently copies when no view
-# is possible. That is the real danger, a copy nobody sees. It refuses
-# ``order='K'`` on every array, when you ask for ``copy=False`` (NumPy 2.1
-# and later) and a copy is needed, and assigning to ``.shape`` raises instead
-# of copying. NumPy 2.5 deprecates assigning ``.shape`` altogether: the
-# evidence, on the NumPy that built this page, is printed below.
+# **Claim:** "may raise a ValueError on non-contiguous arrays". What
+# :meth:`~numpy.ndarray.reshape` does with its default ``order='C'`` (and
+# ``'F'``, ``'A'``; :term:`order`), over the :term:`family`:
+# :claim:`reshape-never-refuses-c-f-a`. That is the real danger, a copy
+# nobody sees. Where NumPy does refuse: :claim:`reshape-copy-false-raises`;
+# :claim:`shape-assignment-raises`; and, on the searched page,
+# :claim:`searched-reshape-views-one-stride`. The evidence, on the NumPy
+# that built this page, is printed below.
 grid = arr.reshape(-1, 1000)
 transposed = grid.T
-with claim("reshape-copies-silently", "reshape(-1) of a non-contiguous array copies instead of raising"):
+with claim(
+    "reshape-copies-silently", "transposed.reshape(-1), of this F-ordered 2-D view, copies its nbytes instead of raising"
+):
     with viewcopy.track() as silent:
         flat_t = transposed.reshape(-1)
     viewcopy.expect_copy(transposed, flat_t)
@@ -142,23 +144,35 @@ with claim(
 numpy_2_5 = tuple(int(p) for p in np.__version__.split(".")[:2]) >= (2, 5)
 with claim(
     "shape-assignment-raises",
-    "assigning .shape on a non-contiguous array raises instead of copying (and warns that it is deprecated "
-    "on NumPy 2.5+)",
+    "assigning .shape = (-1,) raises AttributeError on exactly the layouts whose reshape(-1) would copy, and "
+    "reshapes the others in place (NumPy 2.5+ warns that assigning .shape is deprecated)",
 ) as c:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")  # recorded here, and shown below
-        try:
+    for case in c.over(CASES):
+        x = case.array
+        y = x.view()  # the case itself keeps its shape
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                y.shape = (-1,)
+                assigned = True
+            except AttributeError:
+                assigned = False
+        views = viewcopy.relation(x, x.reshape(-1)).kind == "view"
+        c.check(assigned == views, f"{case.name}: .shape assigned {assigned}, reshape(-1) a view {views}")
+        deprecated = any(issubclass(w.category, DeprecationWarning) for w in caught)
+        c.check(deprecated == numpy_2_5, f"{case.name}: DeprecationWarning {deprecated} on NumPy {np.__version__}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
             transposed.shape = (-1,)
-        except AttributeError as error:
-            c.note(f"AttributeError: {error}")
-            print("transposed.shape = (-1,) ->", type(error).__name__ + ":", error)
-        else:
-            raise AssertionError("assigning .shape did not raise")
-    deprecated = [w for w in caught if issubclass(w.category, DeprecationWarning)]
-    assert bool(deprecated) == numpy_2_5, [str(w.message) for w in caught]
-    for w in deprecated:
-        c.note(f"DeprecationWarning: {w.message}")
-        print(f"NumPy {np.__version__} warns first:", str(w.message).splitlines()[0])
+    except AttributeError as error:
+        print("transposed.shape = (-1,) ->", type(error).__name__ + ":", error)
+    strided = np.zeros((1000, 1000))[:, ::2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        strided.shape = (-1,)
+    print("np.zeros((1000, 1000))[:, ::2].shape = (-1,) -> shape", strided.shape, "(one stride walks it: no copy needed)")
+    del strided
 
 # %%
 # The article's code itself says ``np.reshape(-1)``, which is an error of
@@ -193,12 +207,13 @@ except viewcopy.UnexpectedCopyError as error:
 # **Claim:** unsafe without checking ``.base``. Whether ``ravel`` copies depends on the order as well as the layout: the
 # transposed array is not C-contiguous, so ``ravel()`` copies, but
 # ``ravel('A')`` and ``ravel('K')`` return views of it. And ``.base`` is
-# the wrong check: use :func:`numpy.shares_memory` (or :func:`viewcopy.relation`).
-with claim("ravel-noncontiguous-may-view", "ravel of a transposed array copies in C order, views in A or K order"):
+# the wrong check: use :func:`viewcopy.relation` (or, for arrays that hold
+# bytes, :func:`numpy.shares_memory`).
+with claim("ravel-noncontiguous-may-view", "ravel of transposed, this F-ordered view, copies in C order and is a view in A or K order"):
     viewcopy.expect_copy(transposed, transposed.ravel())
     viewcopy.expect_view(transposed, transposed.ravel(order="A"))
     viewcopy.expect_view(transposed, transposed.ravel(order="K"))
-with claim("base-misleads-reshape-copy", "a copy made by reshape still has a .base"):
+with claim("base-misleads-reshape-copy", "this copy made by transposed.reshape(-1) still has a .base"):
     r = viewcopy.relation(transposed, transposed.reshape(-1))
     assert r.kind == "copy" and r.base_misleads
 print("transposed.reshape(-1):", r)
@@ -245,7 +260,7 @@ def article_guard(arr):
     return result, copy
 
 
-with claim("article-guard-passes-1d", "the article's guard passes on a 1-D array"):
+with claim("article-guard-passes-1d", "the article's guard passes on arr, this 1-D array"):
     article_guard(arr)
 with claim("article-guard-fails-2d", "the article's guard raises AssertionError on every array that is not 1-D") as c:
     logging.disable(logging.WARNING)  # the guard's own warnings, hundreds of them
@@ -278,7 +293,7 @@ logged = []  # keep the records too, to check them
 collector = logging.Handler()
 collector.emit = logged.append
 logging.getLogger("viewcopy").addHandler(collector)
-with claim("guard-logs-copy", "viewcopy.log_copies logs the copy ravel makes of a transposed array"):
+with claim("guard-logs-copy", "viewcopy.log_copies logs the copy ravel makes of arr2d.T, this transposed array"):
     rows = as_rows(arr2d)
     assert rows.shape == (arr2d.size,) and not logged  # a view: nothing logged
     rows = as_rows(arr2d.T)

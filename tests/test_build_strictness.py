@@ -130,7 +130,7 @@ def test_claims_that_say_more_than_they_check_and_sphinx_warnings_fail_the_build
     )
     build = fresh_site.build()
     assert build.returncode != 0
-    always = "claim 'planted-always' on auto_examples/plot_tiny says 'always' but was checked on 1 case"
+    always = "claim 'planted-always' on auto_examples/plot_tiny states a rule about 'always' but was checked on 1 case"
     twice = "claim id 'page-ravel-view' is used 2 times (on page)"
     assert always in build.output
     assert twice in build.output
@@ -171,6 +171,7 @@ def test_a_failing_docstring_example_fails_the_doctests(tmp_path):
 PLANTS = [  # every check of one kind a script makes, turned false (the first may sit in a branch not taken)
     ("viewcopy.expect_copy(", "viewcopy.expect_view(", "UnexpectedCopyError"),
     ("viewcopy.expect_view(", "viewcopy.expect_copy(", "UnexpectedViewError"),
+    ("c.check(", "c.check(not ", "ClaimError"),
     ("\n    assert ", "\n    assert not ", "AssertionError"),  # assertions in blocks: claims' among them
 ]
 

@@ -37,10 +37,19 @@ def test_expect_copy(a):
         viewcopy.expect_copy(a, a[1:])
 
 
-def test_empty_results_pass_both_guards():
+def test_guards_decide_empty_arrays_by_the_one_definition():
+    # issue 22: an empty source no longer passes both guards; a view is what NumPy made without allocating
     e = np.zeros((0, 3))
-    assert viewcopy.expect_view(e, e.flatten()).size == 0  # costs nothing
-    assert viewcopy.expect_copy(e, e.ravel()).size == 0  # writing to it changes nothing
+    assert viewcopy.expect_view(e, e.ravel()).base is e
+    assert viewcopy.expect_copy(e, e.flatten()).flags.owndata
+    with pytest.raises(viewcopy.UnexpectedCopyError, match="owns its data"):
+        viewcopy.expect_view(e, e.flatten())
+    with pytest.raises(viewcopy.UnexpectedViewError, match="reads the buffer"):
+        viewcopy.expect_copy(e, e.ravel())
+    a = np.zeros((3, 4))
+    assert viewcopy.expect_view(a, a[:0]).size == 0  # an empty slice of a full array is a view of it
+    with pytest.raises(viewcopy.UnexpectedCopyError):
+        viewcopy.expect_view(a, np.empty(0))  # an unrelated empty array is not
 
 
 def test_guards_are_assertion_errors(a):

@@ -59,11 +59,32 @@ def test_relation_rejects_a_bad_max_work(bad):
         viewcopy.relation(a, a, max_work=bad)
 
 
-def test_relation_of_empty_arrays_says_so():
+def test_relation_of_empty_arrays_follows_the_one_definition():
     e = np.zeros((0, 4))
     r = viewcopy.relation(e, e.ravel())
-    assert r.kind == "empty"
-    assert not r.shares_memory  # NumPy: nothing to share
+    assert r.kind == "view" and not r.base_misleads
+    assert not r.shares_memory  # NumPy: an empty array shares memory with nothing, its own views included
+    assert viewcopy.relation(e, e.flatten()).kind == "copy"
+    assert viewcopy.relation(e, np.empty((0, 4))).kind == "copy"
+
+
+@pytest.mark.parametrize(
+    "make, kind",
+    [
+        (lambda: (lambda a: (a, a[...]))(np.zeros(())), "view"),  # 0-d: a[...] is a view, it has 8 bytes
+        (lambda: (lambda a: (a, a.copy()))(np.zeros(())), "copy"),
+        (lambda: (lambda a: (a, np.broadcast_to(a, (4, 3))))(np.zeros(3)), "view"),
+        (lambda: (lambda b: (np.frombuffer(b, np.uint8), np.frombuffer(b, np.uint8)[::2]))(bytearray(8)), "view"),
+        (lambda: (lambda b: (np.frombuffer(b, np.uint8), np.frombuffer(b, np.uint8)[:0]))(bytearray(8)), "view"),
+        (lambda: (lambda b: (np.frombuffer(b, np.uint8), np.frombuffer(b, np.uint8).copy()[:0]))(bytearray(8)), "copy"),
+        (lambda: (lambda a: (a, np.lib.stride_tricks.as_strided(a, (0,), (8,))))(np.zeros(3)), "view"),
+    ],
+)
+def test_one_definition_of_view_covers_0d_broadcasts_foreign_buffers_and_empties(make, kind):
+    source, result = make()
+    assert viewcopy.relation(source, result).kind == kind
+    guard = viewcopy.expect_view if kind == "view" else viewcopy.expect_copy
+    assert guard(source, result) is result
 
 
 def test_layout_of_common_arrays():

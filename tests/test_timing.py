@@ -132,3 +132,14 @@ def test_not_a_callable_is_named():
         viewcopy.claims.time_call(a.ravel())
     with pytest.raises(TypeError, match="b must be a callable"):
         viewcopy.claims.time_ratio(a.ravel, a, size=24)
+
+
+def test_above_and_below_count_the_rounds_even_with_two(clock):
+    # issue 22: with 2 rounds the lower quartile is interpolated, and one round of two below x passed "above"
+    from viewcopy.claims import TimeRatio, Timing
+
+    two = TimeRatio(1.5, 1.25, 1.75, "two rounds", Timing(1.5, 1, 2, (0.9, 2.1)), Timing(1.0, 1, 2, (1.0, 1.0)))
+    assert two.low > 1.0  # the quartile says "above"...
+    assert not two.above(1.0)  # ...but one round of the two was below
+    both = TimeRatio(1.5, 1.2, 1.8, "two rounds", Timing(1.5, 1, 2, (1.2, 1.8)), Timing(1.0, 1, 2, (1.0, 1.0)))
+    assert both.above(1.0) and not both.below(1.0)

@@ -312,7 +312,7 @@ def _matrix_cell(row: dict[str, Any] | None, reference: dict[str, Any] | None) -
     if row["verdict"] != "holds":
         return _lines(["fails", *row["evidence"]], classes=["viewcopy-fails"]), True
     if reference is not None and _evidence_key(row) != _evidence_key(reference):
-        return _lines(["differs", *row["evidence"]], classes=["viewcopy-differs"]), True
+        return _lines(["differs", *(row["evidence"] or ["no evidence recorded on this release"])], classes=["viewcopy-differs"]), True
     return _entry("holds", classes=["viewcopy-holds"]), False
 
 
@@ -351,15 +351,28 @@ def _matrix_nodes(app: Sphinx, docname: str) -> list[nodes.Node]:
             first[0] += [nodes.Text(" "), _link(app, docname, pages[claim_id], "", "(page)")]
         body.append((pages[claim_id], nodes.row("", first, *cells, ids=[f"claim-{claim_id}"])))
     versions = ", ".join(r["numpy"] for r in results)
+    never = sorted({row["id"] for row in all_rows(app.env)} - set(ids))  # made in this build, run under no release
     out: list[nodes.Node] = [
         _para(
-            f"Each claim was run under NumPy {versions} (each column says on which Python). A cell reads ",
+            f"The {plural(len(ids), 'claim')} below were run under NumPy {versions} (each column says on which "
+            "Python); a release that did not run one says so in its cell. A cell reads ",
             nodes.emphasis(text="holds"),
             f" when the claim held with the same evidence as on NumPy {newest['numpy']}, ",
             nodes.emphasis(text="differs"),
             " when it held but NumPy did something different (the evidence is shown), ",
             nodes.emphasis(text="fails"),
             " when it did not hold.",
+        ),
+        *(
+            [
+                _para(
+                    f"{plural(len(never), 'claim')} of this build ran under no release of the matrix, only on NumPy "
+                    f"{np.__version__} while the site was built: {', '.join(never)}. "
+                    "The notes at the end say why (a page not run)."
+                )
+            ]
+            if never
+            else []
         ),
         _para(
             nodes.strong(text=f"{differing} of {plural(len(ids), 'claim')}"),

@@ -12,7 +12,7 @@ import numpy as np
 from ._errors import UnexpectedCopyError, UnexpectedViewError, ViewCopyError, short_repr
 from ._evidence import listening, note
 from ._format import format_bytes
-from ._inspect import DEFAULT_MAX_WORK, TooHardError, _shares, require_array
+from ._inspect import DEFAULT_MAX_WORK, decide, require_array
 from ._measure import track
 
 _LOGGER = logging.getLogger("viewcopy")
@@ -34,13 +34,12 @@ GUARD_MAX_WORK = 100 * DEFAULT_MAX_WORK
 """When ``DEFAULT_MAX_WORK`` is not enough, the guards try once more with this bound before giving up."""
 
 
-def _decide(source: np.ndarray, result: np.ndarray, func: str) -> bool:
-    """True if the arrays share memory, False if not; raise if that cannot be proven."""
-    try:  # the common case, inline: the guards should cost little more than this call
-        return bool(np.shares_memory(source, result, DEFAULT_MAX_WORK))
-    except TooHardError:
-        shares, exact = _shares(source, result, GUARD_MAX_WORK)
-    if not exact:
+def _kind(source: np.ndarray, result: np.ndarray, func: str) -> str:
+    """``'view'`` or ``'copy'`` by the one definition (``viewcopy._inspect.decide``); raise if unproven."""
+    kind = decide(source, result, DEFAULT_MAX_WORK)[0]
+    if kind == "undecided":
+        kind = decide(source, result, GUARD_MAX_WORK)[0]
+    if kind == "undecided":
         raise ViewCopyError(
             f"{func}() cannot tell whether result ({describe(result)}) shares memory with source "
             f"({describe(source)}): their memory bounds overlap, and numpy.shares_memory gave up at "
@@ -49,15 +48,18 @@ def _decide(source: np.ndarray, result: np.ndarray, func: str) -> bool:
             source_shape=source.shape,
             result_shape=result.shape,
         )
-    return shares
+    return kind
 
 
 def expect_view(source: np.ndarray, result: np.ndarray) -> np.ndarray:
-    """Return ``result`` if it shares memory with ``source``; else raise.
+    """Return ``result`` if it is a view of ``source``; else raise.
 
     Put it where a copy would be expensive: the check costs about a
-    microsecond, the copy it catches can cost gigabytes.  An empty result
-    passes (it has no bytes, so it costs nothing).  It passes only when
+    microsecond, the copy it catches can cost gigabytes.  A view is what
+    :func:`relation` calls one: for arrays with bytes, ``result`` shares
+    memory with ``source``; an empty result is a view when it reads the
+    source's buffer without owning data (``np.zeros((0, 3)).ravel()``
+    passes, ``np.zeros((0, 3)).flatten()`` raises).  It passes only when
     sharing is proven: if :func:`numpy.shares_memory` gives up (strides so
     tangled that the exact check exceeds its work bound, twice), it raises
     :class:`ViewCopyError` saying so rather than guess.  Safe to call from
@@ -75,32 +77,28 @@ def expect_view(source: np.ndarray, result: np.ndarray) -> np.ndarray:
         require_array(source, "source", "expect_view")
     if not isinstance(result, np.ndarray):
         require_array(result, "result", "expect_view")
-    if result.nbytes and source.nbytes:
-        try:  # inline, not through _decide: this call is most of what the guard costs
-            shares = np.shares_memory(source, result, DEFAULT_MAX_WORK)
-        except TooHardError:
-            shares = _decide(source, result, "expect_view")
-        if not shares:
-            raise UnexpectedCopyError(
-                f"expected a view, got a copy: result ({describe(result)}) "
-                f"shares no memory with source ({describe(source)})",
-                source_shape=source.shape,
-                result_shape=result.shape,
-                copied_bytes=result.nbytes,
-            )
-        if listening():
-            note("expect_view: a view (shares memory with its source)")
-    else:
-        note("expect_view: an empty result (no bytes to share or copy)")
+    if _kind(source, result, "expect_view") != "view":
+        raise UnexpectedCopyError(
+            f"expected a view, got a copy: result ({describe(result)}) "
+            + (f"shares no memory with source ({describe(source)})" if result.nbytes and source.nbytes else
+               f"owns its data or reads another buffer than source ({describe(source)})"),
+            source_shape=source.shape,
+            result_shape=result.shape,
+            copied_bytes=result.nbytes,
+        )
+    if listening():
+        note("expect_view: a view (shares memory with its source)" if result.nbytes and source.nbytes else
+             "expect_view: a view (empty: reads its source's buffer, allocates nothing)")
     return result
 
 
 def expect_copy(source: np.ndarray, result: np.ndarray) -> np.ndarray:
-    """Return ``result`` if it shares no memory with ``source``; else raise.
+    """Return ``result`` if it is a copy of ``source`` (not a view, as :func:`relation` defines one); else raise.
 
     Use it where code will write into ``result`` and must not change
-    ``source``.  An empty result passes (writing to it changes nothing).
-    It passes only when "no shared memory" is proven, and raises
+    ``source``.  An empty result is a copy when it owns its data or reads
+    another buffer (``np.zeros((0, 3)).flatten()`` passes, ``.ravel()``
+    raises).  It passes only when "no shared memory" is proven, and raises
     :class:`ViewCopyError` when the exact check gives up (as
     :func:`expect_view` does).
 
@@ -116,19 +114,17 @@ def expect_copy(source: np.ndarray, result: np.ndarray) -> np.ndarray:
         require_array(source, "source", "expect_copy")
     if not isinstance(result, np.ndarray):
         require_array(result, "result", "expect_copy")
-    if result.nbytes and source.nbytes:
-        if _decide(source, result, "expect_copy"):
-            raise UnexpectedViewError(
-                f"expected a copy, got a view: result ({describe(result)}) "
-                f"shares memory with source ({describe(source)}), "
-                "so writing to one changes the other",
-                source_shape=source.shape,
-                result_shape=result.shape,
-            )
-        if listening():
-            note(f"expect_copy: a copy (shares no memory with its source; result {format_bytes(result.nbytes)})")
-    else:
-        note("expect_copy: an empty result (no bytes to share or copy)")
+    if _kind(source, result, "expect_copy") == "view":
+        raise UnexpectedViewError(
+            f"expected a copy, got a view: result ({describe(result)}) "
+            + (f"shares memory with source ({describe(source)}), so writing to one changes the other"
+               if result.nbytes and source.nbytes else
+               f"reads the buffer of source ({describe(source)}) and owns no data"),
+            source_shape=source.shape,
+            result_shape=result.shape,
+        )
+    if listening():
+        note(f"expect_copy: a copy (shares no memory with its source; result {format_bytes(result.nbytes)})")
     return result
 
 
@@ -161,8 +157,8 @@ class _CopyLogger:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             result = func(*args, **kwargs)
             source = next((x for x in (*args, *kwargs.values()) if isinstance(x, np.ndarray)), None)
-            comparable = isinstance(result, np.ndarray) and source is not None and result.nbytes and source.nbytes
-            if comparable and _shares(source, result, DEFAULT_MAX_WORK) == (False, True):  # a proven copy
+            comparable = isinstance(result, np.ndarray) and source is not None
+            if comparable and decide(source, result, DEFAULT_MAX_WORK)[0] == "copy":  # a proven copy
                 self._log(
                     f"step {step!r} returned a copy where a view was expected: "
                     f"source {describe(source)} -> result {describe(result)}",

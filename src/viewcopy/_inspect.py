@@ -51,14 +51,48 @@ def require_array(x: Any, name: str, func: str) -> np.ndarray:
     raise TypeError(f"{func}() needs a NumPy array for {name}, got {got}: {fix}")
 
 
-def _shares(a: np.ndarray, b: np.ndarray, max_work: int | None) -> tuple[bool, bool]:
-    """(shares memory, answer is exact); not exact means: the bounds overlap, the exact check gave up."""
-    try:
-        return bool(np.shares_memory(a, b, max_work)), True  # positional: NumPy parses it faster
-    except TooHardError:
-        # bounds that do not overlap prove "no sharing"; bounds that do prove nothing
-        may = bool(np.may_share_memory(a, b))
-        return may, not may
+def _owner(a: np.ndarray) -> object:
+    """The object at the end of ``a``'s base chain: the array or buffer whose memory ``a`` reads."""
+    owner: object = a
+    # follow arrays, and the interface objects as_strided puts between them
+    while isinstance(owner, np.ndarray) or hasattr(owner, "__array_interface__"):
+        base = getattr(owner, "base", None)
+        if base is None:
+            break
+        owner = base
+    while isinstance(owner, memoryview) and owner.obj is not None:  # np.frombuffer wraps each call in a new one
+        owner = owner.obj
+    return owner
+
+
+def decide(source: np.ndarray, result: np.ndarray, max_work: int | None) -> tuple[str, bool, bool]:
+    """The one definition of a view: (kind, numpy.shares_memory's answer, exact).
+
+    ``result`` is a *view* of ``source`` when NumPy made it from ``source``'s
+    memory without allocating.  For arrays that hold bytes that is the same as
+    sharing memory, which :func:`numpy.shares_memory` decides exactly (up to
+    ``max_work``).  An array with no bytes (an empty array, or a 0-byte dtype)
+    shares memory with nothing, so NumPy's answer is False for every one; such
+    a result is a view when it reads the same buffer as ``source`` (its base
+    chain ends where ``source``'s does) and does not own its data.  ``kind``
+    is ``'view'``, ``'copy'``, or ``'undecided'`` when the exact check gave up
+    while the memory bounds overlap.  Every check in viewcopy decides here.
+
+    >>> import numpy as np
+    >>> e = np.zeros((0, 3))
+    >>> decide(e, e.ravel(), None), decide(e, e.flatten(), None)
+    (('view', False, True), ('copy', False, True))
+    """
+    if result.nbytes and source.nbytes:
+        try:
+            shares = bool(np.shares_memory(source, result, max_work))  # positional: NumPy parses it faster
+        except TooHardError:
+            # bounds that do not overlap prove "no sharing"; bounds that do prove nothing
+            may = bool(np.may_share_memory(source, result))
+            return ("undecided" if may else "copy"), may, not may
+        return ("view" if shares else "copy"), shares, True
+    made_from = result is source or (not result.flags.owndata and _owner(result) is _owner(source))
+    return ("view" if made_from else "copy"), False, True
 
 
 def _describe_base(obj: Any) -> str:
@@ -89,16 +123,19 @@ class Relation:
     Attributes
     ----------
     kind : str
-        ``'view'`` when the result shares memory with the source, ``'copy'``
-        when it does not, ``'empty'`` when either holds no element (there is
-        then no memory to share, and NumPy's answer is always "no"; so
-        also for a dtype of 0 bytes), and
-        ``'undecided'`` when the exact check gave up at ``max_work`` while the
-        arrays' memory bounds overlap: they may or may not share memory.
+        ``'view'`` when NumPy made the result from the source's memory
+        without allocating, ``'copy'`` when it did not, and ``'undecided'``
+        when the exact check gave up at ``max_work`` while the arrays' memory
+        bounds overlap: they may or may not share memory.  For arrays that
+        hold bytes a view is one that shares memory with its source; an
+        empty array shares memory with nothing, so an empty result is a view
+        when it reads its source's buffer and owns no data of its own (see
+        ``viewcopy._inspect.decide``).
     shares_memory : bool
-        The answer of :func:`numpy.shares_memory`; when ``exact`` is False,
-        the answer of :func:`numpy.may_share_memory` (bounds overlap), which
-        is not proof of sharing.
+        The answer of :func:`numpy.shares_memory` (False for every empty
+        array, views included); when ``exact`` is False, the answer of
+        :func:`numpy.may_share_memory` (bounds overlap), which is not proof
+        of sharing.
     exact : bool
         False when the exact overlap problem needed more than ``max_work``
         and the arrays' memory bounds overlap.
@@ -108,7 +145,7 @@ class Relation:
         ``result.base``, its base, and so on.
     """
 
-    kind: Literal["view", "copy", "empty", "undecided"]
+    kind: Literal["view", "copy", "undecided"]
     shares_memory: bool
     exact: bool
     owns_data: bool
@@ -117,7 +154,7 @@ class Relation:
     @property
     def base_misleads(self) -> bool:
         """True when ``result.base is None`` would give the wrong answer about sharing."""
-        return self.kind in ("view", "copy") and bool(self.base_chain) != self.shares_memory
+        return self.kind in ("view", "copy") and bool(self.base_chain) != (self.kind == "view")
 
     def __str__(self) -> str:
         if self.exact:
@@ -131,7 +168,9 @@ class Relation:
 def relation(source: np.ndarray, result: np.ndarray, *, max_work: int | None = DEFAULT_MAX_WORK) -> Relation:
     """Tell whether ``result`` is a view of ``source`` or a copy.
 
-    The answer comes from :func:`numpy.shares_memory`, never from ``.base``
+    A view is what NumPy made from the source's memory without allocating
+    (``viewcopy._inspect.decide``): for arrays that hold bytes, the
+    answer comes from :func:`numpy.shares_memory`, never from ``.base``
     alone: a copy can have a base (``a.T.reshape(-1).base`` is a temporary
     copy) and a view's base need not be the source.  The exact check is
     bounded by ``max_work``; past it NumPy gives up.  Then, if the arrays'
@@ -147,6 +186,9 @@ def relation(source: np.ndarray, result: np.ndarray, *, max_work: int | None = D
     >>> r = viewcopy.relation(a.T, a.T.reshape(-1))
     >>> r.kind, r.base_misleads
     ('copy', True)
+    >>> e = np.zeros((0, 3))                      # nothing to share, yet ravel allocates nothing
+    >>> viewcopy.relation(e, e.ravel()).kind, viewcopy.relation(e, e.flatten()).kind
+    ('view', 'copy')
     """
     source = require_array(source, "source", "relation")
     result = require_array(result, "result", "relation")
@@ -154,11 +196,7 @@ def relation(source: np.ndarray, result: np.ndarray, *, max_work: int | None = D
         if isinstance(max_work, bool) or not isinstance(max_work, (int, np.integer)) or max_work < 1:
             raise ValueError(f"relation() needs max_work to be a positive int or None, got {short_repr(max_work)}")
         max_work = int(max_work)
-    shares, exact = _shares(source, result, max_work)
-    if source.nbytes == 0 or result.nbytes == 0:  # no element, or elements of 0 bytes
-        kind = "empty"
-    else:
-        kind = ("view" if shares else "copy") if exact else "undecided"
+    kind, shares, exact = decide(source, result, max_work)
     found = Relation(kind, shares, exact, bool(result.flags.owndata), base_chain(result))
     if listening():  # the evidence's words cost more than the answer; only an open claim reads them
         note(f"relation: {found}")

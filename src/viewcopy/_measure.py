@@ -171,8 +171,8 @@ def track(*, where: bool = False) -> AbstractContextManager[Tracked]:
 
     Fallback: when the C extension is not built, or when the block's thread
     allocates through a data-memory handler the user installed
-    (``np.core.multiarray.get_handler_name()`` is then not
-    ``'default_allocator'``), the block uses :mod:`tracemalloc` and
+    (NumPy's ``get_handler_name()``, in ``numpy._core.multiarray`` on NumPy 2
+    and ``numpy.core.multiarray`` before, is then not ``'default_allocator'``), the block uses :mod:`tracemalloc` and
     ``method`` is ``'tracemalloc'``: the figures then count every thread of
     the process, the peak includes Python objects, and a tracemalloc the
     block did not start has its peak reset.

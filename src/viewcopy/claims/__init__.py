@@ -33,7 +33,7 @@ docs extensions and ``setup.py`` use only the public names listed here.
 """
 
 from ._claim import Claim, ClaimError, claim
-from ._layouts import Case, Search, layouts, search
+from ._layouts import Case, Search, When, layouts, search
 from ._timing import TimeRatio, Timing, time_call, time_ratio
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "Claim",
     "ClaimError",
     "Search",
+    "When",
     "TimeRatio",
     "Timing",
     "claim",
@@ -50,6 +51,6 @@ __all__ = [
     "time_ratio",
 ]
 
-for _name in ("Case", "Claim", "ClaimError", "Search", "TimeRatio", "Timing"):
+for _name in ("Case", "Claim", "ClaimError", "Search", "TimeRatio", "Timing", "When"):
     globals()[_name].__module__ = __name__
 del _name

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .._evidence import note
+from .._evidence import listeners, note
 
 DEFAULT_DTYPES = ("float64", "int8", "complex128")
 """Three item sizes (8, 1 and 16 bytes), so a rule about strides meets more than one."""
@@ -150,6 +150,8 @@ def layouts(
         Each with a ``name`` such as ``"float64 (4,6) F [::-1, :]"`` and the
         ``array``. The arrays are fresh on every call: change them freely.
 
+    Examples
+    --------
     >>> import numpy as np, viewcopy, viewcopy.claims
     >>> cases = viewcopy.claims.layouts()
     >>> len(cases) >= 50, len({c.name for c in cases}) == len(cases)
@@ -157,7 +159,7 @@ def layouts(
     >>> [c.name for c in viewcopy.claims.layouts(ndim=2, dtypes=["int8"])][:3]
     ['int8 (0,) C [None, :]', 'int8 (0,) C broadcast to (3,0)', 'int8 (1,) C [None, :]']
     >>> f_only = viewcopy.claims.layouts(where=lambda a: a.flags.f_contiguous and a.ndim > 1)
-    >>> all(np.shares_memory(c.array, c.array.ravel("F")) for c in f_only if c.array.size)
+    >>> all(viewcopy.relation(c.array, c.array.ravel("F")).kind == "view" for c in f_only)
     True
     """
     dims = [ndim] if isinstance(ndim, (int, np.integer)) else list(ndim)
@@ -240,23 +242,68 @@ class Search:
         picked += [c for c in ranked if c not in picked][: k - len(picked)]
         return tuple(picked)
 
-    def exactly_when(self, conditions: dict[str, Callable[[np.ndarray], bool]]) -> str:
-        """The first condition that is true on exactly the cases where the rule held.
+    def exactly_when(self, conditions: dict[str, Callable[[np.ndarray], bool]]) -> When:
+        """Check every candidate condition against the search: the one true exactly where the rule held, and why the others are not.
 
-        Raise :class:`ValueError` naming, for each condition, a case where it
-        disagrees, if none of them matches every case searched.
+        Every candidate is run on every case searched; none is skipped.  The
+        answer is the one candidate that agrees with the rule on every case;
+        each other candidate is rejected with a case where it disagrees (its
+        counterexample), so a page can show why.  Raise :class:`ValueError`
+        when no candidate agrees everywhere (naming a counterexample for each)
+        or when more than one does (the family cannot tell them apart: say
+        which one, or search a larger family).
+
+        >>> import numpy as np, viewcopy, viewcopy.claims
+        >>> s = viewcopy.claims.search(lambda a: a.flags.c_contiguous or a.size == 0, viewcopy.claims.layouts(), about="C or empty")
+        >>> when = s.exactly_when({"the array is C-contiguous": lambda a: a.flags.c_contiguous,
+        ...                        "the array is 1-D": lambda a: a.ndim == 1})
+        >>> when.condition
+        'the array is C-contiguous'
+        >>> [(text, case.name) for text, case in when.rejected]
+        [('the array is 1-D', 'float64 () C')]
         """
-        misses = []
+        if not isinstance(conditions, dict) or not conditions:
+            raise TypeError("exactly_when() takes a dict of candidate conditions: {'sentence': function of the array}")
+        right, rejected = [], []
         for text, condition in conditions.items():
             wrong = next((c for c, held in self.results if bool(condition(c.array)) != held), None)
             if wrong is None:
-                return text
-            misses.append(f"{text!r} is wrong for {wrong.name}")
-        raise ValueError(f"no condition matches {self.rule!r} on every case: " + "; ".join(misses))
+                right.append(text)
+            else:
+                rejected.append((text, wrong))
+        if not right:
+            misses = "; ".join(f"{text!r} is wrong for {case.name}" for text, case in rejected)
+            raise ValueError(f"no condition matches {self.rule!r} on every case: {misses}")
+        if len(right) > 1:
+            raise ValueError(
+                f"{len(right)} conditions match {self.rule!r} on every case searched ({', '.join(map(repr, right))}): "
+                "the family cannot tell them apart; keep one, or search a family where they differ"
+            )
+        return When(self.rule, right[0], tuple(rejected))
 
     def __str__(self) -> str:
         found = ", ".join(c.name for c in self.boundary())
         return f"{self.rule}: {self.verdict}" + (f" (e.g. {found})" if found else "")
+
+
+@dataclasses.dataclass(frozen=True)
+class When:
+    """What :meth:`Search.exactly_when` found: the condition, and each rejected candidate with its counterexample.
+
+    ``str(when)`` is the condition, to write into a sentence.
+    """
+
+    rule: str
+    condition: str
+    rejected: tuple[tuple[str, Case], ...] = ()
+
+    def __str__(self) -> str:
+        return self.condition
+
+    def lines(self) -> list[str]:
+        """One line per candidate: the one kept, then each rejected one with the case that refutes it."""
+        kept = [f"kept:     {self.condition!r} (true exactly where {self.rule!r} held)"]
+        return kept + [f"rejected: {text!r}, wrong for {case.name}" for text, case in self.rejected]
 
 
 def search(rule: Callable[[np.ndarray], bool], cases: Iterable[Case], *, about: str) -> Search:
@@ -264,15 +311,17 @@ def search(rule: Callable[[np.ndarray], bool], cases: Iterable[Case], *, about: 
 
     ``about`` is the rule as a sentence. Pass a claim's ``c.over(cases)`` as
     ``cases`` to count the cases searched in the claim. An exception in
-    ``rule`` propagates, naming the case.
+    ``rule`` propagates, naming the case.  The checks ``rule`` runs add no
+    evidence to an open claim; the search adds its verdict.
 
     >>> import numpy as np, viewcopy, viewcopy.claims
-    >>> s = viewcopy.claims.search(lambda a: np.shares_memory(a, a.ravel()), viewcopy.claims.layouts(),
+    >>> s = viewcopy.claims.search(lambda a: viewcopy.relation(a, a.ravel()).kind == "view", viewcopy.claims.layouts(),
     ...                     about="ravel() returns a view")
     >>> s.verdict
-    'fails on 564 of 858 layouts'
-    >>> s.exactly_when({"the array is C-contiguous and not empty": lambda a: a.flags.c_contiguous and a.size > 0})
-    'the array is C-contiguous and not empty'
+    'fails on 459 of 858 layouts'
+    >>> print(s.exactly_when({"the array is C-contiguous": lambda a: a.flags.c_contiguous,
+    ...                       "the array is C-contiguous and not empty": lambda a: a.flags.c_contiguous and a.size > 0}))
+    the array is C-contiguous
     """
     if not callable(rule):
         raise TypeError(f"search() needs a function of the array returning a bool, got {rule!r}")
@@ -280,11 +329,14 @@ def search(rule: Callable[[np.ndarray], bool], cases: Iterable[Case], *, about: 
     for case in cases:
         if not isinstance(case, Case):
             raise TypeError(f"search() takes cases from viewcopy.claims.layouts(), got {type(case).__name__}")
+        quiet = listeners.set(())  # the search's evidence is its verdict, not each case's checks
         try:
             held = bool(rule(case.array))
         except Exception as error:
             error.add_note(f"while searching {about!r} on {case.name}")
             raise
+        finally:
+            listeners.reset(quiet)
         results.append((case, held))
     found = Search(about, tuple(results))
     note(f"search: {found}")

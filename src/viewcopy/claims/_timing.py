@@ -71,7 +71,7 @@ class TimeRatio:
         Median over the rounds of (a's seconds per call) / (b's): above 1, ``a`` was slower.
     low : float
         Lower quartile of the per-round ratios.  With ``high``, how much the ratio
-        moved during the measurement; :meth:`above` and :meth:`below` decide on them.
+        moved during the measurement (:meth:`above` and :meth:`below` count the rounds themselves).
     high : float
         Upper quartile of the per-round ratios.
     size : str
@@ -90,13 +90,22 @@ class TimeRatio:
     a: Timing
     b: Timing
 
+    def _rounds(self) -> list[float]:
+        return [sa / sb for sa, sb in zip(self.a.samples, self.b.samples, strict=True)]
+
     def above(self, x: float = 1.0) -> bool:
-        """True if ``a`` took more than ``x`` times as long as ``b`` in at least three rounds out of four."""
-        return self.low > x
+        """True if ``a`` took more than ``x`` times as long as ``b`` in at least three rounds out of four.
+
+        Counted, not read off a quartile: of 2 rounds both must be above
+        ``x``, of 9 at least 7.
+        """
+        rounds = self._rounds()
+        return 4 * sum(r > x for r in rounds) >= 3 * len(rounds)
 
     def below(self, x: float = 1.0) -> bool:
-        """True if ``a`` took less than ``x`` times as long as ``b`` in at least three rounds out of four."""
-        return self.high < x
+        """True if ``a`` took less than ``x`` times as long as ``b`` in at least three rounds out of four (counted)."""
+        rounds = self._rounds()
+        return 4 * sum(r < x for r in rounds) >= 3 * len(rounds)
 
     def __str__(self) -> str:
         ratio = f"{self.ratio:,.0f}" if self.ratio >= 100 else f"{self.ratio:.3g}"

@@ -15,7 +15,7 @@ One module decides it all, for the docs build and ``python -m viewcopy check`` a
 - :func:`problems` says which rows fail the build and the check.
 
 >>> problems([{"id": "a", "page": "p", "sentence": "ravel always returns a view", "verdict": "holds", "cases": 1}])
-["claim 'a' on p says 'always' but was checked on 1 case; check it over a family of at least 50 cases ..."]
+["claim 'a' on p states a rule about 'always' but was checked on 1 case; check it over a family of at least 50 cases ..."]
 """
 
 from __future__ import annotations
@@ -35,10 +35,83 @@ LEDGER_ENV = "VIEWCOPY_LEDGER"
 """Environment variable naming the JSON-lines file that every finished claim is appended to."""
 
 UNIVERSAL = re.compile(r"\b(always|never|every|any|all|only|whenever)\b", re.IGNORECASE)
-"""Words that make a sentence a statement about every array: the claim must check a family."""
+"""Quantifiers: with one of these a sentence is a statement about every array it ranges over."""
 
 MIN_CASES = 50
-"""How many distinct cases a claim with a universal word must check."""
+"""How many distinct cases a claim that states a general rule must check."""
+
+_CLASS = re.compile(r"(?:nd)?arrays?|views?|cop(?:y|ies)|slices?|transposes?|buffers?|matri(?:x|ces)|layouts?")
+_PLURAL = re.compile(r"(?:nd)?arrays|slices|transposes|buffers|matrices|layouts")  # "views", "copies" are verbs too
+_DEFINITE = {
+    "the", "this", "these", "that", "those", "its", "their", "our", "your", "both", "same", "such", "which", "whose",
+    "first", "second", "last", "other", "another", "code",
+}  # fmt: skip
+_PREPOSITION = {
+    "of", "on", "for", "with", "in", "from", "into", "through", "over", "across", "per", "to", "by", "about", "than",
+    "like", "given", "passing", "assigning", "reshaping", "slicing", "raveling", "flattening", "transposing",
+}  # fmt: skip
+_NAMED = re.compile(
+    r"\b(?:for|on|of|in|with|through)\s+(?:this|these|the|that|those)\s+(?:\S+\s+){0,4}?"
+    r"(?:arrays?|case|cases|example|one|frame|Series|table|page|memmap|file|buffer|column|chunk|batch)\b",
+    re.IGNORECASE,
+)
+_EXISTENTIAL = re.compile(r"\b(?:can|may|sometimes|some|there is|there are)\b", re.IGNORECASE)
+
+
+def scope(sentence: str) -> tuple[str, str]:
+    """Whether a claim's sentence states a rule about a class of arrays: ``('general', phrase)`` or ``('particular', '')``.
+
+    Judged by what the sentence refers to, not by a list of rule words.  A
+    rule's subject is what an operation is applied to: an indefinite noun
+    phrase naming a kind of array where an input stands (at the start of a
+    clause, or after "of", "on", "for", "through"...: "reshape(-1) of a
+    non-contiguous array copies", "an empty array's flatten"), a bare plural
+    there ("ravel of F-contiguous arrays"), or a quantified one ("any view",
+    "each copy", "every layout").  A quantifier (:data:`UNIVERSAL`) makes
+    the sentence a rule too.  What names the array checked makes it
+    particular: a definite phrase ("this array", "these 858 layouts", "for
+    the array above"), code (```x```), a number.  A noun phrase that is an
+    object or a predicate ("returns a copy", "is a view", "allocates no new
+    array") says what a result is, not what the rule is about; "can" and
+    "may" make a statement that one example proves.
+
+    >>> scope("reshape(-1) of a non-contiguous array copies")
+    ('general', 'a non-contiguous array')
+    >>> scope("reshape(-1) of this non-contiguous array copies")
+    ('particular', '')
+    >>> scope("`x.ravel()` is a view, and `x.flatten()` returns a copy")
+    ('particular', '')
+    >>> scope("ravel of C-contiguous arrays returns a view")
+    ('general', 'C-contiguous arrays')
+    >>> scope("an empty array's flatten allocates 1 B"), scope("reshape(-1) can view an array that ravel copies")
+    (('general', "an empty array's"), ('particular', ''))
+    """
+    text = re.sub(r"`[^`]*`", " code ", sentence)
+    quantified = UNIVERSAL.search(text)
+    if _NAMED.search(text) or (_EXISTENTIAL.search(text) and not quantified):
+        return "particular", ""
+    words = text.split()
+    low = [w.lower().strip("\"'(),;:.!?") for w in words]
+    for i, word in enumerate(low):
+        noun = word.removesuffix("'s").removesuffix("'")
+        if not _CLASS.fullmatch(noun):
+            continue
+        for j in range(i - 1, max(i - 5, -1) - 1, -1):  # back over up to four modifiers, to what heads the phrase
+            clause_start = j < 0 or words[j].endswith((",", ";", ":")) or low[j] in ("and", "but", "while", "whereas")
+            if clause_start or low[j] in _PREPOSITION:
+                if _PLURAL.fullmatch(noun) and j < i - 1 or _PLURAL.fullmatch(noun) and not clause_start:
+                    return "general", " ".join(words[j + 1 : i + 1]).strip("\"'(),;:.!?")
+                break
+            if low[j] in ("any", "every", "each", "all"):
+                return "general", " ".join(words[j : i + 1]).strip("\"'(),;:.!?")
+            if low[j] in ("a", "an"):
+                k = j - 1
+                if k < 0 or words[k].endswith((",", ";", ":")) or low[k] in _PREPOSITION or low[k] in ("and", "while"):
+                    return "general", " ".join(words[j : i + 1]).strip("\"(),;:.!?")
+                break  # an object or a predicate: "returns a copy", "is a view"
+            if low[j] in _DEFINITE or re.fullmatch(r"[\d,.]+|\S*[(.\[=_]\S*", words[j]) or low[j] == "no":
+                break  # names what was checked: "this array", "grid.T", "1,000-element"
+    return ("general", quantified.group(0)) if quantified else ("particular", "")
 
 
 class LedgerWarning(UserWarning):
@@ -223,8 +296,9 @@ def problems(rows: Iterable[dict[str, Any]]) -> list[str]:
     """Why these rows fail the build and the check, one sentence each; empty when they pass.
 
     A row fails when its claim did not hold, when its id is used twice, and
-    when its sentence has a word of :data:`UNIVERSAL` but it was checked on
-    fewer than :data:`MIN_CASES` distinct cases.
+    when its sentence states a rule about a class of arrays (:func:`scope`)
+    but it was checked on fewer than :data:`MIN_CASES` distinct cases: check
+    it over a family, or name the one array checked.
     """
     rows = list(rows)
     found = []
@@ -238,11 +312,12 @@ def problems(rows: Iterable[dict[str, Any]]) -> list[str]:
             reported.add(row["id"])
             pages = sorted({r.get("page", "?") for r in rows if r["id"] == row["id"]})
             found.append(f"claim id {row['id']!r} is used {counts[row['id']]} times (on {', '.join(pages)})")
-        word = UNIVERSAL.search(row["sentence"])
+        kind, phrase = scope(row["sentence"])
         cases = row.get("cases", 1)
-        if word and cases < MIN_CASES:
+        if kind == "general" and cases < MIN_CASES:
             found.append(
-                f"{where} says {word.group(0)!r} but was checked on {cases} case{'s' * (cases != 1)}; "
-                f"check it over a family of at least {MIN_CASES} cases (Claim.over) or say 'for this array'"
+                f"{where} states a rule about {phrase!r} but was checked on {cases} case{'s' * (cases != 1)}; "
+                f"check it over a family of at least {MIN_CASES} cases (Claim.over) or name the array it was "
+                "checked on ('this array', '`x`')"
             )
     return found

@@ -1,0 +1,302 @@
+"""
+Boundary: NumPy and Arrow, which conversions share and which copy
+=================================================================
+
+Arrow keeps columns in its own buffers, allocated from its own memory pool
+(mimalloc or jemalloc), not through NumPy. So when Arrow copies,
+:func:`viewcopy.track`, which counts NumPy's data buffers only, sees
+nothing: an array Arrow fills and hands to NumPy is Arrow's memory wearing a
+NumPy header. This page says which conversions share a buffer (checked with
+``np.shares_memory`` and Arrow's buffer addresses) and measures the copies
+with the two meters that see them: **Arrow's pool**
+(``pa.total_allocated_bytes()``, bytes it handed out) and the **kernel's
+resident peak** (Linux: ``/proc/self/clear_refs`` then ``VmHWM``, pages
+touched).
+"""
+
+# %%
+import ctypes
+import gc
+import os
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+import viewcopy
+from viewcopy.claims import claim
+
+N = 10_000_000 if os.environ.get("VIEWCOPY_FULL_SCALE") else 1_000_000
+pool = pa.default_memory_pool()
+print(f"pyarrow {pa.__version__} ({pool.backend_name} pool), pandas {pd.__version__}, NumPy {np.__version__}")
+
+_libc = ctypes.CDLL(None)
+
+
+def _status(key):
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith(key + ":"))
+
+
+def resident_rise(call):
+    """(call(), the kernel's resident peak during it minus the resident size before): Linux only.
+
+    A stand-in for ``viewcopy.track(resident=True)``, which the package is gaining.
+    """
+    gc.collect()
+    _libc.malloc_trim(0)
+    pool.release_unused()
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")  # the kernel resets the peak (VmHWM) to the current resident size
+    before = _status("VmRSS")
+    result = call()
+    return result, _status("VmHWM") - before
+
+
+def pooled(call):
+    """(call(), how many bytes more Arrow's pool holds after it)."""
+    before = pa.total_allocated_bytes()
+    result = call()
+    return result, pa.total_allocated_bytes() - before
+
+
+values = np.random.default_rng(0).random(N)
+print(f"values: {N:,} float64, {viewcopy.format_bytes(values.nbytes)}")
+
+# %%
+# From NumPy to Arrow: ``pa.array(ndarray)``
+# ------------------------------------------
+# A null-free numeric array becomes an Arrow array around the *same* data
+# buffer; a ``mask=`` adds a validity bitmap (one bit per value), and the
+# data is still shared.
+mask = np.zeros(N, dtype=bool)
+mask[::10] = True
+plain, plain_pool = pooled(lambda: pa.array(values))
+masked, masked_pool = pooled(lambda: pa.array(values, mask=mask))
+with claim(
+    "arrow-array-from-numpy-shares",
+    f"with pyarrow {pa.__version__}, pa.array() of x, this float64 ndarray, shares its data buffer and takes nothing from "
+    "Arrow's pool",
+) as c:
+    c.check(
+        plain.buffers()[1].address == values.ctypes.data and plain_pool == 0,
+        f"data buffer at the ndarray's address: {plain.buffers()[1].address == values.ctypes.data}, "
+        f"pool {viewcopy.format_bytes(plain_pool)}",
+    )
+with claim(
+    "arrow-array-with-mask-adds-bitmap",
+    f"with pyarrow {pa.__version__}, pa.array(ndarray, mask=...) shares the data of this array, "
+    "and Arrow's pool grows by a validity bitmap: an eighth of a byte per value, rounded up to Arrow's 64-byte blocks",
+) as c:
+    c.check(
+        masked.buffers()[1].address == values.ctypes.data and N / 8 <= masked_pool <= N / 8 + 64,
+        f"{masked.null_count:,} nulls, pool {viewcopy.format_bytes(masked_pool)} for {N:,} values",
+    )
+
+# %%
+# Back to NumPy: ``to_numpy(zero_copy_only=...)``
+# -----------------------------------------------
+# Without nulls, ``to_numpy()`` is a read-only :term:`view` of Arrow's
+# buffer. With nulls there is no NumPy float that means "missing" except
+# NaN, so Arrow must build a new array: ``zero_copy_only=True`` (the
+# default) refuses, ``zero_copy_only=False`` copies. Integers with nulls come
+# back as float64. Arrow fills the copy from its own pool, so
+# :func:`viewcopy.track` counts nothing for it; the pool does.
+with claim(
+    "arrow-to-numpy-null-free-read-only-view",
+    f"with pyarrow {pa.__version__}, to_numpy(zero_copy_only=True) of this null-free float64 array is a view, not "
+    "writeable",
+) as c:
+    view = plain.to_numpy(zero_copy_only=True)
+    viewcopy.expect_view(values, view)
+    c.check(not view.flags.writeable, f"writeable {view.flags.writeable}")
+with claim(
+    "arrow-to-numpy-nulls-zero-copy-refused",
+    f"with pyarrow {pa.__version__}, to_numpy(zero_copy_only=True) of this array with nulls raises ArrowInvalid",
+) as c:
+    try:
+        masked.to_numpy(zero_copy_only=True)
+    except pa.ArrowInvalid as error:
+        refused = str(error)
+    else:
+        refused = ""
+    c.check(bool(refused), f"ArrowInvalid: {refused}" if refused else "no error")
+print("zero_copy_only=True with nulls:", refused)
+
+with viewcopy.track() as numpy_seen:
+    filled, filled_pool = pooled(lambda: masked.to_numpy(zero_copy_only=False))
+with claim(
+    "arrow-to-numpy-nulls-copy-in-arrow-pool",
+    f"with pyarrow {pa.__version__}, to_numpy(zero_copy_only=False) with nulls returns a float64 copy with NaN for "
+    "each null, allocated in Arrow's pool: viewcopy.track counts none of it",
+) as c:
+    c.check(
+        not np.shares_memory(filled, values) and int(np.isnan(filled).sum()) == masked.null_count,
+        f"shares {np.shares_memory(filled, values)}, {int(np.isnan(filled).sum()):,} NaN",
+    )
+    c.check(
+        filled_pool >= filled.nbytes and numpy_seen.allocated_bytes == 0,
+        f"Arrow pool +{viewcopy.format_bytes(filled_pool)}, viewcopy.track: {numpy_seen}, "
+        f"copy {viewcopy.format_bytes(filled.nbytes)}",
+    )
+print(f"to_numpy(zero_copy_only=False): Arrow pool +{viewcopy.format_bytes(filled_pool)}, track: {numpy_seen}")
+with claim(
+    "arrow-int-with-nulls-to-float64",
+    f"with pyarrow {pa.__version__}, this int64 array with nulls comes back from to_numpy(zero_copy_only=False) as "
+    "float64",
+) as c:
+    integers = pa.array(np.arange(10), mask=np.arange(10) % 3 == 0)
+    back = integers.to_numpy(zero_copy_only=False)
+    c.check(back.dtype == np.float64, f"{integers.type} with {integers.null_count} nulls -> {back.dtype}")
+del filled
+
+# %%
+# Chunked arrays
+# --------------
+# A column of a table is a *chunked* array: several buffers. One chunk can
+# be lent as it is; two chunks have to be concatenated into a new buffer.
+halves = pa.chunked_array([values[: N // 2], values[N // 2 :]])
+whole = pa.chunked_array([values])
+joined, joined_pool = pooled(halves.to_numpy)
+with claim(
+    "arrow-chunked-to-numpy",
+    f"with pyarrow {pa.__version__}, ChunkedArray.to_numpy() shares the buffer of this one-chunk array and copies this "
+    "two-chunk one into Arrow's pool",
+) as c:
+    viewcopy.expect_view(values, whole.to_numpy())
+    viewcopy.expect_copy(values, joined)
+    c.check(joined_pool >= joined.nbytes, f"two chunks: Arrow pool +{viewcopy.format_bytes(joined_pool)}")
+del joined
+
+# %%
+# ``Table.to_pandas()``: ``split_blocks`` and ``self_destruct``
+# -------------------------------------------------------------
+# pandas keeps same-dtype columns in one 2-D block, so by default
+# ``to_pandas()`` copies every column into a new block. ``split_blocks=True``
+# keeps one block per column, and lends Arrow's buffers instead.
+# ``self_destruct=True`` frees each column of the table as it is converted
+# (the table is unusable afterwards). The table here is made by an Arrow
+# computation, so its buffers live in Arrow's pool, as a table read from a
+# file does.
+COLUMNS = 8
+
+
+def table():
+    return pa.table({f"c{k}": pc.multiply(pa.array(values), k + 1.0) for k in range(COLUMNS)})
+
+
+table_bytes = N * 8 * COLUMNS
+OPTIONS = {
+    "to_pandas()": {},
+    "split_blocks=True": {"split_blocks": True},
+    "self_destruct=True": {"self_destruct": True},
+    "both": {"split_blocks": True, "self_destruct": True},
+}
+conversion = {}
+for name, options in OPTIONS.items():
+    source = table()
+    first = source.column(0).chunk(0).buffers()[1].address
+
+    def convert(source=source, options=options):
+        return pooled(lambda: source.to_pandas(**options))
+
+    (frame, grown), rise = resident_rise(convert)
+    shares = frame["c0"].to_numpy().ctypes.data == first
+    del source  # with self_destruct, the table's buffers are now the frame's or gone
+    conversion[name] = {"rise": rise, "pool after": pa.total_allocated_bytes(), "shares": shares}
+    print(f"{name:20} resident peak rise {viewcopy.format_bytes(rise):>9}, Arrow pool holds "
+          f"{viewcopy.format_bytes(pa.total_allocated_bytes()):>9} after (table {viewcopy.format_bytes(table_bytes)}), "
+          f"first column shared: {shares}")  # fmt: skip
+    del frame
+with claim(
+    "arrow-to-pandas-default-copies",
+    f"with pyarrow {pa.__version__} and pandas {pd.__version__}, Table.to_pandas() of {COLUMNS} float64 columns copies "
+    "them into one block: resident memory rises by at least the table's bytes",
+) as c:
+    default = conversion["to_pandas()"]
+    c.check(
+        not default["shares"] and default["rise"] >= 0.95 * table_bytes,
+        f"shares {default['shares']}, rise {viewcopy.format_bytes(default['rise'])}",
+    )
+with claim(
+    "arrow-to-pandas-split-blocks-shares",
+    f"with pyarrow {pa.__version__} and pandas {pd.__version__}, to_pandas(split_blocks=True) of null-free float64 "
+    "columns lends Arrow's buffers: resident memory rises by less than 5% of the table",
+) as c:
+    for name in ("split_blocks=True", "both"):
+        split = conversion[name]
+        c.check(
+            split["shares"] and split["rise"] < 0.05 * table_bytes,
+            f"{name}: shares {split['shares']}, rise {viewcopy.format_bytes(split['rise'])}",
+        )
+with claim(
+    "arrow-self-destruct-frees-the-table",
+    f"with pyarrow {pa.__version__}, to_pandas(self_destruct=True) leaves Arrow's pool holding the frame, not the "
+    "table as well; its peak is no lower here",
+) as c:
+    destroyed, kept = conversion["self_destruct=True"], conversion["to_pandas()"]
+    c.check(
+        destroyed["pool after"] < 1.05 * table_bytes < 1.9 * table_bytes < kept["pool after"],
+        f"pool after: self_destruct {viewcopy.format_bytes(destroyed['pool after'])}, "
+        f"default {viewcopy.format_bytes(kept['pool after'])}",
+    )
+    c.check(
+        destroyed["rise"] >= 0.95 * table_bytes,
+        f"resident rise with self_destruct {viewcopy.format_bytes(destroyed['rise'])}",
+    )
+
+# %%
+# The pool's count beside resident memory
+# ---------------------------------------
+# The two meters answer different questions. Arrow's pool counts the bytes
+# it has handed out; the kernel counts pages touched. A buffer allocated
+# and never written is in the pool's figure, not yet resident; a buffer
+# freed goes back to the pool (its figure drops) but stays resident until
+# the pool returns it to the system (``release_unused()``).
+size = N * 8
+gc.collect()
+pool.release_unused()
+rss0, pool0 = _status("VmRSS"), pa.total_allocated_bytes()
+steps = {}
+buffer = pa.allocate_buffer(size)
+steps["allocated"] = (pa.total_allocated_bytes() - pool0, _status("VmRSS") - rss0)
+ctypes.memset(buffer.address, 1, size)
+steps["written"] = (pa.total_allocated_bytes() - pool0, _status("VmRSS") - rss0)
+del buffer
+steps["freed"] = (pa.total_allocated_bytes() - pool0, _status("VmRSS") - rss0)
+pool.release_unused()
+steps["release_unused()"] = (pa.total_allocated_bytes() - pool0, _status("VmRSS") - rss0)
+for step, (in_pool, resident) in steps.items():
+    print(f"{step:17} pool {viewcopy.format_bytes(in_pool):>9}, resident {viewcopy.format_bytes(resident):>9}")
+with claim(
+    "arrow-pool-beside-resident",
+    f"with pyarrow {pa.__version__} ({pool.backend_name}), a {viewcopy.format_bytes(size)} buffer counts in "
+    "Arrow's pool as soon as it is allocated, and is resident once written; freed, it leaves the pool's count and stays "
+    "resident until release_unused()",
+) as c:
+    for step, pool_has, resident_has in [
+        ("allocated", True, False),
+        ("written", True, True),
+        ("freed", False, True),
+        ("release_unused()", False, False),
+    ]:
+        in_pool, resident = steps[step]
+        c.check(
+            (in_pool >= size) == pool_has and (resident >= 0.9 * size) == resident_has,
+            f"{step}: pool {viewcopy.format_bytes(in_pool)}, resident {viewcopy.format_bytes(resident)}",
+        )
+
+# %%
+# The figure: the four ``to_pandas()`` variants, by the same meter
+# ----------------------------------------------------------------
+fig, ax = plt.subplots(figsize=(7, 3), layout="constrained")
+names = list(OPTIONS)
+ax.barh(names, [conversion[name]["rise"] / 1e6 for name in names], color="#e76f51", label="resident peak rise")
+ax.axvline(table_bytes / 1e6, color="grey", linestyle=":", label="the table's bytes")
+ax.set_xlabel("MB (kernel VmHWM, during the conversion)")
+ax.set_title(f"Table.to_pandas() of {COLUMNS} float64 columns x {N:,} rows")
+ax.invert_yaxis()
+ax.legend(fontsize=8)
+plt.show()

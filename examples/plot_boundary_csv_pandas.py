@@ -1,0 +1,383 @@
+"""
+Boundary: from a CSV file through pandas to a NumPy matrix
+==========================================================
+
+A job that runs out of RAM usually does so while *parsing*, before any
+NumPy operation runs: the parser's token buffers and the frame it builds
+are not NumPy's, so :func:`viewcopy.track` (which counts NumPy's data
+buffers only) does not see them. This page writes a real CSV file at build
+time, parses it with pandas' C and pyarrow engines, and measures each step
+with the meter that sees its memory:
+
+- the **kernel's resident peak** (Linux: ``/proc/self/clear_refs`` then
+  ``VmHWM``), which sees every page the process touched, whoever allocated
+  it: parsers, Arrow's pool, NumPy;
+- **memray** (allocator level: ``malloc`` and ``mmap``), to show what it
+  misses: Arrow allocates from its own pool;
+- :func:`viewcopy.track` for the NumPy arrays that ``to_numpy()`` builds.
+
+Then it asks what ``to_numpy()``, ``.values`` and ``np.asarray(df)``
+return (dtype, C or F order, shared or copied) and measures the cheapest
+way from the file to the C-ordered ``float32`` matrix a model wants.
+Every claim is worded for the pandas release that ran it (printed first).
+"""
+
+# %%
+# The file, and the meters
+# ------------------------
+# Eight columns of random floats, written with Arrow's CSV writer into a
+# temporary folder. ``resident_rise`` returns the kernel's resident peak
+# during a call, above the resident size before it; freed memory is handed
+# back to the system first (``malloc_trim``, Arrow's ``release_unused``) so
+# that one measurement does not feed the next.
+import ctypes
+import gc
+import os
+import tempfile
+import time
+
+import matplotlib.pyplot as plt
+import memray
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+import viewcopy
+from viewcopy.claims import claim
+
+PANDAS3 = int(pd.__version__.split(".")[0]) >= 3
+FULL = bool(os.environ.get("VIEWCOPY_FULL_SCALE"))
+ROWS = [500_000, 1_000_000, 2_000_000] if FULL else [100_000, 200_000, 400_000]
+COLUMNS = list("abcdefgh")
+print(f"pandas {pd.__version__}, pyarrow {pa.__version__} ({pa.default_memory_pool().backend_name} pool), "
+      f"NumPy {np.__version__}")  # fmt: skip
+
+_libc = ctypes.CDLL(None)
+
+
+def _status(key):
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith(key + ":"))
+
+
+def resident_rise(call):
+    """(call(), the kernel's resident peak during it minus the resident size before): Linux only.
+
+    A stand-in for ``viewcopy.track(resident=True)``, which the package is gaining.
+    """
+    gc.collect()
+    _libc.malloc_trim(0)
+    pa.default_memory_pool().release_unused()
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")  # the kernel resets the peak (VmHWM) to the current resident size
+    before = _status("VmRSS")
+    result = call()
+    return result, _status("VmHWM") - before
+
+
+def order(array):
+    return "C" if array.flags.c_contiguous else "F" if array.flags.f_contiguous else "neither C nor F"
+
+
+folder = tempfile.mkdtemp(prefix="viewcopy-csv-")
+rng = np.random.default_rng(0)
+files = {}
+for rows in ROWS:
+    path = os.path.join(folder, f"readings-{rows}.csv")
+    pa_csv.write_csv(pa.table({name: rng.random(rows) for name in COLUMNS}), path)
+    files[rows] = path
+    print(f"{path}: {viewcopy.format_bytes(os.path.getsize(path))}, {rows:,} rows x {len(COLUMNS)} float64 "
+          f"({viewcopy.format_bytes(rows * len(COLUMNS) * 8)} of data)")  # fmt: skip
+with open(files[ROWS[0]]) as text:
+    print(text.readline() + text.readline(), end="")
+
+# %%
+# Peak memory against file size
+# -----------------------------
+# Each engine parses each file once (after one warm-up parse, so that
+# thread pools and lazily loaded code are not counted as the parse's).
+ENGINES = {"c": {}, "pyarrow": {"engine": "pyarrow"}}
+for options in ENGINES.values():
+    pd.read_csv(files[ROWS[0]], **options)
+rise = {engine: {} for engine in ENGINES}
+frame_bytes = {}
+for rows, path in files.items():
+    for engine, options in ENGINES.items():
+        frame, rise[engine][rows] = resident_rise(lambda path=path, options=options: pd.read_csv(path, **options))
+        frame_bytes[rows] = int(frame.memory_usage(index=False).sum())
+        del frame
+    print(f"{rows:>9,} rows: frame {viewcopy.format_bytes(frame_bytes[rows]):>8}; resident peak rise "
+          + ", ".join(f"{engine} {viewcopy.format_bytes(rise[engine][rows])}" for engine in ENGINES))  # fmt: skip
+
+largest = ROWS[-1]
+with claim(
+    "csv-resident-peak-grows-with-file",
+    f"with pandas {pd.__version__}, the resident peak of read_csv grows with the file, for the C and pyarrow engines",
+) as c:
+    for engine in ENGINES:
+        c.check(
+            rise[engine][largest] > rise[engine][ROWS[0]],
+            f"{engine}: {viewcopy.format_bytes(rise[engine][ROWS[0]])} for {ROWS[0]:,} rows, "
+            f"{viewcopy.format_bytes(rise[engine][largest])} for {largest:,} rows",
+        )
+with claim(
+    "csv-pyarrow-engine-peaks-higher",
+    f"with pandas {pd.__version__} and pyarrow {pa.__version__}, engine='pyarrow' peaks higher than the C engine on "
+    "the largest file",
+) as c:
+    c.check(
+        rise["pyarrow"][largest] > rise["c"][largest],
+        f"pyarrow {viewcopy.format_bytes(rise['pyarrow'][largest])}, C {viewcopy.format_bytes(rise['c'][largest])}",
+    )
+with claim(
+    "csv-resident-peak-above-frame",
+    f"with pandas {pd.__version__}, parsing the largest file raises resident memory by more than twice the "
+    "finished frame's bytes, with either engine",
+) as c:
+    for engine in ENGINES:
+        c.check(
+            rise[engine][largest] > 2 * frame_bytes[largest],
+            f"{engine}: rise {viewcopy.format_bytes(rise[engine][largest])}, "
+            f"frame {viewcopy.format_bytes(frame_bytes[largest])}",
+        )
+
+# %%
+# What memray sees of it
+# ----------------------
+# memray records every ``malloc``, ``realloc`` and ``mmap``. The pyarrow
+# engine allocates its columns from Arrow's own pool, which memray does not
+# see; ``pa.total_allocated_bytes()`` is that pool's own count. For the C
+# engine memray and the kernel count different things again: memray counts
+# every byte reserved, the kernel only the pages touched (compare the two
+# figures printed for it, which move with the pandas release).
+seen = {}
+for engine, options in ENGINES.items():
+    record = os.path.join(folder, f"memray-{engine}.bin")
+    pa.default_memory_pool().release_unused()
+    pool_before = pa.total_allocated_bytes()
+
+    def parse(record=record, options=options, pool_before=pool_before):
+        with memray.Tracker(record):
+            frame = pd.read_csv(files[largest], **options)
+            return frame, pa.total_allocated_bytes() - pool_before
+
+    (frame, pool), resident = resident_rise(parse)
+    seen[engine] = {"memray": memray.FileReader(record).metadata.peak_memory, "resident": resident, "pool": pool}
+    del frame
+    print(f"{engine:8}: memray peak {viewcopy.format_bytes(seen[engine]['memray']):>9}, "
+          f"resident peak rise {viewcopy.format_bytes(resident):>9}, Arrow pool holds {viewcopy.format_bytes(pool)}")  # fmt: skip
+
+with claim(
+    "csv-memray-misses-arrow-pool",
+    f"with pyarrow {pa.__version__}, memray sees less than half of the resident rise of read_csv(engine='pyarrow'): "
+    "the frame is in Arrow's pool, counted by pa.total_allocated_bytes()",
+) as c:
+    arrow = seen["pyarrow"]
+    c.check(
+        arrow["memray"] < arrow["resident"] / 2 and arrow["pool"] >= frame_bytes[largest],
+        f"memray {viewcopy.format_bytes(arrow['memray'])}, resident {viewcopy.format_bytes(arrow['resident'])}, "
+        f"Arrow pool {viewcopy.format_bytes(arrow['pool'])}, frame {viewcopy.format_bytes(frame_bytes[largest])}",
+    )
+# %%
+# Reading less: ``dtype=``, ``usecols=``, ``chunksize=``, Arrow-backed
+# --------------------------------------------------------------------
+# The same largest file, four ways, by the same resident meter.
+path = files[largest]
+
+
+def stream(path=path):
+    total = 0.0
+    for chunk in pd.read_csv(path, chunksize=20_000):
+        total += float(chunk.to_numpy().sum())
+    return total
+
+
+VARIANTS = {
+    "all columns, float64": lambda: pd.read_csv(path),
+    "dtype=np.float32": lambda: pd.read_csv(path, dtype=np.float32),
+    "usecols=['a', 'b']": lambda: pd.read_csv(path, usecols=["a", "b"]),
+    "chunksize=20_000 (a running sum)": stream,
+    "engine='pyarrow', dtype_backend='pyarrow'": lambda: pd.read_csv(path, engine="pyarrow", dtype_backend="pyarrow"),
+}
+variant_rise = {}
+variant_result = {}
+for name, call in VARIANTS.items():
+    variant_result[name], variant_rise[name] = resident_rise(call)
+    print(f"{name:42} resident peak rise {viewcopy.format_bytes(variant_rise[name]):>9}")
+full_rise = variant_rise["all columns, float64"]
+full_frame = variant_result["all columns, float64"]
+with claim(
+    "csv-float32-halves-the-frame",
+    "read_csv(path, dtype=np.float32) gives a frame of half the bytes of the float64 one",
+) as c:
+    half = variant_result["dtype=np.float32"].memory_usage(index=False).sum()
+    whole = full_frame.memory_usage(index=False).sum()
+    c.check(2 * half == whole, f"float32 frame {viewcopy.format_bytes(half)}, float64 {viewcopy.format_bytes(whole)}")
+with claim(
+    "csv-usecols-lower-peak",
+    f"with pandas {pd.__version__}, usecols= of 2 of the 8 columns peaks lower than reading the 8",
+) as c:
+    narrow = variant_rise["usecols=['a', 'b']"]
+    c.check(narrow < full_rise, f"usecols {viewcopy.format_bytes(narrow)}, all {viewcopy.format_bytes(full_rise)}")
+with claim(
+    "csv-chunksize-peak-below-half",
+    f"with pandas {pd.__version__}, streaming the file in chunks of 20,000 rows peaks below half of reading it whole, "
+    "and gives the same sum",
+) as c:
+    chunked = variant_rise["chunksize=20_000 (a running sum)"]
+    c.check(
+        chunked < full_rise / 2, f"chunks {viewcopy.format_bytes(chunked)}, whole {viewcopy.format_bytes(full_rise)}"
+    )
+    whole_sum = float(full_frame.to_numpy().sum())
+    c.check(
+        np.isclose(variant_result["chunksize=20_000 (a running sum)"], whole_sum),
+        f"sums {variant_result['chunksize=20_000 (a running sum)']:.6f} and {whole_sum:.6f}",
+    )
+arrow_frame = variant_result["engine='pyarrow', dtype_backend='pyarrow'"]
+print("dtype_backend='pyarrow' columns:", sorted({str(t) for t in arrow_frame.dtypes}))
+del variant_result
+
+# %%
+# What ``to_numpy()``, ``.values`` and ``np.asarray(df)`` return
+# --------------------------------------------------------------
+# A frame read from a CSV keeps all its float64 columns in one 2-D block,
+# stored column after column. The three ways of asking for "the array" all
+# hand out that block: :term:`F-contiguous`, and shared with the frame.
+# Under copy-on-write (pandas 3) it is lent read-only.
+frame = full_frame
+column = frame["a"].to_numpy()
+lent = {"df.to_numpy()": frame.to_numpy(), "df.values": frame.values, "np.asarray(df)": np.asarray(frame)}
+with claim(
+    "csv-frame-to-numpy-f-shared",
+    f"with pandas {pd.__version__}, to_numpy(), .values and np.asarray() of a float64 frame read from a CSV return "
+    "its F-ordered block, shared with the frame and " + ("not writeable" if PANDAS3 else "writeable"),
+) as c:
+    for name, array in lent.items():
+        viewcopy.expect_view(column, array)
+        c.check(
+            array.flags.f_contiguous and not array.flags.c_contiguous and array.flags.writeable is not PANDAS3,
+            f"{name}: {order(array)}, writeable {array.flags.writeable}",
+        )
+for name, array in lent.items():
+    print(f"{name:15} {array.dtype}, {order(array)}, shares: {np.shares_memory(array, column)}, "
+          f"writeable: {array.flags.writeable}")  # fmt: skip
+del lent
+
+# %%
+# Any other frame has no one block to lend, and ``to_numpy()`` builds a new
+# array, counted by :func:`viewcopy.track`: a text column makes it an array
+# of Python objects; so do pandas' nullable columns (``Int64``, ``Float64``,
+# even without a missing value) and Arrow-backed ones.
+small = frame.iloc[:1000]
+OTHERS = {
+    "float64 and text columns": small.assign(site="north"),
+    "nullable Int64 and Float64": small[["a"]].assign(n=1).convert_dtypes(),
+    "Arrow-backed (dtype_backend='pyarrow')": arrow_frame.iloc[:1000],
+}
+with claim(
+    "csv-other-frames-to-numpy-object-copy",
+    f"with pandas {pd.__version__}, to_numpy() of a frame with a text column, of a nullable Int64 and Float64 frame "
+    "and of an Arrow-backed float frame is a new writeable array of Python objects",
+) as c:
+    for name, other in OTHERS.items():
+        with viewcopy.track() as built:
+            array = other.to_numpy()
+        c.check(
+            array.dtype == object and array.flags.writeable and built.allocated_bytes >= array.nbytes,
+            f"{name} ({', '.join(sorted({str(t) for t in other.dtypes}))}): {array.dtype}, {order(array)}, {built}",
+        )
+        print(f"{name:40} -> {array.dtype}, {order(array)}, {built}")
+with claim(
+    "csv-arrow-frame-to-numpy-dtype-float",
+    f"with pandas {pd.__version__}, to_numpy(dtype=np.float64) of the Arrow-backed frame gives float64, not objects",
+) as c:
+    wanted = arrow_frame.iloc[:1000].to_numpy(dtype=np.float64)
+    c.check(wanted.dtype == np.float64, f"{wanted.dtype}, {order(wanted)}")
+
+# %%
+# The cheapest path to a C-ordered float32 matrix
+# -----------------------------------------------
+# A model wants ``float32`` rows, C-ordered. Five ways from the file, each
+# measured by the resident meter (which sees the parser, Arrow and NumPy);
+# the last preallocates the matrix and fills it one parsed chunk at a time.
+
+
+def via_float64_frame():
+    return np.ascontiguousarray(pd.read_csv(path).to_numpy(dtype=np.float32))
+
+
+def via_float32_frame():
+    return np.ascontiguousarray(pd.read_csv(path, dtype=np.float32).to_numpy())
+
+
+def via_arrow_float32():
+    types = {name: pa.float32() for name in COLUMNS}
+    table = pa_csv.read_csv(path, convert_options=pa_csv.ConvertOptions(column_types=types))
+    return np.column_stack([table.column(name).to_numpy() for name in COLUMNS])
+
+
+def via_chunks():
+    matrix = np.empty((largest, len(COLUMNS)), dtype=np.float32)
+    start = 0
+    for chunk in pd.read_csv(path, dtype=np.float32, chunksize=20_000):
+        matrix[start : start + len(chunk)] = chunk.to_numpy()
+        start += len(chunk)
+    return matrix
+
+
+PATHS = {
+    "read_csv -> to_numpy(float32) -> C": via_float64_frame,
+    "read_csv(dtype=float32) -> C": via_float32_frame,
+    "pyarrow.csv (float32) -> column_stack": via_arrow_float32,
+    "read_csv(chunksize) into np.empty": via_chunks,
+}
+matrices, path_rise, path_seconds = {}, {}, {}
+for name, make in PATHS.items():
+    start = time.perf_counter()
+    matrices[name], path_rise[name] = resident_rise(make)
+    path_seconds[name] = time.perf_counter() - start
+target = matrices[next(iter(PATHS))]
+for name in PATHS:
+    print(f"{name:40} resident peak rise {viewcopy.format_bytes(path_rise[name]):>9} "
+          f"({path_rise[name] / target.nbytes:.1f}x the matrix), {path_seconds[name]:.2f} s")  # fmt: skip
+with claim("csv-paths-same-matrix", "the four paths give the same C-ordered float32 matrix") as c:
+    for name, matrix in matrices.items():
+        c.check(
+            matrix.dtype == np.float32 and matrix.flags.c_contiguous and np.array_equal(matrix, target),
+            f"{name}: {matrix.dtype}, {order(matrix)}, equal: {np.array_equal(matrix, target)}",
+        )
+cheapest = min(path_rise, key=path_rise.get)
+with claim(
+    "csv-cheapest-float32-path",
+    f"of the four paths measured, {cheapest} has the lowest resident peak, at least a quarter below the float64 "
+    "frame's path",
+) as c:
+    c.check(
+        path_rise[cheapest] < 0.75 * path_rise["read_csv -> to_numpy(float32) -> C"],
+        ", ".join(f"{name}: {viewcopy.format_bytes(b)}" for name, b in path_rise.items()),
+    )
+del matrices, target, frame, full_frame, arrow_frame, small, OTHERS
+
+# %%
+# The figures
+# -----------
+# Left: resident peak against file size, both engines, same meter. Right:
+# the four paths to the same matrix, same meter, as multiples of the
+# matrix's own bytes.
+fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+sizes = [os.path.getsize(files[rows]) / 1e6 for rows in ROWS]
+for engine, colour in [("c", "#264653"), ("pyarrow", "#e76f51")]:
+    left.plot(sizes, [rise[engine][rows] / 1e6 for rows in ROWS], marker="o", color=colour, label=f"engine={engine!r}")
+left.plot(sizes, [frame_bytes[rows] / 1e6 for rows in ROWS], linestyle=":", color="grey", label="the frame's bytes")
+left.set_xlabel("CSV file size (MB)")
+left.set_ylabel("resident peak rise (MB, kernel VmHWM)")
+left.set_title("pd.read_csv")
+left.legend(fontsize=8)
+names = list(PATHS)
+right.barh(names, [path_rise[name] / (largest * len(COLUMNS) * 4) for name in names], color="#2a9d8f")
+right.set_xlabel("resident peak rise / matrix bytes\n(kernel VmHWM)")
+right.set_title(f"to a C-ordered float32 matrix, {largest:,} rows")
+right.invert_yaxis()
+right.tick_params(axis="y", labelsize=7)
+plt.show()

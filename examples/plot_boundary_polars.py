@@ -1,0 +1,247 @@
+"""
+Boundary: Polars and NumPy, when ``to_numpy()`` is free
+=======================================================
+
+A Polars column is an Arrow array in Polars' own memory (its Rust
+allocator, not NumPy's, not Arrow's C++ pool), and it may be split into
+*chunks*. ``Series.to_numpy()`` can lend that buffer to NumPy only when it
+is one chunk, has no nulls and has a dtype NumPy reads as it is; otherwise
+it builds a new array. :func:`viewcopy.track`, which counts NumPy's data
+buffers only, does not see those copies: Polars allocates them. This page
+checks sharing with ``np.shares_memory``, refuses copies with
+``allow_copy=False``, and measures the copies with the **kernel's resident
+peak** (Linux: ``/proc/self/clear_refs`` then ``VmHWM``), which sees every
+page touched. Polars' allocator keeps freed memory for its next
+allocation, which the kernel then does not count again, so the page keeps
+each result alive to the end: every figure is of fresh memory.
+"""
+
+# %%
+import gc
+import os
+
+import matplotlib.pyplot as plt
+import numpy as np
+import polars as pl
+
+import viewcopy
+from viewcopy.claims import claim
+
+N = 10_000_000 if os.environ.get("VIEWCOPY_FULL_SCALE") else 2_000_000
+print(f"Polars {pl.__version__}, NumPy {np.__version__}")
+
+
+def _status(key):
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith(key + ":"))
+
+
+def resident_rise(call):
+    """(call(), the kernel's resident peak during it minus the resident size before): Linux only.
+
+    A stand-in for ``viewcopy.track(resident=True)``, which the package is gaining.
+    """
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")  # the kernel resets the peak (VmHWM) to the current resident size
+    before = _status("VmRSS")
+    result = call()
+    return result, _status("VmHWM") - before
+
+
+def refuses_copy(call):
+    """The error of call(allow_copy=False), or '' when it returned."""
+    try:
+        call(allow_copy=False)
+    except RuntimeError as error:
+        return str(error)
+    return ""
+
+
+values = np.random.default_rng(0).random(N)
+print(f"values: {N:,} float64, {viewcopy.format_bytes(values.nbytes)}")
+
+# %%
+# One chunk, no nulls: shared both ways
+# -------------------------------------
+series = pl.Series("x", values)
+with claim(
+    "polars-series-from-numpy-shares",
+    f"with Polars {pl.__version__}, pl.Series of this float64 ndarray shares its buffer, and to_numpy() lends it "
+    "back, not writeable",
+) as c:
+    back = series.to_numpy()
+    viewcopy.expect_view(values, back)
+    c.check(not back.flags.writeable, f"{series.n_chunks()} chunk, writeable {back.flags.writeable}")
+
+# %%
+# Nulls, chunks and dtypes make ``to_numpy()`` copy
+# -------------------------------------------------
+# ``allow_copy=False`` turns each of these copies into an error. A float
+# column with nulls comes back with NaN; an integer one becomes float64;
+# booleans are bits in Arrow and bytes in NumPy; strings become objects.
+with_nulls = pl.Series("x", [1.0, None, 3.0])
+int_nulls = pl.Series("i", [1, None, 3])
+flags = pl.Series("b", [True, False, True])
+words = pl.Series("s", ["north", "south", "east"])
+two_chunks = pl.concat([series, series], rechunk=False)
+CASES = {
+    "float64 with a null": with_nulls,
+    "int64 with a null": int_nulls,
+    "boolean": flags,
+    "string": words,
+    f"float64 in {two_chunks.n_chunks()} chunks": two_chunks,
+}
+with claim(
+    "polars-to-numpy-copies-refused",
+    f"with Polars {pl.__version__}, to_numpy(allow_copy=False) raises for a float64 or int64 Series with a null, "
+    "a boolean Series, a string Series and a float64 Series in two chunks",
+) as c:
+    for name, case in CASES.items():
+        error = refuses_copy(case.to_numpy)
+        c.check(bool(error), f"{name}: {error or 'returned'}")
+print("allow_copy=False:", refuses_copy(two_chunks.to_numpy))
+with claim(
+    "polars-to-numpy-dtypes-of-copies",
+    f"with Polars {pl.__version__}, to_numpy() gives float64 with NaN for float64 and int64 nulls, bool for "
+    "booleans and object for strings",
+) as c:
+    got = {name: CASES[name].to_numpy() for name in ("float64 with a null", "int64 with a null", "boolean", "string")}
+    c.check(
+        [array.dtype for array in got.values()] == [np.float64, np.float64, np.bool_, object]
+        and np.isnan(got["float64 with a null"][1])
+        and np.isnan(got["int64 with a null"][1]),
+        ", ".join(f"{name}: {array.dtype} {array.tolist()}" for name, array in got.items()),
+    )
+
+# %%
+# A chunked column's copy, by two meters
+# --------------------------------------
+# Polars allocates the joined buffer itself, so NumPy's handler sees
+# nothing; resident memory rises by its size.
+with viewcopy.track() as numpy_seen:
+    joined, joined_rise = resident_rise(two_chunks.to_numpy)
+with claim(
+    "polars-chunked-to-numpy-copy-unseen-by-track",
+    f"with Polars {pl.__version__}, to_numpy() of a two-chunk float64 Series is a writeable copy: resident memory "
+    "rises by at least its size while viewcopy.track counts nothing",
+) as c:
+    viewcopy.expect_copy(values, joined)
+    c.check(
+        joined.flags.writeable and joined_rise >= 0.95 * joined.nbytes and numpy_seen.allocated_bytes == 0,
+        f"copy {viewcopy.format_bytes(joined.nbytes)}, resident rise {viewcopy.format_bytes(joined_rise)}, "
+        f"viewcopy.track: {numpy_seen}",
+    )
+print(f"two chunks to_numpy(): resident +{viewcopy.format_bytes(joined_rise)}, track: {numpy_seen}")
+
+# %%
+# ``rechunk()`` pays the copy once: after it, ``to_numpy()`` is free every
+# time.
+one_chunk, rechunk_rise = resident_rise(two_chunks.rechunk)
+with claim(
+    "polars-rechunk-then-to-numpy-free",
+    f"with Polars {pl.__version__}, rechunk() of a two-chunk Series costs its size once; to_numpy() of the result "
+    "is then a view, the same buffer each time",
+) as c:
+    first, rise_after = resident_rise(one_chunk.to_numpy)
+    c.check(
+        one_chunk.n_chunks() == 1 and rechunk_rise >= 0.95 * 2 * values.nbytes,
+        f"{one_chunk.n_chunks()} chunk, rechunk resident rise {viewcopy.format_bytes(rechunk_rise)}",
+    )
+    viewcopy.expect_view(first, one_chunk.to_numpy())
+    c.check(
+        rise_after < 0.05 * first.nbytes, f"to_numpy() after rechunk: resident rise {viewcopy.format_bytes(rise_after)}"
+    )
+
+# %%
+# ``DataFrame.to_numpy()``: order and copies
+# ------------------------------------------
+# Each column of a frame is its own buffer, so a 2-D array of them is a new
+# buffer: Fortran-ordered by default (column after column, one copy each),
+# C-ordered on request.
+COLUMNS = 4
+frame = pl.DataFrame({f"c{k}": values + k for k in range(COLUMNS)})
+matrix_bytes = N * COLUMNS * 8
+built = {}
+for order in ("fortran", "c"):
+    with viewcopy.track() as numpy_seen:
+        built[order], rise = resident_rise(lambda order=order: frame.to_numpy(order=order))
+    built[order + " rise"] = rise
+    print(f"frame.to_numpy(order={order!r}): C-contiguous {built[order].flags.c_contiguous}, "
+          f"resident +{viewcopy.format_bytes(rise)}, track: {numpy_seen}")  # fmt: skip
+with claim(
+    "polars-frame-to-numpy-f-copy",
+    f"with Polars {pl.__version__}, DataFrame.to_numpy() of {COLUMNS} float64 columns is a new writeable F-ordered "
+    "array (resident memory rises by its size); order='c' gives a C-ordered one",
+) as c:
+    f_matrix, c_matrix = built["fortran"], built["c"]
+    c.check(
+        f_matrix.flags.f_contiguous and not f_matrix.flags.c_contiguous and f_matrix.flags.writeable,
+        f"default: F {f_matrix.flags.f_contiguous}, C {f_matrix.flags.c_contiguous}, writeable "
+        f"{f_matrix.flags.writeable}",
+    )
+    c.check(c_matrix.flags.c_contiguous, f"order='c': C {c_matrix.flags.c_contiguous}")
+    c.check(
+        built["fortran rise"] >= 0.95 * matrix_bytes,
+        f"resident rise {viewcopy.format_bytes(built['fortran rise'])} for {viewcopy.format_bytes(matrix_bytes)}",
+    )
+    c.check(np.array_equal(f_matrix, c_matrix), "same values in both orders")
+    for name in frame.columns:
+        viewcopy.expect_copy(frame[name].to_numpy(), f_matrix)
+with claim(
+    "polars-frame-to-numpy-refuses-copy",
+    f"with Polars {pl.__version__}, DataFrame.to_numpy(allow_copy=False) raises for a frame of separate columns",
+) as c:
+    error = refuses_copy(frame.to_numpy)
+    c.check(bool(error), error or "returned")
+frame_rise = built["fortran rise"]
+
+# %%
+# ``pl.from_numpy``: the array's order decides
+# --------------------------------------------
+# A column of a C-ordered 2-D array is strided (its values are a row apart),
+# so Polars must copy it into a contiguous column (it asks NumPy to, so
+# here :func:`viewcopy.track` is the meter that sees the copy, and the
+# resident figure may be lower: the copy can reuse memory freed before); a
+# column of an F-ordered array is already contiguous, and is shared. Such a frame's ``to_numpy()``
+# then hands back the very same F-ordered array.
+grid_c = values.reshape(-1, COLUMNS)
+grid_f = np.asfortranarray(grid_c)
+names = [f"c{k}" for k in range(COLUMNS)]
+with viewcopy.track() as from_c_numpy:
+    from_c, from_c_rise = resident_rise(lambda: pl.from_numpy(grid_c, schema=names))
+with viewcopy.track() as from_f_numpy:
+    from_f, from_f_rise = resident_rise(lambda: pl.from_numpy(grid_f, schema=names))
+with claim(
+    "polars-from-numpy-order",
+    f"with Polars {pl.__version__}, pl.from_numpy copies this C-ordered 2-D float64 array, through NumPy (which "
+    "viewcopy.track counts), and shares its F-ordered copy, whose frame's to_numpy() is a view of it again",
+) as c:
+    viewcopy.expect_copy(grid_c, from_c["c0"].to_numpy())
+    viewcopy.expect_view(grid_f, from_f["c0"].to_numpy())
+    viewcopy.expect_view(grid_f, from_f.to_numpy())
+    c.check(
+        from_c_numpy.allocated_bytes >= grid_c.nbytes and from_f_numpy.allocated_bytes == 0,
+        f"viewcopy.track: from C {from_c_numpy}, from F {from_f_numpy} ({viewcopy.format_bytes(grid_c.nbytes)} array)",
+    )
+print(f"pl.from_numpy: C-ordered: track {from_c_numpy}, resident +{viewcopy.format_bytes(from_c_rise)}; "
+      f"F-ordered: track {from_f_numpy}, resident +{viewcopy.format_bytes(from_f_rise)}")  # fmt: skip
+
+# %%
+# The figure: what each conversion added to resident memory
+# ---------------------------------------------------------
+# One meter for every bar (the kernel's resident peak), as a multiple of
+# the bytes the conversion returns or keeps.
+bars = {
+    "two-chunk Series.to_numpy()": joined_rise / (2 * values.nbytes),
+    "Series.rechunk()": rechunk_rise / (2 * values.nbytes),
+    "rechunked Series.to_numpy()": rise_after / (2 * values.nbytes),
+    "DataFrame.to_numpy()": frame_rise / matrix_bytes,
+}
+fig, ax = plt.subplots(figsize=(7, 3.2), layout="constrained")
+ax.barh(list(bars), list(bars.values()), color="#2a9d8f")
+ax.axvline(1, color="grey", linestyle=":")
+ax.set_xlabel("resident peak rise / bytes of the data converted (kernel VmHWM)")
+ax.set_title(f"Polars conversions, {N:,} float64 values a column")
+ax.invert_yaxis()
+plt.show()

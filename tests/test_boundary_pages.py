@@ -1,0 +1,147 @@
+"""The boundary pages (examples/plot_boundary_*.py): each says which meter it reads, and its checks can fail.
+
+Each planted case edits one line of a page, as a wrong belief about a library
+or a meter would, runs the page as ``python -m viewcopy check`` does (in a
+fresh process), and expects the named claim to fail.  The unedited pages are run by the site check
+(tests/test_check.py) and the docs build.  The pages read the kernel's
+accounting from /proc: Linux only.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the boundary pages read /proc (Linux)")
+
+PAGES = {
+    # page: (the modules it needs beyond NumPy, the meters its docstring must name)
+    "plot_boundary_csv_pandas.py": (("pandas", "pyarrow", "memray"), ("resident", "memray", "viewcopy.track")),
+    "plot_boundary_arrow.py": (("pandas", "pyarrow"), ("pa.total_allocated_bytes()", "resident", "viewcopy.track")),
+    "plot_boundary_polars.py": (("polars",), ("resident", "viewcopy.track")),
+    "plot_boundary_files.py": ((), ("RssAnon", "RssFile", "viewcopy.track")),
+    "plot_boundary_workers.py": (("joblib", "cloudpickle"), ("/proc/self/smaps", "Pss")),
+}
+
+PLANTED = [
+    # (page, line to change, how to change it, the claim that must then fail)
+    (  # the wrong pandas release: copy-on-write decides whether the lent block is writeable
+        "plot_boundary_csv_pandas.py",
+        'PANDAS3 = int(pd.__version__.split(".")[0]) >= 3',
+        'PANDAS3 = int(pd.__version__.split(".")[0]) < 3',
+        "csv-frame-to-numpy-f-shared",
+    ),
+    (  # a belief that memray sees Arrow's pool
+        "plot_boundary_csv_pandas.py",
+        'arrow["memray"] < arrow["resident"] / 2 and arrow["pool"] >= frame_bytes[largest],',
+        'arrow["memray"] >= arrow["resident"] / 2 and arrow["pool"] >= frame_bytes[largest],',
+        "csv-memray-misses-arrow-pool",
+    ),
+    (  # a belief that an untouched buffer is resident
+        "plot_boundary_arrow.py",
+        '("allocated", True, False),',
+        '("allocated", True, True),',
+        "arrow-pool-beside-resident",
+    ),
+    (  # a belief that NumPy's handler sees Arrow's copies
+        "plot_boundary_arrow.py",
+        "filled_pool >= filled.nbytes and numpy_seen.allocated_bytes == 0,",
+        "filled_pool >= filled.nbytes and numpy_seen.allocated_bytes >= filled.nbytes,",
+        "arrow-to-numpy-nulls-copy-in-arrow-pool",
+    ),
+    (  # a belief that NumPy's handler sees Polars' copies
+        "plot_boundary_polars.py",
+        "and numpy_seen.allocated_bytes == 0,",
+        "and numpy_seen.allocated_bytes >= joined.nbytes,",
+        "polars-chunked-to-numpy-copy-unseen-by-track",
+    ),
+    (  # a belief that a C-ordered matrix comes out of DataFrame.to_numpy() by default
+        "plot_boundary_polars.py",
+        "f_matrix.flags.f_contiguous and not f_matrix.flags.c_contiguous and f_matrix.flags.writeable,",
+        "f_matrix.flags.c_contiguous and f_matrix.flags.writeable,",
+        "polars-frame-to-numpy-f-copy",
+    ),
+    (  # a belief that mm.copy() is a plain ndarray
+        "plot_boundary_files.py",
+        "type(copied) is np.memmap and type(added) is np.ndarray,",
+        "type(copied) is np.ndarray and type(added) is np.ndarray,",
+        "files-copy-is-a-memmap-in-ram",
+    ),
+    (  # a write through mode 'c' planted where the claim says nothing is private
+        "plot_boundary_files.py",
+        '    c.check(shared["RssAnon"] < written * row_bytes / 2, f"RssAnon +{viewcopy.format_bytes(shared[\'RssAnon\'])}")',
+        '    c.check(private["RssAnon"] < written * row_bytes / 2, f"RssAnon +{viewcopy.format_bytes(private[\'RssAnon\'])}")',
+        "files-mode-r-plus-writes-the-file",
+    ),
+    (  # workers that write where the claim says they only read
+        "plot_boundary_workers.py",
+        'reports["fork, read"] = pool.map_async(in_worker_inherited, [0] * WORKERS).get(TIMEOUT)',
+        'reports["fork, read"] = pool.map_async(in_worker_inherited, [share] * WORKERS).get(TIMEOUT)',
+        "workers-fork-read-dirties-nothing",
+    ),
+    (  # joblib told not to memory-map: the claim that it does must fail
+        "plot_boundary_workers.py",
+        'for max_nbytes in ("1M", None):',
+        "for max_nbytes in (None, None):",
+        "workers-joblib-memmaps-large-arguments",
+    ),
+]
+
+
+def _needs(page):
+    for module in PAGES[page][0]:
+        pytest.importorskip(module)
+
+
+def _claims(page):
+    """The ids of the claims a page makes, read from its source (the first argument of each claim(...) call)."""
+    tree = ast.parse((ROOT / "examples" / page).read_text(encoding="utf-8"))
+    return [
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) == "claim"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    ]
+
+
+def test_the_boundary_pages_make_forty_claims_or_more():
+    counts = {page: len(_claims(page)) for page in PAGES}
+    assert sum(counts.values()) >= 40, counts
+    assert min(counts.values()) >= 5, counts
+    ids = [claim_id for page in PAGES for claim_id in _claims(page)]
+    assert len(ids) == len(set(ids)), sorted(claim_id for claim_id in ids if ids.count(claim_id) > 1)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_each_page_names_the_meters_it_reads(page):
+    docstring = ast.get_docstring(ast.parse((ROOT / "examples" / page).read_text(encoding="utf-8")))
+    missing = [meter for meter in PAGES[page][1] if meter not in docstring]
+    assert not missing, f"{page}'s docstring does not say it measures with {missing}"
+
+
+@pytest.mark.parametrize(("page", "line", "planted", "claim_id"), PLANTED, ids=[p[3] for p in PLANTED])
+def test_a_planted_wrong_belief_fails_its_claim(tmp_path, page, line, planted, claim_id):
+    _needs(page)
+    source = (ROOT / "examples" / page).read_text(encoding="utf-8")
+    assert source.count(line) == 1, f"{page} no longer has the line this test edits: {line}"
+    assert claim_id in _claims(page)
+    copy = tmp_path / page
+    copy.write_text(source.replace(line, planted), encoding="utf-8")
+    # A fresh process, as the page gets in the build: an allocator that kept memory freed by an earlier run in this
+    # process (Polars' does) would hide new allocations from the kernel's resident counts.
+    run = (
+        "import pathlib, sys\nfrom viewcopy.claims import check\n"
+        "with check._without_plotting():\n    check._run(pathlib.Path(sys.argv[1]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", run, str(copy)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode != 0, done.stdout[-2000:]
+    assert re.search(rf"viewcopy claim '{claim_id}' failed", done.stderr), done.stderr[-3000:]

@@ -1,0 +1,98 @@
+"""Issue 22: a sentence says no more than its check proves, judged by what it refers to."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import viewcopy
+from viewcopy.claims import claim, ledger
+
+
+def _row(sentence: str, cases: int) -> dict[str, object]:
+    return {"id": "planted", "page": "p", "sentence": sentence, "verdict": "holds", "cases": cases}
+
+
+def test_a_class_claim_checked_on_one_array_fails_though_it_has_no_rule_word():
+    x = np.zeros((1000, 1000))[::2]  # one non-contiguous array, whose reshape(-1) does copy
+    with ledger.unrecorded(), claim("planted", "reshape(-1) of a non-contiguous array copies") as c:
+        c.check(viewcopy.relation(x, x.reshape(-1)).kind == "copy", "x.reshape(-1) is a copy")
+    assert ledger.UNIVERSAL.search(c.sentence) is None  # the old word rule passed it
+    (problem,) = ledger.problems([{**c.row(), "page": "p"}])
+    assert "states a rule about 'a non-contiguous array' but was checked on 1 case" in problem
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "reshape(-1) of this non-contiguous array copies",
+        "`x.reshape(-1)` copies",
+        "for the array above, reshape(-1) copies",
+        "x.T.reshape(-1) returns a copy",
+        "reshape(-1) can view an array that ravel copies",
+    ],
+)
+def test_a_sentence_that_names_its_array_or_says_what_a_result_is_may_rest_on_one_case(sentence):
+    assert ledger.problems([_row(sentence, 1)]) == []
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "an empty array's flatten allocates 1 B",
+        "ravel of F-contiguous arrays copies",
+        "writing through a ravel view changes the source",
+        "any view of a buffer keeps it alive",
+        "ravel always returns a view",
+    ],
+)
+def test_a_general_sentence_needs_a_family(sentence):
+    assert ledger.problems([_row(sentence, 1)])
+    assert ledger.problems([_row(sentence, ledger.MIN_CASES)]) == []
+
+
+# -- the {claim} role and the sentence lint, on the small site ------------------------------------
+
+
+def test_a_rendered_claim_is_the_ledgers_sentence_linked_to_its_row(built_site):
+    site, build = built_site
+    assert build.returncode == 0, build.output
+    page = (site.docs / "_build" / "html" / "page.html").read_text()
+    found = re.search(r'<a class="[^"]*viewcopy-claim[^"]*" href="([^"]+)"[^>]*>([^<]+)</a>', page)
+    assert found, "no rendered claim on page.html"
+    assert found.group(1).endswith("claims.html#claim-page-flatten-copies")
+    assert found.group(2) == "flatten of this array is a copy"  # the sentence the claim ran with, as recorded
+
+
+def test_an_unchecked_sentence_about_memory_fails_the_build(fresh_site):
+    fresh_site.replace(
+        "docs/page.md", "What the page checked", "Flatten of a big array allocates twice its bytes. What the page checked"
+    )
+    build = fresh_site.build()
+    assert build.returncode != 0
+    found = re.search(r"(\S+): WARNING: a statement about memory that is not a claim: 'Flatten of a big array allocates", build.output)
+    assert found and found.group(1).endswith("page.md"), build.output  # names the page and the sentence
+
+
+def test_a_claim_id_no_page_made_fails_the_build(fresh_site):
+    fresh_site.replace("docs/page.md", "{claim}`page-flatten-copies`", "{claim}`page-flatten-copes`")
+    build = fresh_site.build()
+    assert build.returncode != 0
+    assert "cites claim 'page-flatten-copes', which no page made" in build.output
+
+
+def test_the_debt_list_only_shrinks(fresh_site):
+    # a listed sentence passes (numbers compared as #), and a listed one the page no longer says fails the build
+    import viewcopy_sentences
+
+    planted = "Flatten of this array allocates 128 bytes."
+    fresh_site.replace("docs/page.md", "What the page checked", planted + " What the page checked")
+    debt = fresh_site.docs / "_ext" / viewcopy_sentences.DEBT.name
+    debt.parent.mkdir()
+    debt.write_text(viewcopy_sentences.key("page", "Flatten of this array allocates 64 bytes.") + "\n")
+    assert fresh_site.build().returncode == 0
+    debt.write_text(debt.read_text() + viewcopy_sentences.key("page", "Ravel of this array allocates nothing.") + "\n")
+    build = fresh_site.build()
+    assert build.returncode != 0 and "lists a sentence this page no longer says: 'Ravel of this array" in build.output
