@@ -50,35 +50,21 @@ VERSION = tuple(int(x) for x in re.findall(r"\d+", np.__version__)[:2])
 # -- the one definition of a view ------------------------------------------------------------------
 
 
-def _root(x: Any) -> Any:
-    """The object at the end of ``x``'s base chain: the owner of its memory."""
-    while isinstance(x, np.ndarray) and x.base is not None:
-        x = x.base
-    while hasattr(x, "base") and getattr(x, "base", None) is not None and not isinstance(x, np.ndarray):
-        x = x.base  # as_strided's interface object
-        while isinstance(x, np.ndarray) and x.base is not None:
-            x = x.base
-    return x
-
-
 def is_view(source: np.ndarray, result: np.ndarray) -> bool:
-    """The site's definition: ``result`` reads ``source``'s memory.
+    """The site's one definition, :func:`viewcopy.relation`'s: ``result`` was made from ``source``'s memory.
 
-    For arrays with bytes, :func:`viewcopy.relation`'s test decides (memory
-    shared, proven by :func:`numpy.shares_memory`; an undecided answer raises).  An empty array has no byte to
-    share, so ``relation`` says ``'empty'``; NumPy still hands back a view
-    there (``np.zeros((0, 3))[:, ::2].ravel()`` allocates nothing and its
-    base chain ends at the source's buffer): then a view is a result that
-    owns no data and whose base chain ends where the source's does.
+    For arrays with bytes that is sharing memory (proven by
+    :func:`numpy.shares_memory`); an empty array has no byte to share, and
+    there a view is a result that owns no data and reads ``source``'s buffer
+    (``np.zeros((0, 3))[:, ::2].ravel()`` is one).  An undecided answer raises:
+    the atlas never guesses.
     """
     if result is source:
         return True
     kind = relation(source, result).kind
     if kind == "undecided":
         raise ValueError(f"shares_memory gave up on {result.shape} {result.strides}: cannot say view or copy")
-    if kind != "empty":
-        return kind == "view"
-    return not result.flags.owndata and _root(result) is _root(source)
+    return kind == "view"
 
 
 def order_of(x: np.ndarray) -> str:
