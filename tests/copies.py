@@ -11,7 +11,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 COPIED = [".ci", "docs", "examples", "src", "locks", "noxfile.py", "pyproject.toml", "setup.py", "README.md"]
-IGNORED = shutil.ignore_patterns("_build", "auto_examples", "generated", "backreferences", "jupyter_execute", ".nox", "node_modules")
+IGNORED = shutil.ignore_patterns(
+    "_build", "auto_examples", "generated", "backreferences", "jupyter_execute", ".nox", "node_modules"
+)
 
 
 @dataclass
