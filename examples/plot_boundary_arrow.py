@@ -2,16 +2,14 @@
 Boundary: NumPy and Arrow, which conversions share and which copy
 =================================================================
 
-Arrow keeps columns in its own buffers, allocated from its own memory pool
-(mimalloc or jemalloc), not through NumPy. So when Arrow copies,
-:func:`viewcopy.track`, which counts NumPy's data buffers only, sees
-nothing: an array Arrow fills and hands to NumPy is Arrow's memory wearing a
-NumPy header. This page says which conversions share a buffer (checked with
-``np.shares_memory`` and Arrow's buffer addresses) and measures the copies
-with the two meters that see them: **Arrow's pool**
-(``pa.total_allocated_bytes()``, bytes it handed out) and the **kernel's
-resident peak** (Linux: ``/proc/self/clear_refs`` then ``VmHWM``, pages
-touched).
+Which conversions between NumPy and Arrow lend a buffer and which build a
+new one, and which meter sees what they build. Arrow draws its buffers from
+a memory pool of its own (mimalloc or jemalloc), not through NumPy, and
+:claim:`arrow-to-numpy-nulls-copy-in-arrow-pool`. Lending is checked with
+``np.shares_memory`` and Arrow's buffer addresses; what is built is
+measured with **Arrow's pool** (``pa.total_allocated_bytes()``) and the
+**kernel's resident peak** (Linux: ``/proc/self/clear_refs`` then
+``VmHWM``).
 """
 
 # %%
@@ -68,9 +66,9 @@ print(f"values: {N:,} float64, {viewcopy.format_bytes(values.nbytes)}")
 # %%
 # From NumPy to Arrow: ``pa.array(ndarray)``
 # ------------------------------------------
-# A null-free numeric array becomes an Arrow array around the *same* data
-# buffer; a ``mask=`` adds a validity bitmap (one bit per value), and the
-# data is still shared.
+# Without and with a ``mask=`` (a validity bitmap, one bit per value):
+# :claim:`arrow-array-from-numpy-shares`; and
+# :claim:`arrow-array-with-mask-adds-bitmap`.
 mask = np.zeros(N, dtype=bool)
 mask[::10] = True
 plain, plain_pool = pooled(lambda: pa.array(values))
@@ -103,12 +101,11 @@ with claim(
 # %%
 # Back to NumPy: ``to_numpy(zero_copy_only=...)``
 # -----------------------------------------------
-# Without nulls, ``to_numpy()`` is a read-only :term:`view` of Arrow's
-# buffer. With nulls there is no NumPy float that means "missing" except
-# NaN, so Arrow must build a new array: ``zero_copy_only=True`` (the
-# default) refuses, ``zero_copy_only=False`` copies. Integers with nulls come
-# back as float64. Arrow fills the copy from its own pool, so
-# :func:`viewcopy.track` counts nothing for it; the pool does.
+# Without nulls: :claim:`arrow-to-numpy-null-free-read-only-view`. With
+# nulls there is no NumPy float that means "missing" except NaN, so Arrow
+# must build a new array: :claim:`arrow-to-numpy-nulls-zero-copy-refused`,
+# and :claim:`arrow-to-numpy-nulls-copy-in-arrow-pool`. Integers with nulls
+# come back as float64.
 with claim(
     "arrow-to-numpy-null-free-read-only-view",
     f"with pyarrow {pa.__version__}, to_numpy(zero_copy_only=True) of this null-free float64 array is a view, not "
@@ -179,11 +176,12 @@ del joined
 # %%
 # ``Table.to_pandas()``: ``split_blocks`` and ``self_destruct``
 # -------------------------------------------------------------
-# pandas keeps same-dtype columns in one 2-D block, so by default
-# ``to_pandas()`` copies every column into a new block. ``split_blocks=True``
-# keeps one block per column, and lends Arrow's buffers instead.
-# ``self_destruct=True`` frees each column of the table as it is converted
-# (the table is unusable afterwards). The table here is made by an Arrow
+# pandas keeps same-dtype columns in one 2-D block: by default,
+# :claim:`arrow-to-pandas-default-copies`. ``split_blocks=True`` keeps one
+# block per column: :claim:`arrow-to-pandas-split-blocks-shares`.
+# ``self_destruct=True`` hands each column of the table back to Arrow's pool
+# as it is converted (the table is unusable afterwards):
+# :claim:`arrow-self-destruct-frees-the-table`. The table here is made by an Arrow
 # computation, so its buffers live in Arrow's pool, as a table read from a
 # file does.
 COLUMNS = 8
@@ -265,11 +263,10 @@ with claim(
 # %%
 # The pool's count beside resident memory
 # ---------------------------------------
-# The two meters answer different questions. Arrow's pool counts the bytes
-# it has handed out; the kernel counts pages touched. A buffer allocated
-# and never written is in the pool's figure, not yet resident; a buffer
-# freed goes back to the pool (its figure drops) but stays resident until
-# the pool returns it to the system (``release_unused()``).
+# The two meters answer different questions: Arrow's pool counts what it
+# has handed out, the kernel counts pages touched.
+# :claim:`arrow-pool-beside-resident`.
+
 size = N * 8
 gc.collect()
 pool.release_unused()

@@ -6,15 +6,15 @@ Boundary: memory-mapped files, which operations stay on the file
 instead of reading it: the array's buffer *is* the file, and the kernel
 reads a page only when something touches it. Those pages are the kernel's
 page cache, file-backed: it can drop them and read them again. A result
-that is not a :term:`view` of the mapping is ordinary anonymous memory,
-which only the process can give back.
+built from the mapping, on the other hand, is ordinary anonymous memory
+(:claim:`files-whole-copies-into-ram`).
 
 So this page measures with the **kernel's resident counts** (Linux):
-``RssAnon``, the process's own memory (``/proc/self/status``), and the
-resident pages of the mapped file (``Rss`` of its mappings in
-``/proc/self/smaps``), called ``RssFile`` below. :func:`viewcopy.track` counts
-NumPy's data buffers: it sees copies into RAM and never the mapping (which
-NumPy does not allocate). Each claim names the operation checked, on a
+``RssAnon``, the process's anonymous memory (``/proc/self/status``), and
+the resident pages of the mapped file (``Rss`` of its mappings in
+``/proc/self/smaps``), called ``RssFile`` below. :func:`viewcopy.track`
+sees what NumPy builds in RAM, not the mapping:
+:claim:`files-load-mmap-reads-nothing`. Each claim names the operation checked, on a
 float64 ``.npy`` file written at build time.
 """
 
@@ -153,12 +153,11 @@ del mm
 # What reads the file into RAM
 # ----------------------------
 # Each operation below runs on a fresh mapping (so the pages it reads are
-# counted as new). Arithmetic gives a plain ``ndarray`` in anonymous
-# memory, the size of the file; fancy indexing copies only the rows picked,
-# and maps only the pages around them (around each page fault the kernel
-# maps more than the one page: up to a whole cached folio of the file, here
-# the figure printed); ``mm.copy()`` reads it all, and the result is
-# still of type ``np.memmap`` while no longer being backed by any file.
+# counted as new). :claim:`files-whole-copies-into-ram`;
+# :claim:`files-copy-is-a-memmap-in-ram`; and
+# :claim:`files-fancy-indexing-reads-its-rows` (around each page fault the
+# kernel maps more than the one page: up to a whole cached folio of the
+# file, here the figure printed).
 READS = {
     "mm + 1": lambda mm: mm + 1,
     "mm[[1, 500, 4000]]": lambda mm: mm[[1, 500, 4000]],
@@ -222,9 +221,9 @@ del reads, fresh, picked, copied, added
 # %%
 # Writing: ``'r'``, ``'c'`` and ``'r+'``
 # --------------------------------------
-# ``'r'`` refuses writes. ``'c'`` (copy-on-write) gives each page written a
-# private copy in anonymous memory and never changes the file. ``'r+'``
-# writes into the page cache, and so into the file.
+# :claim:`files-mode-r-refuses-writes`; :claim:`files-mode-c-private-pages`;
+# and :claim:`files-mode-r-plus-writes-the-file`. ``'r+'`` writes into the
+# page cache, and so into the file.
 written = 100
 
 
@@ -279,10 +278,12 @@ bars["write, mode 'r+'"] = shared
 # %%
 # Raw files: ``np.memmap``, ``np.fromfile``, ``np.frombuffer``
 # ------------------------------------------------------------
-# ``np.memmap`` maps any part of a raw file (an ``offset=`` in bytes, a
-# ``shape=``); ``np.fromfile`` reads it all into a new array;
-# ``np.frombuffer`` wraps memory that already exists (a ``bytes`` object,
-# read-only; an ``mmap.mmap``, writeable) without copying.
+# ``np.memmap`` maps a part of a raw file (an ``offset=``, a ``shape=``),
+# ``np.fromfile`` reads it, and ``np.frombuffer`` wraps memory that already
+# exists (a ``bytes`` object, an ``mmap.mmap``):
+# :claim:`files-np-memmap-offset`; :claim:`files-fromfile-reads-all`; and
+# :claim:`files-frombuffer-shares`.
+
 raw = os.path.join(folder, "raw.f64")
 np.arange(ROWS * WIDTH, dtype=np.float64).tofile(raw)
 MAPPED.add(raw)

@@ -2,18 +2,16 @@
 Boundary: Polars and NumPy, when ``to_numpy()`` is free
 =======================================================
 
-A Polars column is an Arrow array in Polars' own memory (its Rust
-allocator, not NumPy's, not Arrow's C++ pool), and it may be split into
-*chunks*. ``Series.to_numpy()`` can lend that buffer to NumPy only when it
-is one chunk, has no nulls and has a dtype NumPy reads as it is; otherwise
-it builds a new array. :func:`viewcopy.track`, which counts NumPy's data
-buffers only, does not see those copies: Polars allocates them. This page
-checks sharing with ``np.shares_memory``, refuses copies with
-``allow_copy=False``, and measures the copies with the **kernel's resident
-peak** (Linux: ``/proc/self/clear_refs`` then ``VmHWM``), which sees every
-page touched. Polars' allocator keeps freed memory for its next
-allocation, which the kernel then does not count again, so the page keeps
-each result alive to the end: every figure is of fresh memory.
+A Polars column is an Arrow array that Polars' Rust allocator provides
+(not NumPy, not Arrow's C++ pool), and it may be split into *chunks*.
+``Series.to_numpy()`` can lend that buffer to NumPy when it is one chunk,
+has no nulls and has a dtype NumPy reads as it is; otherwise it builds a
+new array (:claim:`polars-chunked-to-numpy-copy-unseen-by-track`). This
+page checks lending with ``np.shares_memory``, asks ``allow_copy=False``
+to refuse, and measures what is built with the **kernel's resident peak**
+(Linux: ``/proc/self/clear_refs`` then ``VmHWM``). Polars' allocator
+reuses what it was given back, which the kernel then does not count
+again, so the page keeps each result alive to the end.
 """
 
 # %%
@@ -77,9 +75,9 @@ with claim(
 # %%
 # Nulls, chunks and dtypes make ``to_numpy()`` copy
 # -------------------------------------------------
-# ``allow_copy=False`` turns each of these copies into an error. A float
-# column with nulls comes back with NaN; an integer one becomes float64;
-# booleans are bits in Arrow and bytes in NumPy; strings become objects.
+# Booleans are bits in Arrow and bytes in NumPy.
+# :claim:`polars-to-numpy-copies-refused`, and
+# :claim:`polars-to-numpy-dtypes-of-copies`.
 with_nulls = pl.Series("x", [1.0, None, 3.0])
 int_nulls = pl.Series("i", [1, None, 3])
 flags = pl.Series("b", [True, False, True])
@@ -115,8 +113,8 @@ with claim(
 # %%
 # A chunked column's copy, by two meters
 # --------------------------------------
-# Polars allocates the joined buffer itself, so NumPy's handler sees
-# nothing; resident memory rises by its size.
+# Polars joins the two chunks itself, not through NumPy:
+# :claim:`polars-chunked-to-numpy-copy-unseen-by-track`.
 with viewcopy.track() as numpy_seen:
     joined, joined_rise = resident_rise(two_chunks.to_numpy)
 with claim(
@@ -135,8 +133,7 @@ with claim(
 print(f"two chunks to_numpy(): resident +{viewcopy.format_bytes(joined_rise)}, track: {numpy_seen}")
 
 # %%
-# ``rechunk()`` pays the copy once: after it, ``to_numpy()`` is free every
-# time.
+# :claim:`polars-rechunk-then-to-numpy-free`.
 one_chunk, rechunk_rise = resident_rise(two_chunks.rechunk)
 with claim(
     "polars-rechunk-then-to-numpy-free",
@@ -160,9 +157,9 @@ with claim(
 # %%
 # ``DataFrame.to_numpy()``: order and copies
 # ------------------------------------------
-# Each column of a frame is its own buffer, so a 2-D array of them is a new
-# buffer: Fortran-ordered by default (column after column, one copy each),
-# C-ordered on request.
+# Each column of a frame is a buffer of its own:
+# :claim:`polars-frame-to-numpy-f-copy`; and
+# :claim:`polars-frame-to-numpy-refuses-copy`.
 COLUMNS = 4
 frame = pl.DataFrame({f"c{k}": values + k for k in range(COLUMNS)})
 matrix_bytes = N * COLUMNS * 8
@@ -202,12 +199,11 @@ frame_rise = built["fortran rise"]
 # %%
 # ``pl.from_numpy``: the array's order decides
 # --------------------------------------------
-# A column of a C-ordered 2-D array is strided (its values are a row apart),
-# so Polars must copy it into a contiguous column (it asks NumPy to, so
-# here :func:`viewcopy.track` is the meter that sees the copy, and the
-# resident figure may be lower: the copy can reuse memory freed before); a
-# column of an F-ordered array is already contiguous, and is shared. Such a frame's ``to_numpy()``
-# then hands back the very same F-ordered array.
+# A column of a C-ordered 2-D array is strided (its values are a row
+# apart); a column of an F-ordered one is not:
+# :claim:`polars-from-numpy-order`. Here :func:`viewcopy.track` is the
+# meter that sees what is built (Polars asks NumPy for it); the resident
+# figure may be lower, as NumPy may reuse pages it was given back before.
 grid_c = values.reshape(-1, COLUMNS)
 grid_f = np.asfortranarray(grid_c)
 names = [f"c{k}" for k in range(COLUMNS)]
@@ -236,7 +232,8 @@ print(f"pl.from_numpy: C-ordered: track {from_c_numpy}, resident +{viewcopy.form
 # The figure: what each conversion added to resident memory
 # ---------------------------------------------------------
 # One meter for every bar (the kernel's resident peak), as a multiple of
-# the bytes the conversion returns or keeps.
+# the size of what the conversion returns or keeps.
+
 bars = {
     "two-chunk Series.to_numpy()": joined_rise / (2 * values.nbytes),
     "Series.rechunk()": rechunk_rise / (2 * values.nbytes),
