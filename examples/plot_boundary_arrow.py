@@ -7,9 +7,10 @@ new one, and which meter sees what they build. Arrow draws its buffers from
 a memory pool of its own (mimalloc or jemalloc), not through NumPy, and
 :claim:`arrow-to-numpy-nulls-copy-in-arrow-pool`. Lending is checked with
 ``np.shares_memory`` and Arrow's buffer addresses; what is built is
-measured with **Arrow's pool** (``pa.total_allocated_bytes()``) and the
-**kernel's resident peak** (Linux: ``/proc/self/clear_refs`` then
-``VmHWM``).
+measured with **Arrow's pool** (``pa.total_allocated_bytes()``), the
+**kernel's resident high-water mark** (Linux: ``/proc/self/clear_refs``
+then ``VmHWM``) and :func:`viewcopy.track` (NumPy's side).
+
 """
 
 # %%

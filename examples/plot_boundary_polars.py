@@ -2,16 +2,17 @@
 Boundary: Polars and NumPy, when ``to_numpy()`` is free
 =======================================================
 
-A Polars column is an Arrow array that Polars' Rust allocator provides
-(not NumPy, not Arrow's C++ pool), and it may be split into *chunks*.
+A Polars column is an Arrow array in memory that Polars manages (in Rust:
+not NumPy, not Arrow's C++ pool), and it may be split into *chunks*.
 ``Series.to_numpy()`` can lend that buffer to NumPy when it is one chunk,
 has no nulls and has a dtype NumPy reads as it is; otherwise it builds a
 new array (:claim:`polars-chunked-to-numpy-copy-unseen-by-track`). This
 page checks lending with ``np.shares_memory``, asks ``allow_copy=False``
-to refuse, and measures what is built with the **kernel's resident peak**
-(Linux: ``/proc/self/clear_refs`` then ``VmHWM``). Polars' allocator
-reuses what it was given back, which the kernel then does not count
-again, so the page keeps each result alive to the end.
+to refuse, and measures what is built with the **kernel's resident
+high-water mark** (Linux: ``/proc/self/clear_refs`` then ``VmHWM``) and
+:func:`viewcopy.track` (NumPy's side). Polars reuses memory it was given
+back, which the kernel then does not count again, so the page keeps each
+result alive to the end.
 """
 
 # %%
@@ -75,7 +76,6 @@ with claim(
 # %%
 # Nulls, chunks and dtypes make ``to_numpy()`` copy
 # -------------------------------------------------
-# Booleans are bits in Arrow and bytes in NumPy.
 # :claim:`polars-to-numpy-copies-refused`, and
 # :claim:`polars-to-numpy-dtypes-of-copies`.
 with_nulls = pl.Series("x", [1.0, None, 3.0])
@@ -231,7 +231,8 @@ print(f"pl.from_numpy: C-ordered: track {from_c_numpy}, resident +{viewcopy.form
 # %%
 # The figure: what each conversion added to resident memory
 # ---------------------------------------------------------
-# One meter for every bar (the kernel's resident peak), as a multiple of
+# One meter for every bar (the rise of the kernel's resident high-water mark), as a multiple of
+
 # the size of what the conversion returns or keeps.
 
 bars = {
