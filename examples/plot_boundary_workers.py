@@ -134,6 +134,7 @@ def in_worker(array, write_rows=0):
         "type": type(array).__name__,
         "writeable": bool(array.flags.writeable),
         "pss": mapping["Pss"],  # that mapping's share in this process (the array's alone when it is a file's)
+        "rss": mapping["Rss"],  # that mapping's resident pages, whole (a file's: the file rounded up to pages)
         **pages,
         "sum": total,
     }
@@ -353,13 +354,14 @@ shared_workers, shared_pss = workers_total("shared_memory", "pss")
 print(f"shared_memory: {shared_workers} worker(s), Pss of the block {viewcopy.format_bytes(shared_pss)} in all")
 with claim(
     "workers-shared-memory-total-below-copies",
-    "summed over the workers, the shared_memory block costs them at most one copy of this array (Pss; the parent "
-    "maps it too), and the pickled copies one private copy per worker.",
+    "summed over the workers, the shared_memory block that holds this array costs them at most its own pages once "
+    "(Pss; the parent maps it too), and the pickled array one private copy per worker.",
 ) as c:
+    block_pages = max(r["rss"] for r in reports["shared_memory"])  # one copy: the block, rounded up to whole pages
     c.check(
-        shared_pss <= data.nbytes,
-        f"shared_memory: {shared_workers} workers, Pss {viewcopy.format_bytes(shared_pss)} in all, array "
-        f"{viewcopy.format_bytes(data.nbytes)}",
+        shared_pss <= block_pages,
+        f"shared_memory: {shared_workers} workers, Pss {shared_pss:,} B in all, the block's pages {block_pages:,} B "
+        f"(the array {data.nbytes:,} B)",
     )
     for name in ("multiprocessing.Pool", "ProcessPoolExecutor"):
         workers, total = totals[name]
