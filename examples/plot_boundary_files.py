@@ -213,8 +213,7 @@ with claim(
     )
     c.check(
         rise["RssFile"] < size / 4,
-        f"RssFile +{viewcopy.format_bytes(rise['RssFile'])}, a quarter of the file "
-        f"{viewcopy.format_bytes(size / 4)}",
+        f"RssFile +{viewcopy.format_bytes(rise['RssFile'])}, a quarter of the file {viewcopy.format_bytes(size / 4)}",
     )
 del reads, fresh, picked, copied, added
 

@@ -105,7 +105,7 @@ with claim(
     "booleans and object for strings",
 ) as c:
     got = {name: CASES[name].to_numpy() for name in ("float64 with a null", "int64 with a null", "boolean", "string")}
-    for (name, array), dtype in zip(got.items(), [np.float64, np.float64, np.bool_, object]):
+    for (name, array), dtype in zip(got.items(), [np.float64, np.float64, np.bool_, object], strict=True):
         c.check(array.dtype == dtype, f"{name}: {array.dtype} {array.tolist()}")
     for name in ("float64 with a null", "int64 with a null"):
         c.check(bool(np.isnan(got[name][1])), f"{name}: the null (value 1) comes back as {got[name][1]!r}")

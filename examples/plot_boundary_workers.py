@@ -166,7 +166,9 @@ def size(pages):
 
 def show(name, reports):
     for r in reports:
-        where = {"": "anonymous memory", "[heap]": "the heap"}.get(r["path"], "/".join(r["path"].split("/")[:3]) + "/...")
+        where = {"": "anonymous memory", "[heap]": "the heap"}.get(
+            r["path"], "/".join(r["path"].split("/")[:3]) + "/..."
+        )
         print(f"{name:26} pid {r['pid']}: {r['type']:7} writeable {r['writeable']!s:5} in {where}: of its "
               f"{size(r['pages'])}, {size(r['resident']):>8} resident, {size(r['private']):>8} private, "
               f"{size(r['file']):>8} a file's")  # fmt: skip
