@@ -140,7 +140,7 @@ with claim(
         c.check(
             rise[engine][largest] > 2 * frame_bytes[largest],
             f"{engine}: rise {viewcopy.format_bytes(rise[engine][largest])}, "
-            f"frame {viewcopy.format_bytes(frame_bytes[largest])}",
+            f"frame {viewcopy.format_bytes(frame_bytes[largest])} (twice: {viewcopy.format_bytes(2 * frame_bytes[largest])})",
         )
 
 # %%

@@ -294,7 +294,8 @@ with claim(
         written = -(-(data.__array_interface__["data"][0] + share * data.itemsize) // PAGE) - r["first_page"]
         c.check(
             written <= r["private"] <= 0.11 * r["pages"],
-            f"pid {r['pid']}: {r['private']:,} pages private, {written:,} written, of {r['pages']:,}",
+            f"pid {r['pid']}: {r['private']:,} pages private, {written:,} written, of {r['pages']:,} (11%: "
+            f"{0.11 * r['pages']:,.0f})",
         )
 with claim(
     "workers-fork-write-leaves-parent",
