@@ -32,13 +32,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import viewcopy_ledger
+import viewcopy_versions
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxRole
-
-import viewcopy_ledger
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ def unchecked(doctree: nodes.Node) -> list[str]:
         if GALLERY_FOOTER.fullmatch(" ".join(text.split())):
             continue
         for k, sentence in enumerate(SENTENCE_END.split(" ".join(text.split()))):
-            if glossary and k == 0 or DEFINES in sentence:
+            if (glossary and k == 0) or DEFINES in sentence:
                 continue  # a term's definition: the glossary's first sentence, or one that marks its term {dfn}
             rest = sentence.replace(CLAIM, " ")
             plain = sentence.strip()
@@ -219,10 +219,11 @@ def debt(path: Path = DEBT) -> dict[str, set[str]]:
 
 def linted(docname: str) -> bool:
     # the ledger's own tables; the API reference is the docstrings, checked by doctest
-    return (
-        docname not in (viewcopy_ledger.LEDGER_PAGE, viewcopy_ledger.VERSIONS_PAGE, *SKIP_PAGES)
-        and not docname.startswith("api")
-    )
+    return docname not in (
+        viewcopy_ledger.LEDGER_PAGE,
+        viewcopy_versions.VERSIONS_PAGE,
+        *SKIP_PAGES,
+    ) and not docname.startswith("api")
 
 
 def lint(app: Sphinx, env: Any) -> list[str]:
@@ -255,7 +256,9 @@ def lint(app: Sphinx, env: Any) -> list[str]:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    app.add_node(claim_sentence, html=(lambda self, node: self.visit_inline(node), lambda self, node: self.depart_inline(node)))
+    app.add_node(
+        claim_sentence, html=(lambda self, node: self.visit_inline(node), lambda self, node: self.depart_inline(node))
+    )
     app.add_role("claim", ClaimRole())
     app.connect("doctree-resolved", render, priority=600)  # after the ledger's own placeholders (500)
     app.connect("env-updated", lint)
