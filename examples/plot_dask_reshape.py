@@ -216,9 +216,10 @@ with claim(
     "reshape tasks allocate 0 bytes",
 ) as c:
     layouts_seen = set(
-        by_rows.map_blocks(
-            lambda b: np.full((1, 1), b.flags.c_contiguous), chunks=(1, 1), dtype=bool
-        ).compute().ravel().tolist()
+        by_rows.map_blocks(lambda b: np.full((1, 1), b.flags.c_contiguous), chunks=(1, 1), dtype=bool)
+        .compute()
+        .ravel()
+        .tolist()
     )
     c.check(layouts_seen == {True}, f"chunks C-contiguous: {sorted(layouts_seen)}")
     assert not any(k.startswith("rechunk") for k in kinds(by_rows.reshape(-1), by_rows))

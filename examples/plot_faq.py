@@ -255,7 +255,10 @@ with claim(
         c.check(x.size == 0 or not np.shares_memory(x, np.asarray(x, dtype=other)), f"{case.name}: converted is a copy")
     with tempfile.TemporaryDirectory() as folder:
         np.save(os.path.join(folder, "m.npy"), np.arange(10.0))
-        subclasses = {"np.memmap": np.load(os.path.join(folder, "m.npy"), mmap_mode="r"), "np.matrix": np.matrix(np.eye(3))}
+        subclasses = {
+            "np.memmap": np.load(os.path.join(folder, "m.npy"), mmap_mode="r"),
+            "np.matrix": np.matrix(np.eye(3)),
+        }
         for name, x in subclasses.items():
             plain = np.asarray(x)
             c.check(

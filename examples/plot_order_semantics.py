@@ -149,7 +149,9 @@ with claim(
     again = search(reads_in_memory_order, c.over(DISTINCT), about=k_rule.rule)
     found = again.exactly_when(K_CONDITIONS).condition
     c.check(found == k_condition.condition, f"the search kept {found!r}")
-print(f"{len(DISTINCT)} arrays searched: the family's layouts and the interleaved ones whose elements sit at distinct addresses.")
+print(
+    f"{len(DISTINCT)} arrays searched: the family's layouts and the interleaved ones whose elements sit at distinct addresses."
+)
 print("\n".join(k_condition.lines()))
 print(f"{k_rule.rule}: {k_rule.verdict}; it does exactly when {k_condition}. The smallest exceptions:")
 for case in k_rule.boundary():

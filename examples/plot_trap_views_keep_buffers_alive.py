@@ -136,10 +136,14 @@ with claim(
     for name, x in sources.items():
         step = x[100:900][::2][10:20]
         c.check(step.base is x, f"{name}: base is x: {step.base is x}, x owns its data: {x.flags.owndata}")
-        c.check(x.flags.owndata == (x is owner), f"{name}: OWNDATA {x.flags.owndata}, x.base is a {type(x.base).__name__}")
+        c.check(
+            x.flags.owndata == (x is owner), f"{name}: OWNDATA {x.flags.owndata}, x.base is a {type(x.base).__name__}"
+        )
 for name, x in sources.items():
-    print(f"{name:31} x[100:900][::2][10:20].base is x: {x[100:900][::2][10:20].base is x}, "
-          f"x owns its data: {x.flags.owndata!s:5}, x.base: {type(x.base).__name__}")
+    print(
+        f"{name:31} x[100:900][::2][10:20].base is x: {x[100:900][::2][10:20].base is x}, "
+        f"x owns its data: {x.flags.owndata!s:5}, x.base: {type(x.base).__name__}"
+    )
 
 # %%
 # A helper for pipelines
