@@ -156,12 +156,16 @@ class _CopyLogger:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             result = func(*args, **kwargs)
-            source = next((x for x in (*args, *kwargs.values()) if isinstance(x, np.ndarray)), None)
-            comparable = isinstance(result, np.ndarray) and source is not None
-            if comparable and decide(source, result, DEFAULT_MAX_WORK)[0] == "copy":  # a proven copy
+            sources = [x for x in (*args, *kwargs.values()) if isinstance(x, np.ndarray)]
+            if not isinstance(result, np.ndarray) or not sources:
+                return result
+            # a view of any array argument is a view: only a result proven to read none of them is a copy
+            if all(decide(source, result, DEFAULT_MAX_WORK)[0] == "copy" for source in sources):
+                named = "; ".join(describe(source) for source in sources)
+                of = "source" if len(sources) == 1 else f"any of its {len(sources)} array arguments"
                 self._log(
                     f"step {step!r} returned a copy where a view was expected: "
-                    f"source {describe(source)} -> result {describe(result)}",
+                    f"{of} {named} -> result {describe(result)}",
                     result.nbytes,
                 )
             return result
@@ -181,8 +185,10 @@ def log_copies(
 ) -> Any:
     """Log a warning, without raising, when an ETL step copies where a view was expected.
 
-    As a decorator, it compares the function's result with its first array
-    argument and logs when they provably share no memory.  As a context
+    As a decorator, it compares the function's result with every array
+    argument and logs when the result provably reads none of them (a view of
+    any one is a view; a result that is not an array, or a call without
+    array arguments, is not compared).  As a context
     manager, it logs when the block leaves new NumPy buffers behind,
     measured with :func:`track`: only what the block's own thread
     allocated counts, so steps running in other threads at the same time
