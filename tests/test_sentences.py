@@ -148,3 +148,11 @@ def test_a_definition_that_states_a_memory_fact_beyond_its_term_is_linted():
     defined = nodes.paragraph("", "", nodes.Text("An array is "), nodes.inline("", "C-contiguous", classes=["dfn"]),
                               nodes.Text(" when reading it row by row steps through one block without a gap."))
     assert viewcopy_sentences.unchecked(nodes.section("", defined)) == []
+    # the defining clause runs through the last term marked: a fact after it is linted
+    two = nodes.paragraph("", "", nodes.Text("A result is a "), nodes.inline("", "view", classes=["dfn"]),
+                          nodes.Text(" when it reads its source's memory, and a "), nodes.inline("", "copy", classes=["dfn"]),
+                          nodes.Text(" when it reads none of it, so it allocates its own buffer."))
+    assert viewcopy_sentences.unchecked(nodes.section("", two)) == [
+        "A result is a view when it reads its source's memory, and a copy when it reads none of it, so it allocates "
+        "its own buffer."
+    ]

@@ -218,21 +218,23 @@ GALLERY_FOOTER = re.compile(r"Estimated memory usage: [\d.]+ MB")
 
 
 def beyond_definition(sentence: str) -> str:
-    """What a definition says beyond the term it defines: the text after its defining clause.
+    """What a definition says beyond the terms it defines: the text after its defining clause.
 
     A definition (a glossary entry's first sentence, or a sentence that marks
-    its term with ``{dfn}``) may use memory words to say what its term
-    means: its first clause, up to the first comma, colon, semicolon,
-    parenthesis or dash outside code, is that meaning.  Everything after it,
-    less the terms marked ``{dfn}``, is a statement like any other and is
-    linted.  "OWNDATA: The flag `a.flags.owndata`: true when `a` allocated
-    its buffer itself (it is not a view)" defines the flag in its first
-    clause and states a fact in the rest.
+    its terms with ``{dfn}``) may use memory words to say what a term means.
+    Its defining clause is its first clause (in a glossary entry) or runs
+    through the clause that holds its last ``{dfn}`` term; a clause ends at a
+    comma, colon, semicolon, parenthesis or dash outside code.  Everything
+    after the defining clause is a statement like any other, and is linted:
+    "OWNDATA: The flag `a.flags.owndata`: true when `a` allocated its buffer
+    itself (it is not a view)" defines the flag in its first clause and
+    states a fact in the rest.
     """
-    without_terms = re.sub(re.escape(DEFINES) + ".*?" + re.escape(DEFINED), " term ", sentence)
-    masked = re.sub(r"`[^`]*`", lambda m: "`" + "x" * (len(m.group()) - 2) + "`", without_terms)
-    cut = re.search(r"[,;:(\u2014\u2013]", masked)
-    return without_terms[cut.start():] if cut else ""
+    masked = re.sub(r"`[^`]*`", lambda m: "`" + "x" * (len(m.group()) - 2) + "`", sentence)
+    last = masked.rfind(DEFINED)
+    cut = re.compile(r"[,;:()\u2014\u2013]").search(masked, last + len(DEFINED) if last >= 0 else 0)
+    rest = sentence[cut.start():] if cut else ""
+    return re.sub(re.escape(DEFINES) + ".*?" + re.escape(DEFINED), " term ", rest)
 
 
 def unchecked(doctree: nodes.Node) -> list[str]:
