@@ -31,6 +31,7 @@ extensions = [
     "notfound.extension",
     "sphinxext.opengraph",
     "viewcopy_ledger",  # docs/_ext: the claims ledger, the NumPy versions page
+    "viewcopy_atlas",  # docs/_ext: the atlas table and atlas.json
     "viewcopy_sentences",  # docs/_ext: {claim} renders a claim's sentence; the lint of unchecked sentences
     "viewcopy_weight",  # docs/_ext: one stylesheet, deferred scripts, search scripts on the search page, small icon fonts
 ]
@@ -43,6 +44,7 @@ exclude_patterns = [
     # would read it as a second source of the same page and replace it.
     f"{ledger.GALLERY_PAGES}/**.ipynb",
     "_inventories",
+    "node_modules",  # the scripts docs/package.json vendors (List.js for the atlas)
 ]
 nitpicky = True
 nitpick_ignore = [

@@ -11,7 +11,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ._errors import short_repr
-from ._evidence import note
+from ._evidence import listening, note
 from ._format import format_bytes
 
 try:  # NumPy >= 1.25
@@ -198,7 +198,8 @@ def relation(source: np.ndarray, result: np.ndarray, *, max_work: int | None = D
         max_work = int(max_work)
     kind, shares, exact = decide(source, result, max_work)
     found = Relation(kind, shares, exact, bool(result.flags.owndata), base_chain(result))
-    note(f"relation: {found}")
+    if listening():  # the evidence's words cost more than the answer; only an open claim reads them
+        note(f"relation: {found}")
     return found
 
 
@@ -287,15 +288,9 @@ def layout(a: np.ndarray) -> Layout:
     )
 
 
-@dataclasses.dataclass(frozen=True)
-class Prediction:
-    """What :func:`predict` expects an operation to return, and why."""
+from . import _predict
 
-    kind: Literal["view", "copy"]
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.kind}: {self.reason}"
+Prediction = _predict.Prediction
 
 
 def _tiles_one_block(pairs: Iterable[tuple[int, int]], itemsize: int) -> bool:
@@ -331,24 +326,76 @@ def _contiguous_in_some_axis_order(shape: tuple[int, ...], strides: tuple[int, .
     return _tiles_one_block(sorted(zip(shape, strides, strict=True), key=lambda p: abs(p[1])), itemsize)
 
 
-def predict(a: np.ndarray, op: str, order: str | None = "C") -> Prediction:
-    """Predict whether ``op`` returns a view or a copy of ``a``, from its strides alone.
+_OLD_FORM = object()
 
-    ``op`` is ``'ravel'``, ``'flatten'`` or ``'reshape(-1)'``; ``order`` is
-    the ``order=`` argument the op would get (``None`` means ``'C'``, as in
-    NumPy).  The op is not run.
+
+def predict(a: np.ndarray, expression: str, order: Any = _OLD_FORM) -> Prediction:
+    """Predict whether ``expression`` returns a view or a copy of ``a``, and its layout, from ``a``'s layout alone.
+
+    ``expression`` is Python in ``a`` and ``np``, as a reader would write it:
+    ``"a.reshape(-1, order='F')"``, ``"np.swapaxes(a, 0, 1)"``, a chain such
+    as ``"a.T[::2].reshape(-1)"``.  It is parsed, never run: each step is
+    simulated on the shape, strides, dtype and flags, by NumPy's own rules,
+    so the answer for a chain composes.  Every expression of the site's
+    atlas is answered, and checked against NumPy on every array of
+    :func:`viewcopy.claims.layouts` under each release of the site's matrix.
+
+    The result's ``shape``, ``strides``, ``writeable`` and ``order`` are
+    given where the layout decides them (for every view).  ``ValueError`` says so
+    when NumPy would raise on this array, or when the expression is not one
+    predict reads.
+
+    The old form ``predict(a, "ravel" | "flatten" | "reshape(-1)", order)``
+    still works.
 
     >>> import numpy as np, viewcopy
     >>> a = np.arange(12.0).reshape(3, 4)
-    >>> print(viewcopy.predict(a, "ravel"))
-    view: C-contiguous, so the C-order sequence is the buffer itself
-    >>> print(viewcopy.predict(a.T, "ravel"))
-    copy: not C-contiguous (strides (8, 32)), and ravel views only a contiguous C-order buffer
-    >>> print(viewcopy.predict(a.T, "ravel", order="K"))
-    view: F-contiguous, so the F-order sequence is the buffer itself
-    >>> viewcopy.predict(a, "flatten").kind
+    >>> p = viewcopy.predict(a, "a[:, :1].T.reshape(-1)")     # a chain: each step from the last
+    >>> p.kind, p.shape, p.strides
+    ('view', (3,), (32,))
+    >>> viewcopy.predict(a, "a.T.reshape(-1)").kind
     'copy'
+    >>> viewcopy.predict(a.T, "a.ravel(order='K')").order
+    'C and F'
+    >>> print(viewcopy.predict(a.T, "ravel", order="K"))      # the old form
+    view: F-contiguous, so the F-order sequence is the buffer itself
     """
+    a = require_array(a, "a", "predict")
+    if not isinstance(expression, str):
+        raise TypeError(
+            f'predict() takes the expression as a string, such as "a.T.reshape(-1)", got {short_repr(expression)}'
+        )
+    if expression.strip() in (*OPS, "reshape"):
+        return _predict_old(a, expression.strip(), "C" if order is _OLD_FORM else order)
+    if expression.strip().isidentifier():  # an op name, as the old form takes: say what both forms take
+        name = expression.strip()
+        raise ValueError(
+            f"predict() knows the ops {', '.join(map(repr, OPS))} in its old form, got {name!r}; "
+            f'the new form takes an expression: predict(a, "a.{name}()")'
+        )
+    if order is not _OLD_FORM:
+        raise TypeError(
+            f"predict(a, expression) takes no order=: write it into the expression, as in "
+            f'predict(a, "a.ravel(order={order!r})")'
+        )
+    if not any(ch.isalpha() for ch in expression) or "a" not in expression:
+        raise ValueError(
+            f'predict() takes an expression in `a` such as "a.T.reshape(-1)" (the old form knows the ops '
+            f"{', '.join(map(repr, OPS))}), got {short_repr(expression)}"
+        )
+    try:
+        return _predict.predict_expression(a, expression)
+    except ValueError as error:
+        if expression.isidentifier():
+            raise ValueError(
+                f"{error}; the old form knows the ops {', '.join(map(repr, OPS))}, the new one takes an "
+                f'expression such as "a.{expression}()"'
+            ) from None
+        raise
+
+
+def _predict_old(a: np.ndarray, op: str, order: str | None) -> Prediction:
+    """The first form, ``predict(a, "ravel", order="K")``, with its own reasons (pages quote them)."""
     a = require_array(a, "a", "predict")
     op = "reshape(-1)" if op == "reshape" else op
     if op not in OPS:

@@ -23,7 +23,9 @@ What is here:
 - ``viewcopy.claims.ledger``: where finished claims are recorded and what
   fails the build;
 - ``viewcopy.claims.check``: ``python -m viewcopy check``, every claim of
-  the site run against the NumPy installed.
+  the site run against the NumPy installed;
+- ``viewcopy.claims.atlas``: the atlas page's operations, enumerated from
+  NumPy's namespace and measured on the layouts family.
 
 Dependency rule: this subpackage may import :mod:`viewcopy` (its public
 names and ``viewcopy._evidence``); :mod:`viewcopy` never imports it.  The
