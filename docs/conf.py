@@ -30,7 +30,8 @@ extensions = [
     "sphinx_design",
     "notfound.extension",
     "sphinxext.opengraph",
-    "viewcopy_ledger",  # docs/_ext: the claims ledger, the NumPy versions page
+    "viewcopy_ledger",  # docs/_ext: the claims ledger, a note on each page that makes claims
+    "viewcopy_versions",  # docs/_ext: the NumPy versions page (waits for nox: viewcopy_nox)
     "viewcopy_atlas",  # docs/_ext: the atlas table and atlas.json
     "viewcopy_sentences",  # docs/_ext: {claim} renders a claim's sentence; the lint of unchecked sentences
     "viewcopy_weight",  # docs/_ext: one stylesheet, deferred scripts, search scripts on the search page, small icon fonts
@@ -103,6 +104,9 @@ linkcheck_ignore = [] if os.environ.get("VIEWCOPY_LINKCHECK_EXTERNAL") else [r"h
 
 # -- HTML --------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
+# docs/_ext/viewcopy_weight.py rewrites this theme's own markup, scripts and fonts for speed; it checks the
+# theme is the release it was written against (THEME_VERSION there, the pin in pyproject.toml). False: no rewrites.
+viewcopy_theme_rewrites = True
 html_static_path = ["_static"]
 html_css_files = ["viewcopy.css"]
 html_js_files = ["viewcopy.js"]

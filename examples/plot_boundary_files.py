@@ -6,15 +6,15 @@ Boundary: memory-mapped files, which operations stay on the file
 instead of reading it: the array's buffer *is* the file, and the kernel
 reads a page only when something touches it. Those pages are the kernel's
 page cache, file-backed: it can drop them and read them again. A result
-that is not a :term:`view` of the mapping is ordinary anonymous memory,
-which only the process can give back.
+built from the mapping, on the other hand, is ordinary anonymous memory
+(:claim:`files-whole-copies-into-ram`).
 
 So this page measures with the **kernel's resident counts** (Linux):
-``RssAnon``, the process's own memory (``/proc/self/status``), and the
-resident pages of the mapped file (``Rss`` of its mappings in
-``/proc/self/smaps``), called ``RssFile`` below. :func:`viewcopy.track` counts
-NumPy's data buffers: it sees copies into RAM and never the mapping (which
-NumPy does not allocate). Each claim names the operation checked, on a
+``RssAnon``, the process's anonymous memory (``/proc/self/status``), and
+the resident pages of the mapped file (``Rss`` of its mappings in
+``/proc/self/smaps``), called ``RssFile`` below. :func:`viewcopy.track`
+sees what NumPy builds in RAM, not the mapping:
+:claim:`files-load-mmap-reads-nothing`. Each claim names the operation checked, on a
 float64 ``.npy`` file written at build time.
 """
 
@@ -98,10 +98,12 @@ with claim(
     "np.load(path, mmap_mode='r') of this file maps it without reading it: resident memory rises by less than 1% "
     "of the file, and NumPy allocates no buffer",
 ) as c:
+    c.check(isinstance(mm, np.memmap), f"np.load(mmap_mode='r') returned a {type(mm).__name__}")
     c.check(
-        isinstance(mm, np.memmap) and sum(rise.values()) < size / 100 and numpy_seen.allocated_bytes == 0,
-        f"{type(mm).__name__}, RssAnon +{rise['RssAnon']} B, RssFile +{rise['RssFile']} B, track: {numpy_seen}",
+        sum(rise.values()) < size / 100,
+        f"RssAnon +{rise['RssAnon']:,} B and RssFile +{rise['RssFile']:,} B, below 1% of the {size:,} B file",
     )
+    c.check(numpy_seen.allocated_bytes == 0, f"viewcopy.track: {numpy_seen}")
 VIEWS = {
     "mm[100:200]": lambda mm: mm[100:200],
     "mm[:, ::10]": lambda mm: mm[:, ::10],
@@ -118,9 +120,11 @@ with claim(
         result, rise, numpy_seen = measured(lambda view=view, mm=mm: view(mm))
         viewcopy.expect_view(mm, result)
         c.check(
-            sum(rise.values()) < size / 100 and numpy_seen.allocated_bytes == 0,
-            f"{name} ({type(result).__name__}): RssAnon +{rise['RssAnon']} B, RssFile +{rise['RssFile']} B",
+            sum(rise.values()) < size / 100,
+            f"{name} ({type(result).__name__}): RssAnon +{rise['RssAnon']:,} B and RssFile +{rise['RssFile']:,} B, "
+            f"below 1% of the {size:,} B file",
         )
+        c.check(numpy_seen.allocated_bytes == 0, f"{name}: viewcopy.track: {numpy_seen}")
 print("np.asarray(mm) is a", type(np.asarray(mm)).__name__, "over the same mapping")
 
 # %%
@@ -136,9 +140,12 @@ with claim(
     "mm.sum() over this memmap (mode 'r') makes the file resident as file-backed pages, not anonymous memory",
 ) as c:
     c.check(
-        0.95 * size <= rise["RssFile"] <= size + 2 * PAGE and rise["RssAnon"] < size / 100,
-        f"RssFile +{viewcopy.format_bytes(rise['RssFile'])}, RssAnon +{viewcopy.format_bytes(rise['RssAnon'])} "
-        f"for a {viewcopy.format_bytes(size)} file",
+        0.95 * size <= rise["RssFile"] <= size + 2 * PAGE,
+        f"RssFile +{rise['RssFile']:,} B for a {size:,} B file (between 95% and the file plus two pages)",
+    )
+    c.check(
+        rise["RssAnon"] < size / 100,
+        f"RssAnon +{rise['RssAnon']:,} B, below 1% of the {size:,} B file",
     )
 del mm
 
@@ -146,12 +153,11 @@ del mm
 # What reads the file into RAM
 # ----------------------------
 # Each operation below runs on a fresh mapping (so the pages it reads are
-# counted as new). Arithmetic gives a plain ``ndarray`` in anonymous
-# memory, the size of the file; fancy indexing copies only the rows picked,
-# and maps only the pages around them (around each page fault the kernel
-# maps more than the one page: up to a whole cached folio of the file, here
-# the figure printed); ``mm.copy()`` reads it all, and the result is
-# still of type ``np.memmap`` while no longer being backed by any file.
+# counted as new). :claim:`files-whole-copies-into-ram`;
+# :claim:`files-copy-is-a-memmap-in-ram`; and
+# :claim:`files-fancy-indexing-reads-its-rows` (around each page fault the
+# kernel maps more than the one page: up to a whole cached folio of the
+# file, here the figure printed).
 READS = {
     "mm + 1": lambda mm: mm + 1,
     "mm[[1, 500, 4000]]": lambda mm: mm[[1, 500, 4000]],
@@ -174,9 +180,18 @@ with claim(
         result, rise, numpy_seen, fresh = reads[name]
         viewcopy.expect_copy(fresh, result)
         c.check(
-            rise["RssAnon"] >= 0.95 * size and rise["RssFile"] >= 0.95 * size and numpy_seen.allocated_bytes == size,
-            f"{name}: RssAnon +{viewcopy.format_bytes(rise['RssAnon'])}, RssFile "
-            f"+{viewcopy.format_bytes(rise['RssFile'])}, track: {numpy_seen}",
+            rise["RssAnon"] >= 0.95 * size,
+            f"{name}: RssAnon +{viewcopy.format_bytes(rise['RssAnon'])}, file {viewcopy.format_bytes(size)} (at least "
+            "95%)",
+        )
+        c.check(
+            rise["RssFile"] >= 0.95 * size,
+            f"{name}: RssFile +{viewcopy.format_bytes(rise['RssFile'])}, file {viewcopy.format_bytes(size)} (at least "
+            "95%)",
+        )
+        c.check(
+            numpy_seen.allocated_bytes == size,
+            f"{name}: viewcopy.track: {numpy_seen}, file {size:,} B",
         )
 with claim(
     "files-copy-is-a-memmap-in-ram",
@@ -184,10 +199,8 @@ with claim(
     "a plain ndarray",
 ) as c:
     copied, added = reads["mm.copy()"][0], reads["mm + 1"][0]
-    c.check(
-        type(copied) is np.memmap and type(added) is np.ndarray,
-        f"mm.copy(): {type(copied).__name__}, mm + 1: {type(added).__name__}",
-    )
+    c.check(type(copied) is np.memmap, f"mm.copy(): {type(copied).__name__}")
+    c.check(type(added) is np.ndarray, f"mm + 1: {type(added).__name__}")
 with claim(
     "files-fancy-indexing-reads-its-rows",
     "mm[[1, 500, 4000]] of this fresh memmap copies 3 rows into RAM and makes less than a quarter of the file resident",
@@ -195,18 +208,21 @@ with claim(
     picked, rise, numpy_seen, fresh = reads["mm[[1, 500, 4000]]"]
     viewcopy.expect_copy(fresh, picked)
     c.check(
-        numpy_seen.allocated_bytes == 3 * row_bytes and rise["RssFile"] < size / 4,
-        f"track: {numpy_seen}, RssFile +{viewcopy.format_bytes(rise['RssFile'])} (3 rows of "
-        f"{viewcopy.format_bytes(row_bytes)}, a {viewcopy.format_bytes(size)} file)",
+        numpy_seen.allocated_bytes == 3 * row_bytes,
+        f"viewcopy.track: {numpy_seen}, 3 rows of {row_bytes:,} B",
+    )
+    c.check(
+        rise["RssFile"] < size / 4,
+        f"RssFile +{viewcopy.format_bytes(rise['RssFile'])}, a quarter of the file {viewcopy.format_bytes(size / 4)}",
     )
 del reads, fresh, picked, copied, added
 
 # %%
 # Writing: ``'r'``, ``'c'`` and ``'r+'``
 # --------------------------------------
-# ``'r'`` refuses writes. ``'c'`` (copy-on-write) gives each page written a
-# private copy in anonymous memory and never changes the file. ``'r+'``
-# writes into the page cache, and so into the file.
+# :claim:`files-mode-r-refuses-writes`; :claim:`files-mode-c-private-pages`;
+# and :claim:`files-mode-r-plus-writes-the-file`. ``'r+'`` writes into the
+# page cache, and so into the file.
 written = 100
 
 
@@ -238,7 +254,8 @@ with claim(
 ) as c:
     c.check(
         written * row_bytes <= private["RssAnon"] <= written * row_bytes + 2 * PAGE + 64 * PAGE,
-        f"RssAnon +{viewcopy.format_bytes(private['RssAnon'])} for {viewcopy.format_bytes(written * row_bytes)}",
+        f"RssAnon +{private['RssAnon']:,} B for {written * row_bytes:,} B written (at most 66 pages of "
+        f"{PAGE:,} B more)",
     )
     c.check(bool((np.load(path)[:written] != 0).all()), "the file's rows are not zero")
 shared = write_rows("r+")
@@ -246,7 +263,11 @@ with claim(
     "files-mode-r-plus-writes-the-file",
     f"writing {written} rows into a mmap_mode='r+' memmap changes the file and adds no anonymous memory",
 ) as c:
-    c.check(shared["RssAnon"] < written * row_bytes / 2, f"RssAnon +{viewcopy.format_bytes(shared['RssAnon'])}")
+    c.check(
+        shared["RssAnon"] < written * row_bytes / 2,
+        f"RssAnon +{viewcopy.format_bytes(shared['RssAnon'])}, half the rows written "
+        f"{viewcopy.format_bytes(written * row_bytes / 2)}",
+    )
     c.check(bool((np.load(path)[:written] == 0).all()), "the file's rows are zero after flush()")
 print(f"write {written} rows, mode 'c': RssAnon +{viewcopy.format_bytes(private['RssAnon'])}; mode 'r+': RssAnon "
       f"+{viewcopy.format_bytes(shared['RssAnon'])}")  # fmt: skip
@@ -256,10 +277,12 @@ bars["write, mode 'r+'"] = shared
 # %%
 # Raw files: ``np.memmap``, ``np.fromfile``, ``np.frombuffer``
 # ------------------------------------------------------------
-# ``np.memmap`` maps any part of a raw file (an ``offset=`` in bytes, a
-# ``shape=``); ``np.fromfile`` reads it all into a new array;
-# ``np.frombuffer`` wraps memory that already exists (a ``bytes`` object,
-# read-only; an ``mmap.mmap``, writeable) without copying.
+# ``np.memmap`` maps a part of a raw file (an ``offset=``, a ``shape=``),
+# ``np.fromfile`` reads it, and ``np.frombuffer`` wraps memory that already
+# exists (a ``bytes`` object, an ``mmap.mmap``):
+# :claim:`files-np-memmap-offset`; :claim:`files-fromfile-reads-all`; and
+# :claim:`files-frombuffer-shares`.
+
 raw = os.path.join(folder, "raw.f64")
 np.arange(ROWS * WIDTH, dtype=np.float64).tofile(raw)
 MAPPED.add(raw)
@@ -276,9 +299,10 @@ with claim(
     "files-fromfile-reads-all",
     "np.fromfile of this raw file allocates a NumPy buffer of its size, in anonymous memory",
 ) as c:
+    c.check(numpy_seen.allocated_bytes == size, f"viewcopy.track: {numpy_seen}, file {size:,} B")
     c.check(
-        numpy_seen.allocated_bytes == size and rise["RssAnon"] >= 0.95 * size,
-        f"track: {numpy_seen}, RssAnon +{viewcopy.format_bytes(rise['RssAnon'])}",
+        rise["RssAnon"] >= 0.95 * size,
+        f"RssAnon +{viewcopy.format_bytes(rise['RssAnon'])}, file {viewcopy.format_bytes(size)} (at least 95%)",
     )
 del loaded
 with open(raw, "rb") as handle:
@@ -292,11 +316,13 @@ with claim(
 ) as c:
     for name, source, writeable in [("bytes", contents, False), ("mmap.mmap", mapping, True)]:
         wrapped, rise, numpy_seen = measured(lambda source=source: np.frombuffer(source, dtype=np.float64))
+        c.check(wrapped.flags.writeable is writeable, f"{name}: writeable {wrapped.flags.writeable}")
+        c.check(numpy_seen.allocated_bytes == 0, f"{name}: viewcopy.track: {numpy_seen}")
         c.check(
-            wrapped.flags.writeable is writeable and numpy_seen.allocated_bytes == 0 and rise["RssAnon"] < size / 100,
-            f"{name}: writeable {wrapped.flags.writeable}, track: {numpy_seen}, "
-            f"RssAnon +{viewcopy.format_bytes(rise['RssAnon'])}",
+            rise["RssAnon"] < size / 100,
+            f"{name}: RssAnon +{rise['RssAnon']:,} B, below 1% of the {size:,} B file",
         )
+
         c.check(wrapped[1000] == 1000.0, f"{name}: element 1000 is {wrapped[1000]}")
 del wrapped, contents, part
 mapping.close()

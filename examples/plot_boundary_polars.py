@@ -2,18 +2,17 @@
 Boundary: Polars and NumPy, when ``to_numpy()`` is free
 =======================================================
 
-A Polars column is an Arrow array in Polars' own memory (its Rust
-allocator, not NumPy's, not Arrow's C++ pool), and it may be split into
-*chunks*. ``Series.to_numpy()`` can lend that buffer to NumPy only when it
-is one chunk, has no nulls and has a dtype NumPy reads as it is; otherwise
-it builds a new array. :func:`viewcopy.track`, which counts NumPy's data
-buffers only, does not see those copies: Polars allocates them. This page
-checks sharing with ``np.shares_memory``, refuses copies with
-``allow_copy=False``, and measures the copies with the **kernel's resident
-peak** (Linux: ``/proc/self/clear_refs`` then ``VmHWM``), which sees every
-page touched. Polars' allocator keeps freed memory for its next
-allocation, which the kernel then does not count again, so the page keeps
-each result alive to the end: every figure is of fresh memory.
+A Polars column is an Arrow array in memory that Polars manages (in Rust:
+not NumPy, not Arrow's C++ pool), and it may be split into *chunks*.
+``Series.to_numpy()`` can lend that buffer to NumPy when it is one chunk,
+has no nulls and has a dtype NumPy reads as it is; otherwise it builds a
+new array (:claim:`polars-chunked-to-numpy-copy-unseen-by-track`). This
+page checks lending with ``np.shares_memory``, asks ``allow_copy=False``
+to refuse, and measures what is built with the **kernel's resident
+high-water mark** (Linux: ``/proc/self/clear_refs`` then ``VmHWM``) and
+:func:`viewcopy.track` (NumPy's side). Polars reuses memory it was given
+back, which the kernel then does not count again, so the page keeps each
+result alive to the end.
 """
 
 # %%
@@ -77,9 +76,8 @@ with claim(
 # %%
 # Nulls, chunks and dtypes make ``to_numpy()`` copy
 # -------------------------------------------------
-# ``allow_copy=False`` turns each of these copies into an error. A float
-# column with nulls comes back with NaN; an integer one becomes float64;
-# booleans are bits in Arrow and bytes in NumPy; strings become objects.
+# :claim:`polars-to-numpy-copies-refused`, and
+# :claim:`polars-to-numpy-dtypes-of-copies`.
 with_nulls = pl.Series("x", [1.0, None, 3.0])
 int_nulls = pl.Series("i", [1, None, 3])
 flags = pl.Series("b", [True, False, True])
@@ -107,18 +105,16 @@ with claim(
     "booleans and object for strings",
 ) as c:
     got = {name: CASES[name].to_numpy() for name in ("float64 with a null", "int64 with a null", "boolean", "string")}
-    c.check(
-        [array.dtype for array in got.values()] == [np.float64, np.float64, np.bool_, object]
-        and np.isnan(got["float64 with a null"][1])
-        and np.isnan(got["int64 with a null"][1]),
-        ", ".join(f"{name}: {array.dtype} {array.tolist()}" for name, array in got.items()),
-    )
+    for (name, array), dtype in zip(got.items(), [np.float64, np.float64, np.bool_, object], strict=True):
+        c.check(array.dtype == dtype, f"{name}: {array.dtype} {array.tolist()}")
+    for name in ("float64 with a null", "int64 with a null"):
+        c.check(bool(np.isnan(got[name][1])), f"{name}: the null (value 1) comes back as {got[name][1]!r}")
 
 # %%
 # A chunked column's copy, by two meters
 # --------------------------------------
-# Polars allocates the joined buffer itself, so NumPy's handler sees
-# nothing; resident memory rises by its size.
+# Polars joins the two chunks itself, not through NumPy:
+# :claim:`polars-chunked-to-numpy-copy-unseen-by-track`.
 with viewcopy.track() as numpy_seen:
     joined, joined_rise = resident_rise(two_chunks.to_numpy)
 with claim(
@@ -127,16 +123,17 @@ with claim(
     "rises by at least its size while viewcopy.track counts nothing",
 ) as c:
     viewcopy.expect_copy(values, joined)
+    c.check(joined.flags.writeable, f"writeable {joined.flags.writeable}")
     c.check(
-        joined.flags.writeable and joined_rise >= 0.95 * joined.nbytes and numpy_seen.allocated_bytes == 0,
-        f"copy {viewcopy.format_bytes(joined.nbytes)}, resident rise {viewcopy.format_bytes(joined_rise)}, "
-        f"viewcopy.track: {numpy_seen}",
+        joined_rise >= 0.95 * joined.nbytes,
+        f"copy {viewcopy.format_bytes(joined.nbytes)}, resident rise {viewcopy.format_bytes(joined_rise)} (at least "
+        "95%)",
     )
+    c.check(numpy_seen.allocated_bytes == 0, f"viewcopy.track: {numpy_seen}")
 print(f"two chunks to_numpy(): resident +{viewcopy.format_bytes(joined_rise)}, track: {numpy_seen}")
 
 # %%
-# ``rechunk()`` pays the copy once: after it, ``to_numpy()`` is free every
-# time.
+# :claim:`polars-rechunk-then-to-numpy-free`.
 one_chunk, rechunk_rise = resident_rise(two_chunks.rechunk)
 with claim(
     "polars-rechunk-then-to-numpy-free",
@@ -144,21 +141,25 @@ with claim(
     "is then a view, the same buffer each time",
 ) as c:
     first, rise_after = resident_rise(one_chunk.to_numpy)
+    c.check(one_chunk.n_chunks() == 1, f"{one_chunk.n_chunks()} chunk(s) after rechunk()")
     c.check(
-        one_chunk.n_chunks() == 1 and rechunk_rise >= 0.95 * 2 * values.nbytes,
-        f"{one_chunk.n_chunks()} chunk, rechunk resident rise {viewcopy.format_bytes(rechunk_rise)}",
+        rechunk_rise >= 0.95 * 2 * values.nbytes,
+        f"rechunk() resident rise {viewcopy.format_bytes(rechunk_rise)}, the two chunks "
+        f"{viewcopy.format_bytes(2 * values.nbytes)} (at least 95%)",
     )
     viewcopy.expect_view(first, one_chunk.to_numpy())
     c.check(
-        rise_after < 0.05 * first.nbytes, f"to_numpy() after rechunk: resident rise {viewcopy.format_bytes(rise_after)}"
+        rise_after < 0.05 * first.nbytes,
+        f"to_numpy() after rechunk: resident rise {viewcopy.format_bytes(rise_after)}, the array "
+        f"{viewcopy.format_bytes(first.nbytes)} (below 5%)",
     )
 
 # %%
 # ``DataFrame.to_numpy()``: order and copies
 # ------------------------------------------
-# Each column of a frame is its own buffer, so a 2-D array of them is a new
-# buffer: Fortran-ordered by default (column after column, one copy each),
-# C-ordered on request.
+# Each column of a frame is a buffer of its own:
+# :claim:`polars-frame-to-numpy-f-copy`; and
+# :claim:`polars-frame-to-numpy-refuses-copy`.
 COLUMNS = 4
 frame = pl.DataFrame({f"c{k}": values + k for k in range(COLUMNS)})
 matrix_bytes = N * COLUMNS * 8
@@ -175,17 +176,16 @@ with claim(
     "array (resident memory rises by its size); order='c' gives a C-ordered one",
 ) as c:
     f_matrix, c_matrix = built["fortran"], built["c"]
-    c.check(
-        f_matrix.flags.f_contiguous and not f_matrix.flags.c_contiguous and f_matrix.flags.writeable,
-        f"default: F {f_matrix.flags.f_contiguous}, C {f_matrix.flags.c_contiguous}, writeable "
-        f"{f_matrix.flags.writeable}",
-    )
+    c.check(f_matrix.flags.f_contiguous, f"default: F-contiguous {f_matrix.flags.f_contiguous}")
+    c.check(not f_matrix.flags.c_contiguous, f"default: C-contiguous {f_matrix.flags.c_contiguous}")
+    c.check(f_matrix.flags.writeable, f"default: writeable {f_matrix.flags.writeable}")
     c.check(c_matrix.flags.c_contiguous, f"order='c': C {c_matrix.flags.c_contiguous}")
     c.check(
         built["fortran rise"] >= 0.95 * matrix_bytes,
-        f"resident rise {viewcopy.format_bytes(built['fortran rise'])} for {viewcopy.format_bytes(matrix_bytes)}",
+        f"resident rise {viewcopy.format_bytes(built['fortran rise'])} for {viewcopy.format_bytes(matrix_bytes)} "
+        "(at least 95%)",
     )
-    c.check(np.array_equal(f_matrix, c_matrix), "same values in both orders")
+    c.check(np.array_equal(f_matrix, c_matrix), f"same values in both orders: {np.array_equal(f_matrix, c_matrix)}")
     for name in frame.columns:
         viewcopy.expect_copy(frame[name].to_numpy(), f_matrix)
 with claim(
@@ -199,12 +199,11 @@ frame_rise = built["fortran rise"]
 # %%
 # ``pl.from_numpy``: the array's order decides
 # --------------------------------------------
-# A column of a C-ordered 2-D array is strided (its values are a row apart),
-# so Polars must copy it into a contiguous column (it asks NumPy to, so
-# here :func:`viewcopy.track` is the meter that sees the copy, and the
-# resident figure may be lower: the copy can reuse memory freed before); a
-# column of an F-ordered array is already contiguous, and is shared. Such a frame's ``to_numpy()``
-# then hands back the very same F-ordered array.
+# A column of a C-ordered 2-D array is strided (its values are a row
+# apart); a column of an F-ordered one is not:
+# :claim:`polars-from-numpy-order`. Here :func:`viewcopy.track` is the
+# meter that sees what is built (Polars asks NumPy for it); the resident
+# figure may be lower, as NumPy may reuse pages it was given back before.
 grid_c = values.reshape(-1, COLUMNS)
 grid_f = np.asfortranarray(grid_c)
 names = [f"c{k}" for k in range(COLUMNS)]
@@ -221,17 +220,21 @@ with claim(
     viewcopy.expect_view(grid_f, from_f["c0"].to_numpy())
     viewcopy.expect_view(grid_f, from_f.to_numpy())
     c.check(
-        from_c_numpy.allocated_bytes >= grid_c.nbytes and from_f_numpy.allocated_bytes == 0,
-        f"viewcopy.track: from C {from_c_numpy}, from F {from_f_numpy} ({viewcopy.format_bytes(grid_c.nbytes)} array)",
+        from_c_numpy.allocated_bytes >= grid_c.nbytes,
+        f"viewcopy.track: from C {from_c_numpy} ({viewcopy.format_bytes(grid_c.nbytes)} array)",
     )
+    c.check(from_f_numpy.allocated_bytes == 0, f"viewcopy.track: from F {from_f_numpy}")
+
 print(f"pl.from_numpy: C-ordered: track {from_c_numpy}, resident +{viewcopy.format_bytes(from_c_rise)}; "
       f"F-ordered: track {from_f_numpy}, resident +{viewcopy.format_bytes(from_f_rise)}")  # fmt: skip
 
 # %%
 # The figure: what each conversion added to resident memory
 # ---------------------------------------------------------
-# One meter for every bar (the kernel's resident peak), as a multiple of
-# the bytes the conversion returns or keeps.
+# One meter for every bar (the rise of the kernel's resident high-water mark), as a multiple of
+
+# the size of what the conversion returns or keeps.
+
 bars = {
     "two-chunk Series.to_numpy()": joined_rise / (2 * values.nbytes),
     "Series.rechunk()": rechunk_rise / (2 * values.nbytes),

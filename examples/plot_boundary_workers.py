@@ -2,22 +2,17 @@
 Boundary: arrays in worker processes, copies per task and shared pages
 ======================================================================
 
-A worker process has its own memory. An array passed to it as an argument
-of ``multiprocessing`` or ``concurrent.futures`` is *pickled*: every task
-gets its own copy, in the worker's own (anonymous, private) memory.
-``multiprocessing.shared_memory`` puts the array in pages every process
-maps. A forked worker starts with its parent's pages, shared until someone
-writes (copy-on-write). joblib dumps a large argument to a file once and
-hands each worker a read-only memory map of it.
-
-None of that can be measured from the parent: it is measured **in the
-workers**, with the kernel's accounting of the pages that hold the
-argument's buffer in each worker (Linux, ``/proc/self/smaps``): where the
-buffer lives, how many of its pages are anonymous, the worker's
-proportional share of them, ``Pss`` (a shared page is divided among the
-processes that map it, so the ``Pss`` of all processes adds up to the
-memory really used), and how many of them the task made private by
-writing. Two workers, small pools, four tasks.
+Four ways of handing an array to worker processes: as an argument of
+``multiprocessing`` or ``concurrent.futures`` (pickled into each task's
+message), through ``multiprocessing.shared_memory``, by inheritance in a
+forked worker, and as an argument of ``joblib``. What each costs is
+measured **in the workers**, with the kernel's accounting of the array's
+pages there (Linux): ``/proc/self/pagemap`` tells, page by page, whether a
+page is resident, whether it is a file's and whether this process alone
+maps it; ``/proc/self/smaps`` tells which mapping holds the buffer, and its
+``Pss`` (the kernel divides a page among the processes that map it, so the
+``Pss`` of all processes adds up to the memory used). Two workers, small
+pools, four tasks.
 """
 
 # %%
@@ -70,7 +65,39 @@ cloudpickle.register_pickle_by_value(_workers)
 # ------------------------
 # ``in_worker`` runs inside the worker: it sums the array (touching every
 # page), optionally writes some rows, waits for the other worker to do the
-# same, and returns the kernel's figures.
+# same, and returns the kernel's figures for the array's own pages.
+#
+# Two readings, each for what it can tell. ``/proc/self/pagemap`` has one
+# entry per page of the process: whether it is resident, whether it is a
+# file's page (a ``/dev/shm`` block or a file on disk), and whether this
+# process is the only one that maps it. Read over the pages inside the
+# array's buffer, it tells exactly how much of the array the worker holds
+# privately, wherever ``malloc`` put the buffer. ``/proc/self/smaps`` gives
+# the mapping that holds the buffer: its path and its ``Pss``. That mapping
+# is the array's alone only when it is a file's (the ``shared_memory``
+# block, joblib's file): an anonymous buffer may sit inside a larger
+# mapping with other data (in a process that has released many arrays,
+# ``malloc`` serves a new one from its heap, ``[heap]``), so its ``Pss`` is
+# used for files only.
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def buffer_pages(array):
+    """The array's own pages (those wholly inside its buffer), from /proc/self/pagemap: how many, and how many are
+    resident, a file's (shared memory or a file on disk), and private (anonymous and mapped by this process alone)."""
+    low = array.__array_interface__["data"][0]
+    first, end = -(-low // PAGE), (low + array.nbytes) // PAGE
+    with open("/proc/self/pagemap", "rb") as pagemap:
+        pagemap.seek(first * 8)
+        entries = np.frombuffer(pagemap.read((end - first) * 8), dtype="<u8")
+    resident, exclusive, file = (entries >> 63) & 1, (entries >> 56) & 1, (entries >> 61) & 1
+    return {
+        "first_page": first,
+        "pages": len(entries),
+        "resident": int(resident.sum()),
+        "file": int((resident & file).sum()),
+        "private": int((resident & exclusive & (1 - file)).sum()),
+    }
 
 
 def buffer_mapping(array):
@@ -95,21 +122,20 @@ def buffer_mapping(array):
 
 @by_name
 def in_worker(array, write_rows=0):
-    before = buffer_mapping(array)
     total = float(array.sum())
     if write_rows:
         array[:write_rows] = 0.0
     # Pss divides a page among the processes mapping it *now*: wait until the other worker has touched its pages too
     time.sleep(0.1)
-    mapping = buffer_mapping(array)
+    mapping, pages = buffer_mapping(array), buffer_pages(array)
     return {
         "pid": os.getpid(),
-        "path": mapping["path"],
+        "path": mapping["path"],  # the mapping that holds the buffer: '' if anonymous, '[heap]', or a file
         "type": type(array).__name__,
         "writeable": bool(array.flags.writeable),
-        "anonymous": mapping["Anonymous"],  # the buffer's mapping: anonymous pages
-        "pss": mapping["Pss"],  # the buffer's mapping: this process's share of its pages
-        "dirtied": mapping["Private_Dirty"] - before["Private_Dirty"],  # the buffer's pages made private by the task
+        "pss": mapping["Pss"],  # that mapping's share in this process (the array's alone when it is a file's)
+        "rss": mapping["Rss"],  # that mapping's resident pages, whole (a file's: the file rounded up to pages)
+        **pages,
         "sum": total,
     }
 
@@ -134,12 +160,18 @@ def forked_pool():
         return fork.Pool(WORKERS)
 
 
+def size(pages):
+    return viewcopy.format_bytes(pages * PAGE)
+
+
 def show(name, reports):
     for r in reports:
-        where = "anonymous memory" if not r["path"] else r["path"].rsplit("/", 1)[0] + "/..."
-        print(f"{name:26} pid {r['pid']}: {r['type']:7} writeable {r['writeable']!s:5} in {where}: its pages "
-              f"{viewcopy.format_bytes(r['anonymous']):>8} anonymous, Pss {viewcopy.format_bytes(r['pss']):>8}; "
-              f"task dirtied {viewcopy.format_bytes(r['dirtied'])}")  # fmt: skip
+        where = {"": "anonymous memory", "[heap]": "the heap"}.get(
+            r["path"], "/".join(r["path"].split("/")[:3]) + "/..."
+        )
+        print(f"{name:26} pid {r['pid']}: {r['type']:7} writeable {r['writeable']!s:5} in {where}: of its "
+              f"{size(r['pages'])}, {size(r['resident']):>8} resident, {size(r['private']):>8} private, "
+              f"{size(r['file']):>8} a file's")  # fmt: skip
 
 
 expected_sum = float(data.sum())
@@ -148,8 +180,8 @@ reports = {}
 # %%
 # Pickled arguments: a copy per task
 # ----------------------------------
-# Both pools below pickle ``data`` into each task's message; the worker
-# unpickles a private copy, uses it and frees it.
+# Both pools below send ``data`` inside each task's message (pickled);
+# :claim:`workers-pickled-argument-private-copy-per-task`
 with forked_pool() as pool:
     reports["multiprocessing.Pool"] = pool.map_async(in_worker, [data] * TASKS).get(TIMEOUT)
 with forking(), concurrent.futures.ProcessPoolExecutor(WORKERS, mp_context=fork) as executor:  # forks on submit
@@ -157,27 +189,33 @@ with forking(), concurrent.futures.ProcessPoolExecutor(WORKERS, mp_context=fork)
     reports["ProcessPoolExecutor"] = [future.result(TIMEOUT) for future in futures]
 for name in ("multiprocessing.Pool", "ProcessPoolExecutor"):
     show(name, reports[name])
+
+
+def check_sum(c, name, r):
+    c.check(r["sum"] == expected_sum, f"{name}, pid {r['pid']}: the task's sum {r['sum']!r}, the parent's "
+            f"{expected_sum!r}")  # fmt: skip
+
+
 with claim(
     "workers-pickled-argument-private-copy-per-task",
     f"this array, passed to multiprocessing.Pool.map or ProcessPoolExecutor.submit, arrives in each of the {TASKS} "
-    "tasks as a copy in the worker's anonymous memory, the worker's own (its Pss is at least the array's size)",
+    "tasks as a copy of its own: its pages in the worker are private anonymous memory, each mapped by that worker "
+    "alone.",
 ) as c:
     for name in ("multiprocessing.Pool", "ProcessPoolExecutor"):
         for r in reports[name]:
             c.check(
-                r["path"] == ""
-                and r["anonymous"] >= data.nbytes
-                and r["pss"] >= data.nbytes
-                and r["sum"] == expected_sum,
-                f"{name}, pid {r['pid']}: anonymous {viewcopy.format_bytes(r['anonymous'])}, Pss "
-                f"{viewcopy.format_bytes(r['pss'])} for a {viewcopy.format_bytes(data.nbytes)} array",
+                r["private"] == r["pages"],
+                f"{name}, pid {r['pid']}: {r['private']:,} of the array's {r['pages']:,} pages private",
             )
+            check_sum(c, name, r)
 
 # %%
 # ``multiprocessing.shared_memory``: one buffer, every process
 # ------------------------------------------------------------
-# The parent copies the array once into a shared block; a task receives
-# only the block's *name* and wraps it in an ndarray, which copies nothing.
+# The parent fills a ``shared_memory`` block once; a task receives only the
+# block's *name* and wraps it in an ndarray.
+# :claim:`workers-shared-memory-no-copy`
 
 
 @by_name
@@ -204,24 +242,25 @@ show("shared_memory", reports["shared_memory"])
 with claim(
     "workers-shared-memory-no-copy",
     f"this array in multiprocessing.shared_memory is read in place by each of the {TASKS} tasks: its buffer is the "
-    "block's file in /dev/shm, with no anonymous page, and each worker's share of it (Pss) is below the array's size",
+    "block's file in /dev/shm, its pages are the block's, none is private, and each worker's share of the "
+    "block (Pss) is below the array's size.",
 ) as c:
     for r in reports["shared_memory"]:
+        c.check(r["path"] == f"/dev/shm/{block.name}", f"pid {r['pid']}: the buffer's mapping is {r['path']!r}")
+        c.check(r["file"] == r["pages"], f"pid {r['pid']}: {r['file']:,} of {r['pages']:,} pages the block's")
+        c.check(r["private"] == 0, f"pid {r['pid']}: {r['private']:,} pages private")
         c.check(
-            r["path"] == f"/dev/shm/{block.name}"
-            and r["anonymous"] == 0
-            and r["pss"] < data.nbytes
-            and r["sum"] == expected_sum,
-            f"pid {r['pid']}: buffer in {r['path']}, anonymous {viewcopy.format_bytes(r['anonymous'])}, "
-            f"Pss {viewcopy.format_bytes(r['pss'])}",
+            r["pss"] < data.nbytes,
+            f"pid {r['pid']}: Pss {viewcopy.format_bytes(r['pss'])}, array {viewcopy.format_bytes(data.nbytes)}",
         )
+        check_sum(c, "shared_memory", r)
 
 # %%
 # Fork and copy-on-write
 # ----------------------
-# A forked worker inherits ``data`` without any message: its pages are the
-# parent's until a write. Reading dirties none of them; writing 10% of the
-# rows gives the worker private copies of just those pages.
+# A forked worker inherits ``data`` without any message.
+# :claim:`workers-fork-read-dirties-nothing`
+# :claim:`workers-fork-write-dirties-written-pages`
 share = N // 10
 
 
@@ -238,42 +277,39 @@ show("fork, read", reports["fork, read"])
 show("fork, write 10%", reports["fork, write 10%"])
 with claim(
     "workers-fork-read-dirties-nothing",
-    "a forked worker reads its parent's array in place: summing it makes none of the array's pages private, and "
-    "the worker shares them with its parent (Pss below the array's size)",
+    "a forked worker reads its parent's array in place: after summing it, the array's pages are resident in "
+    "the worker and none is private (each is still the parent's page, shared).",
 ) as c:
     for r in reports["fork, read"]:
-        c.check(
-            r["path"] == "" and r["dirtied"] == 0 and r["pss"] < data.nbytes and r["sum"] == expected_sum,
-            f"pid {r['pid']}: dirtied {viewcopy.format_bytes(r['dirtied'])} of {viewcopy.format_bytes(data.nbytes)}, "
-            f"Pss of its pages {viewcopy.format_bytes(r['pss'])} (shared with the parent)",
-        )
+        c.check(r["resident"] == r["pages"], f"pid {r['pid']}: {r['resident']:,} of {r['pages']:,} pages resident")
+        c.check(r["private"] == 0, f"pid {r['pid']}: {r['private']:,} of {r['pages']:,} pages private")
+        check_sum(c, "fork, read", r)
 with claim(
     "workers-fork-write-dirties-written-pages",
-    "a forked worker that writes 10% of its parent's array gets private copies of between 10% and 11% of the "
-    "array's bytes",
+    "a forked worker that writes the first 10% of its parent's array gets private copies of the pages it wrote, and "
+    "of no more than 11% of the array's pages in all.",
 ) as c:
     for r in reports["fork, write 10%"]:
+        # the array's whole pages that hold a written value
+        written = -(-(data.__array_interface__["data"][0] + share * data.itemsize) // PAGE) - r["first_page"]
         c.check(
-            share * 8 <= r["dirtied"] <= 0.11 * data.nbytes,
-            f"pid {r['pid']}: dirtied {viewcopy.format_bytes(r['dirtied'])} for {viewcopy.format_bytes(share * 8)} "
-            "written",
+            written <= r["private"] <= 0.11 * r["pages"],
+            f"pid {r['pid']}: {r['private']:,} pages private, {written:,} written, of {r['pages']:,} (11%: "
+            f"{0.11 * r['pages']:,.0f})",
         )
 with claim(
     "workers-fork-write-leaves-parent",
-    "the forked workers' writes do not reach the parent's array",
+    "the forked workers' writes do not reach the parent's array.",
 ) as c:
     c.check(bool((data[:share] != 0).all()), f"the parent's first {share:,} values are not zero")
 
 # %%
 # joblib: large arguments become memory maps
 # ------------------------------------------
-# ``joblib.Parallel`` (its default ``loky`` workers) dumps an argument larger
-# than ``max_nbytes`` (1 MB by default) to a file once, and every task gets
-# a read-only ``np.memmap`` of it; ``max_nbytes=None`` turns this off, and
-# every task unpickles a copy again. The file's pages are shared by the
-# workers only while they map it: each task maps it and unmaps it when it
-# ends, so a task that runs alone has the pages to itself (its ``Pss`` is
-# the whole array), as some of the figures printed here may show.
+# ``joblib.Parallel`` (its default ``loky`` workers) is asked twice: with
+# its default ``max_nbytes='1M'`` and with ``max_nbytes=None``.
+# :claim:`workers-joblib-memmaps-large-arguments`
+# :claim:`workers-joblib-max-nbytes-none-copies`
 for max_nbytes in ("1M", None):
     name = f"joblib, max_nbytes={max_nbytes!r}"
     parallel = joblib.Parallel(n_jobs=WORKERS, max_nbytes=max_nbytes, timeout=TIMEOUT)
@@ -281,73 +317,79 @@ for max_nbytes in ("1M", None):
     show(name, reports[name])
 with claim(
     "workers-joblib-memmaps-large-arguments",
-    f"with joblib {joblib.__version__}, this array (above max_nbytes) reaches each of the "
-    f"{TASKS} tasks as an np.memmap of a file joblib wrote, not writeable, with no anonymous page",
+    f"with joblib {joblib.__version__}, this array (above max_nbytes) reaches each of the {TASKS} tasks as an "
+    "np.memmap of a file joblib wrote, not writeable, its pages the file's and none private.",
 ) as c:
     for r in reports["joblib, max_nbytes='1M'"]:
-        c.check(
-            r["type"] == "memmap"
-            and not r["writeable"]
-            and "joblib" in r["path"]
-            and r["anonymous"] == 0
-            and r["sum"] == expected_sum,
-            f"pid {r['pid']}: {r['type']}, writeable {r['writeable']}, buffer in {r['path']}, "
-            f"anonymous {viewcopy.format_bytes(r['anonymous'])}",
-        )
+        c.check(r["type"] == "memmap", f"pid {r['pid']}: {r['type']}")
+        c.check(not r["writeable"], f"pid {r['pid']}: writeable {r['writeable']}")
+        c.check("joblib" in r["path"], f"pid {r['pid']}: the buffer's mapping is {r['path']!r}")
+        c.check(r["file"] == r["pages"], f"pid {r['pid']}: {r['file']:,} of {r['pages']:,} pages the file's")
+        c.check(r["private"] == 0, f"pid {r['pid']}: {r['private']:,} pages private")
+        check_sum(c, "joblib", r)
 with claim(
     "workers-joblib-max-nbytes-none-copies",
-    f"with joblib {joblib.__version__} and max_nbytes=None, each of the {TASKS} tasks gets a copy of this array in "
-    "anonymous memory",
+    f"with joblib {joblib.__version__} and max_nbytes=None, each of the {TASKS} tasks gets this array as an ndarray "
+    "of its own: its pages private anonymous memory.",
 ) as c:
     for r in reports["joblib, max_nbytes=None"]:
-        c.check(
-            r["path"] == "" and r["type"] == "ndarray" and r["anonymous"] >= data.nbytes,
-            f"pid {r['pid']}: {r['type']}, anonymous {viewcopy.format_bytes(r['anonymous'])}",
-        )
+        c.check(r["type"] == "ndarray", f"pid {r['pid']}: {r['type']}")
+        c.check(r["private"] == r["pages"], f"pid {r['pid']}: {r['private']:,} of {r['pages']:,} pages private")
 
 # %%
 # Per worker and in total
 # -----------------------
-# ``Pss`` divides each shared page among the processes that map it, so the
-# workers' figures add up: the memory the array's pages cost the workers
-# together (each worker counted once, at its largest figure).
+# Each worker is counted once, at its largest figure.
+# :claim:`workers-shared-memory-total-below-copies`
 
 
-def workers_total(name):
+def workers_total(name, key):
+    """(workers, the sum of `key`, the sum of their array's pages) over each worker's task with the largest `key`
+    (a copy's whole pages are 9,764 or 9,765 as malloc places it, so each worker's own count is the one to compare)."""
     largest = {}
     for r in reports[name]:
-        largest[r["pid"]] = max(largest.get(r["pid"], 0), r["pss"])
-    return len(largest), sum(largest.values())
+        if r["pid"] not in largest or r[key] > largest[r["pid"]][key]:
+            largest[r["pid"]] = r
+    return len(largest), sum(r[key] for r in largest.values()), sum(r["pages"] for r in largest.values())
 
 
-totals = {name: workers_total(name) for name in reports}
-for name, (workers, total) in totals.items():
-    print(f"{name:26} {workers} worker(s): the array's pages cost them {viewcopy.format_bytes(total)} in all")
+totals = {name: workers_total(name, "private") for name in reports}
+for name, (workers, total, _) in totals.items():
+    print(f"{name:26} {workers} worker(s): {size(total)} of private copies in all")
+shared_workers, shared_pss, _ = workers_total("shared_memory", "pss")
+print(f"shared_memory: {shared_workers} worker(s), Pss of the block {viewcopy.format_bytes(shared_pss)} in all")
 with claim(
     "workers-shared-memory-total-below-copies",
-    "summed over the workers, the shared_memory block's pages cost at most one copy of the array (the parent maps "
-    "them too), and the pickled copies at least one copy per worker",
+    "summed over the workers, the shared_memory block that holds this array costs them at most its own pages once "
+    "(Pss; the parent maps it too), and the pickled array one private copy per worker.",
 ) as c:
-    workers, total = totals["shared_memory"]
-    c.check(total <= data.nbytes, f"shared_memory: {workers} workers, {viewcopy.format_bytes(total)}")
+    block_pages = max(r["rss"] for r in reports["shared_memory"])  # one copy: the block, rounded up to whole pages
+    c.check(
+        shared_pss <= block_pages,
+        f"shared_memory: {shared_workers} workers, Pss {shared_pss:,} B in all, the block's pages {block_pages:,} B "
+        f"(the array {data.nbytes:,} B)",
+    )
     for name in ("multiprocessing.Pool", "ProcessPoolExecutor"):
-        workers, total = totals[name]
-        c.check(total >= workers * data.nbytes, f"{name}: {workers} workers, {viewcopy.format_bytes(total)}")
+        workers, total, pages = totals[name]
+        c.check(
+            total == pages,
+            f"{name}: {workers} workers, {total:,} pages private in all, their arrays' whole pages {pages:,}",
+        )
 
 # %%
-# The figure: what the array's pages cost each worker
-# ---------------------------------------------------
-# One meter for all (the ``Pss`` of the mapping that holds the array's
-# buffer, in the worker, as the kernel counts it), as a multiple of the
-# array's size; one dot per task.
+# The figure: each worker's private copy
+# --------------------------------------
+# One meter for all (the array's pages that are private anonymous memory
+# of the worker, from ``/proc/self/pagemap``), as a fraction of the array's
+# pages; one dot per task.
 fig, ax = plt.subplots(figsize=(7, 3.4), layout="constrained")
 names = list(reports)
 for row, name in enumerate(names):
-    ax.scatter([r["pss"] / data.nbytes for r in reports[name]], [row] * len(reports[name]), color="#264653")
+    ax.scatter([r["private"] / r["pages"] for r in reports[name]], [row] * len(reports[name]), color="#264653")
 ax.set_yticks(range(len(names)), names, fontsize=8)
 ax.axvline(1, color="grey", linestyle=":")
 ax.set_xlim(0, 1.1)
-ax.set_xlabel("Pss of the array's pages in the worker / array size (/proc/self/smaps)")
+ax.set_xlabel("the array's pages private to the worker / the array's pages (/proc/self/pagemap)")
 ax.set_title(f"{WORKERS} workers, {viewcopy.format_bytes(data.nbytes)} array")
 ax.invert_yaxis()
 plt.show()

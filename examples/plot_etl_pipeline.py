@@ -89,7 +89,10 @@ del picked
 # It is not a rule of fancy indexing: with a third axis, the same kind of
 # selection comes back in neither order.
 cube = np.zeros((4, 3, 5))
-with claim("fancy-columns-3d-neither-order", "for cube, this C-ordered 3-D array, cube[:, [1, 2]] is neither C- nor F-contiguous"):
+with claim(
+    "fancy-columns-3d-neither-order",
+    "for cube, this C-ordered 3-D array, cube[:, [1, 2]] is neither C- nor F-contiguous",
+):
     picked3 = cube[:, [1, 2]]
     assert not picked3.flags.c_contiguous and not picked3.flags.f_contiguous, viewcopy.layout(picked3)
 print("cube[:, [1, 2]]:", viewcopy.layout(picked3))

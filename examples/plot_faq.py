@@ -153,7 +153,8 @@ print("the view's layout:", viewcopy.layout(flat))
 # says ``False`` for a view: empty arrays).
 t_copy = a.T.reshape(-1)
 with claim(
-    "faq-base-misleads", "a copy can have a .base (a.T.reshape(-1)), and a view's .base can skip the array it was sliced from"
+    "faq-base-misleads",
+    "a copy can have a .base (a.T.reshape(-1)), and a view's .base can skip the array it was sliced from",
 ):
     assert t_copy.base is not None
     assert not np.shares_memory(a, t_copy)

@@ -101,7 +101,8 @@ del c, f
 grid = arr.reshape(-1, 1000)
 transposed = grid.T
 with claim(
-    "reshape-copies-silently", "transposed.reshape(-1), of this F-ordered 2-D view, copies its nbytes instead of raising"
+    "reshape-copies-silently",
+    "transposed.reshape(-1), of this F-ordered 2-D view, copies its nbytes instead of raising",
 ):
     with viewcopy.track() as silent:
         flat_t = transposed.reshape(-1)
@@ -171,7 +172,9 @@ with claim(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         strided.shape = (-1,)
-    print("np.zeros((1000, 1000))[:, ::2].shape = (-1,) -> shape", strided.shape, "(one stride walks it: no copy needed)")
+    print(
+        "np.zeros((1000, 1000))[:, ::2].shape = (-1,) -> shape", strided.shape, "(one stride walks it: no copy needed)"
+    )
     del strided
 
 # %%
@@ -209,7 +212,10 @@ except viewcopy.UnexpectedCopyError as error:
 # ``ravel('A')`` and ``ravel('K')`` return views of it. And ``.base`` is
 # the wrong check: use :func:`viewcopy.relation` (or, for arrays that hold
 # bytes, :func:`numpy.shares_memory`).
-with claim("ravel-noncontiguous-may-view", "ravel of transposed, this F-ordered view, copies in C order and is a view in A or K order"):
+with claim(
+    "ravel-noncontiguous-may-view",
+    "ravel of transposed, this F-ordered view, copies in C order and is a view in A or K order",
+):
     viewcopy.expect_copy(transposed, transposed.ravel())
     viewcopy.expect_view(transposed, transposed.ravel(order="A"))
     viewcopy.expect_view(transposed, transposed.ravel(order="K"))

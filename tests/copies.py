@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-COPIED = ["docs", "examples", "src", "locks", "noxfile.py", "pyproject.toml", "setup.py", "README.md"]
-IGNORED = shutil.ignore_patterns("_build", "auto_examples", "generated", "backreferences", "jupyter_execute", ".nox")
+COPIED = [".ci", "docs", "examples", "src", "locks", "noxfile.py", "pyproject.toml", "setup.py", "README.md"]
+IGNORED = shutil.ignore_patterns(
+    "_build", "auto_examples", "generated", "backreferences", "jupyter_execute", ".nox", "node_modules"
+)
 
 
 @dataclass

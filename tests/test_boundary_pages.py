@@ -25,7 +25,7 @@ PAGES = {
     "plot_boundary_arrow.py": (("pandas", "pyarrow"), ("pa.total_allocated_bytes()", "resident", "viewcopy.track")),
     "plot_boundary_polars.py": (("polars",), ("resident", "viewcopy.track")),
     "plot_boundary_files.py": ((), ("RssAnon", "RssFile", "viewcopy.track")),
-    "plot_boundary_workers.py": (("joblib", "cloudpickle"), ("/proc/self/smaps", "Pss")),
+    "plot_boundary_workers.py": (("joblib", "cloudpickle"), ("/proc/self/pagemap", "/proc/self/smaps", "Pss")),
 }
 
 PLANTED = [
@@ -38,8 +38,8 @@ PLANTED = [
     ),
     (  # a belief that memray sees Arrow's pool
         "plot_boundary_csv_pandas.py",
-        'arrow["memray"] < arrow["resident"] / 2 and arrow["pool"] >= frame_bytes[largest],',
-        'arrow["memray"] >= arrow["resident"] / 2 and arrow["pool"] >= frame_bytes[largest],',
+        'arrow["memray"] < arrow["resident"] / 2,',
+        'arrow["memray"] >= arrow["resident"] / 2,',
         "csv-memray-misses-arrow-pool",
     ),
     (  # a belief that an untouched buffer is resident
@@ -50,32 +50,32 @@ PLANTED = [
     ),
     (  # a belief that NumPy's handler sees Arrow's copies
         "plot_boundary_arrow.py",
-        "filled_pool >= filled.nbytes and numpy_seen.allocated_bytes == 0,",
-        "filled_pool >= filled.nbytes and numpy_seen.allocated_bytes >= filled.nbytes,",
+        'c.check(numpy_seen.allocated_bytes == 0, f"viewcopy.track: {numpy_seen}")',
+        'c.check(numpy_seen.allocated_bytes >= filled.nbytes, f"viewcopy.track: {numpy_seen}")',
         "arrow-to-numpy-nulls-copy-in-arrow-pool",
     ),
     (  # a belief that NumPy's handler sees Polars' copies
         "plot_boundary_polars.py",
-        "and numpy_seen.allocated_bytes == 0,",
-        "and numpy_seen.allocated_bytes >= joined.nbytes,",
+        'c.check(numpy_seen.allocated_bytes == 0, f"viewcopy.track: {numpy_seen}")',
+        'c.check(numpy_seen.allocated_bytes >= joined.nbytes, f"viewcopy.track: {numpy_seen}")',
         "polars-chunked-to-numpy-copy-unseen-by-track",
     ),
     (  # a belief that a C-ordered matrix comes out of DataFrame.to_numpy() by default
         "plot_boundary_polars.py",
-        "f_matrix.flags.f_contiguous and not f_matrix.flags.c_contiguous and f_matrix.flags.writeable,",
-        "f_matrix.flags.c_contiguous and f_matrix.flags.writeable,",
+        'c.check(f_matrix.flags.f_contiguous, f"default: F-contiguous {f_matrix.flags.f_contiguous}")',
+        'c.check(f_matrix.flags.c_contiguous, f"default: F-contiguous {f_matrix.flags.f_contiguous}")',
         "polars-frame-to-numpy-f-copy",
     ),
     (  # a belief that mm.copy() is a plain ndarray
         "plot_boundary_files.py",
-        "type(copied) is np.memmap and type(added) is np.ndarray,",
-        "type(copied) is np.ndarray and type(added) is np.ndarray,",
+        'c.check(type(copied) is np.memmap, f"mm.copy(): {type(copied).__name__}")',
+        'c.check(type(copied) is np.ndarray, f"mm.copy(): {type(copied).__name__}")',
         "files-copy-is-a-memmap-in-ram",
     ),
     (  # a write through mode 'c' planted where the claim says nothing is private
         "plot_boundary_files.py",
-        '    c.check(shared["RssAnon"] < written * row_bytes / 2, f"RssAnon +{viewcopy.format_bytes(shared[\'RssAnon\'])}")',
-        '    c.check(private["RssAnon"] < written * row_bytes / 2, f"RssAnon +{viewcopy.format_bytes(private[\'RssAnon\'])}")',
+        'shared["RssAnon"] < written * row_bytes / 2,',
+        'private["RssAnon"] < written * row_bytes / 2,',
         "files-mode-r-plus-writes-the-file",
     ),
     (  # workers that write where the claim says they only read
@@ -145,3 +145,29 @@ def test_a_planted_wrong_belief_fails_its_claim(tmp_path, page, line, planted, c
     )
     assert done.returncode != 0, done.stdout[-2000:]
     assert re.search(rf"viewcopy claim '{claim_id}' failed", done.stderr), done.stderr[-3000:]
+
+
+BIG_PROCESS = """
+import pathlib, sys
+import numpy as np
+from viewcopy.claims import check
+# As in a docs build after other pages: arrays below glibc's 32 MB mmap ceiling, freed, raise malloc's mmap threshold,
+# so the next large buffers come from the heap's free top, inside the mapping [heap] with other allocations.
+for _ in range(3):
+    held = [np.ones(3_900_000) for _ in range(12)]
+    del held
+with check._without_plotting():
+    check._run(pathlib.Path(sys.argv[1]))
+"""
+
+
+def test_the_workers_page_holds_in_a_big_process():
+    """The build once failed here: in sphinx-gallery's process the workers' copies sat in [heap], whose figures are
+    not the array's.  The page reads the array's own pages, so it holds there; the run shows the heap was used."""
+    _needs("plot_boundary_workers.py")
+    page = ROOT / "examples" / "plot_boundary_workers.py"
+    done = subprocess.run(
+        [sys.executable, "-c", BIG_PROCESS, str(page)], capture_output=True, text=True, timeout=180, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "in the heap" in done.stdout, done.stdout[-3000:]

@@ -71,7 +71,10 @@ def test_a_one_array_always_claim_fails_the_check_naming_it(tmp_path):
     done = run_check("--site", str(tmp_path))
     assert done.returncode == 1
     assert "ok   planted-always" in done.stdout  # it holds for its one array...
-    assert "claim 'planted-always' on auto_examples/planted states a rule about 'always' but was checked on 1 case" in done.stdout
+    assert (
+        "claim 'planted-always' on auto_examples/planted states a rule about 'always' but was checked on 1 case"
+        in done.stdout
+    )
 
 
 def test_sources_are_the_gallery_and_the_executed_pages():

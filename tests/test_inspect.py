@@ -62,22 +62,33 @@ def test_relation_rejects_a_bad_max_work(bad):
 def test_relation_of_empty_arrays_follows_the_one_definition():
     e = np.zeros((0, 4))
     r = viewcopy.relation(e, e.ravel())
-    assert r.kind == "view" and not r.base_misleads
+    assert r.kind == "view"
+    assert not r.base_misleads
     assert not r.shares_memory  # NumPy: an empty array shares memory with nothing, its own views included
     assert viewcopy.relation(e, e.flatten()).kind == "copy"
     assert viewcopy.relation(e, np.empty((0, 4))).kind == "copy"
 
 
+def with_source(source, make):
+    return source, make(source)
+
+
+def two_readers(make):
+    """An array over a bytearray, and another array ``make`` builds over the same bytearray."""
+    buffer = bytearray(8)
+    return np.frombuffer(buffer, np.uint8), make(buffer)
+
+
 @pytest.mark.parametrize(
-    "make, kind",
+    ("make", "kind"),
     [
-        (lambda: (lambda a: (a, a[...]))(np.zeros(())), "view"),  # 0-d: a[...] is a view, it has 8 bytes
-        (lambda: (lambda a: (a, a.copy()))(np.zeros(())), "copy"),
-        (lambda: (lambda a: (a, np.broadcast_to(a, (4, 3))))(np.zeros(3)), "view"),
-        (lambda: (lambda b: (np.frombuffer(b, np.uint8), np.frombuffer(b, np.uint8)[::2]))(bytearray(8)), "view"),
-        (lambda: (lambda b: (np.frombuffer(b, np.uint8), np.frombuffer(b, np.uint8)[:0]))(bytearray(8)), "view"),
-        (lambda: (lambda b: (np.frombuffer(b, np.uint8), np.frombuffer(b, np.uint8).copy()[:0]))(bytearray(8)), "copy"),
-        (lambda: (lambda a: (a, np.lib.stride_tricks.as_strided(a, (0,), (8,))))(np.zeros(3)), "view"),
+        (lambda: with_source(np.zeros(()), lambda a: a[...]), "view"),  # 0-d: a[...] is a view, it has 8 bytes
+        (lambda: with_source(np.zeros(()), lambda a: a.copy()), "copy"),
+        (lambda: with_source(np.zeros(3), lambda a: np.broadcast_to(a, (4, 3))), "view"),
+        (lambda: two_readers(lambda b: np.frombuffer(b, np.uint8)[::2]), "view"),
+        (lambda: two_readers(lambda b: np.frombuffer(b, np.uint8)[:0]), "view"),
+        (lambda: two_readers(lambda b: np.frombuffer(b, np.uint8).copy()[:0]), "copy"),
+        (lambda: with_source(np.zeros(3), lambda a: np.lib.stride_tricks.as_strided(a, (0,), (8,))), "view"),
     ],
 )
 def test_one_definition_of_view_covers_0d_broadcasts_foreign_buffers_and_empties(make, kind):

@@ -151,17 +151,22 @@ def test_predict_agrees_with_numpy_on_every_non_empty_layout(op):
 def test_every_candidate_is_checked_and_a_wrong_one_listed_first_is_rejected_with_its_counterexample():
     # issue 22: exactly_when returned the first match; a wrong candidate listed earlier must not pass unseen
     cases = viewcopy.claims.layouts(dtypes=["float64"])
-    views = viewcopy.claims.search(lambda a: viewcopy.relation(a, a.ravel()).kind == "view", cases, about="ravel() views")
+    views = viewcopy.claims.search(
+        lambda a: viewcopy.relation(a, a.ravel()).kind == "view", cases, about="ravel() views"
+    )
     wrong_first = {
         "the array is C-contiguous and not empty": lambda a: a.flags.c_contiguous and a.size > 0,  # wrong: empties view
         "the array is C-contiguous": lambda a: a.flags.c_contiguous,
     }
     when = views.exactly_when(wrong_first)
     assert when.condition == "the array is C-contiguous"
-    (text, counterexample), = when.rejected
-    assert text == "the array is C-contiguous and not empty" and counterexample.array.size == 0
+    ((text, counterexample),) = when.rejected
+    assert text == "the array is C-contiguous and not empty"
+    assert counterexample.array.size == 0
     assert "rejected: 'the array is C-contiguous and not empty', wrong for" in when.lines()[1]
     with pytest.raises(ValueError, match="cannot tell them apart"):
         views.exactly_when({"C-contiguous": lambda a: a.flags.c_contiguous, "C": lambda a: bool(a.flags.c_contiguous)})
     with pytest.raises(ValueError, match="no condition matches"):
-        views.exactly_when({"the array is C-contiguous and not empty": wrong_first["the array is C-contiguous and not empty"]})
+        views.exactly_when(
+            {"the array is C-contiguous and not empty": wrong_first["the array is C-contiguous and not empty"]}
+        )

@@ -142,4 +142,5 @@ def test_above_and_below_count_the_rounds_even_with_two(clock):
     assert two.low > 1.0  # the quartile says "above"...
     assert not two.above(1.0)  # ...but one round of the two was below
     both = TimeRatio(1.5, 1.2, 1.8, "two rounds", Timing(1.5, 1, 2, (1.2, 1.8)), Timing(1.0, 1, 2, (1.0, 1.0)))
-    assert both.above(1.0) and not both.below(1.0)
+    assert both.above(1.0)
+    assert not both.below(1.0)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.build
 
@@ -18,3 +25,31 @@ def test_a_preview_build_says_so_on_the_versions_page(built_site):
     html = site.path("docs/_build/html/versions.html").read_text()
     assert "Local preview" in html
     assert "Not measured" not in html
+
+
+def test_the_versions_page_waits_for_nox_then_shows_each_release_with_its_libraries(fresh_site, monkeypatch):
+    """The release's result is written only once Sphinx waits for it: the page must have waited to show it."""
+    spec = importlib.util.spec_from_file_location("viewcopy_noxlib", ROOT / ".ci" / "noxlib.py")
+    noxlib = sys.modules.setdefault(spec.name, importlib.util.module_from_spec(spec))
+    if not hasattr(noxlib, "Claims"):
+        spec.loader.exec_module(noxlib)
+    matrix = fresh_site.docs / "_build" / "matrix"
+    matrix.mkdir(parents=True)
+    run: list = []
+
+    def release() -> None:  # nox's job for one release
+        assert run[0].sphinx_free.wait(120), "Sphinx never waited for the releases"
+        (matrix / "numpy-2.4.libraries.json").write_text(json.dumps({"pandas": "3.1.1", "polars": "2.1.0"}))
+        result = {"numpy": "2.4.6", "python": "3.12.1", "claims": [], "failures": [], "skipped": []}
+        (matrix / "numpy-2.4.json").write_text(json.dumps(result))
+
+    run.append(noxlib.Claims({"2.4": release}, cores=1))
+    monkeypatch.setenv("VIEWCOPY_CLAIMS_RUNNING", run[0].address)
+    build = fresh_site.build(preview=False)
+    assert run[0].failures() == []
+    assert build.returncode == 0, build.output
+    html = fresh_site.path("docs/_build/html/versions.html").read_text()
+    assert "Local preview" not in html
+    assert "2.4.6" in html
+    assert "3.1.1" in html  # pandas
+    assert "2.1.0" in html  # polars

@@ -129,3 +129,30 @@ def test_the_back_to_top_button_measures_the_header_when_the_reader_scrolls():
     assert viewcopy_weight.lazy_header_measure(out) == out  # an incremental build patches it once
     with pytest.raises(ValueError, match="no longer measures its header"):
         viewcopy_weight.lazy_header_measure("window.bootstrap = {}")
+
+
+def test_the_theme_rewrites_refuse_another_theme_release():
+    viewcopy_weight.check_theme_version(viewcopy_weight.THEME_VERSION)
+    with pytest.raises(Exception, match=r"rewrites pydata-sphinx-theme .* but 0\.99\.0 is installed"):
+        viewcopy_weight.check_theme_version("0.99.0")
+
+
+def test_the_pinned_theme_is_the_one_the_rewrites_were_written_against():
+    pin = f'"pydata-sphinx-theme=={viewcopy_weight.THEME_VERSION}"'
+    assert pin in (ROOT / "pyproject.toml").read_text()
+    assert f"\npydata-sphinx-theme=={viewcopy_weight.THEME_VERSION}\n" in (ROOT / "locks" / "docs.txt").read_text()
+
+
+def test_a_theme_rewrite_whose_target_is_on_no_page_is_named():
+    theme = pytest.importorskip("pydata_sphinx_theme")
+    head = (Path(theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "layout.html").read_text(encoding="utf-8")
+    page = head.replace("{{ default_mode }}", "auto")
+    assert "resolve_colour_scheme" not in viewcopy_weight.unmatched_rewrites([page])
+    changed = page.replace(viewcopy_weight.AUTO_THEME, "dataset.theme = pickTheme();")  # a theme that moved on
+    assert "resolve_colour_scheme" in viewcopy_weight.unmatched_rewrites([changed])
+
+
+def test_with_the_switch_off_the_theme_is_left_alone():
+    page = f'<head><script>{viewcopy_weight.AUTO_THEME}</script></head><div id="pst-secondary-sidebar"></div>'
+    assert viewcopy_weight.lighten(page, search_page=False, theme=False) == page
+    assert viewcopy_weight.AUTO_THEME not in viewcopy_weight.lighten(page, search_page=False)

@@ -18,6 +18,11 @@ ORDER = (
     "plot_article_searched.py",
     "plot_related_traps.py",
     "plot_etl_pipeline.py",
+    "plot_boundary_csv_pandas.py",
+    "plot_boundary_arrow.py",
+    "plot_boundary_polars.py",
+    "plot_boundary_files.py",
+    "plot_boundary_workers.py",
     "plot_copy_cost.py",
 )
 

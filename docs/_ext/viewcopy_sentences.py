@@ -32,13 +32,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import viewcopy_ledger
+import viewcopy_versions
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxRole
-
-import viewcopy_ledger
 
 logger = logging.getLogger(__name__)
 
@@ -245,7 +245,7 @@ def unchecked(doctree: nodes.Node) -> list[str]:
             continue
         for k, sentence in enumerate(SENTENCE_END.split(" ".join(text.split()))):
             rest = sentence.replace(CLAIM, " ")
-            if glossary and k == 0 or DEFINES in sentence:
+            if (glossary and k == 0) or DEFINES in sentence:
                 rest = beyond_definition(rest)  # a definition may define its term; a fact beyond that is linted
             sentence = sentence.replace(DEFINES, "").replace(DEFINED, "")
             plain = sentence.strip()
@@ -284,10 +284,11 @@ def debt(path: Path = DEBT) -> dict[str, set[str]]:
 
 def linted(docname: str) -> bool:
     # the ledger's own tables; the API reference is the docstrings, checked by doctest
-    return (
-        docname not in (viewcopy_ledger.LEDGER_PAGE, viewcopy_ledger.VERSIONS_PAGE, *SKIP_PAGES)
-        and not docname.startswith("api")
-    )
+    return docname not in (
+        viewcopy_ledger.LEDGER_PAGE,
+        viewcopy_versions.VERSIONS_PAGE,
+        *SKIP_PAGES,
+    ) and not docname.startswith("api")
 
 
 def lint(app: Sphinx, env: Any) -> list[str]:
@@ -320,7 +321,9 @@ def lint(app: Sphinx, env: Any) -> list[str]:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    app.add_node(claim_sentence, html=(lambda self, node: self.visit_inline(node), lambda self, node: self.depart_inline(node)))
+    app.add_node(
+        claim_sentence, html=(lambda self, node: self.visit_inline(node), lambda self, node: self.depart_inline(node))
+    )
     app.add_role("claim", ClaimRole())
     app.connect("doctree-resolved", render, priority=600)  # after the ledger's own placeholders (500)
     app.connect("env-updated", lint)

@@ -1,7 +1,11 @@
 """Theme weight: the pydata theme's pages made light enough for a phone on a slow network.
 
 Run once the HTML is written (``build-finished``); ``nox -s lighthouse``
-measures the result. On every page:
+measures the result.  What rewrites pydata-sphinx-theme's own markup, scripts
+and fonts (the colour scheme, the search field's name, the sidebar mark, the
+back-to-top measure, Font Awesome) is behind one switch, conf.py's
+``viewcopy_theme_rewrites``, checked against the pinned THEME_VERSION, and
+fails the build when its target is gone.  On every page:
 
 - the stylesheets become one file (the theme's ``@import`` inlined), so the
   first paint waits for one request instead of a dozen in a chain, and that
@@ -52,6 +56,7 @@ from typing import Any
 
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
 
 SEARCH_ONLY = ("searchindex.js", "_static/searchtools.js", "_static/language_data.js")
 SCRIPT = re.compile(r'<script(?P<attrs>[^>]*?) src="(?P<src>[^"]+)"(?P<rest>[^>]*)></script>\n?')
@@ -82,24 +87,87 @@ LAZY_HEADER = (
 REMOTE = re.compile(r'<(?:script|link)\b[^>]*\b(?:src|href)="(?:https?:)?//', re.IGNORECASE)
 
 
+# -- rewrites of pydata-sphinx-theme's own markup and scripts ------------------------------------------
+# Behind one switch, conf.py's ``viewcopy_theme_rewrites``; written against THEME_VERSION (pinned in
+# pyproject.toml's docs group), checked when the build starts.  Each page rewrite returns the page and
+# whether its target was there (or already rewritten): one that finds its target on no page fails the build.
+
+THEME_VERSION = "0.24.0"
+
+
+def resolve_colour_scheme(html: str) -> tuple[str, bool]:
+    """The colour theme is resolved before the first paint.
+
+    The theme's head script leaves ``data-theme="auto"`` until its deferred
+    JavaScript picks light or dark, and the code blocks' line height
+    (``.highlight pre``, set per theme) then changes, moving everything below
+    them (Lighthouse: CLS 0.16 on a page that opens with code).
+    """
+    return html.replace(AUTO_THEME, RESOLVED_THEME), AUTO_THEME in html or RESOLVED_THEME in html
+
+
+def name_search_field(html: str) -> tuple[str, bool]:
+    """The search field is named by its visible text, "Search Ctrl+K" (axe: label-content-name-mismatch).
+
+    On a phone it shows only an icon, and bootstrap's tooltip takes its title away: the name stays.
+    """
+    found = SEARCH_FIELD.search(html) is not None or 'aria-label="Search Ctrl+K"' in html
+    return SEARCH_FIELD.sub(r'\1 aria-label="Search Ctrl+K"', html), found
+
+
+def mark_toc_sidebar(html: str) -> tuple[str, bool]:
+    """A page with an "On this page" sidebar says so on its ``<body>`` (``data-viewcopy-toc``).
+
+    That sidebar comes after the article in the page, and on a wide screen the
+    article was first drawn as wide as the window, then narrowed (CLS 0.16 on a
+    desktop); viewcopy.css keeps the sidebar's width free from the start.
+    """
+    if 'id="pst-secondary-sidebar"' not in html:
+        return html, False
+    return re.sub(r"<body\b(?![^>]*data-viewcopy-toc)", "<body data-viewcopy-toc", html, count=1), True
+
+
+PAGE_REWRITES = (resolve_colour_scheme, name_search_field, mark_toc_sidebar)
+
+
+def check_theme_version(installed: str) -> None:
+    """Fail the build when the theme is not the release the rewrites were written against."""
+    if installed != THEME_VERSION:
+        raise ExtensionError(
+            f"viewcopy_weight rewrites pydata-sphinx-theme {THEME_VERSION}'s markup and scripts, but {installed} "
+            "is installed: check each rewrite against the new theme (docs/_ext/viewcopy_weight.py), then update "
+            "THEME_VERSION and the pin in pyproject.toml; or set viewcopy_theme_rewrites = False in conf.py"
+        )
+
+
+def unmatched_rewrites(pages: list[str]) -> list[str]:
+    """The page rewrites whose target is on none of ``pages``: the theme changed under them."""
+    return [r.__name__ for r in PAGE_REWRITES if not any(r(page)[1] for page in pages)]
+
+
 def lighten(
     html: str,
     *,
     search_page: bool,
     logo_size: tuple[str, str] | None = None,
     image_size: Callable[[str], tuple[str, str] | None] = lambda src: None,
+    theme: bool = True,
 ) -> str:
+    """The page made lighter; ``theme``: with the rewrites of pydata-sphinx-theme's own markup too."""
+
     def script(match: re.Match[str]) -> str:
         src = match["src"].split("?")[0]
-        if src.endswith("scripts/fontawesome.js") or (not search_page and src.endswith(SEARCH_ONLY)):
+        if (theme and src.endswith("scripts/fontawesome.js")) or (not search_page and src.endswith(SEARCH_ONLY)):
             return ""
         attrs = match["attrs"] + match["rest"]
         if "defer" in attrs or "async" in attrs or 'type="module"' in attrs:
             return match[0]
         return f'<script defer{match["attrs"]} src="{match["src"]}"{match["rest"]}></script>\n'
 
-    html = SCRIPT.sub(script, html).replace(AUTO_THEME, RESOLVED_THEME)
-    html = SEARCH_FIELD.sub(r'\1 aria-label="Search Ctrl+K"', html)
+    html = SCRIPT.sub(script, html)
+    if theme:
+        for rewrite in PAGE_REWRITES:
+            html, _ = rewrite(html)
     if logo_size:  # its box is known before it loads: the header does not shift (Lighthouse: CLS)
         html = LOGO.sub(rf'<img width="{logo_size[0]}" height="{logo_size[1]}" \1', html)
 
@@ -115,8 +183,6 @@ def lighten(
         return f"<img {added}{attrs}>"
 
     html = IMAGE.sub(figure, html)
-    if 'id="pst-secondary-sidebar"' in html:  # viewcopy.css keeps the sidebar's width free before it is read
-        html = re.sub(r"<body\b(?![^>]*data-viewcopy-toc)", "<body data-viewcopy-toc", html, count=1)
     return INLINE_OPTIONS.sub(r'<script type="module">\1</script>', html)
 
 
@@ -264,6 +330,7 @@ def _build_finished(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
     out = Path(app.outdir)
+    theme = app.config.viewcopy_theme_rewrites
     logo = svg_size(Path(app.confdir) / app.config.html_logo) if app.config.html_logo else None
     pages = {}
     for page in out.rglob("*.html"):
@@ -274,7 +341,10 @@ def _build_finished(app: Sphinx, exception: Exception | None) -> None:
             search_page=page.name == "search.html",
             logo_size=logo,
             image_size=lambda src, page=page: png_size(page.parent / src.split("?")[0]),
+            theme=theme,
         )
+    if theme and (unmatched := unmatched_rewrites(list(pages.values()))):
+        raise ExtensionError(f"pydata-sphinx-theme changed: {', '.join(unmatched)} found nothing to rewrite")
     loaded = {
         (page.parent / m["src"].split("?")[0]).resolve() for page, text in pages.items() for m in SCRIPT.finditer(text)
     }
@@ -285,6 +355,8 @@ def _build_finished(app: Sphinx, exception: Exception | None) -> None:
     for page, text in pages.items():
         pages[page] = text = bundle_styles(out, page, text, words, root)
         page.write_text(text, encoding="utf-8")
+    if not theme:
+        return
     css = (out / "_static" / "styles" / "pydata-sphinx-theme.css").read_text(encoding="utf-8")
     theme_static = Path(app.builder.theme.get_theme_dirs()[0]) / "static"
     subset_fonts(theme_static / FONTS, out / "_static" / FONTS, used_icons(css, list(pages.values())))
@@ -308,7 +380,17 @@ def lazy_header_measure(script: str) -> str:
     return script
 
 
+def _check_theme(app: Sphinx) -> None:
+    if app.config.viewcopy_theme_rewrites:
+        from importlib.metadata import version
+
+        check_theme_version(version("pydata-sphinx-theme"))
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    # one switch for every rewrite of the theme's own markup, scripts and fonts (see THEME_VERSION)
+    app.add_config_value("viewcopy_theme_rewrites", True, "html", bool)
+    app.connect("builder-inited", _check_theme)
     app.connect("doctree-read", _drop_remote_loads)
     app.connect("build-finished", _build_finished, priority=900)  # after the others have written
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -80,15 +80,21 @@ def expect_view(source: np.ndarray, result: np.ndarray) -> np.ndarray:
     if _kind(source, result, "expect_view") != "view":
         raise UnexpectedCopyError(
             f"expected a view, got a copy: result ({describe(result)}) "
-            + (f"shares no memory with source ({describe(source)})" if result.nbytes and source.nbytes else
-               f"owns its data or reads another buffer than source ({describe(source)})"),
+            + (
+                f"shares no memory with source ({describe(source)})"
+                if result.nbytes and source.nbytes
+                else f"owns its data or reads another buffer than source ({describe(source)})"
+            ),
             source_shape=source.shape,
             result_shape=result.shape,
             copied_bytes=result.nbytes,
         )
     if listening():
-        note("expect_view: a view (shares memory with its source)" if result.nbytes and source.nbytes else
-             "expect_view: a view (empty: reads its source's buffer, allocates nothing)")
+        note(
+            "expect_view: a view (shares memory with its source)"
+            if result.nbytes and source.nbytes
+            else "expect_view: a view (empty: reads its source's buffer, allocates nothing)"
+        )
     return result
 
 
@@ -117,9 +123,11 @@ def expect_copy(source: np.ndarray, result: np.ndarray) -> np.ndarray:
     if _kind(source, result, "expect_copy") == "view":
         raise UnexpectedViewError(
             f"expected a copy, got a view: result ({describe(result)}) "
-            + (f"shares memory with source ({describe(source)}), so writing to one changes the other"
-               if result.nbytes and source.nbytes else
-               f"reads the buffer of source ({describe(source)}) and owns no data"),
+            + (
+                f"shares memory with source ({describe(source)}), so writing to one changes the other"
+                if result.nbytes and source.nbytes
+                else f"reads the buffer of source ({describe(source)}) and owns no data"
+            ),
             source_shape=source.shape,
             result_shape=result.shape,
         )

@@ -99,7 +99,7 @@ def scope(sentence: str) -> tuple[str, str]:
         for j in range(i - 1, max(i - 5, -1) - 1, -1):  # back over up to four modifiers, to what heads the phrase
             clause_start = j < 0 or words[j].endswith((",", ";", ":")) or low[j] in ("and", "but", "while", "whereas")
             if clause_start or low[j] in _PREPOSITION:
-                if _PLURAL.fullmatch(noun) and j < i - 1 or _PLURAL.fullmatch(noun) and not clause_start:
+                if (_PLURAL.fullmatch(noun) and j < i - 1) or (_PLURAL.fullmatch(noun) and not clause_start):
                     return "general", " ".join(words[j + 1 : i + 1]).strip("\"'(),;:.!?")
                 break
             if low[j] in ("any", "every", "each", "all"):
@@ -107,7 +107,7 @@ def scope(sentence: str) -> tuple[str, str]:
             if low[j] in ("a", "an"):
                 k = j - 1
                 if k < 0 or words[k].endswith((",", ";", ":")) or low[k] in _PREPOSITION or low[k] in ("and", "while"):
-                    return "general", " ".join(words[j : i + 1]).strip("\"(),;:.!?")
+                    return "general", " ".join(words[j : i + 1]).strip('"(),;:.!?')
                 break  # an object or a predicate: "returns a copy", "is a view"
             if low[j] in _DEFINITE or re.fullmatch(r"[\d,.]+|\S*[(.\[=_]\S*", words[j]) or low[j] == "no":
                 break  # names what was checked: "this array", "grid.T", "1,000-element"

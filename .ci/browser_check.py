@@ -67,7 +67,7 @@ def check_page(page, url: str, problems: list[str], *, code: bool) -> None:
     problems += [f"{url}: console error: {text}" for text in errors]
     if code and page.locator("button.copybtn").count() == 0:
         problems.append(f"{url}: no copy button on a page with code")
-    # accessibility: axe-core (tests/node_modules, from `npm ci`), WCAG 2.1 A and AA rules
+    # accessibility: axe-core (.ci/node_modules, from `npm ci`), WCAG 2.1 A and AA rules
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate(
         "async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}))"

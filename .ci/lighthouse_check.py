@@ -2,7 +2,7 @@
 
 Run by ``nox -s lighthouse``: serves docs/_build/html on 127.0.0.1 as GitHub
 Pages does (see served.py: under /viewcopy/, gzip, a short cache lifetime), runs
-Lighthouse (from tests/node_modules, the npm registry's package) with the
+Lighthouse (from .ci/node_modules, the npm registry's package) with the
 system Chromium on each page, mobile form factor and simulated throttling
 (Lighthouse's defaults), and prints performance and accessibility per page.
 Fails when a page scores below PERFORMANCE or ACCESSIBILITY; the JSON reports
