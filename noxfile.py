@@ -92,7 +92,7 @@ def matrix(session: nox.Session) -> None:
     a Dask cluster): run side by side, seven releases take little more than one.
     """
     chosen = [arg for arg in session.posargs if arg in RELEASES] or list(RELEASES)
-    pytest = ["-m", "pytest", "-m", "not build and not site", "--doctest-modules", "src", "tests", "-q"]
+    pytest = ["-m", "pytest", "-m", "not build and not site and not once", "--doctest-modules", "src", "tests", "-q"]
     pytest += [arg for arg in session.posargs if arg not in RELEASES]
     envs = {series: ci.release(ROOT, series, RELEASE_PYTHON) for series in chosen}
     ci.side_by_side(session, {f"NumPy {s}": [str(env.ensure(ci.uv())), *pytest] for s, env in envs.items()})

@@ -123,15 +123,6 @@ with claim(
             f"{viewcopy.format_bytes(rise[engine][largest])} for {largest:,} rows",
         )
 with claim(
-    "csv-pyarrow-engine-peaks-higher",
-    f"with pandas {pd.__version__} and pyarrow {pa.__version__}, engine='pyarrow' peaks higher than the C engine on "
-    "the largest file",
-) as c:
-    c.check(
-        rise["pyarrow"][largest] > rise["c"][largest],
-        f"pyarrow {viewcopy.format_bytes(rise['pyarrow'][largest])}, C {viewcopy.format_bytes(rise['c'][largest])}",
-    )
-with claim(
     "csv-resident-peak-above-frame",
     f"with pandas {pd.__version__}, parsing the largest file raises resident memory by more than twice the "
     "finished frame's bytes, with either engine",

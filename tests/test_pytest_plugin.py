@@ -199,6 +199,7 @@ def test_view(a):
     assert "NumPy-allocating" not in quiet.stdout.str()
 
 
+@pytest.mark.once  # xdist's controller and workers, not NumPy's behaviour
 def test_xdist_workers_enforce_limits_and_the_controller_reports(pytester: pytest.Pytester) -> None:
     pytest.importorskip("xdist")
     body = "".join(
