@@ -74,6 +74,27 @@ def test_log_copies_decorator_logs_only_copies(a, caplog):
     assert record.viewcopy_bytes == 96
 
 
+def test_log_copies_decorator_compares_every_array_argument(caplog):
+    # a view of the second array argument is a view: only the first was compared before
+    @viewcopy.log_copies("pick rows")
+    def pick(rows, table):
+        return table[0:100]
+
+    @viewcopy.log_copies("pick copy")
+    def pick_copy(rows, table):
+        return table[[0, 1]]
+
+    table = np.zeros((1000, 8))
+    with caplog.at_level(logging.WARNING, logger="viewcopy"):
+        assert pick(np.arange(3), table=table).base is table
+        assert pick(np.arange(3), table).base is table
+        assert caplog.records == []
+        pick_copy(np.arange(3), table)
+    [record] = caplog.records
+    assert "any of its 2 array arguments" in record.getMessage()
+    assert record.viewcopy_bytes == 128
+
+
 def test_log_copies_decorator_with_a_name_and_a_logger(a, caplog):
     log = logging.getLogger("etl")
 

@@ -288,3 +288,23 @@ def test_layout_offset_of_a_memmap_counts_from_the_start_of_the_file(tmp_path):
     assert viewcopy.layout(m).offset == 5000
     assert viewcopy.layout(m[10:]).offset == 5010
     del m
+
+
+def test_layout_order_is_what_the_two_flags_say_over_the_family():
+    # the docstring once said 'C and F' meant "1-D, or size-1 axes": a 1-D array with gaps is 'neither'
+    from viewcopy.claims import layouts
+
+    names = {(True, True): "C and F", (True, False): "C", (False, True): "F", (False, False): "neither"}
+    for case in layouts():
+        a = case.array
+        assert viewcopy.layout(a).order == names[bool(a.flags.c_contiguous), bool(a.flags.f_contiguous)], case.name
+    assert viewcopy.layout(np.arange(10.0)[::2]).order == "neither"
+
+
+def test_relation_reads_memory_either_way_siblings_included():
+    # 'view' means the result reads the source's memory, whichever was made from which
+    a = np.arange(10.0)
+    assert viewcopy.relation(a[:5], a[3:]).kind == "view"
+    assert viewcopy.relation(a.reshape(2, 5).ravel(), a).kind == "view"
+    assert viewcopy.relation(a[:3], a[5:]).kind == "copy"  # disjoint: reads none of it, though nothing allocated
+    assert viewcopy.relation(a[0:0], a[5:5]).kind == "view"  # no bytes: the same buffer, owning nothing

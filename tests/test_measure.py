@@ -292,6 +292,24 @@ def test_the_body_of_a_contextmanager_generator_is_inside_its_block(a):
     assert t.allocated_bytes == t.peak_bytes == f.nbytes
 
 
+def test_the_body_of_a_contextmanager_that_delegates_with_yield_from_is_inside_the_block(a):
+    # the block opens in a generator that the @contextmanager's generator delegates to, two levels deep
+    def inner():
+        with viewcopy.track() as t:
+            yield t
+
+    def middle():
+        yield from inner()
+
+    @contextlib.contextmanager
+    def outer():
+        yield from middle()
+
+    with outer() as t:
+        f = a.flatten()
+    assert t.allocated_bytes == t.peak_bytes == f.nbytes
+
+
 def test_asyncio_tasks_on_one_loop_each_count_their_own_bytes():
     async def step(n: int, out: dict) -> None:
         with viewcopy.track() as t:

@@ -104,3 +104,63 @@ def test_the_debt_list_only_shrinks(fresh_site):
     build = fresh_site.build()
     assert build.returncode != 0
     assert "lists a sentence this page no longer says: 'Ravel of this array" in build.output
+
+
+# -- the renderer's words, and definitions (reader round 1, findings 17 and 18) -------------------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "opening"),
+    [
+        ("x.T, x[::2] and x[..., ::-1] are views of x", "x.T, x[::2] and x[..., ::-1] are views of x"),
+        ("reshape(-1) of this array copies", "reshape(-1) of this array copies"),
+        ("np.ravel of grid views", "np.ravel of grid views"),
+        ("for grid.T, ravel copies in order 'C'", "For grid.T, ravel copies in order 'C'"),
+        ("a copy owns its buffer", "A copy owns its buffer"),
+        ("x is a view", "x is a view"),
+    ],
+)
+def test_a_claim_opening_a_sentence_capitalises_prose_not_code(sentence, opening):
+    import viewcopy_sentences
+
+    assert viewcopy_sentences.capitalised(sentence) == opening
+
+
+def test_text_that_says_the_claims_opening_words_before_it_is_caught():
+    import viewcopy_sentences
+
+    assert viewcopy_sentences.repeated("For `grid.T`: ", "for grid.T, ravel copies") == "for grid.t"
+    assert viewcopy_sentences.repeated("Done. For grid.T:", "for grid.T, ravel copies") == "for grid.t"
+    assert viewcopy_sentences.repeated("Transposed: ", "for grid.T, ravel copies") == ""
+    assert viewcopy_sentences.repeated("", "for grid.T, ravel copies") == ""
+
+
+def test_a_definition_that_states_a_memory_fact_beyond_its_term_is_linted():
+    import viewcopy_sentences
+    from docutils import nodes
+
+    def glossary(text):
+        entry = nodes.definition_list_item("", nodes.term("", "t"), nodes.definition("", nodes.paragraph("", text)))
+        return nodes.section("", nodes.definition_list("", entry, classes=["glossary"]))
+
+    planted = "The flag owndata: true when a allocated its buffer itself (it is not a view)."
+    assert viewcopy_sentences.unchecked(glossary(planted)) == [planted]
+    assert viewcopy_sentences.unchecked(glossary("The block of bytes that holds an array's elements.")) == []
+    # a {dfn} sentence in a page: the marked term and its defining clause pass, a fact after them does not
+    dfn = nodes.inline("", "owns", classes=["dfn"])
+    said = nodes.paragraph("", "", nodes.Text("The array that allocated a buffer "), dfn,
+                           nodes.Text(" it: its OWNDATA flag is true and its base is None."))
+    assert viewcopy_sentences.unchecked(nodes.section("", said)) == [
+        "The array that allocated a buffer owns it: its OWNDATA flag is true and its base is None."
+    ]
+    defined = nodes.paragraph("", "", nodes.Text("An array is "), nodes.inline("", "C-contiguous", classes=["dfn"]),
+                              nodes.Text(" when reading it row by row steps through one block without a gap."))
+    assert viewcopy_sentences.unchecked(nodes.section("", defined)) == []
+    # the defining clause runs through the last term marked: a fact after it is linted
+    two = nodes.paragraph("", "", nodes.Text("A result is a "), nodes.inline("", "view", classes=["dfn"]),
+                          nodes.Text(" when it reads its source's memory, and a "), nodes.inline("", "copy", classes=["dfn"]),
+                          nodes.Text(" when it reads none of it, so it allocates its own buffer."))
+    assert viewcopy_sentences.unchecked(nodes.section("", two)) == [
+        "A result is a view when it reads its source's memory, and a copy when it reads none of it, so it allocates "
+        "its own buffer."
+    ]

@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 FACT = re.compile(
     r"\b(?:views?|viewed|viewing|cop(?:y|ies|ied|ying)|bytes?|allocat\w*|shares?|shared|sharing|"
-    r"(?:non-|C-|F-)?contiguous|faster|slower|peaks?|temporar(?:y|ies)|owns|owned|owning|own\s+(?:data|buffer|memory|bytes)|frees?|freed|"
+    r"(?:non-|C-|F-)?contiguous|faster|slower|peaks?|temporar(?:y|ies)|owns|owned|owning|owndata|own\s+(?:data|buffer|memory|bytes)|frees?|freed|"
     r"[\d.,]+\s*(?:[KMG]i?B|B))\b",
     re.IGNORECASE,
 )
@@ -52,6 +52,7 @@ FACT = re.compile(
 
 CLAIM = "\u27e6claim\u27e7"  # stands for a rendered claim while a paragraph is read as text
 DEFINES = "\u27e6dfn\u27e7"  # a {dfn} role: the sentence defines the term it marks
+DEFINED = "\u27e6/dfn\u27e7"  # where the marked term ends
 SKIP = (nodes.literal_block, nodes.raw, nodes.comment, nodes.title, nodes.rubric, nodes.caption, nodes.target)
 SKIP_CLASSES = {"viewcopy-sortable", "viewcopy-claims-here", "viewcopy-group", "sphx-glr-script-out", "cell_output"}
 SKIP_PAGES = {"sg_execution_times", "auto_examples/sg_execution_times"}  # sphinx-gallery's table of run times
@@ -89,6 +90,38 @@ def _starts_sentence(node: nodes.Node) -> bool:
     return not before.strip() or bool(re.search(r"[.!?]\s*$", before))
 
 
+def capitalised(sentence: str) -> str:
+    """``sentence`` opening a sentence: its first letter upper-cased only when its first word is prose.
+
+    Code keeps its case (``x.T``, ``reshape(-1)``, ``np.ravel``): only a
+    plain word of two letters or more, or the article "a", followed by a
+    space or a comma, is capitalised.
+    """
+    if re.match(r"(?:[a-z]{2,}|a)(?=[\s,;:])", sentence):
+        return sentence[:1].upper() + sentence[1:]
+    return sentence
+
+
+def _words(text: str) -> list[str]:
+    words = (w.strip(",;:()`\u201c\u201d\"'").lower() for w in text.replace("`", " ").split())
+    return [w for w in words if w]
+
+
+def repeated(before: str, sentence: str) -> str:
+    """The words that ``before`` (the text ahead of a rendered claim) ends with and the claim's sentence opens with.
+
+    ``"For `grid.T`: "`` before ``"for grid.T, ravel copies"`` reads "For
+    grid.T: for grid.T, ravel copies": the phrase is said twice.  Returns ''
+    when no phrase of two words or more is repeated.
+    """
+    tail = _words(re.split(r"[.!?]\s", before)[-1])
+    head = _words(sentence)
+    for k in range(min(len(tail), len(head)), 1, -1):
+        if tail[-k:] == head[:k]:
+            return " ".join(head[:k])
+    return ""
+
+
 def render(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """Replace each ``{claim}`` role by its sentence, linked to its row on the claims page."""
     rows = _sentences(app.env)
@@ -105,8 +138,19 @@ def render(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             node.replace_self(nodes.inline("", claim_id, classes=["viewcopy-claim", "viewcopy-missing"]))
             continue
         sentence = row["sentence"]
+        parent = node.parent
+        before = "".join(n.astext() for n in parent.children[: parent.index(node)]) if parent is not None else ""
+        twice = repeated(before, sentence)
+        if twice:
+            logger.warning(
+                f"the text before claim {claim_id!r} ends with the words its sentence opens with ({twice!r}): "
+                "the page would say them twice",
+                location=node,
+                type="viewcopy",
+                subtype="sentence",
+            )
         if _starts_sentence(node):
-            sentence = sentence[:1].upper() + sentence[1:]
+            sentence = capitalised(sentence)
         uri = app.builder.get_relative_uri(docname, viewcopy_ledger.LEDGER_PAGE) + f"#claim-{claim_id}"
         ref = nodes.reference("", "", nodes.Text(sentence), refuri=uri, internal=True, classes=["viewcopy-claim"])
         ref["reftitle"] = f"claim {claim_id}: {row['verdict']}, checked on {row.get('cases', 1)} case(s)"
@@ -148,7 +192,7 @@ def _text(node: nodes.Node) -> str:
     if isinstance(node, nodes.literal):
         return "`" + node.astext().replace("`", "") + "`"
     if "dfn" in node.get("classes", []):
-        return DEFINES + node.astext()
+        return DEFINES + node.astext() + DEFINED
     if "pasted-text" in node.get("classes", []):
         return "N"  # a figure glued in by the code that measured it: the sentence around it is still prose
     return "".join(_text(child) for child in node.children)
@@ -173,6 +217,26 @@ GALLERY_FOOTER = re.compile(r"Estimated memory usage: [\d.]+ MB")
 """sphinx-gallery's footer: what its figure is, is the claim ``how-gallery-memory-figure`` (how-it-checks)."""
 
 
+def beyond_definition(sentence: str) -> str:
+    """What a definition says beyond the terms it defines: the text after its defining clause.
+
+    A definition (a glossary entry's first sentence, or a sentence that marks
+    its terms with ``{dfn}``) may use memory words to say what a term means.
+    Its defining clause is its first clause (in a glossary entry) or runs
+    through the clause that holds its last ``{dfn}`` term; a clause ends at a
+    comma, colon, semicolon, parenthesis or dash outside code.  Everything
+    after the defining clause is a statement like any other, and is linted:
+    "OWNDATA: The flag `a.flags.owndata`: true when `a` allocated its buffer
+    itself (it is not a view)" defines the flag in its first clause and
+    states a fact in the rest.
+    """
+    masked = re.sub(r"`[^`]*`", lambda m: "`" + "x" * (len(m.group()) - 2) + "`", sentence)
+    last = masked.rfind(DEFINED)
+    cut = re.compile(r"[,;:()\u2014\u2013]").search(masked, last + len(DEFINED) if last >= 0 else 0)
+    rest = sentence[cut.start():] if cut else ""
+    return re.sub(re.escape(DEFINES) + ".*?" + re.escape(DEFINED), " term ", rest)
+
+
 def unchecked(doctree: nodes.Node) -> list[str]:
     """Every sentence of ``doctree``'s prose that states a memory fact and is not a claim or a definition."""
     found = []
@@ -180,9 +244,10 @@ def unchecked(doctree: nodes.Node) -> list[str]:
         if GALLERY_FOOTER.fullmatch(" ".join(text.split())):
             continue
         for k, sentence in enumerate(SENTENCE_END.split(" ".join(text.split()))):
-            if (glossary and k == 0) or DEFINES in sentence:
-                continue  # a term's definition: the glossary's first sentence, or one that marks its term {dfn}
             rest = sentence.replace(CLAIM, " ")
+            if (glossary and k == 0) or DEFINES in sentence:
+                rest = beyond_definition(rest)  # a definition may define its term; a fact beyond that is linted
+            sentence = sentence.replace(DEFINES, "").replace(DEFINED, "")
             plain = sentence.strip()
             if plain.endswith("?") or ADVICE.match(plain) or not FACT.search(re.sub(r"`[^`]*`", " ", rest)):
                 continue

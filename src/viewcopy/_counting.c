@@ -489,7 +489,21 @@ suspendable_generator(void)
     }
     PyObject *gen = PyFrame_GetGenerator(frame);
     if (gen != NULL) {
+        /* Climb the generators that resume this one (with `yield from`, or a call to next()):
+           when contextlib resumes the outermost, the `with` body runs while all of them are
+           suspended, so the body is inside the block: count it as plain code. */
         PyFrameObject *resumer = PyFrame_GetBack(frame);
+        while (resumer != NULL && !in_package(resumer, "contextlib")) {
+            PyObject *outer = PyFrame_GetGenerator(resumer);
+            int resumed_by_generator = outer != NULL && PyGen_CheckExact(outer);
+            Py_XDECREF(outer);
+            if (!resumed_by_generator) {
+                break;
+            }
+            PyFrameObject *back = PyFrame_GetBack(resumer);
+            Py_DECREF(resumer);
+            resumer = back;
+        }
         if (in_package(resumer, "contextlib")) {
             Py_CLEAR(gen);
         }

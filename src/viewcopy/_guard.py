@@ -54,8 +54,15 @@ def _kind(source: np.ndarray, result: np.ndarray, func: str) -> str:
 def expect_view(source: np.ndarray, result: np.ndarray) -> np.ndarray:
     """Return ``result`` if it is a view of ``source``; else raise.
 
-    Put it where a copy would be expensive: the check costs about a
-    microsecond, the copy it catches can cost gigabytes.  A view is what
+    Put it where a copy would be expensive.  What the check costs depends
+    on the arrays: it asks :func:`numpy.shares_memory`, bounded by
+    ``max_work=100_000`` and, if that is not enough, once more by
+    ``10_000_000``; for the slices and reshapes of everyday code that is far
+    less than the copy it catches (the production guide times both), but for
+    arrays with tangled strides it can take longer than a copy before it
+    raises :class:`ViewCopyError` (the guide times NumPy's own example).  An
+    array without bytes is decided from its base chain, without
+    :func:`numpy.shares_memory`.  A view is what
     :func:`relation` calls one: for arrays with bytes, ``result`` shares
     memory with ``source``; an empty result is a view when it reads the
     source's buffer without owning data (``np.zeros((0, 3)).ravel()``
@@ -164,12 +171,31 @@ class _CopyLogger:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             result = func(*args, **kwargs)
-            source = next((x for x in (*args, *kwargs.values()) if isinstance(x, np.ndarray)), None)
-            comparable = isinstance(result, np.ndarray) and source is not None
-            if comparable and decide(source, result, DEFAULT_MAX_WORK)[0] == "copy":  # a proven copy
+            sources = [x for x in (*args, *kwargs.values()) if isinstance(x, np.ndarray)]
+            if not isinstance(result, np.ndarray) or not sources:
+                return result
+            kinds = []
+            for source in sources:  # a view of any array argument is a view
+                kind = decide(source, result, DEFAULT_MAX_WORK)[0]
+                if kind == "undecided":  # as the guards do: once more with a larger bound before giving up
+                    kind = decide(source, result, GUARD_MAX_WORK)[0]
+                if kind == "view":
+                    return result
+                kinds.append(kind)
+            named = "; ".join(describe(source) for source in sources)
+            of = "source" if len(sources) == 1 else f"any of its {len(sources)} array arguments"
+            if "undecided" in kinds:  # never silent about what could not be decided
+                self._log(
+                    f"step {step!r} returned a result that may or may not be a view (undecided): their memory "
+                    f"bounds overlap and numpy.shares_memory gave up at max_work={GUARD_MAX_WORK:,}: "
+                    f"{of} {named} -> result {describe(result)}; "
+                    "viewcopy.relation(source, result, max_work=None) decides however long it takes",
+                    result.nbytes,
+                )
+            else:  # proven to read none of them
                 self._log(
                     f"step {step!r} returned a copy where a view was expected: "
-                    f"source {describe(source)} -> result {describe(result)}",
+                    f"{of} {named} -> result {describe(result)}",
                     result.nbytes,
                 )
             return result
@@ -189,8 +215,12 @@ def log_copies(
 ) -> Any:
     """Log a warning, without raising, when an ETL step copies where a view was expected.
 
-    As a decorator, it compares the function's result with its first array
-    argument and logs when they provably share no memory.  As a context
+    As a decorator, it compares the function's result with every array
+    argument and logs when the result provably reads none of them (a view of
+    any one is a view; a result that is not an array, or a call without
+    array arguments, is not compared), and also, saying "undecided", when
+    :func:`numpy.shares_memory` gives up on a pair (strides too tangled for
+    its work bound, twice) and no argument is proven to be the result's.  As a context
     manager, it logs when the block leaves new NumPy buffers behind,
     measured with :func:`track`: only what the block's own thread
     allocated counts, so steps running in other threads at the same time

@@ -68,13 +68,16 @@ def _owner(a: np.ndarray) -> object:
 def decide(source: np.ndarray, result: np.ndarray, max_work: int | None) -> tuple[str, bool, bool]:
     """The one definition of a view: (kind, numpy.shares_memory's answer, exact).
 
-    ``result`` is a *view* of ``source`` when NumPy made it from ``source``'s
-    memory without allocating.  For arrays that hold bytes that is the same as
-    sharing memory, which :func:`numpy.shares_memory` decides exactly (up to
-    ``max_work``).  An array with no bytes (an empty array, or a 0-byte dtype)
-    shares memory with nothing, so NumPy's answer is False for every one; such
-    a result is a view when it reads the same buffer as ``source`` (its base
-    chain ends where ``source``'s does) and does not own its data.  ``kind``
+    ``result`` is a *view* of ``source`` when it reads ``source``'s memory.
+    For arrays that hold bytes that means sharing one byte or more, which
+    :func:`numpy.shares_memory` decides exactly (up to ``max_work``), in
+    either direction and whichever array was made from which: two
+    overlapping slices of one buffer are views of each other, two disjoint
+    ones are ``'copy'`` though neither allocated.  An array with no bytes
+    (an empty array, or a 0-byte dtype) shares memory with nothing, so
+    NumPy's answer is False for every one; such a result is a view when it
+    reads the same buffer as ``source`` (its base chain ends where
+    ``source``'s does) and does not own its data.  ``kind``
     is ``'view'``, ``'copy'``, or ``'undecided'`` when the exact check gave up
     while the memory bounds overlap.  Every check in viewcopy decides here.
 
@@ -82,6 +85,9 @@ def decide(source: np.ndarray, result: np.ndarray, max_work: int | None) -> tupl
     >>> e = np.zeros((0, 3))
     >>> decide(e, e.ravel(), None), decide(e, e.flatten(), None)
     (('view', False, True), ('copy', False, True))
+    >>> a = np.arange(10.0)
+    >>> decide(a[:5], a[3:], None)[0], decide(a[:3], a[5:], None)[0], decide(a[0:0], a[5:5], None)[0]
+    ('view', 'copy', 'view')
     """
     if result.nbytes and source.nbytes:
         try:
@@ -123,14 +129,16 @@ class Relation:
     Attributes
     ----------
     kind : str
-        ``'view'`` when NumPy made the result from the source's memory
-        without allocating, ``'copy'`` when it did not, and ``'undecided'``
-        when the exact check gave up at ``max_work`` while the arrays' memory
-        bounds overlap: they may or may not share memory.  For arrays that
-        hold bytes a view is one that shares memory with its source; an
-        empty array shares memory with nothing, so an empty result is a view
-        when it reads its source's buffer and owns no data of its own (see
-        ``viewcopy._inspect.decide``).
+        ``'view'`` when the result reads the source's memory, ``'copy'``
+        when it reads none of it, and ``'undecided'`` when the exact check
+        gave up at ``max_work`` while the arrays' memory bounds overlap: they
+        may or may not share memory.  For arrays that hold bytes, ``'view'``
+        means that one byte or more is both arrays', whichever was made from
+        which (overlapping sibling slices are ``'view'``; disjoint ones are
+        ``'copy'``, though neither allocated).  An empty array shares memory
+        with nothing, so an empty result is a view when it reads its
+        source's buffer (the end of the base chain) and owns no data of its
+        own (see ``viewcopy._inspect.decide``).
     shares_memory : bool
         The answer of :func:`numpy.shares_memory` (False for every empty
         array, views included); when ``exact`` is False, the answer of
@@ -168,9 +176,10 @@ class Relation:
 def relation(source: np.ndarray, result: np.ndarray, *, max_work: int | None = DEFAULT_MAX_WORK) -> Relation:
     """Tell whether ``result`` is a view of ``source`` or a copy.
 
-    A view is what NumPy made from the source's memory without allocating
-    (``viewcopy._inspect.decide``): for arrays that hold bytes, the
-    answer comes from :func:`numpy.shares_memory`, never from ``.base``
+    ``result`` is a view when it reads ``source``'s memory
+    (``viewcopy._inspect.decide``): for arrays that hold bytes, when one
+    byte or more is both arrays', which :func:`numpy.shares_memory` decides,
+    whichever array was made from which.  The answer never comes from ``.base``
     alone: a copy can have a base (``a.T.reshape(-1).base`` is a temporary
     copy) and a view's base need not be the source.  The exact check is
     bounded by ``max_work``; past it NumPy gives up.  Then, if the arrays'
@@ -188,6 +197,9 @@ def relation(source: np.ndarray, result: np.ndarray, *, max_work: int | None = D
     ('copy', True)
     >>> e = np.zeros((0, 3))                      # nothing to share, yet ravel allocates nothing
     >>> viewcopy.relation(e, e.ravel()).kind, viewcopy.relation(e, e.flatten()).kind
+    ('view', 'copy')
+    >>> v = np.arange(10.0)                       # siblings: overlapping, then disjoint
+    >>> viewcopy.relation(v[:5], v[3:]).kind, viewcopy.relation(v[:3], v[5:]).kind
     ('view', 'copy')
     """
     source = require_array(source, "source", "relation")
@@ -212,8 +224,11 @@ class Layout:
     shape : tuple of int
         As NumPy reports it.
     strides : tuple of int
-        The byte step between neighbours along each axis (negative for a
-        reversed axis, 0 for a broadcast one).
+        The byte step between neighbours along each axis, as NumPy reports
+        it: negative when the axis steps backwards through memory, 0 when it
+        repeats one element (a broadcast).  NumPy may report any stride for
+        an axis of length 0 or 1, which is never stepped along:
+        ``np.arange(3.0)[0:0][::-1].strides`` is ``(8,)``.
     itemsize : int
         Bytes per element.
     c_contiguous : bool
@@ -221,7 +236,8 @@ class Layout:
     f_contiguous : bool
         One unbroken block, read column by column (Fortran order).
     owns_data : bool
-        The array allocated its own buffer (it is not a view).
+        ``a.flags.owndata``.  Not the opposite of being a view: a copy can
+        own no data (``a.T.reshape(-1)`` reads a temporary copy, its base).
     offset : int
         Byte offset of the first element ``a[0, 0, ...]`` from the start of
         the buffer at the end of the base chain (negative strides read
@@ -239,7 +255,16 @@ class Layout:
 
     @property
     def order(self) -> str:
-        """``'C'``, ``'F'``, ``'C and F'`` (1-D, or size-1 axes) or ``'neither'``."""
+        """``'C and F'`` when both contiguity flags are set, else ``'C'``, ``'F'`` or ``'neither'``.
+
+        Both are set for a contiguous 1-D array, an array whose axes but one
+        have length 1 (and that one contiguous), and an empty or 0-d array; a
+        1-D array with gaps is ``'neither'``.
+
+        >>> import numpy as np, viewcopy
+        >>> [viewcopy.layout(x).order for x in (np.arange(10.0), np.arange(10.0)[::2], np.zeros((0, 3)), np.zeros(()))]
+        ['C and F', 'neither', 'C and F', 'C and F']
+        """
         if self.c_contiguous and self.f_contiguous:
             return "C and F"
         return "C" if self.c_contiguous else "F" if self.f_contiguous else "neither"

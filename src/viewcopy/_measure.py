@@ -53,8 +53,13 @@ class Tracked:
     allocated_bytes : int
         Bytes of the NumPy data buffers that the thread running the block
         allocated inside it and that are still alive at its end.  0 for a
-        view; ``result.nbytes`` for a non-empty copy; temporaries freed
-        before the end do not count.  Never negative.
+        view.  For a copy, the buffer made for it: ``result.nbytes`` when the
+        result owns that buffer, more when the result is a view of a larger
+        buffer made in the block (``np.nonzero(m)[0]`` of a 2-D ``m`` counts
+        the whole 2-D index array), 1 byte for an empty copy or a copy of a
+        0-byte dtype.  A ``StringDType`` array's strings live outside its
+        data buffer and are not counted.  Temporaries freed before the end
+        do not count.  Never negative.
     peak_bytes : int
         The most bytes those buffers (the block's own) held at once during
         the block, temporaries included.  ``>= allocated_bytes``.
@@ -161,7 +166,8 @@ def track(*, where: bool = False) -> AbstractContextManager[Tracked]:
     its thread runs while it is suspended (another generator, another
     asyncio task) is not inside it.  The body of a ``with`` served by a
     :func:`contextlib.contextmanager` generator is inside that generator's
-    block; other code that a generator yields to inside its block (a pytest
+    block, and inside the block of a generator it resumes (``yield from``,
+    at any depth); other code that a generator yields to inside its block (a pytest
     yield fixture's test) is not: open the block outside the generator.
     Past 64 generator blocks open at once in one thread, further ones count
     their thread whether running or not.  Work handed to another thread
@@ -287,8 +293,9 @@ def budget(max_bytes: int) -> AbstractContextManager[Tracked]:
     """Raise :class:`MemoryBudgetError` if a block's NumPy memory peak exceeds ``max_bytes``.
 
     The peak is ``Tracked.peak_bytes``, counted for the block's own
-    thread (see :func:`track`).  The check runs when the block ends, so it
-    catches the step that went over, after the fact.  ``budget(0)`` asserts
+    thread (see :func:`track`): what the block hands to other threads is
+    not counted.  The check runs when the block ends, so it catches the
+    step that went over, after the fact; it caps nothing.  ``budget(0)`` asserts
     that the block makes no NumPy allocation at all.
 
     >>> import numpy as np, viewcopy
