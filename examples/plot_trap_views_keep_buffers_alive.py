@@ -78,8 +78,7 @@ plt.show()
 # How to see it: ``base``, ``OWNDATA``, sizes
 # -------------------------------------------
 # Here on ``head``, the slice of ``big``, and on ``head.copy()``:
-# :claim:`trap-view-base-shows-kept-bytes`. What ``base`` and
-# :term:`OWNDATA` (``flags.owndata``) say about other arrays is further down.
+# :claim:`trap-view-base-shows-kept-bytes`.
 with claim(
     "trap-view-base-shows-kept-bytes",
     "head's base is the deleted array, whose nbytes is the full size, and head's OWNDATA is False; "
