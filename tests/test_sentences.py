@@ -148,19 +148,37 @@ def test_a_definition_that_states_a_memory_fact_beyond_its_term_is_linted():
     assert viewcopy_sentences.unchecked(glossary("The block of bytes that holds an array's elements.")) == []
     # a {dfn} sentence in a page: the marked term and its defining clause pass, a fact after them does not
     dfn = nodes.inline("", "owns", classes=["dfn"])
-    said = nodes.paragraph("", "", nodes.Text("The array that allocated a buffer "), dfn,
-                           nodes.Text(" it: its OWNDATA flag is true and its base is None."))
+    said = nodes.paragraph(
+        "",
+        "",
+        nodes.Text("The array that allocated a buffer "),
+        dfn,
+        nodes.Text(" it: its OWNDATA flag is true and its base is None."),
+    )
     assert viewcopy_sentences.unchecked(nodes.section("", said)) == [
         "The array that allocated a buffer owns it: its OWNDATA flag is true and its base is None."
     ]
-    defined = nodes.paragraph("", "", nodes.Text("An array is "), nodes.inline("", "C-contiguous", classes=["dfn"]),
-                              nodes.Text(" when reading it row by row steps through one block without a gap."))
+    defined = nodes.paragraph(
+        "",
+        "",
+        nodes.Text("An array is "),
+        nodes.inline("", "C-contiguous", classes=["dfn"]),
+        nodes.Text(" when reading it row by row steps through one block without a gap."),
+    )
     assert viewcopy_sentences.unchecked(nodes.section("", defined)) == []
     # the defining clause runs through the last term marked: a fact after it is linted
-    two = nodes.paragraph("", "", nodes.Text("A result is a "), nodes.inline("", "view", classes=["dfn"]),
-                          nodes.Text(" when it reads its source's memory, and a "), nodes.inline("", "copy", classes=["dfn"]),
-                          nodes.Text(" when it reads none of it, so it allocates its own buffer."))
+    two = nodes.paragraph(
+        "",
+        "",
+        nodes.Text("A result is a "),
+        nodes.inline("", "view", classes=["dfn"]),
+        nodes.Text(" when it reads its source's memory, and a "),
+        nodes.inline("", "copy", classes=["dfn"]),
+        nodes.Text(" when it reads none of it, so it allocates its own buffer."),
+    )
     assert viewcopy_sentences.unchecked(nodes.section("", two)) == [
-        "A result is a view when it reads its source's memory, and a copy when it reads none of it, so it allocates "
-        "its own buffer."
+        (
+            "A result is a view when it reads its source's memory, and a copy when it reads none of it, so it allocates "
+            "its own buffer."
+        )
     ]

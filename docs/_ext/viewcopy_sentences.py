@@ -233,7 +233,7 @@ def beyond_definition(sentence: str) -> str:
     masked = re.sub(r"`[^`]*`", lambda m: "`" + "x" * (len(m.group()) - 2) + "`", sentence)
     last = masked.rfind(DEFINED)
     cut = re.compile(r"[,;:()\u2014\u2013]").search(masked, last + len(DEFINED) if last >= 0 else 0)
-    rest = sentence[cut.start():] if cut else ""
+    rest = sentence[cut.start() :] if cut else ""
     return re.sub(re.escape(DEFINES) + ".*?" + re.escape(DEFINED), " term ", rest)
 
 
