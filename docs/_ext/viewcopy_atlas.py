@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 import viewcopy_ledger
+import viewcopy_nox
+import viewcopy_versions
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
@@ -66,7 +68,9 @@ def per_release(app: Sphinx) -> dict[str, dict[str, dict[str, Any]]]:
     """{NumPy version: {expression: record}}: every release of the matrix, or this build alone (a preview)."""
     releases: dict[str, dict[str, dict[str, Any]]] = {}
     if os.environ.get("VIEWCOPY_PREVIEW") != "1":
-        for result in viewcopy_ledger.read_matrix(app.srcdir):
+        # every release's results, as the versions page reads them: wait for nox's run to end first
+        viewcopy_nox.wait_for_claims(lambda: None)
+        for result in viewcopy_versions.read_matrix(viewcopy_versions.matrix_dir(app.srcdir)):
             found = records_of(result["claims"])
             if found:
                 releases[result["numpy"]] = found
