@@ -71,14 +71,12 @@ print("np.dot(strided, right):", dot_strided)
 print("np.dot(compact, right):", dot_compact)
 
 # %%
-# ``matmul`` (the ``@`` operator) handles non-contiguous operands in its own
-# loops (`numpy#12365 <https://github.com/numpy/numpy/issues/12365>`__), and
-# how it does so changed between releases: NumPy 2.5 copies the operand
-# into a scratch buffer first; the releases this site checks
-# before it (1.26.4, 2.0.2, 2.2.6, 2.4) make no copy of it.
+# ``matmul`` (the ``@`` operator) has loops of its own for such operands
+# (`numpy#12365 <https://github.com/numpy/numpy/issues/12365>`__). What
+# tracemalloc saw of them in this build: :claim:`trap-matmul-strided-temporary-by-version`.
 # The claim is worded for the NumPy that built this page, and the versions
-# page runs it on each.
-MATMUL_COPIES = np.lib.NumpyVersion(np.__version__) >= "2.5.0"
+# page runs it on each release.
+MATMUL_COPIES = np.lib.NumpyVersion(np.__version__) >= "2.5.0"  # where tracemalloc sees matmul's scratch buffer
 
 
 def traced_peak(fn, *args):
@@ -102,12 +100,11 @@ def traced_peak(fn, *args):
 
 with claim(
     "trap-matmul-strided-temporary-by-version",
-    f"on NumPy {np.__version__}, strided @ right "
+    f"on NumPy {np.__version__}, tracemalloc's peak for strided @ right "
     + (
-        "makes a temporary copy of this operand: tracemalloc's peak is at least result + operand"
+        "holds a copy of this operand: it is at least result + operand"
         if MATMUL_COPIES
-        else "makes no temporary copy of this operand: tracemalloc's peak stays within 10% of the operand "
-        "above the result"
+        else "stays within 10% of the operand above the result"
     ),
 ):
     with viewcopy.track() as matmul_strided:
