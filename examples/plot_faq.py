@@ -11,6 +11,7 @@ explains :term:`views <view>`, :term:`copies <copy>` and memory
 # %%
 import os
 import tempfile
+import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -255,10 +256,12 @@ with claim(
         c.check(x.size == 0 or not np.shares_memory(x, np.asarray(x, dtype=other)), f"{case.name}: converted is a copy")
     with tempfile.TemporaryDirectory() as folder:
         np.save(os.path.join(folder, "m.npy"), np.arange(10.0))
-        subclasses = {
-            "np.memmap": np.load(os.path.join(folder, "m.npy"), mmap_mode="r"),
-            "np.matrix": np.matrix(np.eye(3)),
-        }
+        with warnings.catch_warnings():  # np.matrix warns that it is not recommended: it is here as a subclass only
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            subclasses = {
+                "np.memmap": np.load(os.path.join(folder, "m.npy"), mmap_mode="r"),
+                "np.matrix": np.matrix(np.eye(3)),
+            }
         for name, x in subclasses.items():
             plain = np.asarray(x)
             c.check(
