@@ -69,9 +69,14 @@ def searched(claim_id, statement, rule, show, behaviour=None, conditions=None, s
         sentence += f"; {behaviour[0]} exactly when {when}"
     with claim(claim_id, sentence) as c:
         again = search(rule, c.over(cases), about=statement)
-        assert again.counterexamples == found.counterexamples
+        c.check(
+            again.counterexamples == found.counterexamples,
+            f"the search again over {len(again.results)} cases found {len(again.counterexamples)} counterexamples, "
+            f"the same as the first search ({len(found.counterexamples)})",
+        )
         if when is not None:
-            assert observed.exactly_when(conditions) == when
+            again_when = observed.exactly_when(conditions)
+            c.check(again_when == when, f"checked again, {behaviour[0]} exactly when {again_when} (first: {when})")
     print(f"{'Article' if source.startswith('the article') else 'Rule'}: {statement}\nSearch:  {found.verdict}")
     if when is not None:
         print(f"Exact:   {behaviour[0]} exactly when {when}")
@@ -246,8 +251,12 @@ with claim(
 ) as c:
     exact = "one stride walks the elements in C order"
     found = search(lambda a: is_view(a, a.reshape(-1)), c.over(CASES), about="reshape(-1) returns a view")
-    assert found.exactly_when({exact: one_stride_walks}).condition == exact
-    assert all(raises_value_error(lambda a=case.array: a.reshape(-1, order="K")) for case in CASES)
+    condition = found.exactly_when({exact: one_stride_walks}).condition
+    c.check(condition == exact, f"over {len(found.results)} cases, reshape(-1) returns a view exactly when {condition}")
+    c.check(
+        all(raises_value_error(lambda a=case.array: a.reshape(-1, order="K")) for case in CASES),
+        'all(raises_value_error(lambda a=case.array: a.reshape(-1, order="K")) for case in CASES)',
+    )
 print(f"reshape(-1) returns a view exactly when {exact} ({len(CASES)} layouts)")
 for case in found.boundary():
     a = case.array
@@ -263,7 +272,8 @@ for case in found.boundary():
 def guard_passes(a):
     copy = a.flatten(order="C")
     try:
-        assert copy.shape == a.shape and not np.shares_memory(a, copy)
+        if not (copy.shape == a.shape and not np.shares_memory(a, copy)):
+            raise AssertionError  # the article's `assert`, written out: python -O does not strip it
     except AssertionError:
         return False
     return True

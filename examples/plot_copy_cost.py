@@ -121,11 +121,14 @@ for n in sides:
 with claim(
     "cost-transposed-sources-strided",
     "the transposed arrays copied here are not C-contiguous, so their C-order copy reads across memory",
-):
+) as c:
     for n in sides:
         t = np.empty((n, n)).T
-        assert not t.flags.c_contiguous, (n, t.strides)
-        assert t.copy().strides != t.strides, (n, t.strides)
+        c.check(not t.flags.c_contiguous, f"{n!s}, {t.strides!s}: not t.flags.c_contiguous")
+        c.check(
+            t.copy().strides != t.strides,
+            f"{n!s}, {t.strides!s}: t.copy().strides != t.strides ({t.copy().strides=!s}, {t.strides=!s})",
+        )
 print(f"square arrays of {sides[0]}x{sides[0]} to {sides[-1]}x{sides[-1]} float64")
 
 # %%
@@ -216,11 +219,11 @@ if resource is not None:
     with claim(
         "cost-fresh-memory-faults",
         f"big.flatten(), this {viewcopy.format_bytes(big.nbytes)} copy, takes page faults into fresh memory and none into this warm buffer",
-    ):
+    ) as c:
         fresh_faults, fresh = minor_faults(big.flatten)
         warm_faults, _ = minor_faults(functools.partial(np.copyto, warm, big))
-        assert fresh_faults > 0, fresh_faults
-        assert warm_faults == 0, warm_faults
+        c.check(fresh_faults > 0, f"{fresh_faults!s}: fresh_faults > 0 ({fresh_faults=!s})")
+        c.check(warm_faults == 0, f"{warm_faults!s}: warm_faults == 0 ({warm_faults=!s})")
     print(f"{viewcopy.format_bytes(big.nbytes)}: flatten took {fresh_faults:,} page faults, copyto {warm_faults:,}")
 
 # %%
@@ -284,10 +287,13 @@ if resource is not None and (THP / "enabled").is_file() and switch is not None:
                 "cost-faults-are-pages",
                 f"without NumPy's huge-page hint, this fresh copy takes one page fault per {PAGE >> 10} KiB "
                 "page it writes",
-            ):
+            ) as c:
                 small_faults, fresh = minor_faults(big.flatten)
                 _, expected = predicted_faults(fresh.ctypes.data, fresh.nbytes, 0)
-                assert abs(small_faults - expected) <= 2, (small_faults, expected)
+                c.check(
+                    abs(small_faults - expected) <= 2,
+                    f"{small_faults!s}, {expected!s}: abs(small_faults - expected) <= 2 ({abs(small_faults - expected)=!s})",
+                )
         finally:
             switch[1](hinted)
         print(f"with the hint off: {small_faults:,} faults for {expected:,} pages of {PAGE >> 10} KiB")
@@ -315,8 +321,8 @@ print(f"every 8th element {compared(eighth)} a contiguous copy: {eighth}")
 with claim(
     "cost-strided-slower",
     f"at {largest['transposed copy'].size}, this transposed copy takes longer than this contiguous copy of the same size",
-):
-    assert transposed.above(1.0), transposed
+) as c:
+    c.check(transposed.above(1.0), f"{transposed!s}: transposed.above(1.0)")
 
 # %%
 # When a copy up front pays for itself

@@ -133,10 +133,19 @@ with claim(
     "dask-reshape-column-chunks-rechunks",
     "for this column-chunked array, reshape(-1) adds rechunk tasks that allocate at least the array's bytes, "
     "and its largest task peaks at more than two chunks",
-):
-    assert kinds(flat, x)["rechunk-merge"] > 0, kinds(flat, x)
-    assert moved(default) >= x.nbytes, default.bytes_by_prefix
-    assert default.largest().peak_bytes > 2 * CHUNK, default.largest()
+) as c:
+    c.check(
+        kinds(flat, x)["rechunk-merge"] > 0,
+        f'{kinds(flat, x)!s}: kinds(flat, x)["rechunk-merge"] > 0 ({kinds(flat, x)["rechunk-merge"]=!s})',
+    )
+    c.check(
+        moved(default) >= x.nbytes,
+        f"{default.bytes_by_prefix!s}: moved(default) >= x.nbytes ({moved(default)=!s}, {x.nbytes=!s})",
+    )
+    c.check(
+        default.largest().peak_bytes > 2 * CHUNK,
+        f"{default.largest()!s}: default.largest().peak_bytes > 2 * CHUNK ({default.largest().peak_bytes=!s}, {2 * CHUNK=!s})",
+    )
 print(
     f"rechunk tasks allocated {viewcopy.format_bytes(moved(default))} for a {viewcopy.format_bytes(x.nbytes)} array; "
     f"largest task: {default.largest().prefix}, peak {viewcopy.format_bytes(default.largest().peak_bytes)} "
@@ -156,10 +165,16 @@ with claim(
     "dask-reshape-no-merge-small-tasks",
     "for this array, reshape(-1, merge_chunks=False) keeps NumPy's order and its largest task peaks lower "
     "than the default reshape's, with more tasks",
-):
-    assert np.array_equal(rows_first.compute(), numpy_flat)
-    assert no_merge.largest().peak_bytes < default.largest().peak_bytes
-    assert len(no_merge.records) > len(default.records)
+) as c:
+    c.check(np.array_equal(rows_first.compute(), numpy_flat), "np.array_equal(rows_first.compute(), numpy_flat)")
+    c.check(
+        no_merge.largest().peak_bytes < default.largest().peak_bytes,
+        f"no_merge.largest().peak_bytes < default.largest().peak_bytes ({no_merge.largest().peak_bytes=!s}, {default.largest().peak_bytes=!s})",
+    )
+    c.check(
+        len(no_merge.records) > len(default.records),
+        f"len(no_merge.records) > len(default.records) ({len(no_merge.records)=!s}, {len(default.records)=!s})",
+    )
 print(
     f"largest task peak {viewcopy.format_bytes(no_merge.largest().peak_bytes)} vs "
     f"{viewcopy.format_bytes(default.largest().peak_bytes)}; {len(no_merge.records)} tasks vs {len(default.records)}; "
@@ -180,12 +195,20 @@ with claim(
     "dask-reshape-blockwise-no-rechunk-other-order",
     "for this array, reshape_blockwise has no rechunk task and allocates nothing in its reshape tasks, "
     "but its elements come out in a different order than NumPy's reshape(-1)",
-):
-    assert not any(k.startswith("rechunk") for k in kinds(blockwise, x)), kinds(blockwise, x)
-    assert per_block.bytes_by_prefix.get("reshape-blockwise", 0) == 0, per_block.bytes_by_prefix
+) as c:
+    c.check(
+        not any(k.startswith("rechunk") for k in kinds(blockwise, x)),
+        f'{kinds(blockwise, x)!s}: not any(k.startswith("rechunk") for k in kinds(blockwise, x))',
+    )
+    c.check(
+        per_block.bytes_by_prefix.get("reshape-blockwise", 0) == 0,
+        f'{per_block.bytes_by_prefix!s}: per_block.bytes_by_prefix.get("reshape-blockwise", 0) == 0 ({per_block.bytes_by_prefix.get("reshape-blockwise", 0)=!s})',
+    )
     result = blockwise.compute()
-    assert not np.array_equal(result, numpy_flat)
-    assert np.array_equal(np.sort(result), np.sort(numpy_flat))
+    c.check(not np.array_equal(result, numpy_flat), "not np.array_equal(result, numpy_flat)")
+    c.check(
+        np.array_equal(np.sort(result), np.sort(numpy_flat)), "np.array_equal(np.sort(result), np.sort(numpy_flat))"
+    )
 del numpy_flat, result
 
 # %%
@@ -196,9 +219,15 @@ del numpy_flat, result
 with claim(
     "dask-ravel-is-reshape",
     "in this Dask, ravel has no order parameter and builds the same graph as reshape(-1)",
-):
-    assert list(inspect.signature(da.ravel).parameters) == ["array_like"]
-    assert da.ravel(x).name == x.reshape(-1).name
+) as c:
+    c.check(
+        list(inspect.signature(da.ravel).parameters) == ["array_like"],
+        f'list(inspect.signature(da.ravel).parameters) == ["array_like"] ({list(inspect.signature(da.ravel).parameters)=!s})',
+    )
+    c.check(
+        da.ravel(x).name == x.reshape(-1).name,
+        f"da.ravel(x).name == x.reshape(-1).name ({da.ravel(x).name=!s}, {x.reshape(-1).name=!s})",
+    )
 print("da.ravel parameters:", list(inspect.signature(da.ravel).parameters))
 
 # %%
@@ -222,9 +251,18 @@ with claim(
         .tolist()
     )
     c.check(layouts_seen == {True}, f"chunks C-contiguous: {sorted(layouts_seen)}")
-    assert not any(k.startswith("rechunk") for k in kinds(by_rows.reshape(-1), by_rows))
-    assert aligned.tasks_by_prefix["reshape"] == by_rows.npartitions
-    assert aligned.bytes_by_prefix["reshape"] == 0
+    c.check(
+        not any(k.startswith("rechunk") for k in kinds(by_rows.reshape(-1), by_rows)),
+        'not any(k.startswith("rechunk") for k in kinds(by_rows.reshape(-1), by_rows))',
+    )
+    c.check(
+        aligned.tasks_by_prefix["reshape"] == by_rows.npartitions,
+        f'aligned.tasks_by_prefix["reshape"] == by_rows.npartitions ({aligned.tasks_by_prefix["reshape"]=!s}, {by_rows.npartitions=!s})',
+    )
+    c.check(
+        aligned.bytes_by_prefix["reshape"] == 0,
+        f'aligned.bytes_by_prefix["reshape"] == 0 ({aligned.bytes_by_prefix["reshape"]=!s})',
+    )
 
 # %%
 # The recipe: rechunk, then reshape
@@ -239,10 +277,19 @@ with claim(
     "dask-rechunk-then-reshape",
     "for this array, rechunking to 2-row chunks before reshape(-1) allocates as many bytes in rechunk tasks "
     "as the default reshape, with a lower largest task peak and reshape tasks that allocate 0 bytes",
-):
-    assert recipe.bytes_by_prefix["reshape"] == 0
-    assert moved(recipe) == moved(default), (recipe.bytes_by_prefix, default.bytes_by_prefix)
-    assert recipe.largest().peak_bytes < default.largest().peak_bytes
+) as c:
+    c.check(
+        recipe.bytes_by_prefix["reshape"] == 0,
+        f'recipe.bytes_by_prefix["reshape"] == 0 ({recipe.bytes_by_prefix["reshape"]=!s})',
+    )
+    c.check(
+        moved(recipe) == moved(default),
+        f"{recipe.bytes_by_prefix!s}, {default.bytes_by_prefix!s}: moved(recipe) == moved(default) ({moved(recipe)=!s}, {moved(default)=!s})",
+    )
+    c.check(
+        recipe.largest().peak_bytes < default.largest().peak_bytes,
+        f"recipe.largest().peak_bytes < default.largest().peak_bytes ({recipe.largest().peak_bytes=!s}, {default.largest().peak_bytes=!s})",
+    )
 print(
     f"rechunk tasks: {viewcopy.format_bytes(moved(recipe))} either way; largest task peak "
     f"{viewcopy.format_bytes(recipe.largest().peak_bytes)} with the recipe, "
@@ -307,9 +354,14 @@ with claim(
     "dask-slice-keeps-chunk",
     "for this array, a persisted slice of 60% of each chunk keeps the whole chunks alive, "
     "while dask copies a 40% slice, which holds its own bytes and no more",
-):
-    assert wide_held == x.nbytes, (wide_held, wide.nbytes)
-    assert narrow_held == narrow.nbytes, (narrow_held, narrow.nbytes)
+) as c:
+    c.check(
+        wide_held == x.nbytes, f"{wide_held!s}, {wide.nbytes!s}: wide_held == x.nbytes ({wide_held=!s}, {x.nbytes=!s})"
+    )
+    c.check(
+        narrow_held == narrow.nbytes,
+        f"{narrow_held!s}, {narrow.nbytes!s}: narrow_held == narrow.nbytes ({narrow_held=!s}, {narrow.nbytes=!s})",
+    )
 print(
     f"60% slice: {viewcopy.format_bytes(wide.nbytes)} of data holds {viewcopy.format_bytes(wide_held)}; "
     f"40% slice: {viewcopy.format_bytes(narrow.nbytes)} holds {viewcopy.format_bytes(narrow_held)}"
@@ -329,10 +381,19 @@ with claim(
     "dask-asarray-computes",
     "np.asarray on this Dask array runs its rechunk tasks, then one task allocates the whole array on a worker, "
     "and this process receives an array of the same size",
-):
-    assert tasks.tasks_by_prefix.get("rechunk-merge", 0) > 0, tasks.tasks_by_prefix
-    assert joined.prefix.startswith("finalize") and joined.allocated_bytes == x.nbytes, joined
-    assert isinstance(local, np.ndarray) and local.nbytes == x.nbytes
+) as c:
+    c.check(
+        tasks.tasks_by_prefix.get("rechunk-merge", 0) > 0,
+        f'{tasks.tasks_by_prefix!s}: tasks.tasks_by_prefix.get("rechunk-merge", 0) > 0 ({tasks.tasks_by_prefix.get("rechunk-merge", 0)=!s})',
+    )
+    c.check(
+        joined.prefix.startswith("finalize") and joined.allocated_bytes == x.nbytes,
+        f'{joined!s}: joined.prefix.startswith("finalize") and joined.allocated_bytes == x.nbytes ({joined.allocated_bytes=!s}, {x.nbytes=!s})',
+    )
+    c.check(
+        isinstance(local, np.ndarray) and local.nbytes == x.nbytes,
+        f"isinstance(local, np.ndarray) and local.nbytes == x.nbytes ({local.nbytes=!s}, {x.nbytes=!s})",
+    )
 print(
     f"{len(tasks.records)} tasks ran; {joined.prefix} allocated {viewcopy.format_bytes(joined.allocated_bytes)} "
     f"on {joined.worker}; this process received {viewcopy.format_bytes(local.nbytes)}"
@@ -368,8 +429,8 @@ worst = found.largest()
 with claim(
     "dask-track-tasks-names-the-task",
     "for the default reshape, track_tasks names a rechunk-merge task as the one with the largest peak",
-):
-    assert worst.prefix == "rechunk-merge", worst
+) as c:
+    c.check(worst.prefix == "rechunk-merge", f'{worst!s}: worst.prefix == "rechunk-merge" ({worst.prefix=!s})')
 print(f"track_tasks: largest task {worst.key} on {worst.worker}, peak {viewcopy.format_bytes(worst.peak_bytes)}")
 rise = max(rss) - rss[0]
 print(

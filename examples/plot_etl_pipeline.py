@@ -90,9 +90,12 @@ OBVIOUS = [("select", select_features), ("column-major", columns_first), ("stand
 with claim(
     "fancy-columns-come-back-f-ordered",
     "for this C-ordered 2-D table, t[:, list_of_columns] returns a Fortran-ordered array",
-):
+) as c:
     picked = table[:, FEATURES]
-    assert picked.flags.f_contiguous and not picked.flags.c_contiguous
+    c.check(
+        picked.flags.f_contiguous and not picked.flags.c_contiguous,
+        "picked.flags.f_contiguous and not picked.flags.c_contiguous",
+    )
     viewcopy.expect_view(picked.T, picked.T.ravel())
 print("table[:, FEATURES]:", viewcopy.layout(picked))
 del picked
@@ -104,9 +107,12 @@ cube = np.zeros((4, 3, 5))
 with claim(
     "fancy-columns-3d-neither-order",
     "for cube, this C-ordered 3-D array, cube[:, [1, 2]] is neither C- nor F-contiguous",
-):
+) as c:
     picked3 = cube[:, [1, 2]]
-    assert not picked3.flags.c_contiguous and not picked3.flags.f_contiguous, viewcopy.layout(picked3)
+    c.check(
+        not picked3.flags.c_contiguous and not picked3.flags.f_contiguous,
+        f"{viewcopy.layout(picked3)!s}: not picked3.flags.c_contiguous and not picked3.flags.f_contiguous",
+    )
 print("cube[:, [1, 2]]:", viewcopy.layout(picked3))
 
 # %%
@@ -167,12 +173,18 @@ print("-- careful pipeline (nothing to log):")
 with claim("etl-careful-copies-once", "the careful pipeline selects by view and copies exactly once"):
     careful_result, careful = run(CAREFUL)
 
-with claim("etl-guard-finds-hidden-copy", "log_copies flags the fancy-indexed column selection as a copy"):
-    assert [record.viewcopy_step for record in logged] == ["select features"]
-    assert logged[0].viewcopy_bytes == table.nbytes * len(FEATURES) // len(COLUMNS)
+with claim("etl-guard-finds-hidden-copy", "log_copies flags the fancy-indexed column selection as a copy") as c:
+    c.check(
+        [record.viewcopy_step for record in logged] == ["select features"],
+        f'[record.viewcopy_step for record in logged] == ["select features"] ({[record.viewcopy_step for record in logged]=!s})',
+    )
+    c.check(
+        logged[0].viewcopy_bytes == table.nbytes * len(FEATURES) // len(COLUMNS),
+        f"logged[0].viewcopy_bytes == table.nbytes * len(FEATURES) // len(COLUMNS) ({logged[0].viewcopy_bytes=!s}, {table.nbytes * len(FEATURES) // len(COLUMNS)=!s})",
+    )
 
-with claim("etl-same-result", "both pipelines produce the same standardised features"):
-    assert np.allclose(obvious_result, careful_result)
+with claim("etl-same-result", "both pipelines produce the same standardised features") as c:
+    c.check(np.allclose(obvious_result, careful_result), "np.allclose(obvious_result, careful_result)")
 
 
 def step_of(timeline, name):
@@ -191,18 +203,30 @@ with claim(
     "etl-both-copy-the-features",
     "each pipeline allocates the features' bytes once: the obvious one when selecting, the careful one when "
     "laying them out column-major",
-):
-    assert allocated(obvious)["select"] == features_bytes
-    assert allocated(careful)["select"] == 0
-    assert allocated(careful)["column-major"] == features_bytes
+) as c:
+    c.check(
+        allocated(obvious)["select"] == features_bytes,
+        f'allocated(obvious)["select"] == features_bytes ({allocated(obvious)["select"]=!s}, {features_bytes=!s})',
+    )
+    c.check(allocated(careful)["select"] == 0, f'allocated(careful)["select"] == 0 ({allocated(careful)["select"]=!s})')
+    c.check(
+        allocated(careful)["column-major"] == features_bytes,
+        f'allocated(careful)["column-major"] == features_bytes ({allocated(careful)["column-major"]=!s}, {features_bytes=!s})',
+    )
 with claim(
     "etl-careful-peak-lower", "the careful pipeline's peak is lower, and the difference is made at the standardise step"
-):
-    assert careful_peak < obvious_peak
+) as c:
+    c.check(careful_peak < obvious_peak, f"careful_peak < obvious_peak ({careful_peak=!s}, {obvious_peak=!s})")
     steps_before = [peak for name, _, peak in obvious if name != "standardise"]
     # before standardising, the two peaks agree to within 1% of the table (a few Python objects)
-    assert abs(max(steps_before) - careful_peak) < table.nbytes / 100, (steps_before, careful_peak)
-    assert step_of(obvious, "standardise")[2] == obvious_peak
+    c.check(
+        abs(max(steps_before) - careful_peak) < table.nbytes / 100,
+        f"{steps_before!s}, {careful_peak!s}: abs(max(steps_before) - careful_peak) < table.nbytes / 100 ({abs(max(steps_before) - careful_peak)=!s}, {table.nbytes / 100=!s})",
+    )
+    c.check(
+        step_of(obvious, "standardise")[2] == obvious_peak,
+        f'step_of(obvious, "standardise")[2] == obvious_peak ({step_of(obvious, "standardise")[2]=!s}, {obvious_peak=!s})',
+    )
 for (name, alive, peak), (_, alive2, peak2) in zip(obvious, careful, strict=True):
     print(
         f"{name:13} obvious: alive {viewcopy.format_bytes(alive):>9} peak {viewcopy.format_bytes(peak):>9} | "

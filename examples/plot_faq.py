@@ -38,10 +38,10 @@ article_f = search(
     about="if the array isn't F-contiguous, ravel(order='F') allocates a new copy",
 )
 print(f"{article_f.rule}: {article_f.verdict}")
-with claim("faq-ravel-f-copies-c-array", "ravel('F') of this C-ordered 2-D array copies"):
+with claim("faq-ravel-f-copies-c-array", "ravel('F') of this C-ordered 2-D array copies") as c:
     with viewcopy.track() as t:
         in_f = viewcopy.expect_copy(a, a.ravel(order="F"))
-    assert t.allocated_bytes == a.nbytes
+    c.check(t.allocated_bytes == a.nbytes, f"t.allocated_bytes == a.nbytes ({t.allocated_bytes=!s}, {a.nbytes=!s})")
 print("a.ravel('F'):", t)
 del in_f
 
@@ -125,8 +125,11 @@ with claim(
             from_ravel = x.ravel()
         with viewcopy.track() as flatten_copy:
             from_flatten = x.flatten()
-        assert ravel_copy.allocated_bytes == flatten_copy.allocated_bytes == x.nbytes, case.name
-        assert np.array_equal(from_ravel, from_flatten), case.name
+        c.check(
+            ravel_copy.allocated_bytes == flatten_copy.allocated_bytes == x.nbytes,
+            f"{case.name!s}: ravel_copy.allocated_bytes == flatten_copy.allocated_bytes == x.nbytes ({ravel_copy.allocated_bytes=!s}, {flatten_copy.allocated_bytes=!s}, {x.nbytes=!s})",
+        )
+        c.check(np.array_equal(from_ravel, from_flatten), f"{case.name!s}: np.array_equal(from_ravel, from_flatten)")
 
 # %%
 # What is left is time. :func:`viewcopy.claims.time_ratio` times the two copies of
@@ -158,10 +161,13 @@ plt.show()
 # stride, ``ravel`` insists on a contiguous result and copies (the exact
 # conditions for each, found by search, are on :doc:`plot_article_searched`).
 every_other = a[:, ::2]
-with claim("faq-reshape-views-strided", "reshape(-1) views a column-strided array that ravel copies"):
+with claim("faq-reshape-views-strided", "reshape(-1) views a column-strided array that ravel copies") as c:
     viewcopy.expect_copy(every_other, every_other.ravel())
     flat = viewcopy.expect_view(every_other, every_other.reshape(-1))
-    assert flat.strides == (every_other.strides[1],)
+    c.check(
+        flat.strides == (every_other.strides[1],),
+        f"flat.strides == (every_other.strides[1],) ({flat.strides=!s}, {(every_other.strides[1],)=!s})",
+    )
 print("ravel:     ", viewcopy.predict(every_other, "ravel"))
 print("reshape(-1):", viewcopy.predict(every_other, "reshape(-1)"))
 print("the view's layout:", viewcopy.layout(flat))
@@ -180,12 +186,15 @@ with claim(
     "faq-base-misleads",
     f"for this FAQ's {ROWS:,}x1,000 array a, the copy a.T.reshape(-1) has a .base, and the view a[10:][5:] "
     "has a .base that is not a[10:], the array it was sliced from",
-):
-    assert t_copy.base is not None
-    assert not np.shares_memory(a, t_copy)
+) as c:
+    c.check(t_copy.base is not None, "t_copy.base is not None")
+    c.check(not np.shares_memory(a, t_copy), "not np.shares_memory(a, t_copy)")
     first = a[10:]
     second = first[5:]
-    assert second.base is not first and np.shares_memory(first, second)
+    c.check(
+        second.base is not first and np.shares_memory(first, second),
+        "second.base is not first and np.shares_memory(first, second)",
+    )
 print("a.T.reshape(-1):", viewcopy.relation(a.T, t_copy))
 print("a[10:][5:]:     ", viewcopy.relation(first, second))
 del t_copy
@@ -221,7 +230,7 @@ with claim("faq-shares-memory-bounded", "np.shares_memory raises TooHardError wh
         print("np.shares_memory(p, q, max_work=1) -> TooHardError:", error or "(no message)")
     else:
         raise AssertionError("no TooHardError")
-    assert not viewcopy.relation(p, q, max_work=1).exact
+    c.check(not viewcopy.relation(p, q, max_work=1).exact, "not viewcopy.relation(p, q, max_work=1).exact")
 
 # %%
 # What do ``copy=False`` and ``copy=None`` mean in NumPy 2?
@@ -236,11 +245,13 @@ with claim("faq-copy-false-numpy2", "np.array(x, copy=False) raises where a copy
     try:
         converted = np.array(needs_a_copy, dtype=np.float64, copy=False)
     except ValueError as error:
-        assert numpy_version >= (2, 0)
+        c.check(numpy_version >= (2, 0), f"numpy_version >= (2, 0) ({numpy_version=!s})")
         c.note(f"ValueError: {str(error).splitlines()[0]}")
         print("np.array(x, dtype=float64, copy=False) -> ValueError:", str(error).splitlines()[0])
     else:
-        assert numpy_version < (2, 0)  # NumPy 1.x: copy=False meant "if needed"
+        c.check(
+            numpy_version < (2, 0), f"numpy_version < (2, 0) ({numpy_version=!s})"
+        )  # NumPy 1.x: copy=False meant "if needed"
         c.note("no error: copy=False copied silently (NumPy 1.x meaning)")
         viewcopy.expect_copy(needs_a_copy, converted)
         print(f"NumPy {np.__version__}: copy=False copied silently")
@@ -277,8 +288,11 @@ with claim(
 # negligible. Measured: a copy of this thousand-element array costs exactly
 # its ``nbytes``; the share of ``a`` it represents is printed below.
 small = np.arange(1000.0)
-with claim("faq-small-copies-are-small", "a copy of this 1,000-element array allocates exactly its nbytes"):
+with claim("faq-small-copies-are-small", "a copy of this 1,000-element array allocates exactly its nbytes") as c:
     with viewcopy.track() as t:
         small_copy = small.flatten()
-    assert t.allocated_bytes == small_copy.nbytes
+    c.check(
+        t.allocated_bytes == small_copy.nbytes,
+        f"t.allocated_bytes == small_copy.nbytes ({t.allocated_bytes=!s}, {small_copy.nbytes=!s})",
+    )
 print(f"flatten of {small.size:,} float64: {t};  that is {t.allocated_bytes / a.nbytes:.6%} of a")

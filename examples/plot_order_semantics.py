@@ -35,11 +35,20 @@ for order in "CFAK":
     print(f"small.ravel(order={order!r}) ->", small.ravel(order=order))
 print("strides of small:", small.strides, "(bytes to the next row, to the next column)")
 
-with claim("order-c-rows-f-columns", "ravel('C') reads row by row, ravel('F') column by column"):
-    assert small.ravel("C").tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
-    assert small.ravel("F").tolist() == [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11]
-with claim("order-k-follows-memory", "ravel('K') of small.T (this transposed array) reads it in memory order"):
-    assert small.T.ravel("K").tolist() == small.ravel("C").tolist()
+with claim("order-c-rows-f-columns", "ravel('C') reads row by row, ravel('F') column by column") as c:
+    c.check(
+        small.ravel("C").tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+        f'small.ravel("C").tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] ({small.ravel("C").tolist()=!s})',
+    )
+    c.check(
+        small.ravel("F").tolist() == [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11],
+        f'small.ravel("F").tolist() == [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11] ({small.ravel("F").tolist()=!s})',
+    )
+with claim("order-k-follows-memory", "ravel('K') of small.T (this transposed array) reads it in memory order") as c:
+    c.check(
+        small.T.ravel("K").tolist() == small.ravel("C").tolist(),
+        f'small.T.ravel("K").tolist() == small.ravel("C").tolist() ({small.T.ravel("K").tolist()=!s}, {small.ravel("C").tolist()=!s})',
+    )
     viewcopy.expect_view(small.T, small.T.ravel("K"))
 
 # %%
@@ -114,7 +123,7 @@ with claim(
         c.over(CASES),
         about="ravel('A') reads in F order if the array is F-contiguous, else in C order",
     )
-    assert a_rule.holds
+    c.check(a_rule.holds, "a_rule.holds")
 print(f"{a_rule.rule}: {a_rule.verdict}")
 
 K_CONDITIONS = {
@@ -222,12 +231,15 @@ for name, arr in kinds.items():
         claim_id = f"grid-{name.split()[0].lower()}-{op.replace('(-1)', '')}-{order.lower()}"
         call = f"reshape(-1, order={order!r})" if op == "reshape(-1)" else f"{op}(order={order!r})"
         sentence = f"{call} of the {name} array returns a {predicted.kind}"
-        with claim(claim_id, sentence):
+        with claim(claim_id, sentence) as c:
             with viewcopy.track() as t:
                 result = OPS[op](arr, order)
             expect = viewcopy.expect_view if predicted.kind == "view" else viewcopy.expect_copy
             expect(arr, result)
-            assert t.allocated_bytes == (0 if predicted.kind == "view" else result.nbytes)
+            c.check(
+                t.allocated_bytes == (0 if predicted.kind == "view" else result.nbytes),
+                f't.allocated_bytes == (0 if predicted.kind == "view" else result.nbytes) ({t.allocated_bytes=!s}, {0 if predicted.kind == "view" else result.nbytes=!s})',
+            )
         grid[name, op, order] = (predicted.kind, t.allocated_bytes, predicted.reason)
         del result
 

@@ -38,15 +38,18 @@ print(f"NumPy {np.__version__}; a holds {a.size:,} float64 = {a.nbytes:,} bytes"
 # the block (through a counting wrapper of NumPy's allocator); :func:`viewcopy.expect_view` and
 # :func:`viewcopy.expect_copy` decide by the site's one definition of a view
 # (:func:`viewcopy.relation`; the :doc:`primer </primer>` gives it).
-with claim("ravel-contiguous-view", "ravel of a, this C-contiguous array, is a view: it allocates 0 bytes"):
+with claim("ravel-contiguous-view", "ravel of a, this C-contiguous array, is a view: it allocates 0 bytes") as c:
     with viewcopy.track() as ravel_cost:
         r = viewcopy.expect_view(a, a.ravel())
-    assert ravel_cost.allocated_bytes == 0
+    c.check(ravel_cost.allocated_bytes == 0, f"ravel_cost.allocated_bytes == 0 ({ravel_cost.allocated_bytes=!s})")
 
-with claim("flatten-copies-this-array", "flatten of this array copies: it allocates exactly its nbytes"):
+with claim("flatten-copies-this-array", "flatten of this array copies: it allocates exactly its nbytes") as c:
     with viewcopy.track() as flatten_cost:
         f = viewcopy.expect_copy(a, a.flatten())
-    assert flatten_cost.allocated_bytes == a.nbytes
+    c.check(
+        flatten_cost.allocated_bytes == a.nbytes,
+        f"flatten_cost.allocated_bytes == a.nbytes ({flatten_cost.allocated_bytes=!s}, {a.nbytes=!s})",
+    )
 
 print(f"ravel:   {ravel_cost.allocated_bytes:>13,} bytes allocated")
 print(f"flatten: {flatten_cost.allocated_bytes:>13,} bytes allocated")
@@ -69,7 +72,10 @@ with claim(
         c.check(viewcopy.relation(case.array, flat).kind == "copy" and flat.flags.owndata, f"{case.name}: a copy")
         c.check(t.allocated_bytes == (case.array.nbytes or 1), f"{case.name}: {t.allocated_bytes} B allocated")
         extra[case.name] = t.allocated_bytes - case.array.nbytes
-        assert case.array.size == 0 or extra[case.name] == 0, case.name
+        c.check(
+            case.array.size == 0 or extra[case.name] == 0,
+            f"{case.name!s}: case.array.size == 0 or extra[case.name] == 0 ({case.array.size=!s}, {extra[case.name]=!s})",
+        )
 print(f"{len(CASES)} layouts; bytes beyond nbytes: {sorted(set(extra.values()))}")
 print("on the empty ones, e.g.", *[f"{name}: +{b}" for name, b in extra.items() if b][:2], sep="\n  ")
 
@@ -78,12 +84,12 @@ print("on the empty ones, e.g.", *[f"{name}: +{b}" for name, b in extra.items() 
 # --------------------------------------
 # That is what "no new memory" means: :claim:`view-writes-reach-source`,
 # and :claim:`copy-writes-stay-local`.
-with claim("view-writes-reach-source", "writing through this ravel view of a changes a"):
+with claim("view-writes-reach-source", "writing through this ravel view of a changes a") as c:
     r[0] = -1.0
-    assert a[0] == -1.0
-with claim("copy-writes-stay-local", "writing to this flatten copy of a leaves a alone"):
+    c.check(a[0] == -1.0, f"a[0] == -1.0 ({a[0]=!s})")
+with claim("copy-writes-stay-local", "writing to this flatten copy of a leaves a alone") as c:
     f[1] = -2.0
-    assert a[1] == 1.0
+    c.check(a[1] == 1.0, f"a[1] == 1.0 ({a[1]=!s})")
 a[0] = 0.0
 print("after r[0] = -1: a[0] was -1;  after f[1] = -2: a[1] is still", a[1])
 
@@ -92,10 +98,13 @@ print("after r[0] = -1: a[0] was -1;  after f[1] = -2: a[1] is still", a[1])
 # --------------------------------------------
 # What ``nbytes`` reports: :claim:`nbytes-is-not-allocation`. Nor is
 # ``base`` a proof: :claim:`faq-base-misleads`.
-with claim("nbytes-is-not-allocation", "the ravel view r reports the nbytes of a although it allocated nothing"):
-    assert r.nbytes == a.nbytes == f.nbytes
+with claim("nbytes-is-not-allocation", "the ravel view r reports the nbytes of a although it allocated nothing") as c:
+    c.check(
+        r.nbytes == a.nbytes == f.nbytes,
+        f"r.nbytes == a.nbytes == f.nbytes ({r.nbytes=!s}, {a.nbytes=!s}, {f.nbytes=!s})",
+    )
     rel = viewcopy.relation(a, r)
-    assert rel.kind == "view" and not rel.owns_data
+    c.check(rel.kind == "view" and not rel.owns_data, f'rel.kind == "view" and not rel.owns_data ({rel.kind=!s})')
 print("r.nbytes =", f"{r.nbytes:,}", "| r.base is a:", r.base is a, "|", viewcopy.relation(a, r))
 print("f.nbytes =", f"{f.nbytes:,}", "| f.base:", f.base, "|", viewcopy.relation(a, f))
 
@@ -132,9 +141,9 @@ with claim(
     "ravel of these C-contiguous float64 arrays is faster than flatten, in at least three timed rounds out of four, at "
     + " and ".join(f"{size:,}" for size in CLAIMED)
     + " elements",
-):
+) as c:
     for size in CLAIMED:
-        assert ratios[size].above(1), (size, ratios[size])
+        c.check(ratios[size].above(1), f"{size!s}, {ratios[size]!s}: ratios[size].above(1)")
 
 # %%
 # A note on names
@@ -142,8 +151,8 @@ with claim(
 # The article this site grew from speaks of ``np.flatten()``. There is no
 # such function: ``flatten`` exists only as an array method, while
 # :func:`numpy.ravel` exists as both.
-with claim("no-np-flatten", "numpy has a ravel function but no flatten function"):
-    assert hasattr(np, "ravel") and not hasattr(np, "flatten")
+with claim("no-np-flatten", "numpy has a ravel function but no flatten function") as c:
+    c.check(hasattr(np, "ravel") and not hasattr(np, "flatten"), 'hasattr(np, "ravel") and not hasattr(np, "flatten")')
 try:
     np.flatten(a)
 except AttributeError as error:
@@ -176,9 +185,9 @@ frozen.flags.writeable = False
 with claim(
     "flatten-is-independent-not-immutable",
     "for this array, whose writeable flag is off, flatten's result is writable and the ravel view is not",
-):
-    assert frozen.flatten().flags.writeable
-    assert not frozen.ravel().flags.writeable
+) as c:
+    c.check(frozen.flatten().flags.writeable, "frozen.flatten().flags.writeable")
+    c.check(not frozen.ravel().flags.writeable, "not frozen.ravel().flags.writeable")
 print("flatten of a read-only array is writable:", frozen.flatten().flags.writeable)
 
 # %%

@@ -27,12 +27,18 @@ print(f"NumPy {np.__version__}; values: {values.size:,} float64, {viewcopy.forma
 # element, whatever the selection), then copies the selected elements into
 # a new array. Both are alive at the :term:`peak`. The mask is freed at the end of
 # the statement; the result stays.
-with claim("mask-costs-mask-plus-result", "boolean indexing allocates a one-byte-per-element mask plus a copy"):
+with claim("mask-costs-mask-plus-result", "boolean indexing allocates a one-byte-per-element mask plus a copy") as c:
     with viewcopy.track() as masked:
         selected = values[values > 1]
     viewcopy.expect_copy(values, selected)
-    assert masked.allocated_bytes == selected.nbytes  # the mask is gone ...
-    assert masked.peak_bytes >= selected.nbytes + values.size  # ... but it was there at the peak
+    c.check(
+        masked.allocated_bytes == selected.nbytes,
+        f"masked.allocated_bytes == selected.nbytes ({masked.allocated_bytes=!s}, {selected.nbytes=!s})",
+    )  # the mask is gone ...
+    c.check(
+        masked.peak_bytes >= selected.nbytes + values.size,
+        f"masked.peak_bytes >= selected.nbytes + values.size ({masked.peak_bytes=!s}, {selected.nbytes + values.size=!s})",
+    )  # ... but it was there at the peak
 mask_bytes = values.size  # one byte per element: np.dtype(bool).itemsize == 1
 print(f"selected {selected.size:,} of {values.size:,} elements")
 print("values[values > 1]:", masked)
@@ -58,13 +64,19 @@ with claim(
     for case in c.over(layouts(where=lambda a: a.ndim > 0 and a.size > 0)):
         a = case.array
         picked = viewcopy.expect_copy(a, a[np.arange(0, a.shape[0], 2)])
-        assert np.array_equal(picked, viewcopy.expect_view(a, a[::2])), case.name
+        c.check(
+            np.array_equal(picked, viewcopy.expect_view(a, a[::2])),
+            f"{case.name!s}: np.array_equal(picked, viewcopy.expect_view(a, a[::2]))",
+        )
     with viewcopy.track() as fancy:
         picked = viewcopy.expect_copy(values, values[every_tenth])
     with viewcopy.track() as sliced:
         stepped = viewcopy.expect_view(values, values[::10])
-    assert np.array_equal(picked, stepped)
-    assert fancy.allocated_bytes == picked.nbytes and sliced.allocated_bytes == 0
+    c.check(np.array_equal(picked, stepped), "np.array_equal(picked, stepped)")
+    c.check(
+        fancy.allocated_bytes == picked.nbytes and sliced.allocated_bytes == 0,
+        f"fancy.allocated_bytes == picked.nbytes and sliced.allocated_bytes == 0 ({fancy.allocated_bytes=!s}, {picked.nbytes=!s}, {sliced.allocated_bytes=!s})",
+    )
 print(f"checked on values and {c.cases} arrays of the family")
 print("values[np.arange(0, N, 10)]:", fancy)
 print("values[::10]:               ", sliced)
@@ -99,11 +111,23 @@ times = grown_allocated / values.nbytes
 with claim(
     "concatenate-loop-quadratic",
     f"concatenating these {CHUNKS} chunks in a loop allocated about (chunks + 1) / 2 = {(CHUNKS + 1) / 2} times the data",
-):
-    assert np.array_equal(acc, joined) and np.array_equal(out, joined)
-    assert abs(times - (CHUNKS + 1) / 2) < 0.01 * CHUNKS, times
-    assert grown.peak_bytes >= 2 * values.nbytes * (CHUNKS - 1) / CHUNKS  # old and new accumulator together
-    assert once.peak_bytes < 1.01 * values.nbytes and prealloc.peak_bytes < 1.01 * values.nbytes
+) as c:
+    c.check(
+        np.array_equal(acc, joined) and np.array_equal(out, joined),
+        "np.array_equal(acc, joined) and np.array_equal(out, joined)",
+    )
+    c.check(
+        abs(times - (CHUNKS + 1) / 2) < 0.01 * CHUNKS,
+        f"{times!s}: abs(times - (CHUNKS + 1) / 2) < 0.01 * CHUNKS ({abs(times - (CHUNKS + 1) / 2)=!s}, {0.01 * CHUNKS=!s})",
+    )
+    c.check(
+        grown.peak_bytes >= 2 * values.nbytes * (CHUNKS - 1) / CHUNKS,
+        f"grown.peak_bytes >= 2 * values.nbytes * (CHUNKS - 1) / CHUNKS ({grown.peak_bytes=!s}, {2 * values.nbytes * (CHUNKS - 1) / CHUNKS=!s})",
+    )  # old and new accumulator together
+    c.check(
+        once.peak_bytes < 1.01 * values.nbytes and prealloc.peak_bytes < 1.01 * values.nbytes,
+        f"once.peak_bytes < 1.01 * values.nbytes and prealloc.peak_bytes < 1.01 * values.nbytes ({once.peak_bytes=!s}, {1.01 * values.nbytes=!s}, {prealloc.peak_bytes=!s})",
+    )
 rows = {
     "concatenate in a loop": (grown_allocated, grown.peak_bytes),
     "one concatenate": (once.allocated_bytes, once.peak_bytes),
@@ -148,12 +172,15 @@ with claim(
     "views-are-strides",
     "slicing, transposing, reversing and broadcasting this grid make views with the strides and offset "
     "that the rules above predict",
-):
+) as c:
     for name, (view, strides, offset) in views.items():
         with viewcopy.track() as t:
             viewcopy.expect_view(grid, view[...])
         lay = viewcopy.layout(view)
-        assert t.allocated_bytes == 0 and (lay.strides, lay.offset) == (strides, offset), (name, lay)
+        c.check(
+            t.allocated_bytes == 0 and (lay.strides, lay.offset) == (strides, offset),
+            f"{name!s}, {lay!s}: t.allocated_bytes == 0 and (lay.strides, lay.offset) == (strides, offset) ({t.allocated_bytes=!s}, {(lay.strides, lay.offset)=!s}, {(strides, offset)=!s})",
+        )
         print(f"{name:30} shape {lay.shape!s:8} strides {lay.strides!s:9} offset {lay.offset:3} B  {lay.order}")
 views = {name: view for name, (view, _, _) in views.items()}
 

@@ -59,8 +59,11 @@ for name, v in views.items():
 with claim(
     "trap-plain-buffer-refuses-strided-views",
     "hashlib.sha256 accepts the contiguous image and refuses its BGR view, its crop and its single channel",
-):
-    assert list(refusals) == list(views)[1:]
+) as c:
+    c.check(
+        list(refusals) == list(views)[1:],
+        f"list(refusals) == list(views)[1:] ({list(refusals)=!s}, {list(views)[1:]=!s})",
+    )
 for name, message in refusals.items():
     print(f"{name:32} {message}")
 
@@ -77,7 +80,10 @@ with claim(
             accepted = True
         except (ValueError, BufferError):
             accepted = False
-        assert accepted == case.array.flags.c_contiguous, case.name
+        plain.check(
+            accepted == case.array.flags.c_contiguous,
+            f"{case.name!s}: accepted == case.array.flags.c_contiguous ({accepted=!s}, {case.array.flags.c_contiguous=!s})",
+        )
 print(f"checked on {plain.cases} layouts")
 
 # %%
@@ -90,11 +96,14 @@ bgr = views["image[..., ::-1] (RGB to BGR)"]
 with claim(
     "trap-memoryview-wraps-strided-view-without-copy",
     "memoryview wraps the BGR view without copying it, and its cast('B') refuses it",
-):
+) as c:
     with viewcopy.track() as wrapping:
         wrapped = memoryview(bgr)
     viewcopy.expect_view(bgr, np.asarray(wrapped))
-    assert wrapping.allocated_bytes == 0 and not wrapped.contiguous
+    c.check(
+        wrapping.allocated_bytes == 0 and not wrapped.contiguous,
+        f"wrapping.allocated_bytes == 0 and not wrapped.contiguous ({wrapping.allocated_bytes=!s})",
+    )
     try:
         wrapped.cast("B")
     except TypeError as error:
@@ -150,8 +159,11 @@ raw = np.frombuffer(ctypes.string_at(every_second.ctypes.data, every_second.nbyt
 with claim(
     "trap-raw-pointer-reads-wrong-elements",
     "reading nbytes from the data pointer of np.arange(10.0)[::2] gives elements 0 to 4, not 0, 2, 4, 6, 8",
-):
-    assert np.array_equal(raw, numbers[:5]) and not np.array_equal(raw, every_second)
+) as c:
+    c.check(
+        np.array_equal(raw, numbers[:5]) and not np.array_equal(raw, every_second),
+        "np.array_equal(raw, numbers[:5]) and not np.array_equal(raw, every_second)",
+    )
 print(f"every_second: {every_second}; what C reads at its pointer: {raw}")
 
 # %%
@@ -161,14 +173,19 @@ packed_bytes = np.ctypeslib.ndpointer(dtype=np.uint8, flags="C_CONTIGUOUS")
 with claim(
     "trap-ndpointer-refuses-non-contiguous",
     "an ndpointer(flags='C_CONTIGUOUS') argument accepts the image and refuses its BGR view with TypeError",
-):
+) as c:
     packed_bytes.from_param(image)
     try:
         packed_bytes.from_param(bgr)
     except TypeError as error:
         ndpointer_error = str(error)
     else:
-        raise AssertionError("ndpointer accepted a non-contiguous array")
+        ndpointer_error = None
+    c.check(
+        ndpointer_error is not None,
+        f"from_param accepted the image ({image.shape}, C-contiguous) and refused its BGR view "
+        f"(C-contiguous: {bgr.flags.c_contiguous}) with TypeError: {ndpointer_error}",
+    )
 print(f"ndpointer(flags='C_CONTIGUOUS').from_param(bgr): TypeError: {ndpointer_error}")
 
 # %%
@@ -181,12 +198,15 @@ with claim(
     "trap-ascontiguousarray-one-copy-for-consumers",
     "np.ascontiguousarray(bgr) is one copy of the image's size, which the three consumers accept; "
     "for the contiguous image it copies nothing",
-):
+) as c:
     with viewcopy.track() as fixing:
         packed = viewcopy.expect_copy(bgr, np.ascontiguousarray(bgr))
     with viewcopy.track() as not_needed:
         untouched = viewcopy.expect_view(image, np.ascontiguousarray(image))
-    assert fixing.allocated_bytes == image.nbytes and not_needed.allocated_bytes == 0
+    c.check(
+        fixing.allocated_bytes == image.nbytes and not_needed.allocated_bytes == 0,
+        f"fixing.allocated_bytes == image.nbytes and not_needed.allocated_bytes == 0 ({fixing.allocated_bytes=!s}, {image.nbytes=!s}, {not_needed.allocated_bytes=!s})",
+    )
     hashlib.sha256(packed)
     memoryview(packed).cast("B")
     packed_bytes.from_param(packed)
@@ -205,9 +225,11 @@ del packed, untouched
 with claim(
     "trap-dlpack-shares-strided-view",
     "np.from_dlpack(bgr) shares the BGR view's memory and keeps its negative stride",
-):
+) as c:
     exchanged = viewcopy.expect_view(bgr, np.from_dlpack(bgr))
-    assert exchanged.strides == bgr.strides
+    c.check(
+        exchanged.strides == bgr.strides, f"exchanged.strides == bgr.strides ({exchanged.strides=!s}, {bgr.strides=!s})"
+    )
 print(f"np.from_dlpack(bgr).strides: {exchanged.strides}")
 
 frozen = np.arange(6.0)
@@ -217,15 +239,15 @@ with claim(
     "trap-dlpack-read-only-by-version",
     f"on NumPy {np.__version__}, DLPack export of this non-writeable array "
     + ("shares its memory and stays non-writeable" if READ_ONLY_EXPORT else "raises BufferError"),
-):
+) as c:
     try:
         received = np.from_dlpack(frozen)
     except BufferError as error:
-        assert not READ_ONLY_EXPORT
+        c.check(not READ_ONLY_EXPORT, "not READ_ONLY_EXPORT")
         outcome = f"BufferError: {error}"
     else:
-        assert READ_ONLY_EXPORT
+        c.check(READ_ONLY_EXPORT, "READ_ONLY_EXPORT")
         viewcopy.expect_view(frozen, received)
-        assert not received.flags.writeable
+        c.check(not received.flags.writeable, "not received.flags.writeable")
         outcome = f"shares memory, writeable={received.flags.writeable}"
 print(f"np.from_dlpack(read-only array) on NumPy {np.__version__}: {outcome}")

@@ -43,18 +43,33 @@ with viewcopy.track() as once_astype:
 with claim(
     "trap-astype-then-asfortranarray-copies-twice",
     "np.asfortranarray(x.astype(np.float32)) makes two float32 copies of this array: its peak is twice the result",
-):
-    assert twice.allocated_bytes == two_steps.nbytes, twice
-    assert 2 * two_steps.nbytes <= twice.peak_bytes < 2.05 * two_steps.nbytes, twice
+) as c:
+    c.check(
+        twice.allocated_bytes == two_steps.nbytes,
+        f"{twice!s}: twice.allocated_bytes == two_steps.nbytes ({twice.allocated_bytes=!s}, {two_steps.nbytes=!s})",
+    )
+    c.check(
+        2 * two_steps.nbytes <= twice.peak_bytes < 2.05 * two_steps.nbytes,
+        f"{twice!s}: 2 * two_steps.nbytes <= twice.peak_bytes < 2.05 * two_steps.nbytes ({2 * two_steps.nbytes=!s}, {twice.peak_bytes=!s}, {2.05 * two_steps.nbytes=!s})",
+    )
 with claim(
     "trap-asarray-dtype-order-copies-once",
     "np.asarray(x, dtype=np.float32, order='F') and x.astype(np.float32, order='F') convert this array "
     "in one copy: their peak is the result (within 1%)",
-):
-    assert np.array_equal(one_step, two_steps) and np.array_equal(one_astype, two_steps)
-    assert one_step.flags.f_contiguous and one_astype.flags.f_contiguous
+) as c:
+    c.check(
+        np.array_equal(one_step, two_steps) and np.array_equal(one_astype, two_steps),
+        "np.array_equal(one_step, two_steps) and np.array_equal(one_astype, two_steps)",
+    )
+    c.check(
+        one_step.flags.f_contiguous and one_astype.flags.f_contiguous,
+        "one_step.flags.f_contiguous and one_astype.flags.f_contiguous",
+    )
     for t in (once, once_astype):
-        assert t.allocated_bytes == one_step.nbytes and t.peak_bytes < 1.01 * one_step.nbytes, t
+        c.check(
+            t.allocated_bytes == one_step.nbytes and t.peak_bytes < 1.01 * one_step.nbytes,
+            f"{t!s}: t.allocated_bytes == one_step.nbytes and t.peak_bytes < 1.01 * one_step.nbytes ({t.allocated_bytes=!s}, {one_step.nbytes=!s}, {t.peak_bytes=!s}, {1.01 * one_step.nbytes=!s})",
+        )
 for name, t in {
     "np.asfortranarray(x.astype(np.float32))": twice,
     "np.asarray(x, dtype=np.float32, order='F')": once,
@@ -72,13 +87,16 @@ del two_steps, one_step, one_astype
 with claim(
     "trap-astype-same-dtype-copies-by-default",
     "x.astype(np.float64) copies this float64 array; x.astype(np.float64, copy=False) returns x itself",
-):
+) as c:
     with viewcopy.track() as same_default:
         copied = viewcopy.expect_copy(x, x.astype(np.float64))
     with viewcopy.track() as same_no_copy:
         itself = x.astype(np.float64, copy=False)
-    assert same_default.allocated_bytes == x.nbytes and same_no_copy.allocated_bytes == 0
-    assert itself is x
+    c.check(
+        same_default.allocated_bytes == x.nbytes and same_no_copy.allocated_bytes == 0,
+        f"same_default.allocated_bytes == x.nbytes and same_no_copy.allocated_bytes == 0 ({same_default.allocated_bytes=!s}, {x.nbytes=!s}, {same_no_copy.allocated_bytes=!s})",
+    )
+    c.check(itself is x, "itself is x")
 print("x.astype(np.float64):            ", same_default)
 print("x.astype(np.float64, copy=False):", same_no_copy, "| is x:", itself is x)
 del copied
@@ -116,17 +134,20 @@ one_channel = np.zeros((1, 10, 20))[::-1]
 with claim(
     "trap-ascontiguousarray-keeps-negative-stride-on-length-1-axis",
     "np.ascontiguousarray(np.zeros((1, 10, 20))[::-1]) returns its input unchanged, negative stride included",
-):
-    assert one_channel.flags.c_contiguous
+) as c:
+    c.check(one_channel.flags.c_contiguous, "one_channel.flags.c_contiguous")
     same = np.ascontiguousarray(one_channel)
-    assert same is one_channel and same.strides[0] < 0
+    c.check(
+        same is one_channel and same.strides[0] < 0,
+        f"same is one_channel and same.strides[0] < 0 ({same.strides[0]=!s})",
+    )
 three_channels = np.zeros((3, 10, 20))[::-1]
 with claim(
     "trap-ascontiguousarray-copies-reversed-axis",
     "with 3 along the reversed axis, np.ascontiguousarray copies and the strides become positive",
-):
+) as c:
     fresh = viewcopy.expect_copy(three_channels, np.ascontiguousarray(three_channels))
-    assert min(fresh.strides) > 0
+    c.check(min(fresh.strides) > 0, f"min(fresh.strides) > 0 ({min(fresh.strides)=!s})")
 for name, before in {"np.zeros((1, 10, 20))[::-1]": one_channel, "np.zeros((3, 10, 20))[::-1]": three_channels}.items():
     after = np.ascontiguousarray(before)
     kind = viewcopy.relation(before, after).kind
@@ -148,7 +169,10 @@ with claim(
 ) as contiguity:
     for case in contiguity.over(nonempty):
         a = case.array
-        assert np.shares_memory(a, np.ascontiguousarray(a)) == a.flags.c_contiguous, case.name
+        contiguity.check(
+            np.shares_memory(a, np.ascontiguousarray(a)) == a.flags.c_contiguous,
+            f"{case.name!s}: np.shares_memory(a, np.ascontiguousarray(a)) == a.flags.c_contiguous ({np.shares_memory(a, np.ascontiguousarray(a))=!s}, {a.flags.c_contiguous=!s})",
+        )
 zero_d = [c for c in nonempty if c.array.ndim == 0]
 print(f"checked on {contiguity.cases} layouts; of them, {len(zero_d)} are 0-d:")
 for case in zero_d[:2]:
@@ -163,7 +187,10 @@ with claim(
     "for every layout in the family, a.astype(a.dtype, copy=False) returns a itself",
 ) as same_type:
     for case in same_type.over(layouts()):
-        assert case.array.astype(case.array.dtype, copy=False) is case.array, case.name
+        same_type.check(
+            case.array.astype(case.array.dtype, copy=False) is case.array,
+            f"{case.name!s}: case.array.astype(case.array.dtype, copy=False) is case.array",
+        )
 print(f"checked on {same_type.cases} layouts")
 
 # %%
@@ -174,7 +201,7 @@ fixed = one_channel.copy() if min(one_channel.strides) < 0 else one_channel
 with claim(
     "trap-copy-normalises-negative-stride",
     ".copy() of the length-1 reversed array has positive strides",
-):
+) as c:
     viewcopy.expect_copy(one_channel, fixed)
-    assert min(fixed.strides) > 0
+    c.check(min(fixed.strides) > 0, f"min(fixed.strides) > 0 ({min(fixed.strides)=!s})")
 print("one_channel.copy().strides:", fixed.strides)

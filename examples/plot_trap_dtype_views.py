@@ -36,19 +36,22 @@ with claim(
     "trap-dtype-view-no-copy",
     "values.view(np.int8) of this (1000, 1000) float64 array allocates nothing, shares its bytes "
     "and has a last axis 8 times as long",
-):
+) as c:
     with viewcopy.track() as viewing:
         as_bytes = viewcopy.expect_view(values, values.view(np.int8))
-    assert viewing.allocated_bytes == 0 and as_bytes.shape == (1_000, 8_000) and as_bytes.nbytes == values.nbytes
+    c.check(
+        viewing.allocated_bytes == 0 and as_bytes.shape == (1_000, 8_000) and as_bytes.nbytes == values.nbytes,
+        f"viewing.allocated_bytes == 0 and as_bytes.shape == (1_000, 8_000) and as_bytes.nbytes == values.nbytes ({viewing.allocated_bytes=!s}, {as_bytes.shape=!s}, {as_bytes.nbytes=!s}, {values.nbytes=!s})",
+    )
 print(f"values.view(np.int8): shape {as_bytes.shape}, {viewing}")
 
 with claim(
     "trap-dtype-view-writes-through",
     "writing zeros into the int8 view changes the float64 array it views",
-):
+) as c:
     as_bytes[0, :8] = 0  # the eight bytes of values[0, 0] ...
     as_bytes[0, 8:16] = 0  # ... and of values[0, 1], which was 1.0
-    assert values[0, 1] == 0.0
+    c.check(values[0, 1] == 0.0, f"values[0, 1] == 0.0 ({values[0, 1]=!s})")
 print(f"values[0, :3] after zeroing bytes through the view: {values[0, :3]}")
 del as_bytes
 
@@ -64,10 +67,13 @@ converted = ones.astype(np.int64)
 with claim(
     "trap-dtype-view-reads-bit-pattern",
     f"np.ones(3).view(np.int64) reads {bits[0]} (the bit pattern of 1.0); np.ones(3).astype(np.int64) gives 1, in its own buffer",
-):
+) as c:
     viewcopy.expect_view(ones, bits)
     viewcopy.expect_copy(ones, converted)
-    assert bits[0] == 0x3FF0_0000_0000_0000 and converted[0] == 1
+    c.check(
+        bits[0] == 0x3FF0_0000_0000_0000 and converted[0] == 1,
+        f"bits[0] == 0x3FF0_0000_0000_0000 and converted[0] == 1 ({bits[0]=!s}, {converted[0]=!s})",
+    )
 print(f"view(np.int64):  {bits}")
 print(f"astype(np.int64): {converted}")
 
@@ -81,10 +87,13 @@ signed = np.array([1, -1, 300], dtype=np.int16)
 with claim(
     "trap-signedness-astype-copies-view-does-not",
     "for this int16 array, astype(np.uint16, copy=False) copies and view(np.uint16) does not; both read -1 as 65535",
-):
+) as c:
     cast = viewcopy.expect_copy(signed, signed.astype(np.uint16, copy=False))
     seen = viewcopy.expect_view(signed, signed.view(np.uint16))
-    assert np.array_equal(cast, seen) and seen[1] == 65535
+    c.check(
+        np.array_equal(cast, seen) and seen[1] == 65535,
+        f"np.array_equal(cast, seen) and seen[1] == 65535 ({seen[1]=!s})",
+    )
 print(f"astype: {cast} ({viewcopy.relation(signed, cast).kind}); view: {seen} ({viewcopy.relation(signed, seen).kind})")
 
 # %%
@@ -100,10 +109,13 @@ with np.errstate(invalid="ignore"):
 with claim(
     "trap-dtype-view-finds-negative-zero",
     "the sign bits read through a uint64 view of this array flag -0.0 and -nan, which x < 0 misses",
-):
+) as c:
     viewcopy.expect_view(x, x.view(np.uint64))
-    assert np.array_equal(sign_bit, np.signbit(x))
-    assert sign_bit[1] and not negative[1] and sign_bit[5] and not negative[5]
+    c.check(np.array_equal(sign_bit, np.signbit(x)), "np.array_equal(sign_bit, np.signbit(x))")
+    c.check(
+        sign_bit[1] and not negative[1] and sign_bit[5] and not negative[5],
+        "sign_bit[1] and not negative[1] and sign_bit[5] and not negative[5]",
+    )
 for value, by_bits, by_compare in zip(x, sign_bit, negative, strict=True):
     print(f"{value!s:>5}: sign bit {by_bits!s:5}  x < 0 {by_compare}")
 
@@ -120,12 +132,18 @@ with claim(
     "trap-dtype-view-pixels-as-uint32",
     "image.view(np.uint32) of this RGBA image allocates nothing, and counts as many distinct pixels "
     "as np.unique over rows of four bytes",
-):
+) as c:
     with viewcopy.track() as packing:
         packed = viewcopy.expect_view(image, image.view(np.uint32))
-    assert packing.allocated_bytes == 0 and packed.shape == (120, 160, 1)
+    c.check(
+        packing.allocated_bytes == 0 and packed.shape == (120, 160, 1),
+        f"packing.allocated_bytes == 0 and packed.shape == (120, 160, 1) ({packing.allocated_bytes=!s}, {packed.shape=!s})",
+    )
     distinct = np.unique(packed).size
-    assert distinct == np.unique(image.reshape(-1, 4), axis=0).shape[0]
+    c.check(
+        distinct == np.unique(image.reshape(-1, 4), axis=0).shape[0],
+        f"distinct == np.unique(image.reshape(-1, 4), axis=0).shape[0] ({distinct=!s}, {np.unique(image.reshape(-1, 4), axis=0).shape[0]=!s})",
+    )
 print(f"image {image.shape} -> view {packed.shape}; {distinct} distinct pixels; {packing}")
 
 # %%
@@ -172,5 +190,8 @@ with claim(
             worked = True
         except ValueError:
             worked = False
-        assert worked == last_axis_packed(case.array), case.name
+        resized.check(
+            worked == last_axis_packed(case.array),
+            f"{case.name!s}: worked == last_axis_packed(case.array) ({worked=!s}, {last_axis_packed(case.array)=!s})",
+        )
 print(f"checked on {resized.cases} layouts")

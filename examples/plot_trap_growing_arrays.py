@@ -40,13 +40,14 @@ def chunk(i):
 # -----------------------
 # Each call is tracked on its own: its new array is what it allocated.
 allocated_per_step = []
+shared = []  # whether each step's result shares memory with the array before it
 with viewcopy.track() as appending:
     acc = np.empty(0)
     for i in range(STEPS):
         piece = chunk(i)
         with viewcopy.track() as step:
             grown = np.append(acc, piece)
-        assert not np.shares_memory(grown, acc)
+        shared.append(np.shares_memory(grown, acc))
         allocated_per_step.append(step.allocated_bytes)
         acc = grown
 total_appended = sum(allocated_per_step)
@@ -54,9 +55,16 @@ with claim(
     "trap-append-copies-whole-array",
     f"each of the {STEPS} np.append calls allocates a new array holding everything so far: "
     f"{viewcopy.format_bytes(total_appended)} allocated in total for a result of {viewcopy.format_bytes(final_bytes)}",
-):
-    assert allocated_per_step == [8 * CHUNK * (i + 1) for i in range(STEPS)]
-    assert acc.nbytes == final_bytes and total_appended > STEPS / 2 * final_bytes
+) as c:
+    c.check(not any(shared), f"none of the {len(shared)} results shares memory with the array before it")
+    c.check(
+        allocated_per_step == [8 * CHUNK * (i + 1) for i in range(STEPS)],
+        f"allocated_per_step == [8 * CHUNK * (i + 1) for i in range(STEPS)] ({allocated_per_step=!s}, {[8 * CHUNK * (i + 1) for i in range(STEPS)]=!s})",
+    )
+    c.check(
+        acc.nbytes == final_bytes and total_appended > STEPS / 2 * final_bytes,
+        f"acc.nbytes == final_bytes and total_appended > STEPS / 2 * final_bytes ({acc.nbytes=!s}, {final_bytes=!s}, {total_appended=!s}, {STEPS / 2 * final_bytes=!s})",
+    )
 print(
     f"np.append loop: {viewcopy.format_bytes(total_appended)} allocated, "
     f"{total_appended / final_bytes:.1f} times the result; peak {viewcopy.format_bytes(appending.peak_bytes)}"
@@ -77,9 +85,12 @@ with viewcopy.track() as collecting:
 with claim(
     "trap-join-once-allocates-result-once",
     "collecting the chunks in a list and calling np.concatenate once allocates the result once",
-):
-    assert np.array_equal(joined, acc)
-    assert join.allocated_bytes == final_bytes and collecting.allocated_bytes == final_bytes
+) as c:
+    c.check(np.array_equal(joined, acc), "np.array_equal(joined, acc)")
+    c.check(
+        join.allocated_bytes == final_bytes and collecting.allocated_bytes == final_bytes,
+        f"join.allocated_bytes == final_bytes and collecting.allocated_bytes == final_bytes ({join.allocated_bytes=!s}, {final_bytes=!s}, {collecting.allocated_bytes=!s})",
+    )
 print(f"list + one concatenate: peak {viewcopy.format_bytes(collecting.peak_bytes)}")
 
 # %%
@@ -95,10 +106,16 @@ with viewcopy.track() as filling:
 with claim(
     "trap-preallocate-peak-result-plus-chunk",
     "filling a preallocated array peaks at the result plus one chunk (within 1%)",
-):
-    assert np.array_equal(out, acc)
-    assert filling.allocated_bytes == final_bytes
-    assert filling.peak_bytes < 1.01 * (final_bytes + 8 * CHUNK), filling
+) as c:
+    c.check(np.array_equal(out, acc), "np.array_equal(out, acc)")
+    c.check(
+        filling.allocated_bytes == final_bytes,
+        f"filling.allocated_bytes == final_bytes ({filling.allocated_bytes=!s}, {final_bytes=!s})",
+    )
+    c.check(
+        filling.peak_bytes < 1.01 * (final_bytes + 8 * CHUNK),
+        f"{filling!s}: filling.peak_bytes < 1.01 * (final_bytes + 8 * CHUNK) ({filling.peak_bytes=!s}, {1.01 * (final_bytes + 8 * CHUNK)=!s})",
+    )
 # Bytes allocated to build the result, measured (the chunks themselves cost
 # the same in all three ways and are not counted):
 rows = {
@@ -163,7 +180,10 @@ with claim(
 ) as appended:
     for case in appended.over(layouts()):
         a = case.array
-        assert not np.shares_memory(a, np.append(a, np.zeros(1, a.dtype))), case.name
+        appended.check(
+            not np.shares_memory(a, np.append(a, np.zeros(1, a.dtype))),
+            f"{case.name!s}: not np.shares_memory(a, np.append(a, np.zeros(1, a.dtype)))",
+        )
 print(f"checked on {appended.cases} layouts")
 
 # %%
@@ -175,9 +195,12 @@ table = np.arange(6.0).reshape(2, 3)
 with claim(
     "trap-append-without-axis-flattens",
     "np.append(table, row) without axis= returns a flat copy of this 2-D table; axis=0 keeps the rows",
-):
+) as c:
     flat = viewcopy.expect_copy(table, np.append(table, [[6.0, 7.0, 8.0]]))
     stacked = viewcopy.expect_copy(table, np.append(table, [[6.0, 7.0, 8.0]], axis=0))
-    assert flat.shape == (9,) and stacked.shape == (3, 3)
+    c.check(
+        flat.shape == (9,) and stacked.shape == (3, 3),
+        f"flat.shape == (9,) and stacked.shape == (3, 3) ({flat.shape=!s}, {stacked.shape=!s})",
+    )
 print("np.append(table, row).shape        ->", flat.shape)
 print("np.append(table, row, axis=0).shape ->", stacked.shape)

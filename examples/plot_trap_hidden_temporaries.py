@@ -52,20 +52,29 @@ print(
 with claim(
     "trap-dot-copies-strided-operand",
     "np.dot with this strided operand makes a temporary copy of it: the peak is the result plus the operand",
-):
+) as c:
     with viewcopy.track() as dot_strided:
         product = np.dot(strided, right)
-    assert dot_strided.allocated_bytes == product.nbytes
-    assert dot_strided.peak_bytes >= product.nbytes + strided.nbytes, dot_strided
+    c.check(
+        dot_strided.allocated_bytes == product.nbytes,
+        f"dot_strided.allocated_bytes == product.nbytes ({dot_strided.allocated_bytes=!s}, {product.nbytes=!s})",
+    )
+    c.check(
+        dot_strided.peak_bytes >= product.nbytes + strided.nbytes,
+        f"{dot_strided!s}: dot_strided.peak_bytes >= product.nbytes + strided.nbytes ({dot_strided.peak_bytes=!s}, {product.nbytes + strided.nbytes=!s})",
+    )
 compact = np.ascontiguousarray(strided)
 with claim(
     "trap-dot-contiguous-no-temporary",
     "with this contiguous copy of the same operand, np.dot's peak is the result",
-):
+) as c:
     with viewcopy.track() as dot_compact:
         same = np.dot(compact, right)
-    assert np.allclose(same, product)
-    assert dot_compact.peak_bytes < product.nbytes + strided.nbytes / 10, dot_compact
+    c.check(np.allclose(same, product), "np.allclose(same, product)")
+    c.check(
+        dot_compact.peak_bytes < product.nbytes + strided.nbytes / 10,
+        f"{dot_compact!s}: dot_compact.peak_bytes < product.nbytes + strided.nbytes / 10 ({dot_compact.peak_bytes=!s}, {product.nbytes + strided.nbytes / 10=!s})",
+    )
 print(f"result {viewcopy.format_bytes(product.nbytes)}")
 print("np.dot(strided, right):", dot_strided)
 print("np.dot(compact, right):", dot_compact)
@@ -106,14 +115,20 @@ with claim(
         if MATMUL_COPIES
         else "stays within 10% of the operand above the result"
     ),
-):
+) as c:
     with viewcopy.track() as matmul_strided:
         again, matmul_traced_peak = traced_peak(np.matmul, strided, right)
-    assert np.allclose(again, product)
+    c.check(np.allclose(again, product), "np.allclose(again, product)")
     if MATMUL_COPIES:
-        assert matmul_traced_peak >= product.nbytes + strided.nbytes, matmul_traced_peak
+        c.check(
+            matmul_traced_peak >= product.nbytes + strided.nbytes,
+            f"{matmul_traced_peak!s}: matmul_traced_peak >= product.nbytes + strided.nbytes ({matmul_traced_peak=!s}, {product.nbytes + strided.nbytes=!s})",
+        )
     else:
-        assert matmul_traced_peak < product.nbytes + strided.nbytes / 10, matmul_traced_peak
+        c.check(
+            matmul_traced_peak < product.nbytes + strided.nbytes / 10,
+            f"{matmul_traced_peak!s}: matmul_traced_peak < product.nbytes + strided.nbytes / 10 ({matmul_traced_peak=!s}, {product.nbytes + strided.nbytes / 10=!s})",
+        )
 print(f"strided @ right: tracemalloc peak {viewcopy.format_bytes(matmul_traced_peak)}")
 
 # %%
@@ -130,12 +145,21 @@ with claim(
         if MATMUL_COPIES
         else "viewcopy.track's peak for strided @ right agrees with tracemalloc's within 10% of the operand"
     ),
-):
+) as c:
     if MATMUL_COPIES:
-        assert matmul_strided.peak_bytes < product.nbytes + strided.nbytes / 10, matmul_strided
-        assert matmul_traced_peak >= product.nbytes + strided.nbytes
+        c.check(
+            matmul_strided.peak_bytes < product.nbytes + strided.nbytes / 10,
+            f"{matmul_strided!s}: matmul_strided.peak_bytes < product.nbytes + strided.nbytes / 10 ({matmul_strided.peak_bytes=!s}, {product.nbytes + strided.nbytes / 10=!s})",
+        )
+        c.check(
+            matmul_traced_peak >= product.nbytes + strided.nbytes,
+            f"matmul_traced_peak >= product.nbytes + strided.nbytes ({matmul_traced_peak=!s}, {product.nbytes + strided.nbytes=!s})",
+        )
     else:
-        assert abs(matmul_strided.peak_bytes - matmul_traced_peak) < strided.nbytes / 10, matmul_strided
+        c.check(
+            abs(matmul_strided.peak_bytes - matmul_traced_peak) < strided.nbytes / 10,
+            f"{matmul_strided!s}: abs(matmul_strided.peak_bytes - matmul_traced_peak) < strided.nbytes / 10 ({abs(matmul_strided.peak_bytes - matmul_traced_peak)=!s}, {strided.nbytes / 10=!s})",
+        )
 print("strided @ right, viewcopy.track:", matmul_strided)
 print("strided @ right:", matmul_strided)
 
@@ -176,15 +200,21 @@ expected = a + a.T
 with claim(
     "trap-iadd-transpose-temporary",
     "a += a.T gives the values of a + a.T and makes a temporary as large as a for this array",
-):
+) as c:
     with viewcopy.track() as overlap:
         a += a.T
-    assert np.array_equal(a, expected)
-    assert overlap.allocated_bytes == 0 and overlap.peak_bytes >= a.nbytes, overlap
-with claim("trap-iadd-exact-overlap-no-temporary", "a += a (the same elements) makes no temporary"):
+    c.check(np.array_equal(a, expected), "np.array_equal(a, expected)")
+    c.check(
+        overlap.allocated_bytes == 0 and overlap.peak_bytes >= a.nbytes,
+        f"{overlap!s}: overlap.allocated_bytes == 0 and overlap.peak_bytes >= a.nbytes ({overlap.allocated_bytes=!s}, {overlap.peak_bytes=!s}, {a.nbytes=!s})",
+    )
+with claim("trap-iadd-exact-overlap-no-temporary", "a += a (the same elements) makes no temporary") as c:
     with viewcopy.track() as exact:
         a += a
-    assert exact.peak_bytes < a.nbytes / 100, exact
+    c.check(
+        exact.peak_bytes < a.nbytes / 100,
+        f"{exact!s}: exact.peak_bytes < a.nbytes / 100 ({exact.peak_bytes=!s}, {a.nbytes / 100=!s})",
+    )
 print(f"a: {viewcopy.format_bytes(a.nbytes)}")
 print("a += a.T:", overlap)
 print("a += a:  ", exact)
@@ -203,7 +233,7 @@ with claim(
         b = case.array
         wanted = b + b[::-1]
         b += b[::-1]
-        assert np.array_equal(b, wanted), case.name
+        overlaps.check(np.array_equal(b, wanted), f"{case.name!s}: np.array_equal(b, wanted)")
 print(f"checked on {overlaps.cases} layouts")
 
 # %%
@@ -229,16 +259,25 @@ with viewcopy.track() as into_out:
 with claim(
     "trap-chained-expression-two-temporaries",
     f"2*x + 2*y on {viewcopy.format_bytes(x.nbytes)} inputs peaks at twice its result",
-):
-    assert chained.allocated_bytes == r1.nbytes and 2 * r1.nbytes <= chained.peak_bytes < 2.05 * r1.nbytes, chained
-with claim("trap-inplace-step-peak-is-result", "r = x + y; r *= 2 peaks at its result (within 1%)"):
-    assert np.allclose(r1, r2)
-    assert stepwise.peak_bytes < 1.01 * r2.nbytes, stepwise
+) as c:
+    c.check(
+        chained.allocated_bytes == r1.nbytes and 2 * r1.nbytes <= chained.peak_bytes < 2.05 * r1.nbytes,
+        f"{chained!s}: chained.allocated_bytes == r1.nbytes and 2 * r1.nbytes <= chained.peak_bytes < 2.05 * r1.nbytes ({chained.allocated_bytes=!s}, {r1.nbytes=!s}, {2 * r1.nbytes=!s}, {chained.peak_bytes=!s}, {2.05 * r1.nbytes=!s})",
+    )
+with claim("trap-inplace-step-peak-is-result", "r = x + y; r *= 2 peaks at its result (within 1%)") as c:
+    c.check(np.allclose(r1, r2), "np.allclose(r1, r2)")
+    c.check(
+        stepwise.peak_bytes < 1.01 * r2.nbytes,
+        f"{stepwise!s}: stepwise.peak_bytes < 1.01 * r2.nbytes ({stepwise.peak_bytes=!s}, {1.01 * r2.nbytes=!s})",
+    )
 with claim(
     "trap-out-allocates-nothing", "np.add and np.multiply with out= into this preallocated array allocate no new array"
-):
-    assert np.allclose(r1, r3)
-    assert into_out.allocated_bytes == 0 and into_out.peak_bytes < r3.nbytes / 100, into_out
+) as c:
+    c.check(np.allclose(r1, r3), "np.allclose(r1, r3)")
+    c.check(
+        into_out.allocated_bytes == 0 and into_out.peak_bytes < r3.nbytes / 100,
+        f"{into_out!s}: into_out.allocated_bytes == 0 and into_out.peak_bytes < r3.nbytes / 100 ({into_out.allocated_bytes=!s}, {into_out.peak_bytes=!s}, {r3.nbytes / 100=!s})",
+    )
 ways = {"2*x + 2*y": chained, "r = x + y; r *= 2": stepwise, "out= (preallocated)": into_out}
 for name, t in ways.items():
     print(f"{name:20} peak / result = {t.peak_bytes / r1.nbytes:.2f}  ({t})")

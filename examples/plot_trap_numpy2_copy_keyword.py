@@ -38,14 +38,14 @@ with claim(
     "trap-np2-array-copy-false",
     f"on NumPy {np.__version__}, np.array(x, dtype=np.float32, copy=False) "
     + ("raises ValueError, because the conversion needs a copy" if NUMPY2 else "copies silently"),
-):
+) as c:
     try:
         converted = np.array(x, dtype=np.float32, copy=False)
     except ValueError as error:
-        assert NUMPY2
+        c.check(NUMPY2, "NUMPY2")
         outcome = f"ValueError: {str(error).splitlines()[0]}"
     else:
-        assert not NUMPY2
+        c.check(not NUMPY2, "not NUMPY2")
         viewcopy.expect_copy(x, converted)
         outcome = "a copy"
     viewcopy.expect_view(x, np.array(x, copy=False))  # no copy needed: a view on both
@@ -59,8 +59,8 @@ print(f"np.array(x, dtype=np.float32, copy=False) -> {outcome}")
 with claim(
     "trap-asarray-copies-if-needed",
     "np.asarray(x) returns x itself, and np.asarray(x, dtype=np.float32) a copy",
-):
-    assert np.asarray(x) is x
+) as c:
+    c.check(np.asarray(x) is x, "np.asarray(x) is x")
     viewcopy.expect_copy(x, np.asarray(x, dtype=np.float32))
 with claim(
     "trap-np2-asarray-copy-keyword",
@@ -96,7 +96,7 @@ with claim(
     "for every layout in the family, np.asarray(a) returns a itself",
 ) as same:
     for case in same.over(layouts()):
-        assert np.asarray(case.array) is case.array, case.name
+        same.check(np.asarray(case.array) is case.array, f"{case.name!s}: np.asarray(case.array) is case.array")
 with claim(
     "trap-family-np2-array-copy-false-order-c",
     f"on NumPy {np.__version__}, for every non-empty layout in the family, np.array(a, copy=False, order='C') "
@@ -107,10 +107,13 @@ with claim(
         try:
             result = np.array(a, copy=False, order="C")
         except ValueError:
-            assert NUMPY2 and not a.flags.c_contiguous, case.name
+            strict.check(NUMPY2 and not a.flags.c_contiguous, f"{case.name!s}: NUMPY2 and not a.flags.c_contiguous")
         else:
-            assert np.shares_memory(a, result) == a.flags.c_contiguous, case.name
-            assert a.flags.c_contiguous or not NUMPY2, case.name
+            strict.check(
+                np.shares_memory(a, result) == a.flags.c_contiguous,
+                f"{case.name!s}: np.shares_memory(a, result) == a.flags.c_contiguous ({np.shares_memory(a, result)=!s}, {a.flags.c_contiguous=!s})",
+            )
+            strict.check(a.flags.c_contiguous or not NUMPY2, f"{case.name!s}: a.flags.c_contiguous or not NUMPY2")
 print(f"checked on {same.cases} and {strict.cases} layouts")
 
 # %%
@@ -127,14 +130,14 @@ with claim(
         if RESHAPE_COPY
         else "reshape has no copy= keyword (TypeError)"
     ),
-):
+) as c:
     try:
         x.T.reshape(-1, copy=False)
     except ValueError as error:
-        assert RESHAPE_COPY
+        c.check(RESHAPE_COPY, "RESHAPE_COPY")
         outcome = f"ValueError: {error}"
     except TypeError as error:
-        assert not RESHAPE_COPY
+        c.check(not RESHAPE_COPY, "not RESHAPE_COPY")
         outcome = f"TypeError: {error}"
     else:
         raise AssertionError("reshape(copy=False) of a transposed array returned")
@@ -199,20 +202,20 @@ with claim(
         if NUMPY2
         else "returns the buffer without a copy (copy=False meant 'if possible')"
     ),
-):
+) as c:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             result = np.array(OldStyle(x), copy=False)
         except ValueError:
-            assert NUMPY2
+            c.check(NUMPY2, "NUMPY2")
             outcome = "ValueError"
         else:
-            assert not NUMPY2
+            c.check(not NUMPY2, "not NUMPY2")
             viewcopy.expect_view(x, result)
             outcome = "a view"
     warned = [w for w in caught if issubclass(w.category, DeprecationWarning)]
-    assert bool(warned) == NUMPY2
+    c.check(bool(warned) == NUMPY2, f"bool(warned) == NUMPY2 ({bool(warned)=!s}, {NUMPY2=!s})")
 print(f"np.array(OldStyle(x), copy=False) -> {outcome}; DeprecationWarning: {bool(warned)}")
 if warned:
     print(f"  {str(warned[0].message).splitlines()[0]}")

@@ -52,10 +52,10 @@ with claim(
     "trap-pandas-lends-buffer-not-writeable",
     f"with pandas {pd.__version__}, to_numpy(), .values and np.asarray() of a float64 Series return its own buffer, "
     + ("not writeable" if PANDAS3 else "writeable"),
-):
+) as c:
     for array in lent.values():
         viewcopy.expect_view(own, array)
-        assert array.flags.writeable is not PANDAS3
+        c.check(array.flags.writeable is not PANDAS3, "array.flags.writeable is not PANDAS3")
 for name, array in lent.items():
     print(f"{name:20} shares the Series' buffer: {np.shares_memory(array, own)}, writeable: {array.flags.writeable}")
 
@@ -66,14 +66,16 @@ with claim(
     "trap-pandas-write-into-lent-array",
     f"with pandas {pd.__version__}, writing into series.to_numpy() "
     + ("raises ValueError" if PANDAS3 else "changes the Series"),
-):
+) as c:
     try:
         target[0] = 100.0
     except ValueError as error:
-        assert PANDAS3
+        c.check(PANDAS3, "PANDAS3")
         outcome = f"ValueError: {error}"
     else:
-        assert not PANDAS3 and series.iloc[0] == 100.0
+        c.check(
+            not PANDAS3 and series.iloc[0] == 100.0, f"not PANDAS3 and series.iloc[0] == 100.0 ({series.iloc[0]=!s})"
+        )
         outcome = "the Series changed"
 print(f"series.to_numpy()[0] = 100.0 -> {outcome}")
 
@@ -85,10 +87,10 @@ print(f"series.to_numpy()[0] = 100.0 -> {outcome}")
 with claim(
     "trap-pandas-writeable-copies",
     "series.to_numpy(copy=True) and np.array(series) are writeable copies",
-):
+) as c:
     for array in (series.to_numpy(copy=True), np.array(series)):
         viewcopy.expect_copy(own, array)
-        assert array.flags.writeable
+        c.check(array.flags.writeable, "array.flags.writeable")
 
 # %%
 # A nullable ``Int64`` column is a hole in that rule: its ``to_numpy()`` can
@@ -100,11 +102,11 @@ with claim(
     "trap-pandas-nullable-to-numpy-writeable-view",
     f"with pandas {pd.__version__}, to_numpy() of an Int64 Series without missing values is a writeable view "
     "of its data: writing to it changes the Series",
-):
+) as c:
     viewcopy.expect_view(data, handed)
-    assert handed.flags.writeable
+    c.check(handed.flags.writeable, "handed.flags.writeable")
     handed[0] = 100
-    assert nullable.iloc[0] == 100
+    c.check(nullable.iloc[0] == 100, f"nullable.iloc[0] == 100 ({nullable.iloc[0]=!s})")
 print(f"Int64 Series after writing 100 into its to_numpy(): {nullable.tolist()}")
 
 # %%
@@ -127,10 +129,13 @@ for claim_id, call, what, build, source in constructors:
         f"with pandas {pd.__version__}, {call} "
         + ("copies" if PANDAS3 else "shares")
         + f" arr, {what} of {viewcopy.format_bytes(source.nbytes)}",
-    ):
+    ) as c:
         if PANDAS3:
             viewcopy.expect_copy(source, made.to_numpy())
-            assert building.allocated_bytes >= source.nbytes, building
+            c.check(
+                building.allocated_bytes >= source.nbytes,
+                f"{building!s}: building.allocated_bytes >= source.nbytes ({building.allocated_bytes=!s}, {source.nbytes=!s})",
+            )
         else:
             viewcopy.expect_view(source, made.to_numpy())
     print(f"{call}:", building)
@@ -141,10 +146,13 @@ with viewcopy.track() as sharing:
 with claim(
     "trap-pandas-copy-false-shares",
     "pd.Series(arr, copy=False) allocates no copy of arr, and a later write to arr shows in the Series",
-):
-    assert sharing.allocated_bytes < values.nbytes / 100, sharing
+) as c:
+    c.check(
+        sharing.allocated_bytes < values.nbytes / 100,
+        f"{sharing!s}: sharing.allocated_bytes < values.nbytes / 100 ({sharing.allocated_bytes=!s}, {values.nbytes / 100=!s})",
+    )
     values[0] = -1.0
-    assert shared.iloc[0] == -1.0
+    c.check(shared.iloc[0] == -1.0, f"shared.iloc[0] == -1.0 ({shared.iloc[0]=!s})")
 print("pd.Series(values, copy=False):", sharing, f"| shared.iloc[0] after values[0] = -1: {shared.iloc[0]}")
 del shared, values, grid
 
@@ -157,8 +165,11 @@ with claim(
     "trap-pandas-mixed-frame-to-numpy-new-array",
     "to_numpy() of a frame with a float64 and an int64 column is a writeable float64 array sharing no memory "
     "with the columns",
-):
-    assert built.flags.writeable and built.dtype == np.float64
+) as c:
+    c.check(
+        built.flags.writeable and built.dtype == np.float64,
+        f"built.flags.writeable and built.dtype == np.float64 ({built.dtype=!s}, {np.float64=!s})",
+    )
     for name in mixed:
         viewcopy.expect_copy(mixed[name].to_numpy(), built)
 print(f"mixed.to_numpy(): dtype {built.dtype}, writeable {built.flags.writeable}")

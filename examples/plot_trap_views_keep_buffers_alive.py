@@ -35,12 +35,15 @@ with claim(
     "trap-slice-keeps-buffer",
     f"this {KEEP:,}-element slice keeps the whole {viewcopy.format_bytes(8 * N)} buffer of its array alive "
     "after the array is deleted",
-):
+) as c:
     with viewcopy.track() as kept:
         big = np.arange(N, dtype=np.float64)
         head = big[:KEEP]
         del big
-    assert kept.allocated_bytes == 8 * N, kept
+    c.check(
+        kept.allocated_bytes == 8 * N,
+        f"{kept!s}: kept.allocated_bytes == 8 * N ({kept.allocated_bytes=!s}, {8 * N=!s})",
+    )
 print(f"head shows {viewcopy.format_bytes(head.nbytes)}; still allocated: {kept}")
 
 # %%
@@ -51,12 +54,15 @@ print(f"head shows {viewcopy.format_bytes(head.nbytes)}; still allocated: {kept}
 with claim(
     "trap-copied-slice-frees-buffer",
     f"the .copy() of the same slice keeps {viewcopy.format_bytes(8 * KEEP)}: the big buffer is freed",
-):
+) as c:
     with viewcopy.track() as freed:
         big = np.arange(N, dtype=np.float64)
         head_copy = big[:KEEP].copy()
         del big
-    assert freed.allocated_bytes == head_copy.nbytes == 8 * KEEP, freed
+    c.check(
+        freed.allocated_bytes == head_copy.nbytes == 8 * KEEP,
+        f"{freed!s}: freed.allocated_bytes == head_copy.nbytes == 8 * KEEP ({freed.allocated_bytes=!s}, {head_copy.nbytes=!s}, {8 * KEEP=!s})",
+    )
 print(f"head_copy shows {viewcopy.format_bytes(head_copy.nbytes)}; still allocated: {freed}")
 print(f"the view kept {kept.allocated_bytes / freed.allocated_bytes:,.0f} times the memory of the copy")
 
@@ -83,10 +89,13 @@ with claim(
     "trap-view-base-shows-kept-bytes",
     "head's base is the deleted array, whose nbytes is the full size, and head's OWNDATA is False; "
     "head.copy() has no base and owns its data",
-):
-    assert head.base is not None and not head.flags.owndata
-    assert head.base.nbytes == 8 * N and head.nbytes == 8 * KEEP
-    assert head_copy.base is None and head_copy.flags.owndata
+) as c:
+    c.check(head.base is not None and not head.flags.owndata, "head.base is not None and not head.flags.owndata")
+    c.check(
+        head.base.nbytes == 8 * N and head.nbytes == 8 * KEEP,
+        f"head.base.nbytes == 8 * N and head.nbytes == 8 * KEEP ({head.base.nbytes=!s}, {8 * N=!s}, {head.nbytes=!s}, {8 * KEEP=!s})",
+    )
+    c.check(head_copy.base is None and head_copy.flags.owndata, "head_copy.base is None and head_copy.flags.owndata")
 for name, x in {"head": head, "head_copy": head_copy}.items():
     kept_bytes = x.base.nbytes if x.base is not None else x.nbytes
     print(
@@ -105,9 +114,11 @@ with claim(
     "and has no base",
 ) as signs:
     for case in signs.over(layouts(ndim=range(1, 5))):
-        assert case.array[:1].base is not None, case.name
+        signs.check(case.array[:1].base is not None, f"{case.name!s}: case.array[:1].base is not None")
         fresh = case.array.copy()
-        assert fresh.base is None and fresh.flags.owndata, case.name
+        signs.check(
+            fresh.base is None and fresh.flags.owndata, f"{case.name!s}: fresh.base is None and fresh.flags.owndata"
+        )
 print(f"checked on {signs.cases} layouts")
 
 # %%

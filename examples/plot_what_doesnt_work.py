@@ -40,14 +40,18 @@ measured = {}  # anti-pattern -> bytes, for the figure at the end
 part = arr[: N // 100]
 with claim(
     "list-of-array-bloats", "for this array, list(arr) costs more than 3 times the array's own bytes, in Python objects"
-):
+) as cl:
     tracemalloc.start()
     with viewcopy.track() as as_list:
         items = list(part.ravel())
     python_peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert as_list.allocated_bytes == 0  # no NumPy buffer at all ...
-    assert python_peak > 3 * part.nbytes  # ... but Python objects
+    cl.check(
+        as_list.allocated_bytes == 0, f"as_list.allocated_bytes == 0 ({as_list.allocated_bytes=!s})"
+    )  # no NumPy buffer at all ...
+    cl.check(
+        python_peak > 3 * part.nbytes, f"python_peak > 3 * part.nbytes ({python_peak=!s}, {3 * part.nbytes=!s})"
+    )  # ... but Python objects
 print(f"list() of {part.size:,} float64 ({viewcopy.format_bytes(part.nbytes)}):", as_list)
 print(
     f"tracemalloc's peak: {python_peak / part.size:.1f} bytes per element for the list and its scalars, "
@@ -76,12 +80,15 @@ del items, independent, flattened
 # Measured on this array, it allocates one copy, the same bytes as
 # ``flatten``: the ``ravel`` of a fresh C-contiguous copy is a view. (The
 # search on :doc:`plot_article_searched` runs it on every layout.)
-with claim("copy-then-ravel-is-one-copy", "arr.copy().ravel() allocates one copy, the same as flatten"):
+with claim("copy-then-ravel-is-one-copy", "arr.copy().ravel() allocates one copy, the same as flatten") as cl:
     with viewcopy.track() as copy_ravel:
         c = arr.copy().ravel()
     with viewcopy.track() as flat:
         f = arr.flatten()
-    assert copy_ravel.allocated_bytes == flat.allocated_bytes == arr.nbytes
+    cl.check(
+        copy_ravel.allocated_bytes == flat.allocated_bytes == arr.nbytes,
+        f"copy_ravel.allocated_bytes == flat.allocated_bytes == arr.nbytes ({copy_ravel.allocated_bytes=!s}, {flat.allocated_bytes=!s}, {arr.nbytes=!s})",
+    )
 print("arr.copy().ravel():", copy_ravel)
 print("arr.flatten():     ", flat)
 measured["arr.copy().ravel()"] = copy_ravel.allocated_bytes
@@ -104,11 +111,14 @@ transposed = grid.T
 with claim(
     "reshape-copies-silently",
     "transposed.reshape(-1), of this F-ordered 2-D view, copies its nbytes instead of raising",
-):
+) as cl:
     with viewcopy.track() as silent:
         flat_t = transposed.reshape(-1)
     viewcopy.expect_copy(transposed, flat_t)
-    assert silent.allocated_bytes == transposed.nbytes
+    cl.check(
+        silent.allocated_bytes == transposed.nbytes,
+        f"silent.allocated_bytes == transposed.nbytes ({silent.allocated_bytes=!s}, {transposed.nbytes=!s})",
+    )
 print("transposed.reshape(-1):", silent)
 
 CASES = layouts()
@@ -122,7 +132,10 @@ with (
     warnings.simplefilter("error")
     for case in c.over(CASES):
         for order in "CFA":
-            assert case.array.reshape(-1, order=order).shape == (case.array.size,), case.name
+            c.check(
+                case.array.reshape(-1, order=order).shape == (case.array.size,),
+                f"{case.name!s}: case.array.reshape(-1, order=order).shape == (case.array.size,) ({case.array.reshape(-1, order=order).shape=!s}, {(case.array.size,)=!s})",
+            )
 print(f"reshape(-1) in order C, F and A: no error and no warning on {len(CASES)} layouts")
 measured["transposed.reshape(-1)"] = silent.allocated_bytes
 del flat_t
@@ -135,11 +148,11 @@ with claim(
     try:
         transposed.reshape(-1, copy=False)
     except ValueError as error:  # NumPy >= 2.1
-        assert numpy_2_1
+        c.check(numpy_2_1, "numpy_2_1")
         c.note(f"ValueError: {error}")
         print("reshape(-1, copy=False) ->", type(error).__name__ + ":", error)
     except TypeError as error:  # NumPy < 2.1 has no copy= keyword for reshape
-        assert not numpy_2_1
+        c.check(not numpy_2_1, "not numpy_2_1")
         c.note(f"TypeError: {error} (no copy= keyword before NumPy 2.1)")
         print(f"NumPy {np.__version__} has no reshape(copy=...):", error)
 
@@ -220,9 +233,9 @@ with claim(
     viewcopy.expect_copy(transposed, transposed.ravel())
     viewcopy.expect_view(transposed, transposed.ravel(order="A"))
     viewcopy.expect_view(transposed, transposed.ravel(order="K"))
-with claim("base-misleads-reshape-copy", "this copy made by transposed.reshape(-1) still has a .base"):
+with claim("base-misleads-reshape-copy", "this copy made by transposed.reshape(-1) still has a .base") as cl:
     r = viewcopy.relation(transposed, transposed.reshape(-1))
-    assert r.kind == "copy" and r.base_misleads
+    cl.check(r.kind == "copy" and r.base_misleads, f'r.kind == "copy" and r.base_misleads ({r.kind=!s})')
 print("transposed.reshape(-1):", r)
 
 # %%
@@ -236,13 +249,19 @@ print("transposed.reshape(-1):", r)
 tiny = np.arange(6).reshape(2, 3)
 print("tiny.T.ravel()     ->", tiny.T.ravel(), "(copy)")
 print("tiny.T.ravel('K')  ->", tiny.T.ravel("K"), "(view)")
-with claim("order-changes-sequence-and-cost", "order changes the element sequence and whether ravel copies"):
-    assert tiny.T.ravel().tolist() != tiny.T.ravel("K").tolist()
+with claim("order-changes-sequence-and-cost", "order changes the element sequence and whether ravel copies") as cl:
+    cl.check(
+        tiny.T.ravel().tolist() != tiny.T.ravel("K").tolist(),
+        f'tiny.T.ravel().tolist() != tiny.T.ravel("K").tolist() ({tiny.T.ravel().tolist()=!s}, {tiny.T.ravel("K").tolist()=!s})',
+    )
     with viewcopy.track() as default_order:
         in_c_order = viewcopy.expect_copy(transposed, transposed.ravel())
     with viewcopy.track() as keep_order:
         in_memory_order = viewcopy.expect_view(transposed, transposed.ravel("K"))
-    assert default_order.allocated_bytes == transposed.nbytes and keep_order.allocated_bytes == 0
+    cl.check(
+        default_order.allocated_bytes == transposed.nbytes and keep_order.allocated_bytes == 0,
+        f"default_order.allocated_bytes == transposed.nbytes and keep_order.allocated_bytes == 0 ({default_order.allocated_bytes=!s}, {transposed.nbytes=!s}, {keep_order.allocated_bytes=!s})",
+    )
 measured["transposed.ravel()"] = default_order.allocated_bytes
 measured["transposed.ravel('K')"] = keep_order.allocated_bytes
 del in_c_order, in_memory_order
@@ -263,12 +282,17 @@ def article_guard(arr):
     if not np.shares_memory(arr, result):
         logging.warning("ravel produced a copy; consider reshaping instead")  # noqa: LOG015 (the article's code, as written)
     copy = arr.flatten(order="C")
-    assert copy.shape == arr.shape and not np.shares_memory(arr, copy)
+    if not (copy.shape == arr.shape and not np.shares_memory(arr, copy)):
+        raise AssertionError  # the article's `assert`, written out: python -O does not strip it
     return result, copy
 
 
-with claim("article-guard-passes-1d", "the article's guard passes on arr, this 1-D array"):
-    article_guard(arr)
+with claim("article-guard-passes-1d", "the article's guard passes on arr, this 1-D array") as c:
+    _, arr_copy = article_guard(arr)
+    c.check(
+        arr_copy.shape == arr.shape and not np.shares_memory(arr, arr_copy),
+        f"the guard returned: flatten's copy has arr's shape {arr_copy.shape} and shares no memory with it",
+    )
 with claim("article-guard-fails-2d", "the article's guard raises AssertionError on every array that is not 1-D") as c:
     logging.disable(logging.WARNING)  # the guard's own warnings, hundreds of them
     try:
@@ -276,8 +300,10 @@ with claim("article-guard-fails-2d", "the article's guard raises AssertionError 
             try:
                 article_guard(case.array)
             except AssertionError:
-                continue
-            raise AssertionError(f"the article's guard passed on {case.name}")
+                raised = True
+            else:
+                raised = False
+            c.check(raised, f"{case.name}: the guard {'raised AssertionError' if raised else 'passed'}")
     finally:
         logging.disable(logging.NOTSET)
 try:
@@ -300,12 +326,21 @@ logged = []  # keep the records too, to check them
 collector = logging.Handler()
 collector.emit = logged.append
 logging.getLogger("viewcopy").addHandler(collector)
-with claim("guard-logs-copy", "viewcopy.log_copies logs the copy ravel makes of arr2d.T, this transposed array"):
+with claim("guard-logs-copy", "viewcopy.log_copies logs the copy ravel makes of arr2d.T, this transposed array") as cl:
     rows = as_rows(arr2d)
-    assert rows.shape == (arr2d.size,) and not logged  # a view: nothing logged
+    cl.check(
+        rows.shape == (arr2d.size,) and not logged,
+        f"rows.shape == (arr2d.size,) and not logged ({rows.shape=!s}, {(arr2d.size,)=!s})",
+    )  # a view: nothing logged
     rows = as_rows(arr2d.T)
-    assert rows.shape == (arr2d.size,) and len(logged) == 1
-    assert logged[0].viewcopy_bytes == arr2d.nbytes
+    cl.check(
+        rows.shape == (arr2d.size,) and len(logged) == 1,
+        f"rows.shape == (arr2d.size,) and len(logged) == 1 ({rows.shape=!s}, {(arr2d.size,)=!s}, {len(logged)=!s})",
+    )
+    cl.check(
+        logged[0].viewcopy_bytes == arr2d.nbytes,
+        f"logged[0].viewcopy_bytes == arr2d.nbytes ({logged[0].viewcopy_bytes=!s}, {arr2d.nbytes=!s})",
+    )
 
 # %%
 # The bytes, side by side

@@ -122,7 +122,9 @@ def test_claims_that_say_more_than_they_check_and_sphinx_warnings_fail_the_build
         "examples/plot_tiny.py",
         "# %%\n# Flatten copies",
         "with claim('planted-always', 'ravel always returns a view'):\n"
-        "    viewcopy.expect_view(a, a.ravel())\n\n# %%\n# Flatten copies",
+        "    viewcopy.expect_view(a, a.ravel())\n"
+        "with claim('planted-assert', 'this array a is 2-D'):\n"
+        "    assert a.ndim == 2\n\n# %%\n# Flatten copies",
     )
     fresh_site.replace("docs/page.md", '"page-flatten-copies"', '"page-ravel-view"')
     fresh_site.replace(
@@ -135,9 +137,16 @@ def test_claims_that_say_more_than_they_check_and_sphinx_warnings_fail_the_build
     assert always in build.output
     assert twice in build.output
     assert "py:func reference target not found: viewcopy.no_such_function" in build.output
+    # issue 21.5: a claim resting on an assert fails, named by file and line, and so does one with no evidence
+    stripped = "plot_tiny.py:23: an assert statement in a claim source (python -O strips it)"
+    empty = "claim 'planted-assert' on auto_examples/plot_tiny recorded no evidence"
+    assert stripped in build.output
+    assert empty in build.output
     check = _check.check(fresh_site.root, progress=io.StringIO())
     assert any(always in p for p in check["problems"])
     assert any(twice in p for p in check["problems"])
+    assert any(stripped in p for p in check["problems"])
+    assert any(empty in p for p in check["problems"])
 
 
 def test_a_failing_doctest_in_a_page_fails_the_doctest_build(fresh_site):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -11,6 +12,7 @@ import pytest
 from conftest import ROOT
 
 from viewcopy.claims import check as _check
+from viewcopy.claims import ledger
 
 BLOCK_PLOTTING = textwrap.dedent(
     """
@@ -95,10 +97,166 @@ def test_a_failing_source_is_reported_and_the_rest_still_run(tmp_path):
 
 
 def test_no_site_found_says_how_to_fix(tmp_path, monkeypatch):
-    monkeypatch.setenv("VIEWCOPY_SITE", str(tmp_path))
+    monkeypatch.delenv("VIEWCOPY_SITE", raising=False)
     monkeypatch.setattr(_check, "__file__", str(tmp_path / "a" / "b" / "c.py"))
     with pytest.raises(FileNotFoundError, match="set VIEWCOPY_SITE"):
         _check.site_root()
+
+
+# -- issue 21.5: no verdict rests on an assert; every claim records evidence ----------------------
+
+
+def run_check_optimized(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-O", "-c", BLOCK_PLOTTING, "check", *args], capture_output=True, text=True, check=False
+    )
+
+
+ASSERT_ONLY = """\
+import numpy as np
+from viewcopy.claims import claim
+
+a = np.zeros(4)
+with claim("planted-assert-only", "a.T is a copy of this array"):
+    assert not np.shares_memory(a, a.T)
+"""
+
+
+@pytest.mark.parametrize("run", [run_check, run_check_optimized], ids=["plain", "python-O"])
+def test_an_assert_only_false_claim_fails_the_check_even_under_python_O(tmp_path, run):
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "planted.py").write_text(ASSERT_ONLY)
+    done = run("--site", str(tmp_path))
+    assert done.returncode == 1, done.stdout + done.stderr
+    where = f"{tmp_path / 'examples' / 'planted.py'}:6: an assert statement in a claim source"
+    assert where in done.stdout  # the file and line of the assert, named
+    if run is run_check_optimized:  # the assert was stripped: the claim "held" with nothing checked...
+        assert "ok   planted-assert-only" in done.stdout
+        # ...and recorded no evidence, which fails it too
+        assert "claim 'planted-assert-only' on auto_examples/planted recorded no evidence" in done.stdout
+
+
+def test_the_same_claim_with_check_fails_under_python_O(tmp_path):
+    (tmp_path / "examples").mkdir()
+    checked = ASSERT_ONLY.replace('this array"):', 'this array") as c:').replace(
+        "assert not np.shares_memory(a, a.T)", 'c.check(not np.shares_memory(a, a.T), "a.T shares no memory")'
+    )
+    assert "assert not" not in checked
+    (tmp_path / "examples" / "planted.py").write_text(checked)
+    done = run_check_optimized("--site", str(tmp_path))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "FAIL planted-assert-only" in done.stdout
+    assert "a.T shares no memory: does not hold" in done.stdout
+
+
+def test_no_claim_source_of_the_site_holds_an_assert():
+    assert _check.sources(ROOT)  # the scan below has something to scan
+    assert ledger.source_problems(ROOT) == []
+
+
+def test_an_assert_in_an_executed_page_is_found_at_its_line(tmp_path):
+    page = tmp_path / "docs" / "page.md"
+    page.parent.mkdir()
+    page.write_text(
+        "---\nfile_format: mystnb\n---\n# P\n\n```{code-cell} python\n:tags: [hide-input]\n%load_ext viewcopy\n"
+        "x = 1\nassert x == 1\n```\n"
+    )
+    assert ledger.asserts(page) == [f"{page}:10"]
+
+
+def test_a_claim_that_records_no_evidence_is_a_problem():
+    row = {"id": "empty", "page": "p", "sentence": "this array is fine", "verdict": "holds", "cases": 1}
+    assert ledger.problems([{**row, "evidence": ["check: fine"]}]) == []
+    [problem] = ledger.problems([{**row, "evidence": []}])
+    assert problem.startswith("claim 'empty' on p recorded no evidence")
+
+
+# -- issue 21.6: the check says what it could not run ---------------------------------------------
+
+
+def skipping_site(tmp_path, module):
+    script(tmp_path, "a_good", "good-one", "ravel of this array is a view", "expect_view(a, a.ravel())")
+    (tmp_path / "examples" / "b_needs.py").write_text(f"import {module}\n")
+    return tmp_path
+
+
+NO_POLARS = """
+class NoPolars(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] == "polars":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+sys.meta_path.insert(0, NoPolars())
+sys.meta_path.insert(0, Refuse())
+"""
+BLOCK_POLARS = BLOCK_PLOTTING.replace("sys.meta_path.insert(0, Refuse())", NO_POLARS)
+assert BLOCK_POLARS != BLOCK_PLOTTING
+
+
+def test_a_skipped_page_is_listed_with_its_reason_and_install_line(tmp_path):
+    site = skipping_site(tmp_path, "polars")
+    done = subprocess.run(
+        [sys.executable, "-c", BLOCK_POLARS, "check", "--site", str(site)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (
+        "skip auto_examples/b_needs: needs polars, which is not installed; its claims were not checked" in done.stdout
+    )
+    assert 'pip install "polars>=1.0"' in done.stdout
+    assert "1 page skipped, not checked" in done.stdout
+    strict = subprocess.run(
+        [sys.executable, "-c", BLOCK_POLARS, "check", "--strict", "--site", str(site)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert strict.returncode == 1, strict.stdout + strict.stderr
+    assert "--strict: 1 skipped page(s) fail the check" in strict.stdout
+
+
+def test_a_missing_module_that_no_page_may_lack_fails_the_page(tmp_path):
+    site = skipping_site(tmp_path, "viewcopy.no_such_module")
+    done = run_check("--site", str(site))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "FAIL auto_examples/b_needs: ModuleNotFoundError" in done.stdout
+    assert "skip" not in done.stdout
+
+
+def test_the_install_lines_are_pyprojects_requirements():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    wanted = set(project["dependency-groups"]["libraries"]) | {"pytest>=8"}
+    for module, line in _check.OPTIONAL.items():
+        if "viewcopy[dask]" in line:
+            assert module in " ".join(project["project"]["optional-dependencies"]["dask"])
+        else:
+            assert line.split('"')[1] in wanted, (module, line)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda tmp: tmp / "nowhere", "no such folder"),
+        (lambda tmp: tmp, "no examples/ folder in it"),
+    ],
+    ids=["missing", "no-examples"],
+)
+def test_a_viewcopy_site_that_is_not_a_site_fails_loudly(tmp_path, make, message):
+    named = make(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", BLOCK_PLOTTING, "check"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "VIEWCOPY_SITE": str(named)},
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stdout == ""  # the installed claims were not run instead
+    [line] = done.stderr.splitlines()
+    assert line == f"viewcopy check: VIEWCOPY_SITE={named}: {message}" or line.startswith(
+        f"viewcopy check: VIEWCOPY_SITE={named}: {message}"
+    )
 
 
 # -- issue 11.7: the command line says what is wrong in one line, before running anything ---------

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import ledger
 
-CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
+CODE_CELL = ledger.CODE_CELL
 
 
 class _DrawsNothing(types.ModuleType):
@@ -53,9 +53,9 @@ class _DrawsNothing(types.ModuleType):
 def _without_plotting():
     names = ["matplotlib", "matplotlib.pyplot", "myst_nb", "IPython", "IPython.display"]
     saved = {name: sys.modules.get(name) for name in names}
-    for name in names:
-        sys.modules[name] = _DrawsNothing(name)
-    try:
+    try:  # the stand-ins go in inside the try: an interrupt halfway still puts every module back
+        for name in names:
+            sys.modules[name] = _DrawsNothing(name)
         yield
     finally:
         for name, module in saved.items():
@@ -65,9 +65,26 @@ def _without_plotting():
                 sys.modules[name] = module
 
 
+SITE_ENV = "VIEWCOPY_SITE"
+"""Environment variable naming the folder of the site to check (one with ``examples/``)."""
+
+
 def site_root() -> Path:
-    """The folder holding ``examples/`` and ``docs/``: $VIEWCOPY_SITE, the installed copy, or the source tree."""
-    candidates = [os.environ.get("VIEWCOPY_SITE"), Path(__file__).parents[1] / "_site", Path(__file__).parents[3]]
+    """The folder holding ``examples/`` and ``docs/``: $VIEWCOPY_SITE, the installed copy, or the source tree.
+
+    A $VIEWCOPY_SITE that names no such folder raises :class:`FileNotFoundError`:
+    checking the installed claims instead would answer another question.
+    """
+    named = os.environ.get(SITE_ENV)
+    if named:
+        if not Path(named).is_dir():
+            raise FileNotFoundError(f"{SITE_ENV}={named}: no such folder")
+        if not (Path(named) / "examples").is_dir():
+            raise FileNotFoundError(
+                f"{SITE_ENV}={named}: no examples/ folder in it; name a clone of the viewcopy repository"
+            )
+        return Path(named)
+    candidates = [Path(__file__).parents[1] / "_site", Path(__file__).parents[3]]
     for candidate in candidates:
         if candidate and (Path(candidate) / "examples").is_dir():
             return Path(candidate)
@@ -77,6 +94,20 @@ def site_root() -> Path:
 
 
 sources = ledger.sources
+
+_GROUP = "in a clone of the repository, pip install --group libraries installs all four"
+OPTIONAL = {
+    "pandas": f'pip install "pandas>=2.3"; {_GROUP}',
+    "pyarrow": f'pip install "pyarrow>=17"; {_GROUP}',
+    "polars": f'pip install "polars>=1.0"; {_GROUP}',
+    "joblib": f'pip install "joblib>=1.6"; {_GROUP}',
+    "dask": 'pip install "viewcopy[dask]"',
+    "distributed": 'pip install "viewcopy[dask]"',
+    "pytest": 'pip install "pytest>=8"',
+}
+"""The libraries a page may need beyond NumPy, each with the install line that enables the page (pyproject.toml's
+``libraries`` group and ``dask`` extra).  A page that imports one that is missing is skipped, and said so; any
+other missing module fails the page."""
 
 
 def _cell_code(cell: str) -> str:
@@ -130,7 +161,12 @@ def check(root: Path, *, progress: Any = None) -> dict[str, Any]:
                     with _without_plotting(), contextlib.redirect_stdout(io.StringIO()):
                         _run(path)
                 except ModuleNotFoundError as error:
-                    skipped.append({"page": page, "reason": f"needs {error.name}, which is not installed"})
+                    top = (error.name or "").partition(".")[0]
+                    if top in OPTIONAL:
+                        reason = f"needs {top}, which is not installed"
+                        skipped.append({"page": page, "reason": reason, "install": OPTIONAL[top]})
+                    else:  # not a library the site may lack: a broken import fails the page
+                        failures.append({"page": page, "error": f"{type(error).__name__}: {error}", "notes": []})
                 except Exception as error:  # noqa: BLE001 (report every failing source, not only the first)
                     notes = getattr(error, "__notes__", [])
                     failures.append({"page": page, "error": f"{type(error).__name__}: {error}", "notes": notes})
@@ -148,7 +184,7 @@ def check(root: Path, *, progress: Any = None) -> dict[str, Any]:
         "claims": rows,
         "failures": failures,
         "skipped": skipped,
-        "problems": ledger.problems(rows),
+        "problems": ledger.source_problems(root) + ledger.problems(rows),
     }
 
 
@@ -165,12 +201,15 @@ def report(result: dict[str, Any]) -> str:
         lines.append(f"FAIL {failure['page']}: {failure['error']}")
         lines.extend(f"       {note}" for note in failure["notes"])
     for skip in result["skipped"]:
-        lines.append(f"skip {skip['page']}: {skip['reason']}")
+        lines.append(f"skip {skip['page']}: {skip['reason']}; its claims were not checked ({skip['install']})")
     if result["problems"]:
         lines += ["", f"{len(result['problems'])} problem(s) fail the check:"]
         lines += [f"  {problem}" for problem in result["problems"]]
     held = sum(r["verdict"] == "holds" for r in result["claims"])
     lines += ["", f"{held} of {len(result['claims'])} claims hold; {len(result['failures'])} source(s) failed"]
+    if result["skipped"]:
+        pages = len(result["skipped"])
+        lines.append(f"{pages} page{'s' * (pages != 1)} skipped, not checked: install what each needs, above")
     lines.append(f"({result['seconds']:.1f} s)")
     return "\n".join(lines)
 
@@ -210,9 +249,12 @@ def _stderr_open() -> bool:
 def main(argv: list[str] | None = None) -> int:
     """``python -m viewcopy``: parse the command line, run the check, return the exit status.
 
-    Exit status 0: every claim holds; 1: a claim or a source failed; 2: the
-    check could not start (said in one line: a missing or empty ``--site``
-    folder, an unwritable ``--json`` path, a closed standard error).
+    Exit status 0: every claim holds; 1: a claim or a source failed, a
+    claim source holds an ``assert``, or (with ``--strict``) a page was
+    skipped; 2: the check could not start (said in one line: a missing or
+    empty ``--site`` or ``$VIEWCOPY_SITE`` folder, an unwritable ``--json``
+    path, a closed standard error).  Skipped pages are listed with the
+    reason and the install line that enables them.
     """
     if not _stderr_open():
         print("viewcopy: standard error is closed, so progress and errors cannot be shown; run with 2>/dev/null")
@@ -223,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("check", help="run every claim of the site against this NumPy")
     run.add_argument("--json", type=Path, help="also write the results as JSON to this file")
     run.add_argument("--site", type=Path, help="the folder with examples/ and docs/ (default: found automatically)")
+    run.add_argument("--strict", action="store_true", help="fail if a page is skipped (a library it needs is missing)")
     args = parser.parse_args(argv)
     try:
         root = _site(args.site)
@@ -235,7 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     print(report(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
-    failed = result["failures"] or result["problems"]
+    failed = result["failures"] or result["problems"] or (args.strict and result["skipped"])
+    if args.strict and result["skipped"]:
+        print(f"--strict: {len(result['skipped'])} skipped page(s) fail the check")
     return 1 if failed else 0
 
 

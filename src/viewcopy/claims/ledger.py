@@ -14,12 +14,14 @@ One module decides it all, for the docs build and ``python -m viewcopy check`` a
   MyST page whose front matter says it is executed) and names each page;
 - :func:`problems` says which rows fail the build and the check.
 
->>> problems([{"id": "a", "page": "p", "sentence": "ravel always returns a view", "verdict": "holds", "cases": 1}])
+>>> problems([{"id": "a", "page": "p", "sentence": "ravel always returns a view", "verdict": "holds", "cases": 1,
+...            "evidence": ["expect_view: a view"]}])
 ["claim 'a' on p states a rule about 'always' but was checked on 1 case; check it over a family of at least 50 cases ..."]
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import json
 import os
@@ -164,8 +166,8 @@ def recording(path: str | os.PathLike[str]) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("", encoding="utf-8")
     saved = os.environ.get(LEDGER_ENV)
-    os.environ[LEDGER_ENV] = str(path)
-    try:
+    try:  # set inside the try: an interrupt right after it still restores the variable
+        os.environ[LEDGER_ENV] = str(path)
         yield path
     finally:
         _restore(saved)
@@ -183,8 +185,9 @@ def start(path: str | os.PathLike[str]) -> Path:
 @contextlib.contextmanager
 def unrecorded() -> Iterator[None]:
     """Keep the claims made inside the block out of the ledger (a page's demonstration of a failure)."""
-    saved = os.environ.pop(LEDGER_ENV, None)
-    try:
+    saved = os.environ.get(LEDGER_ENV)
+    try:  # taken out inside the try: an interrupt right after it still restores the variable
+        os.environ.pop(LEDGER_ENV, None)
         yield
     finally:
         _restore(saved)
@@ -289,13 +292,54 @@ def sources(root: str | os.PathLike[str]) -> list[tuple[str, Path]]:
     return found
 
 
+CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
+"""A MyST page's code cell; group 1 is its code."""
+
+
+def asserts(path: str | os.PathLike[str]) -> list[str]:
+    """``file:line`` of every ``assert`` statement in a claim source (a script, or an executed page's code cells).
+
+    ``python -O`` strips asserts: a claim whose check is one holds with
+    nothing checked.  A claim states its checks with :meth:`Claim.check`;
+    a page's sanity check raises explicitly.  A source that does not parse is
+    left to fail when it runs.
+    """
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".py":
+        blocks = [(0, text)]
+    else:
+        blocks = [(text[: m.start(1)].count("\n"), m.group(1)) for m in CODE_CELL.finditer(text)]
+    found = []
+    for first, code in blocks:
+        # IPython magics and a cell's option lines are not Python: keep their lines, blank their text
+        lines = ["" if line.startswith(("%", ":")) or line.strip() == "---" else line for line in code.split("\n")]
+        try:
+            tree = ast.parse("\n".join(lines))
+        except SyntaxError:
+            continue
+        found += [f"{path}:{first + node.lineno}" for node in ast.walk(tree) if isinstance(node, ast.Assert)]
+    return found
+
+
+def source_problems(root: str | os.PathLike[str]) -> list[str]:
+    """Why the claim sources under ``root`` fail the build and the check, whatever the rows say: an ``assert`` in one."""
+    return [
+        f"{where}: an assert statement in a claim source (python -O strips it); use c.check(condition, what) "
+        "inside a claim, or raise explicitly"
+        for _, path in sources(root)
+        for where in asserts(path)
+    ]
+
+
 # -- what fails ------------------------------------------------------------------------------------
 
 
 def problems(rows: Iterable[dict[str, Any]]) -> list[str]:
     """Why these rows fail the build and the check, one sentence each; empty when they pass.
 
-    A row fails when its claim did not hold, when its id is used twice, and
+    A row fails when its claim did not hold, when it recorded no evidence
+    (nothing inside it checked anything), when its id is used twice, and
     when its sentence states a rule about a class of arrays (:func:`scope`)
     but it was checked on fewer than :data:`MIN_CASES` distinct cases: check
     it over a family, or name the one array checked.
@@ -312,6 +356,11 @@ def problems(rows: Iterable[dict[str, Any]]) -> list[str]:
             reported.add(row["id"])
             pages = sorted({r.get("page", "?") for r in rows if r["id"] == row["id"]})
             found.append(f"claim id {row['id']!r} is used {counts[row['id']]} times (on {', '.join(pages)})")
+        if not row.get("evidence"):
+            found.append(
+                f"{where} recorded no evidence: nothing inside it measured or checked anything; "
+                "state its check with c.check(condition, f'what was measured')"
+            )
         kind, phrase = scope(row["sentence"])
         cases = row.get("cases", 1)
         if kind == "general" and cases < MIN_CASES:
