@@ -50,6 +50,18 @@ def test_cell_without_copies(shell, capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.splitlines()[1] == "no line allocated NumPy data"
 
 
+def test_the_tracemalloc_fallback_says_what_it_cannot_see(monkeypatch) -> None:
+    """Issue 21.7: under the fallback a line's temporary is invisible; the report says so, not just "nothing"."""
+    from viewcopy import _measure
+
+    monkeypatch.setattr(_measure, "_handler_ready", False)
+    memory, _ = run_cell("b = (a.T * 2).sum()\nc = a.ravel()\n", {"a": np.zeros((1000, 1000))})
+    assert memory.method == "tracemalloc"
+    lines = str(memory).splitlines()
+    assert lines[1].startswith("(tracemalloc fallback: each line's figure is the NumPy data it kept")
+    assert lines[-1] == "no line kept NumPy data"
+
+
 def test_line_magic_and_the_value_of_the_last_expression(shell, capsys: pytest.CaptureFixture[str]) -> None:
     assert shell.run_line_magic("viewcopy", "a.T.ravel().nbytes") == 8_000_000
     assert capsys.readouterr().out.splitlines()[0].endswith("peak 8.0 MB")

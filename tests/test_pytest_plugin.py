@@ -132,6 +132,42 @@ def test_thread_with_a_view(a):
     result.stdout.fnmatch_lines(["*test_pool _*", "*held 8.0 MB*"])
 
 
+def test_a_limit_with_threads_still_running_at_the_end_is_undecided_not_passed(pytester: pytest.Pytester) -> None:
+    """Issue 21.7: the bytes of a thread still running are not counted, so the limit cannot pass on them."""
+    result = run(
+        pytester,
+        """
+import time
+
+@pytest.mark.no_numpy_copy
+def test_thread_left_running(a):
+    release = threading.Event()
+    worker = threading.Thread(target=lambda: (release.wait(5), a.T.ravel()))
+    worker.start()
+    test_thread_left_running.release = release  # set by the next test, once this one has ended
+
+def test_release():
+    test_thread_left_running.release.set()
+
+@pytest.mark.no_numpy_copy
+def test_thread_joined(a):
+    worker = threading.Thread(target=lambda: a.ravel())
+    worker.start()
+    worker.join()
+""",
+    )
+    result.assert_outcomes(failed=1, passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_thread_left_running*",
+            (
+                "no_numpy_copy is undecided: 1 thread(s) the test body started were still running when it ended, "
+                "and their NumPy bytes are not counted*"
+            ),
+        ]
+    )
+
+
 def test_fixture_gives_figures_and_sites(pytester: pytest.Pytester) -> None:
     result = run(
         pytester,

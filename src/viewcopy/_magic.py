@@ -38,11 +38,17 @@ class CellMemory(Tracked):
 
     def __str__(self) -> str:
         head = f"NumPy: {format_bytes(self.allocated_bytes)} allocated, peak {format_bytes(self.peak_bytes)}"
+        exact = getattr(self, "method", "handler") == "handler"
+        if not exact:  # say what the fallback cannot see, rather than show its zeros as findings
+            head += (
+                "\n(tracemalloc fallback: each line's figure is the NumPy data it kept; "
+                "a temporary made and freed within a line is not seen)"
+            )
         busy = sorted((line for line in self.lines if line.bytes), key=lambda line: -line.bytes)[: self.top]
         if len(self.lines) <= 1:
             return head
         if not busy:
-            return head + "\nno line allocated NumPy data"
+            return head + f"\nno line {'allocated' if exact else 'kept'} NumPy data"
         width = max(len(line.source) for line in busy)
         rows = [f"{line.lineno:>4}  {line.source:<{width}}  {format_bytes(line.bytes):>9}" for line in busy]
         return "\n".join([head, "lines that allocated most:", *rows])

@@ -14,7 +14,9 @@ Installed with viewcopy and loaded by pytest on its own (entry point
 Only the test function's body is measured, not its fixtures: make the input
 arrays in fixtures.  Threads the test starts (``threading.Thread``,
 ``concurrent.futures.ThreadPoolExecutor``) are counted with the test when
-they finish before it ends; see :class:`TestMemory` for how.
+they finish before it ends; see :class:`TestMemory` for how.  A test with a
+limit that leaves a thread running fails as undecided: that thread's bytes
+were not counted.
 """
 
 from __future__ import annotations
@@ -280,6 +282,14 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
             pyfuncitem.user_properties.append((_PEAK, memory.peak_bytes))
     if limit is not None and memory.peak_bytes > limit[0]:
         pytest.fail(_over_limit(memory, *limit), pytrace=False)
+    if limit is not None and memory.threads_running:  # a pass would be a verdict on bytes nobody counted
+        fb = _measure.format_bytes
+        pytest.fail(
+            f"{limit[1]} is undecided: {memory.threads_running} thread(s) the test body started were still running "
+            f"when it ended, and their NumPy bytes are not counted (the body held {fb(memory.peak_bytes)} without "
+            "them); join the threads before the test returns",
+            pytrace=False,
+        )
     return result
 
 
