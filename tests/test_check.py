@@ -303,3 +303,19 @@ def test_version():
     import viewcopy
 
     assert done.stdout.startswith(f"viewcopy {viewcopy.__version__} (NumPy ")
+
+
+def test_an_interrupt_while_the_stand_ins_go_in_puts_every_module_back(monkeypatch):
+    """A Ctrl-C halfway through replacing matplotlib and co. leaves none of the stand-ins behind."""
+    before = {name: sys.modules.get(name) for name in ("matplotlib", "matplotlib.pyplot", "myst_nb")}
+
+    class Interrupted(_check._DrawsNothing):
+        def __init__(self, name: str = "stand-in") -> None:
+            if name == "myst_nb":  # the third of five
+                raise KeyboardInterrupt
+            super().__init__(name)
+
+    monkeypatch.setattr(_check, "_DrawsNothing", Interrupted)
+    with pytest.raises(KeyboardInterrupt), _check._without_plotting():
+        pass
+    assert {name: sys.modules.get(name) for name in before} == before
