@@ -168,6 +168,23 @@ def test_thread_joined(a):
     )
 
 
+def test_a_limit_that_passes_under_the_tracemalloc_fallback_warns_that_it_is_undecided(
+    pytester: pytest.Pytester,
+) -> None:
+    """Issue 21.7: the fallback misses a temporary within a line, so a pass under it is said to be undecided."""
+    pytester.makeconftest("from viewcopy import _measure\n_measure._handler_ready = False\n")
+    body = """
+@pytest.mark.limit_numpy_bytes("1 MB")
+def test_temporary(a):
+    total = (a.T * 2).sum()  # an 8 MB temporary, freed within the line
+"""
+    result = run(pytester, body, "-W", "default", subprocess=True)  # the fallback stays in that process
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        ["*UndecidedLimitWarning: limit_numpy_bytes('1 MB') passed as far as the tracemalloc fallback can tell*"]
+    )
+
+
 def test_fixture_gives_figures_and_sites(pytester: pytest.Pytester) -> None:
     result = run(
         pytester,
