@@ -144,7 +144,8 @@ with claim(
     )
     c.check(
         default.largest().peak_bytes > 2 * CHUNK,
-        f"{default.largest()!s}: default.largest().peak_bytes > 2 * CHUNK ({default.largest().peak_bytes=!s}, {2 * CHUNK=!s})",
+        f"the largest task ({default.largest().key}) peaks at {default.largest().peak_bytes:,} B; two chunks are "
+        f"{2 * CHUNK:,} B",
     )
 print(
     f"rechunk tasks allocated {viewcopy.format_bytes(moved(default))} for a {viewcopy.format_bytes(x.nbytes)} array; "

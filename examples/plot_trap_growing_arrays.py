@@ -59,7 +59,8 @@ with claim(
     c.check(not any(shared), f"none of the {len(shared)} results shares memory with the array before it")
     c.check(
         allocated_per_step == [8 * CHUNK * (i + 1) for i in range(STEPS)],
-        f"allocated_per_step == [8 * CHUNK * (i + 1) for i in range(STEPS)] ({allocated_per_step=!s}, {[8 * CHUNK * (i + 1) for i in range(STEPS)]=!s})",
+        f"step i (1 to {STEPS}) allocated i * 8 * CHUNK bytes: {allocated_per_step[0]:,} B, "
+        f"{allocated_per_step[1]:,} B, ... {allocated_per_step[-1]:,} B",
     )
     c.check(
         acc.nbytes == final_bytes and total_appended > STEPS / 2 * final_bytes,
