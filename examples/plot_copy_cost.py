@@ -2,12 +2,10 @@
 What a copy costs in time
 =========================
 
-A hidden :term:`copy` costs time as well as memory, and the time is not
-simply "bytes divided by memory bandwidth". This page times copies of square arrays from a few
-kilobytes up to the largest the build allows. Every time is a ratio to a
-plain contiguous copy of the same array, measured in the same rounds; each
-ratio is printed with the size it holds for, and the advice at the end is
-generated from these measurements.
+What does a hidden :term:`copy` cost in time, and is that time simply
+"bytes divided by memory bandwidth"? :claim:`cost-sizes-timed`.
+:claim:`cost-times-are-ratios`. The advice at the end is generated from
+these measurements.
 """
 
 # %%
@@ -15,9 +13,10 @@ generated from these measurements.
 # -----------------------
 # With :func:`viewcopy.claims.time_ratio`: the two calls run in alternating rounds,
 # each round a loop long enough to time, and the ratio is the median of the
-# rounds' ratios. A word such as "slower" is printed only when
-# :meth:`viewcopy.claims.TimeRatio.above` says that three rounds in four agree;
-# otherwise the page says the difference did not show.
+# rounds' ratios. The verdicts "takes longer than" and "takes less time than"
+# are printed only when :meth:`viewcopy.claims.TimeRatio.above` (or ``below``)
+# counts three rounds in four that agree; otherwise the page says that no
+# difference showed.
 import functools
 import math
 import os
@@ -41,6 +40,11 @@ print(f"NumPy {np.__version__}; largest size: {N:,} float64 ({viewcopy.format_by
 # square n x n arrays, so that a transposed copy really reads across rows
 sides = sorted({math.isqrt(N // 4**k) for k in range(8)} - {0})
 sides = [n for n in sides if n >= 32]
+
+
+def names_timed(row):
+    """The operations timed against copyto in one row of the table."""
+    return [name for name in row if name not in ("n", "bytes", "rate")]
 
 
 def compared(ratio):
@@ -78,17 +82,19 @@ largest_cache = max(caches.values(), default=0)
 # %%
 # The operations
 # --------------
-# * ``np.copyto(out, a)``: a contiguous copy into a buffer that exists and has
-#   been written once (:func:`numpy.copyto`). Every other time is divided by
+# * ``np.copyto(out, a)``: into ``out``, a :term:`buffer` that exists and has
+#   been written once (:func:`numpy.copyto`);
+#   :claim:`cost-copyto-allocates-nothing`. Every other time is divided by
 #   this one.
-# * ``a.flatten()``: the same contiguous copy, into memory NumPy allocates for
-#   the call (and frees afterwards).
-# * ``a.T.copy()``: a copy of the transposed square array, read against its
-#   memory :term:`order`.
+# * ``a.flatten()``: :claim:`cost-flatten-allocates-and-frees`.
+# * ``a.T.copy()``: the transposed square array, read against its memory
+#   :term:`order`.
 # * ``wide[::8].copy()``: the same number of elements, taken from every eighth
 #   element of an array eight times as large, so it reads eight times the
 #   memory it writes (only where that array fits in the build's size).
-# * ``a.ravel()``: the :term:`view`, for scale.
+# * ``a.ravel()``: for scale.
+#
+# :claim:`cost-only-ravel-is-a-view`.
 probe = np.arange(64 * 64, dtype=np.float64).reshape(64, 64)
 wide_probe = np.arange(probe.size * 8, dtype=np.float64)
 with claim(
@@ -131,11 +137,74 @@ with claim(
         )
 print(f"square arrays of {sides[0]}x{sides[0]} to {sides[-1]}x{sides[-1]} float64")
 
+with claim(
+    "cost-sizes-timed",
+    f"this page times copies of the square float64 arrays of sides {sides[0]} to {sides[-1]} "
+    f"({viewcopy.format_bytes(sides[0] ** 2 * 8)} to {viewcopy.format_bytes(sides[-1] ** 2 * 8)}), "
+    f"the largest square of at most the build's {N:,} elements",
+) as c:
+    c.check(
+        [row["n"] for row in rows] == sides and [row["bytes"] for row in rows] == [n * n * 8 for n in sides],
+        f"{len(rows)} sizes timed, sides {sides[0]} to {sides[-1]}, {[row['bytes'] for row in rows][-1]:,} bytes last",
+    )
+    c.check(
+        sides[-1] ** 2 <= N < (sides[-1] + 1) ** 2,
+        f"{sides[-1]}^2 = {sides[-1] ** 2:,} <= {N:,} < {(sides[-1] + 1) ** 2:,} = {sides[-1] + 1}^2",
+    )
+
+with claim(
+    "cost-times-are-ratios",
+    "each time in the table and the figure of the operations is a ratio to np.copyto of the same array, "
+    "timed in the same alternating rounds, and holds for the size printed with it",
+) as c:
+    for row in c.over(rows):
+        for name in names_timed(row):
+            r = row[name]
+            c.check(
+                r.size == viewcopy.format_bytes(row["bytes"]) and len(r.a.samples) == len(r.b.samples) > 1,
+                f"{name} at {r.size}: {len(r.a.samples)} rounds of each call, array of {row['bytes']:,} bytes",
+            )
+
+with claim(
+    "cost-copyto-allocates-nothing",
+    f"for the {len(sides)} arrays timed here, np.copyto(out, a) allocates nothing: it writes a's bytes into "
+    "out's own buffer",
+) as c:
+    for n in c.over(sides):
+        a = np.arange(n * n, dtype=np.float64).reshape(n, n)
+        out = np.empty_like(a)
+        out[...] = 1.0
+        address = out.ctypes.data
+        with viewcopy.track() as t:
+            np.copyto(out, a)
+        c.check(
+            t.allocated_bytes == t.peak_bytes == 0 and out.ctypes.data == address and out.tobytes() == a.tobytes(),
+            f"{n}x{n}: {t.allocated_bytes} bytes allocated, peak {t.peak_bytes}, out's buffer did not move",
+        )
+
+with claim(
+    "cost-flatten-allocates-and-frees",
+    f"for the {len(sides)} arrays timed here, a.flatten() allocates a.nbytes for its result, freed when the "
+    "result is dropped",
+) as c:
+    for n in c.over(sides):
+        a = np.arange(n * n, dtype=np.float64).reshape(n, n)
+        with viewcopy.track() as made:
+            flat = a.flatten()
+        with viewcopy.track() as dropped:
+            del flat
+        c.check(
+            made.allocated_bytes == a.nbytes == dropped.freed_bytes,
+            f"{n}x{n}: flatten allocated {made.allocated_bytes:,} bytes, nbytes {a.nbytes:,}; "
+            f"dropping the result freed {dropped.freed_bytes:,}",
+        )
+del a, out
+
 # %%
 # The contiguous copy, by size
 # ----------------------------
-# Bytes written per second by ``copyto`` into its warm buffer, against the
-# cache sizes above.
+# The rate at which ``copyto`` writes into its warm buffer, by array size,
+# against the cache sizes above.
 fastest = max(rows, key=lambda r: r["rate"])
 largest = rows[-1]
 where = f"fastest copyto: {fastest['rate'] / 1e9:.1f} GB/s at {viewcopy.format_bytes(fastest['bytes'])}"
@@ -190,11 +259,28 @@ plt.show()
 # %%
 # The price of fresh memory
 # -------------------------
-# ``flatten`` and ``copyto`` copy the same bytes; the difference is where they
-# land. Memory that was just allocated is not yet backed by RAM: the
-# operating system maps each page the first time it is written (a
-# :term:`page fault`, and zeroing the page). A :term:`buffer` that was already written has its
-# pages mapped.
+# :claim:`cost-flatten-copyto-same-bytes`. The operating system maps a page
+# of memory the first time it is written (a :term:`page fault`, and zeroing
+# the page), which a :term:`buffer` written before has already had.
+with claim(
+    "cost-flatten-copyto-same-bytes",
+    "for every layout of the family, a.flatten() and np.copyto into a C-ordered array of a's shape write "
+    "the same bytes, copyto into that array's buffer and flatten into a new one",
+) as c:
+    for case in c.over(viewcopy.claims.layouts()):
+        a = case.array
+        out = np.empty(a.shape, dtype=a.dtype)
+        address = out.ctypes.data
+        np.copyto(out, a)
+        flat = a.flatten()
+        c.check(
+            flat.tobytes() == out.tobytes()
+            and out.ctypes.data == address
+            and flat.flags.owndata
+            and not np.shares_memory(flat, out)
+            and not np.shares_memory(flat, a),
+            f"{case.name}: {flat.nbytes} bytes each, equal; out's buffer did not move; flatten's result owns its own",
+        )
 for row in rows:
     r = row["flatten (fresh memory)"]
     print(f"{viewcopy.format_bytes(row['bytes']):>10}: flatten / copyto = {r}: flatten {compared(r)} copyto")
@@ -235,8 +321,8 @@ if resource is not None:
 # for them (``madvise``) on large arrays, and the kernel's setting decides
 # whether it listens. Where Linux reports the setting, the page prints both
 # page sizes and compares the faults measured with the faults predicted from
-# the copy's address: huge pages for the aligned middle of the buffer, small
-# pages for the unaligned ends.
+# the address of ``flatten``'s result: huge pages for the aligned middle of
+# the buffer, small pages for the unaligned ends.
 THP = Path("/sys/kernel/mm/transparent_hugepage")
 PAGE = resource.getpagesize() if resource is not None else 4096
 
@@ -305,11 +391,24 @@ del big, warm
 # %%
 # The price of reading out of order
 # ---------------------------------
-# A transposed copy writes one :term:`contiguous` run but reads with a large
-# :term:`stride <strides>`, and
-# every eighth element reads eight times the memory it writes. Caches load
-# whole lines (this machine's line size is printed below, where Linux reports
-# it), so a strided read pays for bytes it does not use.
+# :claim:`cost-transposed-sources-strided`; and
+# :claim:`cost-eighth-reads-eight`. Caches load whole lines (this machine's
+# line size is printed below, where Linux reports it): a read whose
+# :term:`stride <strides>` is a line or more uses one element of each line it
+# loads. :claim:`cost-strided-slower`; :claim:`cost-eighth-slower`.
+eighth_sides = [n for n in sides if n * n * 8 <= N]
+with claim(
+    "cost-eighth-reads-eight",
+    f"in wide[::8], consecutive float64 elements lie {np.empty(64)[::8].strides[0]} bytes apart, so for the "
+    f"{len(eighth_sides)} sizes here its copy writes one eighth of the bytes of wide, the array it reads from",
+) as c:
+    for n in c.over(eighth_sides):
+        wide = np.empty(n * n * 8, dtype=np.float64)
+        c.check(
+            wide[::8].strides == (64,) and wide.nbytes == 8 * wide[::8].nbytes == 8 * n * n * 8,
+            f"{n}x{n}: stride {wide[::8].strides[0]} bytes, copy of {wide[::8].nbytes:,} bytes from {wide.nbytes:,}",
+        )
+    del wide
 line_file = Path("/sys/devices/system/cpu/cpu0/cache/index0/coherency_line_size")
 if line_file.is_file():
     print(f"cache line: {int(line_file.read_text())} bytes")
@@ -319,6 +418,11 @@ eighth = eighth_row["every 8th element"]
 print(f"transposed copy {compared(transposed)} a contiguous copy: {transposed}")
 print(f"every 8th element {compared(eighth)} a contiguous copy: {eighth}")
 with claim(
+    "cost-eighth-slower",
+    f"at {eighth.size}, wide[::8].copy() takes longer than this contiguous copy of the same size",
+) as c:
+    c.check(eighth.above(1.0), f"every 8th element / copyto = {eighth}")
+with claim(
     "cost-strided-slower",
     f"at {largest['transposed copy'].size}, this transposed copy takes longer than this contiguous copy of the same size",
 ) as c:
@@ -327,13 +431,25 @@ with claim(
 # %%
 # When a copy up front pays for itself
 # ------------------------------------
-# A copy costs once; a strided layout costs on every pass. Summing a strided
-# view *k* times costs *k* strided passes; copying it once and summing the
-# copy costs one copy plus *k* contiguous passes. The copy wins from the
-# first whole *k* above copy / (strided pass - contiguous pass), all three in
-# units of a contiguous pass.
+# :claim:`cost-strided-view-and-copy`. In units of one
+# ``contiguous.sum()``, *k* calls of ``strided.sum()`` take *k* × s, and
+# ``strided.copy()`` followed by *k* calls of ``contiguous.sum()`` takes
+# c + *k*, where c and s are the two ratios printed below; the second wins
+# from the first whole *k* above c / (s − 1).
 strided = np.arange(N, dtype=np.float64)[::4]
 contiguous = strided.copy()
+with claim(
+    "cost-strided-view-and-copy",
+    f"x[::4] of the {viewcopy.format_bytes(N * 8)} array x, strided here, is a view with a "
+    f"{strided.strides[0]}-byte stride, and strided.copy(), contiguous here, is a C-contiguous copy of it",
+) as c:
+    viewcopy.expect_view(strided.base, strided)
+    viewcopy.expect_copy(strided, contiguous)
+    c.check(
+        strided.strides == (32,) and not strided.flags.c_contiguous and contiguous.flags.c_contiguous,
+        f"strides {strided.strides} and {contiguous.strides}; C-contiguous: {strided.flags.c_contiguous}, "
+        f"{contiguous.flags.c_contiguous}",
+    )
 size = f"a {viewcopy.format_bytes(strided.nbytes)} view with stride 4"
 copy_once = time_ratio(strided.copy, contiguous.sum, size=size)
 strided_pass = time_ratio(strided.sum, contiguous.sum, size=size)

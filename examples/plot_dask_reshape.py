@@ -3,25 +3,24 @@ Dask: the same traps, measured per task on a cluster
 ====================================================
 
 When one machine's memory is not enough, a Dask array splits the data into
-chunks and a cluster of workers runs one task per chunk. The view-or-copy
-question comes back in a new form: a reshape that NumPy answers with a view
-can make Dask move every byte between chunks. This page runs a
-``distributed.LocalCluster`` with two worker processes and measures, with
-:func:`viewcopy.dask.track_tasks`, the NumPy bytes each task allocates in the
-worker thread that runs it, grouped by task kind (the key's prefix, such as
-``rechunk-merge``).
+chunks and a cluster of workers runs one task per chunk. Does the
+view-or-copy question come back in a new form? On this page's array ``x``:
+:claim:`dask-numpy-reshape-views`, while
+:claim:`dask-reshape-column-chunks-rechunks`. This page runs a
+``distributed.LocalCluster`` with two worker processes and measures each task
+with :func:`viewcopy.dask.track_tasks`, grouped by task kind (the key's
+prefix, such as ``rechunk-merge``).
 """
 
 # %%
 # The cluster
 # -----------
 # Two worker processes with one thread each and a memory limit, no
-# dashboard, quiet logs. Rechunking uses Dask's ``tasks`` method, so every
-# byte a rechunk moves is moved inside a task that ``track_tasks`` sees
-# (with ``distributed``, Dask may otherwise pick its peer-to-peer method,
-# whose transfers run outside tasks). The workers' statistical profiler is
-# off: a stack it samples holds the locals of the functions in it, so a
-# task's temporary could outlive the task and be counted as kept.
+# dashboard, quiet logs. :claim:`dask-rechunk-in-tasks` (with
+# ``distributed``, Dask may otherwise pick its peer-to-peer method, whose
+# transfers run outside tasks). :claim:`dask-profiler-off`: a stack the
+# profiler samples holds the locals of the functions in it, so an array a
+# task made could outlive the task and be counted as kept.
 # ``VIEWCOPY_FULL_SCALE=1`` runs the page on an array ten times larger.
 #
 # Run as a plain ``python`` script, this file would be imported again by each
@@ -92,6 +91,17 @@ distributed.wait(x)
 CHUNK = x.nbytes // x.npartitions
 numpy_flat = x.compute().reshape(-1)  # what NumPy's reshape(-1) gives, for the order checks
 print(f"x: {x.shape} float64, {viewcopy.format_bytes(x.nbytes)} in {x.npartitions} chunks of {x.chunksize}")
+with claim("dask-numpy-reshape-views", "NumPy's reshape(-1) of x.compute(), x's values, is a view") as c:
+    values = x.compute()
+    viewcopy.expect_view(values, values.reshape(-1))
+    c.check(
+        values.flags.c_contiguous and values.shape == x.shape,
+        f"x.compute(): {values.shape}, C-contiguous {values.flags.c_contiguous}",
+    )
+    del values
+with claim("dask-profiler-off", "this page's workers run with Dask's statistical profiler off") as c:
+    profiling = client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
+    c.check(set(profiling.values()) == {False}, f"distributed.worker.profile.enabled on the workers: {profiling}")
 
 
 def measure(arr):
@@ -120,13 +130,28 @@ def moved(tasks):
 # ``reshape`` of column chunks rechunks
 # -------------------------------------
 # ``x.reshape(-1)`` must keep NumPy's C order: element ``(i, j)`` goes to
-# position ``i * COLS + j``. No chunk holds a whole row, so Dask rechunks
-# into chunks that do: ``rechunk-split`` tasks cut pieces out of the chunks
-# and ``rechunk-merge`` tasks join them, as reported in
+# position ``i * COLS + j``. :claim:`dask-reshape-plan`. Both
 # `dask#5544 <https://github.com/dask/dask/issues/5544>`_ and
-# `dask#8110 <https://github.com/dask/dask/issues/8110>`_ (80 MB chunks
-# becoming an 8 GB one).
+# `dask#8110 <https://github.com/dask/dask/issues/8110>`_ report this plan,
+# at a larger scale.
 flat = x.reshape(-1)
+plan = kinds(flat, x)
+with claim(
+    "dask-reshape-plan",
+    f"no chunk of x holds a whole row ({max(x.chunks[1]):,} of {COLS:,} columns), so x.reshape(-1) rechunks: "
+    f"its graph has {plan['rechunk-split']} rechunk-split tasks, which cut pieces out of the chunks, and "
+    f"{plan['rechunk-merge']} rechunk-merge tasks, which join them",
+) as c:
+    c.check(max(x.chunks[1]) < COLS, f"widest chunk {max(x.chunks[1]):,} columns of {COLS:,}")
+    c.check(plan["rechunk-split"] > 0 and plan["rechunk-merge"] > 0, f"task kinds: {dict(plan)}")
+with claim(
+    "dask-rechunk-in-tasks",
+    "this page sets Dask's rechunk method to 'tasks', so the rechunk of x.reshape(-1) is tasks of its graph, "
+    "none of them a peer-to-peer transfer",
+) as c:
+    method = dask.config.get("array.rechunk.method")
+    c.check(method == "tasks", f"array.rechunk.method: {method}")
+    c.check(not any("p2p" in k for k in plan), f"task kinds: {sorted(plan)}")
 default = measure(flat)
 print(default)
 with claim(
@@ -269,9 +294,8 @@ with claim(
 # The recipe: rechunk, then reshape
 # ---------------------------------
 # Asking for row chunks yourself, at a chunk size you choose (here 2 rows),
-# turns the reshape into the aligned case. The rechunk tasks allocate as
-# much as in reshape's own plan (each piece is cut out, then the pieces are
-# joined), and the largest task is smaller.
+# turns the reshape into the aligned case (each piece is cut out, then the
+# pieces are joined): :claim:`dask-rechunk-then-reshape`.
 recipe = measure(x.rechunk((ROWS // 4, COLS)).reshape(-1))
 print(recipe)
 with claim(
@@ -300,9 +324,9 @@ print(
 # %%
 # Bytes per task kind
 # -------------------
-# What each way of flattening ``x`` allocated, per task kind, as measured on
-# the workers (the ``sum`` tasks that reduce the result to one number are
-# left out).
+# The figure shows, per task kind, what the tasks of each way of flattening
+# ``x`` measured on the workers (the ``sum`` tasks that reduce the result to
+# one number are left out).
 ways = {
     "reshape(-1)": default,
     "merge_chunks=False": no_merge,
@@ -327,12 +351,23 @@ fig.tight_layout()
 # %%
 # A slice can keep its chunk alive
 # --------------------------------
-# A NumPy slice is a view, and a view keeps its whole buffer alive. Reported
-# for Dask in `dask#3595 <https://github.com/dask/dask/issues/3595>`_; this
-# Dask's ``getitem`` copies a selection of at most half a chunk, and keeps
-# larger ones as views. Persist a slice of 60% and one of 40% of each row
-# chunk, drop the array they came from, and count the memory each slice
-# holds on the workers.
+# In NumPy: :claim:`dask-numpy-slice-keeps-buffer`. The same was reported
+# for Dask in `dask#3595 <https://github.com/dask/dask/issues/3595>`_.
+# Persist a slice of 60% and one of 40% of each row chunk, drop the array
+# they came from, and count the memory each slice holds on the workers:
+# :claim:`dask-slice-keeps-chunk`.
+a = np.ones(1000)
+head = a[:10]
+del a
+with claim(
+    "dask-numpy-slice-keeps-buffer",
+    "a[:10] of the 1000-element float64 array a is a view, and once a is deleted its base still holds its 8,000 bytes",
+) as c:
+    c.check(
+        isinstance(head.base, np.ndarray) and head.base.nbytes == 8000 and not head.flags.owndata,
+        f"head owns its data: {head.flags.owndata}; its base holds {head.base.nbytes:,} bytes",
+    )
+del head
 
 
 def held(arr):
@@ -372,9 +407,7 @@ del wide, narrow
 # %%
 # ``np.asarray`` computes everything
 # ----------------------------------
-# :func:`numpy.asarray` on a Dask array is not a view of anything: it runs
-# the whole graph, a last task joins every chunk into one array on a worker,
-# and that array is sent to this process.
+# :claim:`dask-asarray-computes`.
 with viewcopy.dask.track_tasks(client) as tasks:
     local = np.asarray(x.reshape(-1))
 joined = next(r for r in tasks.records if r.prefix.startswith("finalize"))  # the last task
@@ -404,9 +437,10 @@ del local
 # %%
 # Computed results are copies here
 # --------------------------------
-# `dask#3674 <https://github.com/dask/dask/issues/3674>`_ reported that
-# ``compute()`` could hand back a view of the input, so writing to the
-# result changed the input. With this Dask, even on the local scheduler:
+# Can ``compute()`` hand back a view of its input, as
+# `dask#3674 <https://github.com/dask/dask/issues/3674>`_ reported, so that
+# writing to the result changes the input? With this Dask, even on the local
+# scheduler: :claim:`dask-compute-returns-copy`.
 source = np.ones(1000)
 with claim("dask-compute-returns-copy", "in this Dask, compute() of a one-chunk from_array is a copy"):
     viewcopy.expect_copy(source, da.from_array(source, chunks=source.shape).compute(scheduler="sync"))
@@ -441,19 +475,15 @@ print(
 
 # %%
 # The sampler reads the operating system's figure for each worker process
-# every 10 ms: a peak shorter than that, or memory that the allocator had
-# already obtained for an earlier task and hands out again, does not raise
-# it; and it counts everything in the process, not the data alone.
-# ``track_tasks`` counts NumPy buffers only, per task, in the thread that
-# allocates them. Use the sampler to see how close a worker comes to its
+# every 10 ms. Use the sampler to see how close a worker comes to its
 # memory limit, and ``track_tasks`` to find which task to change.
 
 # %%
 # The same traps in xarray
 # ------------------------
-# xarray's ``stack`` and ``unstack`` reshape under the hood; their memory
-# peaks are reported in `xarray#1560 <https://github.com/pydata/xarray/issues/1560>`_
-# and `xarray#4113 <https://github.com/pydata/xarray/issues/4113>`_. This
-# page does not measure xarray.
+# xarray's ``stack`` and ``unstack`` reshape under the hood;
+# `xarray#1560 <https://github.com/pydata/xarray/issues/1560>`_ and
+# `xarray#4113 <https://github.com/pydata/xarray/issues/4113>`_ report what
+# that costs. This page does not measure xarray.
 shutdown.close()
 atexit.unregister(shutdown.close)

@@ -4,12 +4,12 @@ The ETL case: where a pipeline's memory goes, step by step
 
 A CSV of sensor readings is parsed into a table, four feature columns are
 picked, laid out column after column for a model, and standardised. Written
-the obvious way, the pipeline :term:`copies <copy>` the features in a step its author
-believed free, and standardising makes :term:`temporaries <temporary>` as large as the features.
-Written carefully, it makes the same copy on purpose, in the step that needs
-it, and standardises in place. This page measures both pipelines step by
-step and shows which step makes the difference; :func:`viewcopy.log_copies`
-points at the hidden copy in the log.
+the obvious way, in a step its author believed cheap:
+:claim:`etl-guard-finds-hidden-copy`; and
+:claim:`etl-obvious-standardise-peak`. Written carefully:
+:claim:`etl-both-copy-the-features`; and
+:claim:`etl-careful-standardise-in-place`. This page measures both pipelines
+step by step: :claim:`etl-careful-peak-lower`.
 """
 
 # %%
@@ -30,7 +30,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import viewcopy
-from viewcopy.claims import claim
+from viewcopy.claims import claim, layouts
 
 N = 100_000_000 if os.environ.get("VIEWCOPY_FULL_SCALE") else 10_000_000
 COLUMNS = ["id", "temp", "pressure", "humidity", "wind", "lat", "lon", "flags"]
@@ -60,8 +60,8 @@ logging.basicConfig(stream=sys.stdout, format="%(levelname)s %(name)s: %(message
 # %%
 # The obvious pipeline
 # --------------------
-# Each step is guarded by :func:`viewcopy.log_copies`: the author believed
-# they were cheap reshapings, so the guard logs any step that returns a copy.
+# Each step is guarded by :func:`viewcopy.log_copies`, because the author
+# believed they were cheap reshapings.
 
 
 @viewcopy.log_copies("select features")
@@ -81,10 +81,9 @@ def standardise(v):
 OBVIOUS = [("select", select_features), ("column-major", columns_first), ("standardise", standardise)]
 
 # %%
-# Only the selection is logged. ``columns_first`` was expected to copy and
-# did not: for this table, NumPy returned the :term:`fancy-indexed <fancy indexing>` columns in
-# *column-major* layout (:term:`F-contiguous`), so their transpose is C-contiguous and ``ravel`` is
-# free. That is a property of NumPy's indexing machinery, measured here, not
+# Only the selection is logged. The author expected ``columns_first`` to be
+# the costly step. :claim:`fancy-columns-come-back-f-ordered`
+# (:term:`fancy indexing`); and :claim:`etl-columns-first-free`. That is a property of NumPy's indexing machinery, measured here, not
 # a promise of its documentation; a guard is how you would notice if it
 # changed.
 with claim(
@@ -97,6 +96,14 @@ with claim(
         "picked.flags.f_contiguous and not picked.flags.c_contiguous",
     )
     viewcopy.expect_view(picked.T, picked.T.ravel())
+with claim(
+    "etl-columns-first-free",
+    "for this table, table[:, FEATURES].T is C-contiguous and its ravel() is a view that allocates nothing",
+) as c:
+    c.check(picked.T.flags.c_contiguous, f"table[:, FEATURES].T: C-contiguous {picked.T.flags.c_contiguous}")
+    with viewcopy.track() as flattening:
+        viewcopy.expect_view(picked.T, picked.T.ravel())
+    c.check(flattening.allocated_bytes == flattening.peak_bytes == 0, f"ravel(): {flattening}")
 print("table[:, FEATURES]:", viewcopy.layout(picked))
 del picked
 
@@ -118,10 +125,24 @@ print("cube[:, [1, 2]]:", viewcopy.layout(picked3))
 # %%
 # The careful pipeline
 # --------------------
-# A slice of adjacent columns is a :term:`view`. The one copy the model needs (the
-# features column after column) is made deliberately, in one step, with
-# ``ravel(order='F')``, and checked with :func:`viewcopy.expect_copy`.
-# Scaling then works in place on that private copy.
+# Adjacent columns, over the site's :term:`family`:
+# :claim:`etl-adjacent-columns-view`. The features column after column, as
+# the model needs them: ``ravel(order='F')``, checked with
+# :func:`viewcopy.expect_copy`. Scaling then works on that result in place
+# (measured below).
+with claim(
+    "etl-adjacent-columns-view",
+    f"for the {len(layouts(ndim=range(2, 5)))} layouts of the family with two axes or more, a[:, :2], a slice of "
+    "adjacent columns, is a view that allocates nothing",
+) as c:
+    for case in c.over(layouts(ndim=range(2, 5))):
+        with viewcopy.track() as slicing:
+            columns = case.array[:, :2]
+        c.check(
+            viewcopy.relation(case.array, columns).kind == "view" and slicing.allocated_bytes == 0,
+            f"{case.name}: {viewcopy.relation(case.array, columns).kind}, {slicing.allocated_bytes} B",
+        )
+    del columns
 
 
 def select_slice(t):
@@ -143,10 +164,10 @@ CAREFUL = [("select", select_slice), ("column-major", columns_first_once), ("sta
 # %%
 # Run both, step by step
 # ----------------------
-# Inside an outer :func:`viewcopy.track`, each step's ``allocated_bytes``
-# minus its ``freed_bytes`` is its net change in NumPy memory (an
-# intermediate freed when the next step replaces it counts as given back),
-# and ``peak_bytes`` its :term:`peak`.
+# Inside an outer :func:`viewcopy.track`, each step is tracked on its own:
+# the timeline adds each step's ``allocated_bytes - freed_bytes`` to what is
+# alive, and its ``peak_bytes`` to what was alive before it for the step's
+# highest point.
 
 
 def run(steps):
@@ -227,12 +248,31 @@ with claim(
         step_of(obvious, "standardise")[2] == obvious_peak,
         f'step_of(obvious, "standardise")[2] == obvious_peak ({step_of(obvious, "standardise")[2]=!s}, {obvious_peak=!s})',
     )
+extra = step_of(obvious, "standardise")[2] - step_of(obvious, "standardise")[1]
+with claim(
+    "etl-obvious-standardise-peak",
+    f"in the obvious pipeline, the standardise step peaked {viewcopy.format_bytes(extra)} above what was alive "
+    f"after it, twice the features' {viewcopy.format_bytes(features_bytes)}",
+) as c:
+    c.check(
+        2 * features_bytes <= extra < 2 * features_bytes + 4096,
+        f"{extra:,} B above; the features {features_bytes:,} B",
+    )
+standardised, before = step_of(careful, "standardise"), step_of(careful, "column-major")
+with claim(
+    "etl-careful-standardise-in-place",
+    f"the careful pipeline's standardise step left NumPy memory unchanged on net and peaked "
+    f"{standardised[2] - before[1]} B above it: the scaling works in place",
+) as c:
+    c.check(
+        standardised[1] == before[1] and standardised[2] - before[1] <= 64,
+        f"alive {before[1]:,} B -> {standardised[1]:,} B; peak {standardised[2]:,} B",
+    )
 for (name, alive, peak), (_, alive2, peak2) in zip(obvious, careful, strict=True):
     print(
         f"{name:13} obvious: alive {viewcopy.format_bytes(alive):>9} peak {viewcopy.format_bytes(peak):>9} | "
         f"careful: alive {viewcopy.format_bytes(alive2):>9} peak {viewcopy.format_bytes(peak2):>9}"
     )
-extra = step_of(obvious, "standardise")[2] - step_of(obvious, "standardise")[1]
 print(
     f"both pipelines copy the features once ({viewcopy.format_bytes(features_bytes)}): the copy moved, it was not "
     f"removed; peaks {viewcopy.format_bytes(obvious_peak)} vs {viewcopy.format_bytes(careful_peak)}, "

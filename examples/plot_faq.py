@@ -4,8 +4,7 @@ FAQ, answered by running it
 
 The source article's two questions, and the ones readers ask next. Each
 answer is a measurement made while this page was built. The :doc:`/primer`
-explains :term:`views <view>`, :term:`copies <copy>` and memory
-:term:`order`.
+defines the terms this page uses.
 """
 
 # %%
@@ -29,9 +28,8 @@ CASES = layouts()  # the family every "always" on this page is checked over
 # %%
 # Can ``ravel`` return a copy when I ask for Fortran order?
 # ---------------------------------------------------------
-# Yes: ``ravel(order='F')`` copies an array that is not :term:`F-contiguous`, such
-# as this C-ordered 2-D array (one with a single row or column would be both
-# C- and F-contiguous). The article's answer, searched over the :term:`family`:
+# Yes: :claim:`faq-ravel-f-copies-c-array`. The article's answer, searched
+# over the :term:`family`:
 article_f = search(
     lambda x: x.flags.f_contiguous or not np.shares_memory(x, x.ravel(order="F")),
     CASES,
@@ -48,13 +46,27 @@ del in_f
 # %%
 # When does ``ravel('F')`` *not* copy?
 # ------------------------------------
-# When the array is F-contiguous: a transposed C array, an array made with
-# :func:`numpy.asfortranarray`, a 1-D contiguous array (which is both C- and
-# F-contiguous), a 2-D array with a single contiguous row, or an empty array
-# (NumPy counts every empty array as contiguous). Over the :term:`family`,
-# with the site's one definition of a view (:func:`viewcopy.relation`):
-# :claim:`faq-ravel-f-views-f-contiguous`.
+# Over the :term:`family`, judged by :func:`viewcopy.relation` (the site's
+# one definition): :claim:`faq-ravel-f-views-f-contiguous`. Examples:
+# :claim:`faq-f-contiguous-examples`.
 f_contiguous = [case for case in CASES if case.array.flags.f_contiguous]
+empty = [case for case in CASES if case.array.size == 0]
+with claim(
+    "faq-f-contiguous-examples",
+    f"for this page's a, a.T, np.asfortranarray(a[:100]), the 1-D row a[0] and the one-row a[:1] are F-contiguous, "
+    f"the last two C-contiguous as well, and so are the {len(empty)} empty layouts of the family",
+) as c:
+    for name, x in {"a.T": a.T, "np.asfortranarray(a[:100])": np.asfortranarray(a[:100])}.items():
+        c.check(x.flags.f_contiguous, f"{name}: F-contiguous {x.flags.f_contiguous}")
+    for name, x in {"a[0]": a[0], "a[:1]": a[:1]}.items():
+        c.check(
+            x.flags.f_contiguous and x.flags.c_contiguous, f"{name}: F {x.flags.f_contiguous}, C {x.flags.c_contiguous}"
+        )
+    for case in c.over(empty):
+        flags = case.array.flags
+        c.check(
+            flags.f_contiguous and flags.c_contiguous, f"{case.name}: F {flags.f_contiguous}, C {flags.c_contiguous}"
+        )
 with claim(
     "faq-ravel-f-views-f-contiguous",
     f"on the {len(CASES)} layouts, ravel('F') is a view of each F-contiguous one and copies each other one",
@@ -109,11 +121,10 @@ print("a[:1][:, :1]:", viewcopy.layout(one_row[:, :1]), "->", viewcopy.predict(o
 # %%
 # Is ``flatten`` ever faster than ``ravel``?
 # ------------------------------------------
-# The article says it "can be faster when a contiguous copy is already
-# required, because it avoids the view-creation check". Where ``ravel`` can
-# view, it does (the time ratio on a contiguous array, by size, is on
-# :doc:`plot_ravel_vs_flatten`). Where it cannot, both make a copy; checked on
-# every layout of the family, it is the same copy: same bytes, same values.
+# Does ``flatten`` win, as the article says, "when a contiguous copy is
+# already required, because it avoids the view-creation check"? The time
+# ratio of the two calls, by size, is on :doc:`plot_ravel_vs_flatten`. Over the family:
+# :claim:`faq-flatten-not-faster`.
 with claim(
     "faq-flatten-not-faster",
     "wherever ravel copies, flatten makes the same copy: the same bytes allocated and the same values",
@@ -132,9 +143,14 @@ with claim(
         c.check(np.array_equal(from_ravel, from_flatten), f"{case.name!s}: np.array_equal(from_ravel, from_flatten)")
 
 # %%
-# What is left is time. :func:`viewcopy.claims.time_ratio` times the two copies of
-# the transposed array in alternating rounds; the sentence below is chosen
-# by the measurement ("faster" only if three rounds in four agree).
+# What is left is time, for this page's ``a.T``:
+# :claim:`faq-transposed-both-copy`. :func:`viewcopy.claims.time_ratio`
+# times the two calls in alternating rounds; the verdict printed below is
+# chosen by the measurement, and names one call the quicker only if three
+# rounds in four agree.
+with claim("faq-transposed-both-copy", "a.T.ravel() and a.T.flatten() of this page's a both copy") as c:
+    viewcopy.expect_copy(a.T, a.T.ravel())
+    viewcopy.expect_copy(a.T, a.T.flatten())
 same_copy = time_ratio(a.T.flatten, a.T.ravel, size=a.nbytes)
 print(f"a.T.flatten() / a.T.ravel(): {same_copy} (quartiles {same_copy.low:.3g} to {same_copy.high:.3g})")
 if same_copy.below(1):
@@ -156,10 +172,51 @@ plt.show()
 # %%
 # What is the difference between ``ravel`` and ``reshape(-1)``?
 # -------------------------------------------------------------
-# On C-contiguous arrays, none. They differ on arrays whose elements are
-# equally spaced but not adjacent: ``reshape`` can describe those with one
-# stride, ``ravel`` insists on a contiguous result and copies (the exact
-# conditions for each, found by search, are on :doc:`plot_article_searched`).
+# Over the family: :claim:`faq-ravel-reshape-same-on-c`; and
+# :claim:`faq-ravel-reshape-differ-spaced`. The exact conditions for each,
+# found by search, are on :doc:`plot_article_searched`.
+
+
+def c_offsets(x):
+    """The byte offset of each element of ``x``, in C order."""
+    return [sum(i * step for i, step in zip(index, x.strides, strict=True)) for index in np.ndindex(*x.shape)]
+
+
+def equally_spaced(x):
+    """Whether ``x`` has two elements or more and one stride takes each, in C order, to the next."""
+    steps = np.diff(c_offsets(x))
+    return x.size > 1 and bool((steps == steps[0]).all())
+
+
+c_layouts = [case for case in CASES if case.array.flags.c_contiguous]
+spaced = [case for case in CASES if equally_spaced(case.array) and not case.array.flags.c_contiguous]
+with claim(
+    "faq-ravel-reshape-same-on-c",
+    f"on the {len(c_layouts)} C-contiguous layouts of the family, ravel() and reshape(-1) give the same view: "
+    "the same data pointer, shape and strides",
+) as c:
+    for case in c.over(c_layouts):
+        x = case.array
+        by_ravel, by_reshape = x.ravel(), x.reshape(-1)
+        c.check(
+            viewcopy.relation(x, by_ravel).kind == viewcopy.relation(x, by_reshape).kind == "view"
+            and by_ravel.__array_interface__ == by_reshape.__array_interface__,
+            f"{case.name}: both views, strides {by_ravel.strides}",
+        )
+with claim(
+    "faq-ravel-reshape-differ-spaced",
+    f"on the {len(spaced)} layouts of the family that are not C-contiguous but whose elements, in C order, are "
+    "equally spaced, reshape(-1) is a view with that one stride and ravel() copies",
+) as c:
+    for case in c.over(spaced):
+        x = case.array
+        by_reshape = x.reshape(-1)
+        c.check(
+            viewcopy.relation(x, by_reshape).kind == "view"
+            and by_reshape.strides[0] == np.diff(c_offsets(x))[0]
+            and viewcopy.relation(x, x.ravel()).kind == "copy",
+            f"{case.name}: reshape(-1) a view of stride {by_reshape.strides[0]}, ravel() a copy",
+        )
 every_other = a[:, ::2]
 with claim("faq-reshape-views-strided", "reshape(-1) views a column-strided array that ravel copies") as c:
     viewcopy.expect_copy(every_other, every_other.ravel())
@@ -235,12 +292,30 @@ with claim("faq-shares-memory-bounded", "np.shares_memory raises TooHardError wh
 # %%
 # What do ``copy=False`` and ``copy=None`` mean in NumPy 2?
 # ---------------------------------------------------------
-# NumPy 2.0 changed ``np.array(x, copy=False)``: it used to mean "copy only
-# if needed" and now means "never copy, raise ValueError if a copy is
-# needed". ``copy=None`` (the default of :func:`numpy.asarray`) is the old
-# "only if needed". NumPy 2.1 added the same keyword to ``reshape``.
+# NumPy 2.0 changed what ``np.array(x, copy=False)`` means:
+# :claim:`faq-copy-none-is-old-false`. ``copy=None`` (the default of
+# :func:`numpy.asarray`) is the old "only if needed". NumPy 2.1 added the same keyword to ``reshape``.
 numpy_version = tuple(int(p) for p in np.__version__.split(".")[:2])
 needs_a_copy = a[:100].astype(np.float32)  # asking for float64 needs a conversion
+with claim(
+    "faq-copy-none-is-old-false",
+    "for this float32 x asked for as float64, np.array(x, copy=False) copies on NumPy 1, which refuses "
+    "copy=None, and raises ValueError on NumPy 2, where np.array(x, copy=None) copies",
+) as c:
+    try:
+        by_none = np.array(needs_a_copy, dtype=np.float64, copy=None)
+    except ValueError as error:
+        c.check(numpy_version < (2, 0), f"NumPy {np.__version__}: copy=None raised ValueError ({error})")
+    else:
+        c.check(numpy_version >= (2, 0), f"NumPy {np.__version__}: copy=None returned an array")
+        viewcopy.expect_copy(needs_a_copy, by_none)
+    try:
+        old_meaning = np.array(needs_a_copy, dtype=np.float64, copy=False)
+    except ValueError as error:
+        c.check(numpy_version >= (2, 0), f"NumPy {np.__version__}: copy=False raised ValueError ({error})")
+    else:
+        c.check(numpy_version < (2, 0), f"NumPy {np.__version__}: copy=False returned an array")
+        viewcopy.expect_copy(needs_a_copy, old_meaning)
 with claim("faq-copy-false-numpy2", "np.array(x, copy=False) raises where a copy is needed (NumPy 2)") as c:
     try:
         converted = np.array(needs_a_copy, dtype=np.float64, copy=False)
@@ -285,8 +360,8 @@ with claim(
 # Does any of this matter for small arrays?
 # -----------------------------------------
 # The article says that below a few thousand elements the RAM impact is
-# negligible. Measured: a copy of this thousand-element array costs exactly
-# its ``nbytes``; the share of ``a`` it represents is printed below.
+# negligible. Measured: :claim:`faq-small-copies-are-small`; the fraction
+# of ``a`` it represents is printed below.
 small = np.arange(1000.0)
 with claim("faq-small-copies-are-small", "a copy of this 1,000-element array allocates exactly its nbytes") as c:
     with viewcopy.track() as t:

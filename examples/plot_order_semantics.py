@@ -2,8 +2,8 @@
 Order semantics: C, F, A and K
 ==============================
 
-``order=`` (:term:`order`) decides two things at once: the *sequence* in which elements come
-out, and whether NumPy can hand back a :term:`view` or has to :term:`copy`. This page runs
+Does ``order=`` (:term:`order`) decide only the *sequence* in which elements come
+out, or also whether NumPy can hand back a :term:`view`? This page runs
 :meth:`~numpy.ndarray.ravel`, :meth:`~numpy.ndarray.flatten` and
 :meth:`~numpy.ndarray.reshape` with every order on five kinds of array, and
 puts :func:`viewcopy.predict` (strides only, nothing run) beside what NumPy
@@ -14,8 +14,8 @@ does.
 # Reading order on a small array
 # ------------------------------
 # ``'C'`` reads row by row (last index fastest), ``'F'`` column by column
-# (first index fastest). ``'A'`` means F if the array is Fortran-contiguous (:term:`F-contiguous`),
-# else C. ``'K'`` is documented (:func:`numpy.ravel`) as reading "the
+# (first index fastest). For ``'A'``: :claim:`order-a-means-f-if-f-contiguous`.
+# ``'K'`` is documented (:func:`numpy.ravel`) as reading "the
 # elements in the order they occur in memory, except for reversing the data
 # when strides are negative"; a search further down runs that description,
 # exception included, on every layout.
@@ -55,8 +55,21 @@ with claim("order-k-follows-memory", "ravel('K') of small.T (this transposed arr
 # The diagram: what each order reads, and where it sits in memory
 # ---------------------------------------------------------------
 # The number in each cell is the position at which that element comes out.
-# The strip below is the :term:`buffer` itself: 12 int64 values, 8 bytes each;
-# moving one column is 8 bytes, one row 32 bytes (the :term:`strides`).
+# The strip below is the :term:`buffer` itself (the :term:`strides` are the
+# steps): :claim:`order-small-strides`.
+with claim(
+    "order-small-strides",
+    f"small is {small.size} {small.dtype} values of {small.itemsize} bytes in one C-ordered buffer; moving one column "
+    f"is {small.strides[1]} bytes, one row {small.strides[0]} bytes",
+) as c:
+    c.check(
+        small.flags.c_contiguous and small.base is not None and small.base.size == small.size,
+        f"small: C-contiguous {small.flags.c_contiguous}, a view of a {small.base.size}-element buffer",
+    )
+    c.check(
+        small.strides == (small.shape[1] * small.itemsize, small.itemsize),
+        f"strides {small.strides}, item size {small.itemsize}",
+    )
 fig, axes = plt.subplot_mosaic([["C", "F"], ["mem", "mem"]], figsize=(7.5, 4.6), height_ratios=[3, 1.1])
 for order in "CF":
     ax = axes[order]
@@ -89,9 +102,8 @@ plt.show()
 # Both descriptions are rules about every array, so they are run on every
 # layout of :func:`viewcopy.claims.layouts` (the :term:`family`) and the exceptions kept.
 # For ``'K'``, "memory order" is computed from the strides (each element's
-# byte :term:`offset`, elements sorted by it); it is defined where no two elements
-# share an address, so the zero-stride broadcasts are left out of that
-# search. The condition under which ``ravel('K')`` reads in memory order is
+# :term:`offset`, elements sorted by it), and is defined where no two elements
+# sit at one address: :claim:`order-k-search-leaves-out-broadcasts`. The condition under which ``ravel('K')`` reads in memory order is
 # chosen by the search among the candidates below, and the smallest
 # exceptions are run. The family's arrays all nest their axes (each stride
 # steps over the whole span of the axes with smaller strides); so that the
@@ -148,6 +160,27 @@ def nested(x):
 
 
 DISTINCT = [case for case in CASES + INTERLEAVED if len(np.unique(offsets(case.array))) == case.array.size]
+left_out = [case for case in CASES + INTERLEAVED if case not in DISTINCT]
+
+
+def zero_stride(x):
+    return any(s == 0 and n > 1 for s, n in zip(x.strides, x.shape, strict=True))
+
+
+overlapping = [case.name for case in left_out if not zero_stride(case.array)]
+with claim(
+    "order-k-search-leaves-out-broadcasts",
+    f"the {len(left_out)} arrays left out of the 'K' search, those with two elements at one address, are "
+    f"{len(left_out) - len(overlapping)} broadcasts with a zero stride on an axis longer than 1 and "
+    f"{len(overlapping)} other: {', '.join(overlapping) or 'none'}",
+) as c:
+    for case in c.over(left_out):
+        x = case.array
+        c.check(
+            len(np.unique(offsets(x))) < x.size and (zero_stride(x) or case.name in {i.name for i in INTERLEAVED}),
+            f"{case.name}: shape {x.shape}, strides {x.strides}, {len(np.unique(offsets(x)))} addresses "
+            f"for {x.size} elements",
+        )
 k_rule = search(reads_in_memory_order, DISTINCT, about="ravel('K') reads the elements in memory order")
 k_condition = k_rule.exactly_when(K_CONDITIONS)
 with claim(
@@ -206,11 +239,11 @@ for name, arr in kinds.items():
 # %%
 # The grid: prediction beside measurement
 # ---------------------------------------
-# For every array kind, function and order, :func:`viewcopy.predict` says
-# view or copy from the strides alone; then the operation runs inside
+# For every array kind, function and order, :func:`viewcopy.predict` gives
+# its verdict from the strides alone; then the operation runs inside
 # :func:`viewcopy.track`, and :func:`viewcopy.expect_view` or
-# :func:`viewcopy.expect_copy` (the site's one definition of a view,
-# :func:`viewcopy.relation`) gives the verdict.
+# :func:`viewcopy.expect_copy` (judged by :func:`viewcopy.relation`, the
+# site's one definition) gives the measured one.
 # A disagreement would fail this page. ``reshape`` refuses ``order='K'``.
 OPS = {
     "ravel": lambda arr, order: arr.ravel(order=order),
@@ -248,8 +281,20 @@ for name in kinds:
     print(f"{name:16}" + "".join(f"{grid[name, op, order][0][:4]:>9}" for op, order in columns))
 
 # %%
-# The grid as a figure: green cells are views (0 bytes), orange cells copies
-# (the bytes are the whole array), grey cells are refused by NumPy.
+# The grid as a figure, coloured by verdict (green, orange; grey where NumPy
+# refuses): :claim:`order-grid-bytes`.
+cells = [(name, op, order) for (name, op, order), (kind, _, _) in grid.items() if kind != "refused"]
+with claim(
+    "order-grid-bytes",
+    f"in this grid, each of the {sum(grid[cell][0] == 'view' for cell in cells)} view cells allocated 0 bytes and "
+    f"each of the {sum(grid[cell][0] == 'copy' for cell in cells)} copy cells allocated its array's nbytes",
+) as c:
+    for name, op, order in c.over(cells):
+        kind, allocated, _ = grid[name, op, order]
+        c.check(
+            allocated == (0 if kind == "view" else kinds[name].nbytes),
+            f"{op} '{order}' of the {name} array: {kind}, {allocated:,} B; nbytes {kinds[name].nbytes:,}",
+        )
 colour = {"view": "#2a9d8f", "copy": "#e76f51", "refused": "#bbbbbb"}
 fig, ax = plt.subplots(figsize=(10, 3.8), layout="constrained")
 for i, name in enumerate(kinds):
@@ -273,16 +318,81 @@ plt.show()
 # ------------------
 # In this grid (the family-wide conditions are on :doc:`plot_article_searched`):
 #
-# * ``flatten`` copies in every cell, whatever the order.
-# * ``ravel`` views only when the requested order *is* the memory order:
-#   ``'C'`` on C-contiguous, ``'F'`` on F-contiguous; ``'A'`` and ``'K'``
-#   pick the order that matches, so they view the transposed and
-#   F-ordered arrays too.
-# * ``reshape(-1)`` views wherever one stride can walk all elements in the
-#   requested order, which includes the column-sliced array that ``ravel``
-#   copies (the element spacing is a constant 16 bytes).
-# * Nothing views the reversed array in C or F order: a negative row stride
-#   followed by a positive column stride is not one single step.
+# * :claim:`order-grid-flatten-copies`.
+# * :claim:`order-grid-ravel-rule`.
+# * :claim:`order-grid-reshape-rule`.
+# * :claim:`order-grid-reversed-no-view`: a negative row stride followed by
+#   a positive column stride is not one single step.
+
+
+def read_order(x, order):
+    """The order ravel and reshape read ``x`` in: 'A' and 'K' read F order when ``x`` is F-contiguous."""
+    return order if order in "CF" else ("F" if x.flags.f_contiguous else "C")
+
+
+def one_stride(x, order):
+    """Whether one stride takes each element of ``x`` to the next, read in ``order``."""
+    steps = np.diff(offsets(x if order == "C" else x.T))
+    return bool((steps == steps[0]).all())
+
+
+def cells_of(op):
+    return [(name, order) for name in kinds for order in "CFAK" if grid[name, op, order][0] != "refused"]
+
+
+with claim(
+    "order-grid-flatten-copies",
+    f"in this grid, flatten copies in each of its {len(cells_of('flatten'))} cells, whatever the order",
+) as c:
+    for name, order in c.over(cells_of("flatten")):
+        c.check(grid[name, "flatten", order][0] == "copy", f"flatten '{order}' of the {name} array")
+with claim(
+    "order-grid-ravel-rule",
+    f"in this grid's {len(cells_of('ravel'))} ravel cells, ravel views exactly when the array is C-contiguous "
+    "for 'C', F-contiguous for 'F', and either for 'A' and 'K', so 'A' and 'K' view the transposed array and the "
+    "F-ordered one too",
+) as c:
+    for name, order in c.over(cells_of("ravel")):
+        x = kinds[name]
+        contiguous = {
+            "C": x.flags.c_contiguous,
+            "F": x.flags.f_contiguous,
+            "A": x.flags.c_contiguous or x.flags.f_contiguous,
+            "K": x.flags.c_contiguous or x.flags.f_contiguous,
+        }[order]
+        c.check(
+            (grid[name, "ravel", order][0] == "view") == contiguous,
+            f"ravel '{order}' of the {name} array: {grid[name, 'ravel', order][0]}; C-contiguous "
+            f"{x.flags.c_contiguous}, F-contiguous {x.flags.f_contiguous}",
+        )
+    c.check(
+        all(grid[name, "ravel", order][0] == "view" for name in ("transposed", "F-ordered") for order in "AK"),
+        "ravel 'A' and 'K' of the transposed and F-ordered arrays: views",
+    )
+with claim(
+    "order-grid-reshape-rule",
+    f"in this grid's {len(cells_of('reshape(-1)'))} reshape(-1) cells, reshape views exactly when one stride walks "
+    "the elements in the order it reads, which includes the column-sliced array that ravel copies "
+    f"(its elements are a constant {kinds['sliced [:, ::2]'].strides[1]} bytes apart)",
+) as c:
+    for name, order in c.over(cells_of("reshape(-1)")):
+        x, by = kinds[name], read_order(kinds[name], order)
+        c.check(
+            (grid[name, "reshape(-1)", order][0] == "view") == one_stride(x, by),
+            f"reshape(-1) '{order}' of the {name} array: {grid[name, 'reshape(-1)', order][0]}; "
+            f"one stride in {by} order: {one_stride(x, by)}",
+        )
+    c.check(
+        grid["sliced [:, ::2]", "reshape(-1)", "C"][0] == "view" and grid["sliced [:, ::2]", "ravel", "C"][0] == "copy",
+        "the column-sliced array: reshape(-1) a view, ravel a copy",
+    )
+with claim(
+    "order-grid-reversed-no-view",
+    "in this grid, no operation views the reversed array in 'C' or 'F' order",
+) as c:
+    for op in OPS:
+        for order in "CF":
+            c.check(grid["reversed [::-1]", op, order][0] != "view", f"{op} '{order}' of the reversed array")
 with claim("reshape-views-where-ravel-copies", "reshape(-1) can view an array that ravel copies"):
     sliced = kinds["sliced [:, ::2]"]
     viewcopy.expect_copy(sliced, sliced.ravel())

@@ -2,9 +2,9 @@
 Related traps: masks, fancy indexing, concatenate, strides
 ==========================================================
 
-The source article links to four neighbouring problems. Each allocates in a
-way that is easy to miss; each is measured here. The :doc:`/primer` explains
-:term:`views <view>`, :term:`copies <copy>` and :term:`strides`.
+The source article links to four neighbouring problems. Each is easy to
+miss, and each is measured here. The :doc:`/primer` defines the terms this
+page uses.
 """
 
 # %%
@@ -23,10 +23,8 @@ print(f"NumPy {np.__version__}; values: {values.size:,} float64, {viewcopy.forma
 # %%
 # Boolean masks: the mask, then the copy
 # --------------------------------------
-# ``values[values > 1]`` builds a :term:`boolean mask` first (one byte per
-# element, whatever the selection), then copies the selected elements into
-# a new array. Both are alive at the :term:`peak`. The mask is freed at the end of
-# the statement; the result stays.
+# ``values[values > 1]`` builds a :term:`boolean mask` first, then selects
+# into a new array: :claim:`mask-peak-and-after`.
 with claim("mask-costs-mask-plus-result", "boolean indexing allocates a one-byte-per-element mask plus a copy") as c:
     with viewcopy.track() as masked:
         selected = values[values > 1]
@@ -40,6 +38,20 @@ with claim("mask-costs-mask-plus-result", "boolean indexing allocates a one-byte
         f"masked.peak_bytes >= selected.nbytes + values.size ({masked.peak_bytes=!s}, {selected.nbytes + values.size=!s})",
     )  # ... but it was there at the peak
 mask_bytes = values.size  # one byte per element: np.dtype(bool).itemsize == 1
+with claim(
+    "mask-peak-and-after",
+    f"for values, values[values > 1] peaked at no less than its mask, one byte per element "
+    f"({viewcopy.format_bytes(mask_bytes)}), and its result ({viewcopy.format_bytes(selected.nbytes)}) together, "
+    "and kept the result alone once the statement ended",
+) as c:
+    c.check(np.dtype(bool).itemsize == 1, f"a bool element is {np.dtype(bool).itemsize} byte")
+    c.check(
+        masked.peak_bytes >= mask_bytes + selected.nbytes,
+        f"peak {masked.peak_bytes:,} B; mask {mask_bytes:,} B + result {selected.nbytes:,} B",
+    )
+    c.check(
+        masked.allocated_bytes == selected.nbytes, f"kept {masked.allocated_bytes:,} B; result {selected.nbytes:,} B"
+    )
 print(f"selected {selected.size:,} of {values.size:,} elements")
 print("values[values > 1]:", masked)
 bigger = (
@@ -53,9 +65,9 @@ print(
 # %%
 # Fancy indexing copies; the same slice is a view
 # -----------------------------------------------
-# An integer array as index (:term:`fancy indexing`) can pick any elements in any order, so NumPy
-# copies them, even when the indices happen to form a regular step. A slice
-# with the same step is a view.
+# An integer array as index (:term:`fancy indexing`) can pick any elements
+# in any order. Even when the indices form a regular step:
+# :claim:`fancy-index-copies`.
 every_tenth = np.arange(0, N, 10)
 with claim(
     "fancy-index-copies",
@@ -85,20 +97,23 @@ del picked, stepped, selected
 # %%
 # ``np.concatenate`` in a loop
 # ----------------------------
-# Growing an array by concatenation copies everything accumulated so far,
-# on each call: the bytes allocated and copied grow with the square of the
-# number of chunks (here, each call's allocation is measured and summed). One call at the end copies each byte once; writing into a
-# preallocated array copies nothing extra.
+# :claim:`concatenate-step-copies-accumulated`, so the total grows with the
+# square of the number of chunks (here, each call is measured and the
+# figures summed): :claim:`concatenate-loop-quadratic`. At the end, once:
+# :claim:`concatenate-once-and-prealloc`.
 CHUNKS = 50
 chunks = np.array_split(values, CHUNKS)
 
 with viewcopy.track() as grown:
     grown_allocated = 0  # what each concatenate allocated for its new accumulator, measured
     acc = np.empty(0)
+    steps = []  # (bytes the call allocated, bytes of the accumulator so far plus the chunk)
     for chunk in chunks:
+        expected = acc.nbytes + chunk.nbytes
         with viewcopy.track() as step:
             acc = np.concatenate([acc, chunk])
         grown_allocated += step.allocated_bytes
+        steps.append((step.allocated_bytes, expected))
 with viewcopy.track() as once:
     joined = np.concatenate(chunks)
 with viewcopy.track() as prealloc:
@@ -128,6 +143,28 @@ with claim(
         once.peak_bytes < 1.01 * values.nbytes and prealloc.peak_bytes < 1.01 * values.nbytes,
         f"once.peak_bytes < 1.01 * values.nbytes and prealloc.peak_bytes < 1.01 * values.nbytes ({once.peak_bytes=!s}, {1.01 * values.nbytes=!s}, {prealloc.peak_bytes=!s})",
     )
+with claim(
+    "concatenate-step-copies-accumulated",
+    f"in the loop over these {CHUNKS} chunks, each np.concatenate([acc, chunk]) allocated a new accumulator of "
+    "exactly acc.nbytes + chunk.nbytes, everything accumulated so far",
+) as c:
+    for k, (allocated, expected) in enumerate(c.over(steps)):
+        c.check(
+            allocated == expected, f"call {k + 1}: allocated {allocated:,} B, accumulator plus chunk {expected:,} B"
+        )
+with claim(
+    "concatenate-once-and-prealloc",
+    f"for these chunks, one np.concatenate allocated the data's {viewcopy.format_bytes(values.nbytes)} and no more, "
+    "and filling a preallocated array allocated only that array",
+) as c:
+    c.check(
+        once.allocated_bytes == once.peak_bytes == values.nbytes,
+        f"one concatenate: {once}; the data {values.nbytes:,} B",
+    )
+    c.check(
+        prealloc.allocated_bytes == prealloc.peak_bytes == values.nbytes,
+        f"preallocate and fill: {prealloc}; the data {values.nbytes:,} B",
+    )
 rows = {
     "concatenate in a loop": (grown_allocated, grown.peak_bytes),
     "one concatenate": (once.allocated_bytes, once.peak_bytes),
@@ -155,10 +192,8 @@ plt.show()
 # %%
 # Strides: how a view describes its elements without copying them
 # ---------------------------------------------------------------
-# A view is a new (:term:`shape`, strides, :term:`offset`) over the same :term:`buffer`. Slicing
-# multiplies a stride, transposing swaps them, reversing negates one and
-# moves the offset to the last row, :term:`broadcasting <broadcast>` sets one to 0 (so one value
-# is seen many times) and gives the view a shape of its own.
+# In (:term:`shape`, strides, :term:`offset`) over one :term:`buffer`, with
+# :term:`broadcasting <broadcast>` among them: :claim:`views-are-strides-rules`.
 grid = np.arange(12, dtype=np.float64).reshape(3, 4)
 rows_stride, items_stride = grid.strides
 views = {
@@ -168,6 +203,26 @@ views = {
     "grid[::-1]": (grid[::-1], (-rows_stride, items_stride), 2 * rows_stride),
     "broadcast_to(grid[0], (3, 4))": (np.broadcast_to(grid[0], (3, 4)), (0, items_stride), 0),
 }
+with claim(
+    "views-are-strides-rules",
+    "the views of this grid below are each a new shape, strides and offset over grid's buffer, allocating nothing: "
+    "grid[:, ::2] doubles the item stride, grid.T swaps the strides, grid[::-1] negates the row stride and starts "
+    "at the last row, and broadcast_to(grid[0], (3, 4)) has a row stride of 0 and a shape of its own",
+) as c:
+    for name, (view, strides, offset) in c.over(views.items()):
+        with viewcopy.track() as t:
+            viewcopy.expect_view(grid, view[...])
+        lay = viewcopy.layout(view)
+        c.check(
+            t.allocated_bytes == 0 and (lay.strides, lay.offset) == (strides, offset),
+            f"{name}: shape {lay.shape}, strides {lay.strides}, offset {lay.offset} B, {t.allocated_bytes} B allocated",
+        )
+    c.check(
+        views["grid[::-1]"][0].__array_interface__["data"][0] == grid[2].__array_interface__["data"][0],
+        "grid[::-1] starts where grid[2] does",
+    )
+    broadcast = views["broadcast_to(grid[0], (3, 4))"][0]
+    c.check(broadcast.shape == (3, 4) != grid[0].shape, f"broadcast shape {broadcast.shape}, grid[0] {grid[0].shape}")
 with claim(
     "views-are-strides",
     "slicing, transposing, reversing and broadcasting this grid make views with the strides and offset "

@@ -3,11 +3,12 @@ Trap: C code that needs a contiguous buffer
 ===========================================
 
 Libraries written in C or C++ read an array through a pointer and, often,
-assume its elements are packed one after the other (:term:`contiguous`). A
-:term:`view` with steps or a negative :term:`stride <strides>` is not: some
-libraries refuse it, some silently read the wrong bytes. Handing them a
-:term:`buffer` they accept takes one :term:`copy` at most, and none when the
-array is already contiguous.
+assume its elements are packed one after the other. What happens when one
+gets an array with steps or a negative :term:`stride <strides>`, and what
+does the fix cost? On this page:
+:claim:`trap-plain-buffer-refuses-strided-views`;
+:claim:`trap-raw-pointer-reads-wrong-elements`; and
+:claim:`trap-ascontiguousarray-one-copy-for-consumers`.
 
 Reported in `opencv-python#741 <https://github.com/opencv/opencv-python/issues/741>`__
 and `CRAFT-pytorch#84 <https://github.com/clovaai/CRAFT-pytorch/issues/84>`__
@@ -47,9 +48,9 @@ for name, v in views.items():
 # %%
 # A plain-buffer consumer refuses views with gaps
 # -----------------------------------------------
-# ``hashlib`` asks for the bytes as one block, as a C function taking a
-# plain buffer does. The array answers for itself: it exports a block when
-# it is :term:`C-contiguous` and raises otherwise.
+# ``hashlib`` asks for its input as one block (``PyBUF_SIMPLE``), as a C
+# function taking a plain buffer does, and the array answers for itself:
+# :claim:`trap-plain-buffer-refuses-strided-views`.
 refusals = {}
 for name, v in views.items():
     try:
@@ -70,6 +71,7 @@ for name, message in refusals.items():
 # %%
 # The rule is the flag, over the site's whole :term:`family` of layouts (empty,
 # read-only and :term:`broadcast` arrays included):
+# :claim:`trap-family-plain-buffer-exactly-when-c-contiguous`.
 with claim(
     "trap-family-plain-buffer-exactly-when-c-contiguous",
     "for every layout in the family, hashlib.sha256 accepts the array exactly when it is C-contiguous",
@@ -89,9 +91,7 @@ print(f"checked on {plain.cases} layouts")
 # %%
 # ``memoryview`` keeps the strides; its ``cast`` does not
 # -------------------------------------------------------
-# A ``memoryview`` wraps a strided array without copying it (``tobytes``
-# then copies). Its ``cast``, the step to a flat byte view, needs a
-# C-contiguous buffer.
+# :claim:`trap-memoryview-wraps-strided-view-without-copy`.
 bgr = views["image[..., ::-1] (RGB to BGR)"]
 with claim(
     "trap-memoryview-wraps-strided-view-without-copy",
@@ -114,9 +114,9 @@ print(f"memoryview(bgr): strides {wrapped.strides}, contiguous {wrapped.contiguo
 print(f"memoryview(bgr).cast('B'): TypeError: {cast_error}")
 
 # %%
-# :claim:`trap-family-memoryview-cast-exactly-when-c-contiguous`. Empty arrays are the
-# boundary the search finds: NumPy calls them C-contiguous (there is
-# nothing to step over), and ``memoryview.cast`` refuses many of them.
+# :claim:`trap-family-memoryview-cast-exactly-when-c-contiguous`. Empty
+# arrays are the boundary (there is nothing to step over):
+# :claim:`trap-empty-cast-boundary`.
 
 
 def casts(a):
@@ -142,6 +142,14 @@ with claim(
         casting.check(False, "memoryview accepted a datetime64 array")
 empty = layouts(where=lambda a: a.size == 0)
 refused = [c.name for c in empty if c.array.flags.c_contiguous and not casts(c.array)]
+with claim(
+    "trap-empty-cast-boundary",
+    f"the {len(empty)} empty layouts of the family are each C-contiguous by NumPy's flag, and "
+    f"memoryview(a).cast('B') refuses {len(refused)} of them, such as {refused[0]}",
+) as c:
+    for case in c.over(empty):
+        c.check(case.array.flags.c_contiguous, f"{case.name}: C-contiguous {case.array.flags.c_contiguous}")
+    c.check(0 < len(refused) <= len(empty), f"{len(refused)} of {len(empty)} empty layouts refused by cast('B')")
 print(
     f"checked on {casting.cases} layouts; of {len(empty)} empty ones, {len(refused)} are C-contiguous "
     f"and refused, such as {refused[0]!r}"
@@ -151,8 +159,8 @@ print(
 # A raw pointer ignores the strides
 # ---------------------------------
 # ``x.ctypes.data`` is the address of the first element, whatever the
-# strides. C code that reads ``nbytes`` from it reads a packed block: for a
-# stepped view, the wrong elements, and no error.
+# strides. C code that reads ``nbytes`` from it, with no error:
+# :claim:`trap-raw-pointer-reads-wrong-elements`.
 numbers = np.arange(10.0)
 every_second = numbers[::2]
 raw = np.frombuffer(ctypes.string_at(every_second.ctypes.data, every_second.nbytes), dtype=np.float64)
@@ -217,9 +225,9 @@ del packed, untouched
 # %%
 # DLPack: strides travel, read-only depends on the release
 # --------------------------------------------------------
-# DLPack, the exchange protocol of PyTorch, JAX and CuPy, describes strides,
-# so NumPy exports a strided view without a copy; whether the consumer
-# accepts those strides is up to the consumer. Exporting a *read-only*
+# DLPack, the exchange protocol of PyTorch, JAX and CuPy, describes strides:
+# :claim:`trap-dlpack-shares-strided-view`. Whether a consumer accepts those
+# strides is up to the consumer. Exporting a *read-only*
 # array raised ``BufferError`` before NumPy 2.1, whose DLPack 1.0 export
 # can mark the result read-only.
 with claim(

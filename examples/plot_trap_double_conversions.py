@@ -3,17 +3,19 @@ Trap: converting twice, and when ``ascontiguousarray`` copies
 =============================================================
 
 Preparing an array for a library often takes a dtype change and a layout
-(:term:`order`) change. Done as two calls, as below, each makes its own full
-:term:`copy`; one call can do both in one. And the functions that promise a
-layout, ``np.ascontiguousarray`` and ``np.asfortranarray``, copy only when
-the flags say they must: sometimes that is not what a consumer expects.
+(:term:`order`) change. On this page's ``x``, as two calls:
+:claim:`trap-astype-then-asfortranarray-copies-twice`; as one:
+:claim:`trap-asarray-dtype-order-copies-once`. And
+``np.ascontiguousarray``, which promises a layout, follows the flag:
+:claim:`trap-ascontiguousarray-returns-input-exactly-when`. Sometimes that is
+not what a consumer expects.
 
 Reported in `scikit-learn#11693 <https://github.com/scikit-learn/scikit-learn/pull/11693>`__
-("Avoid extra copies when using asfortranarray"),
+(``asfortranarray`` after a conversion),
 `scikit-learn#4573 <https://github.com/scikit-learn/scikit-learn/issues/4573>`__
-(``astype`` copies even when the dtype already matches) and
+(``astype`` to the dtype an array already has) and
 `numpy#23349 <https://github.com/numpy/numpy/issues/23349>`__
-(``ascontiguousarray`` keeps a negative stride on a length-1 axis).
+(``ascontiguousarray`` and a negative stride on a length-1 axis).
 """
 
 # %%
@@ -32,8 +34,21 @@ print(f"NumPy {np.__version__}; x: {x.shape} float64, C-ordered, {viewcopy.forma
 # %%
 # ``astype`` then ``asfortranarray``: two copies
 # ----------------------------------------------
-# The first call makes a C-ordered ``float32`` copy, the second a
-# :term:`F-contiguous` copy of that. Both exist at the :term:`peak`.
+# :claim:`trap-astype-c-then-asfortranarray-f`; so
+# :claim:`trap-astype-then-asfortranarray-copies-twice`.
+first = x.astype(np.float32)
+with claim(
+    "trap-astype-c-then-asfortranarray-f",
+    "x.astype(np.float32) of this x is a C-ordered float32 copy, and np.asfortranarray of that is an F-contiguous "
+    "copy of the copy",
+) as c:
+    viewcopy.expect_copy(x, first)
+    second = viewcopy.expect_copy(first, np.asfortranarray(first))
+    c.check(
+        first.dtype == np.float32 and first.flags.c_contiguous and second.flags.f_contiguous,
+        f"first: {first.dtype}, C-contiguous {first.flags.c_contiguous}; second: F-contiguous {second.flags.f_contiguous}",
+    )
+del first, second
 with viewcopy.track() as twice:
     two_steps = np.asfortranarray(x.astype(np.float32))
 with viewcopy.track() as once:
@@ -81,8 +96,8 @@ del two_steps, one_step, one_astype
 # %%
 # ``astype`` copies even when nothing changes
 # -------------------------------------------
-# ``copy=True`` is ``astype``'s default, so ``x.astype(np.float64)`` of a
-# ``float64`` array is a full copy. ``copy=False`` returns ``x`` itself
+# ``copy=True`` is ``astype``'s default:
+# :claim:`trap-astype-same-dtype-copies-by-default`. ``copy=False`` returns ``x`` itself
 # when no conversion is needed.
 with claim(
     "trap-astype-same-dtype-copies-by-default",
@@ -104,10 +119,11 @@ del copied
 # %%
 # When ``ascontiguousarray`` copies, and when it does not
 # -------------------------------------------------------
-# :claim:`trap-ascontiguousarray-returns-input-exactly-when`. NumPy's contiguity
-# flags ignore the :term:`stride <strides>` of a length-1 axis (the axis is
-# never stepped along), so a *reversed* length-1 axis leaves
-# the array C-contiguous with a negative stride. ``ascontiguousarray``
+# :claim:`trap-ascontiguousarray-returns-input-exactly-when`. NumPy's
+# contiguity flags ignore the :term:`stride <strides>` of a length-1 axis
+# (the axis is never stepped along): :claim:`trap-flags-ignore-length-1-strides`.
+# So, with a *reversed* length-1 axis:
+# :claim:`trap-ascontiguousarray-keeps-negative-stride-on-length-1-axis`. ``ascontiguousarray``
 # returns it unchanged, and a consumer that refuses negative strides
 # (PyTorch's ``torch.from_numpy``, as reported in numpy#23349) still refuses it.
 with claim(
@@ -130,6 +146,21 @@ with claim(
                 f"{name}: a new {type(out).__name__} of shape {out.shape}, {viewcopy.relation(a, out).kind} of it",
             )
         del a, out
+with_unit_axis = layouts(where=lambda a: 1 in a.shape)
+with claim(
+    "trap-flags-ignore-length-1-strides",
+    f"for the {len(with_unit_axis)} layouts of the family with an axis of length 1, giving each such axis a stride "
+    "of -1,000,000 bytes leaves both contiguity flags as they were",
+) as c:
+    for case in c.over(with_unit_axis):
+        a = case.array
+        strides = tuple(-1_000_000 if n == 1 else s for n, s in zip(a.shape, a.strides, strict=True))
+        moved = np.lib.stride_tricks.as_strided(a, strides=strides, writeable=False)
+        c.check(
+            (moved.flags.c_contiguous, moved.flags.f_contiguous) == (a.flags.c_contiguous, a.flags.f_contiguous),
+            f"{case.name}: strides {a.strides} -> {moved.strides}, C {moved.flags.c_contiguous}, "
+            f"F {moved.flags.f_contiguous}",
+        )
 one_channel = np.zeros((1, 10, 20))[::-1]
 with claim(
     "trap-ascontiguousarray-keeps-negative-stride-on-length-1-axis",
@@ -156,9 +187,8 @@ for name, before in {"np.zeros((1, 10, 20))[::-1]": one_channel, "np.zeros((3, 1
     )
 
 # %%
-# Over the site's :term:`family` of layouts, the rule is the flag: among
-# non-empty arrays, ``ascontiguousarray`` shares memory with its input
-# exactly when the input is C-contiguous. The search also finds a boundary:
+# Over the site's :term:`family` of layouts, the rule is the flag:
+# :claim:`trap-family-ascontiguousarray-copies-exactly-when-not-c`. The search also finds a boundary:
 # for a 0-d array the result is a *new array object* on the same memory, not
 # the input itself (shapes printed below).
 nonempty = layouts(where=lambda a: a.size > 0)
@@ -194,9 +224,8 @@ with claim(
 print(f"checked on {same_type.cases} layouts")
 
 # %%
-# The fix for a consumer that needs positive strides is an explicit
-# ``.copy()`` when any stride is negative: it costs one copy of a small
-# array, not a guess.
+# For a consumer that needs positive strides, an explicit ``.copy()`` when
+# any stride is negative: :claim:`trap-copy-normalises-negative-stride`.
 fixed = one_channel.copy() if min(one_channel.strides) < 0 else one_channel
 with claim(
     "trap-copy-normalises-negative-stride",

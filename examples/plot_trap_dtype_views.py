@@ -2,19 +2,18 @@
 Trap: ``view(dtype)`` reinterprets bytes, it does not convert
 =============================================================
 
-``a.view(np.int8)`` is a :term:`view`: it keeps ``a``'s :term:`buffer` and
-reads its bytes as another type: no :term:`copy`, no conversion. That is
-useful when the bytes are what you want (the sign bit of a float, four
-``uint8`` channels as one ``uint32`` pixel) and a trap when you wanted the
-*values* converted, which is ``astype``'s job; a conversion to another type
-makes a new array.
+What does ``a.view(np.int8)`` do, and when is it the wrong call? It reads
+the bit pattern of ``a`` as another type. That is useful when the bit
+pattern is what you want (the sign bit of a float, four ``uint8`` channels
+as one ``uint32`` pixel) and a trap when you wanted the *values* converted,
+which is ``astype``'s job.
 
 Reported in `numpy#24464 <https://github.com/numpy/numpy/issues/24464>`__
-(setting ``arr.dtype = bool`` reinterprets the bytes of an int array),
+(setting ``arr.dtype = bool`` on an int array),
 `numpy#27509 <https://github.com/numpy/numpy/issues/27509>`__
-(``astype(copy=False)`` copies to change signedness; ``view`` does not) and
-`numpy#20705 <https://github.com/numpy/numpy/issues/20705>`__ (when a view
-to another item size is allowed).
+(changing signedness with ``astype(copy=False)`` and with ``view``) and
+`numpy#20705 <https://github.com/numpy/numpy/issues/20705>`__ (when
+``view`` may change the item size).
 """
 
 # %%
@@ -28,9 +27,8 @@ print(f"NumPy {np.__version__}")
 # %%
 # A view of the same bytes
 # ------------------------
-# ``float64`` to ``int8``: each 8-byte element becomes 8 one-byte elements,
-# so the last axis grows 8 times. Nothing is allocated, and writing through
-# the view writes into the original.
+# ``float64`` to ``int8``: :claim:`trap-dtype-view-no-copy`; and
+# :claim:`trap-dtype-view-writes-through`.
 values = np.arange(1_000_000, dtype=np.float64).reshape(1_000, 1_000)
 with claim(
     "trap-dtype-view-no-copy",
@@ -58,9 +56,8 @@ del as_bytes
 # %%
 # Bits, not values
 # ----------------
-# The trap: ``view`` where a conversion was meant. The bytes of the float
-# ``1.0`` read as an integer are a large number; ``astype`` converts the
-# value, in a new array.
+# The trap: ``view`` where a conversion was meant.
+# :claim:`trap-dtype-view-reads-bit-pattern`.
 ones = np.ones(3)
 bits = ones.view(np.int64)
 converted = ones.astype(np.int64)
@@ -80,9 +77,9 @@ print(f"astype(np.int64): {converted}")
 # %%
 # Changing signedness: ``astype`` copies, ``view`` does not
 # ---------------------------------------------------------
-# ``int16`` and ``uint16`` have the same size, and ``-1`` is ``65535`` in
-# both readings of the bytes. Still ``astype(np.uint16, copy=False)`` makes
-# a new array, because ``astype`` casts value by value (numpy#27509).
+# ``int16`` and ``uint16`` have the same item size, and still, for this
+# page's ``signed``: :claim:`trap-signedness-astype-copies-view-does-not`.
+# ``astype`` casts value by value (numpy#27509).
 signed = np.array([1, -1, 300], dtype=np.int16)
 with claim(
     "trap-signedness-astype-copies-view-does-not",
@@ -99,9 +96,8 @@ print(f"astype: {cast} ({viewcopy.relation(signed, cast).kind}); view: {seen} ({
 # %%
 # Useful: the sign bit
 # --------------------
-# ``x < 0`` is False for ``-0.0``; the sign bit, read through a ``uint64``
-# view of the same memory, is set. No copy of ``x`` is made for the view
-# (the shift makes the result array).
+# :claim:`trap-dtype-view-finds-negative-zero`.
+# :claim:`trap-sign-bit-view-allocates-nothing`.
 x = np.array([1.5, -0.0, 0.0, -2.0, np.nan, -np.nan])
 sign_bit = (x.view(np.uint64) >> np.uint64(63)).astype(bool)
 with np.errstate(invalid="ignore"):
@@ -116,15 +112,27 @@ with claim(
         sign_bit[1] and not negative[1] and sign_bit[5] and not negative[5],
         "sign_bit[1] and not negative[1] and sign_bit[5] and not negative[5]",
     )
+with claim(
+    "trap-sign-bit-view-allocates-nothing",
+    "x.view(np.uint64) allocates nothing for this array x, and the shift that reads its sign bits keeps only "
+    "its result",
+) as c:
+    with viewcopy.track() as viewing:
+        as_uint = x.view(np.uint64)
+    with viewcopy.track() as shifting:
+        shifted = as_uint >> np.uint64(63)
+    c.check(viewing.allocated_bytes == 0, f"the view: {viewing}")
+    c.check(shifting.allocated_bytes == shifted.nbytes, f"the shift: {shifting}; its result {shifted.nbytes} B")
+del as_uint, shifted
 for value, by_bits, by_compare in zip(x, sign_bit, negative, strict=True):
     print(f"{value!s:>5}: sign bit {by_bits!s:5}  x < 0 {by_compare}")
 
 # %%
 # Useful: one number per pixel
 # ----------------------------
-# An RGBA image is 4 ``uint8`` per pixel. Viewed as ``uint32``, each pixel
+# An RGBA image is 4 ``uint8`` per pixel. Read as ``uint32``, each pixel
 # is one number, so a pixel-level operation runs on one value instead of a
-# row of four, with no copy made for the view.
+# row of four: :claim:`trap-dtype-view-pixels-as-uint32`.
 rng = np.random.default_rng(0)
 palette = rng.integers(0, 256, size=(8, 4), dtype=np.uint8)
 image = palette[rng.integers(0, 8, size=(120, 160))]  # 120x160 RGBA, 8 distinct colours
@@ -149,9 +157,7 @@ print(f"image {image.shape} -> view {packed.shape}; {distinct} distinct pixels; 
 # %%
 # When a view to another item size is refused
 # -------------------------------------------
-# To change the item size, the last axis must be :term:`contiguous`, since its
-# elements are split or merged in place. A column slice is not, and
-# ``view`` raises rather than copying.
+# A column slice: :claim:`trap-dtype-view-refuses-stepped-last-axis`.
 stepped = values[:, ::2]
 with claim(
     "trap-dtype-view-refuses-stepped-last-axis",
@@ -168,11 +174,8 @@ with claim(
 print(f"values[:, ::2].view(np.int8): ValueError: {refusal}")
 
 # %%
-# The exact condition, searched over the site's :term:`family` of layouts
-# (its non-empty ``float64`` and ``complex128`` arrays, whose item size
-# differs from ``uint8``'s): the view works when the array has an axis and
-# its last axis has one element or a :term:`stride <strides>` of one item;
-# otherwise it raises.
+# The exact condition, checked over the site's :term:`family` of layouts:
+# :claim:`trap-family-view-other-itemsize-condition`.
 
 
 def last_axis_packed(a):

@@ -2,11 +2,10 @@
 Trap: growing an array with ``np.append``
 =========================================
 
-:claim:`trap-family-append-never-a-view`.
-``np.append`` therefore allocates a new array and :term:`copies <copy>` the
-old one into it, on every call. In a loop, the bytes copied grow with the
-square of the number of steps. Collect the pieces and join once, or allocate
-the result first and fill it.
+:claim:`trap-family-append-never-a-view`. In this page's loop:
+:claim:`trap-append-copies-whole-array`; and
+:claim:`trap-append-total-quadratic`. Prefer collecting the pieces and
+joining once, or allocating the result first and filling it.
 
 Reported in `numpy#17090 <https://github.com/numpy/numpy/issues/17090>`__
 ("Why is np.append so slow?") and
@@ -38,7 +37,7 @@ def chunk(i):
 # %%
 # ``np.append`` in a loop
 # -----------------------
-# Each call is tracked on its own: its new array is what it allocated.
+# Each call is tracked on its own.
 allocated_per_step = []
 shared = []  # whether each step's result shares memory with the array before it
 with viewcopy.track() as appending:
@@ -66,6 +65,15 @@ with claim(
         acc.nbytes == final_bytes and total_appended > STEPS / 2 * final_bytes,
         f"acc.nbytes == final_bytes and total_appended > STEPS / 2 * final_bytes ({acc.nbytes=!s}, {final_bytes=!s}, {total_appended=!s}, {STEPS / 2 * final_bytes=!s})",
     )
+with claim(
+    "trap-append-total-quadratic",
+    f"for this loop of {STEPS} steps, the calls allocated 1 + 2 + ... + {STEPS} chunks in total, "
+    f"{STEPS} x {STEPS + 1} / 2 = {STEPS * (STEPS + 1) // 2:,} chunks, which grows with the square of the steps",
+) as c:
+    c.check(
+        total_appended == 8 * CHUNK * STEPS * (STEPS + 1) // 2,
+        f"{total_appended:,} B allocated; {STEPS * (STEPS + 1) // 2:,} chunks of {8 * CHUNK:,} B",
+    )
 print(
     f"np.append loop: {viewcopy.format_bytes(total_appended)} allocated, "
     f"{total_appended / final_bytes:.1f} times the result; peak {viewcopy.format_bytes(appending.peak_bytes)}"
@@ -74,10 +82,9 @@ print(
 # %%
 # Collect, then join once
 # -----------------------
-# A Python list grows cheaply (it holds references, not data). One
-# ``np.concatenate`` at the end copies each byte once. The pieces and the
-# result are alive together at the end, so the :term:`peak` is about twice the
-# result.
+# A Python list grows cheaply (it holds references, not data).
+# :claim:`trap-join-once-allocates-result-once`; and
+# :claim:`trap-join-once-peak-twice`.
 with viewcopy.track() as collecting:
     parts = [chunk(i) for i in range(STEPS)]
     with viewcopy.track() as join:
@@ -93,12 +100,21 @@ with claim(
         f"join.allocated_bytes == final_bytes and collecting.allocated_bytes == final_bytes ({join.allocated_bytes=!s}, {final_bytes=!s}, {collecting.allocated_bytes=!s})",
     )
 print(f"list + one concatenate: peak {viewcopy.format_bytes(collecting.peak_bytes)}")
+with claim(
+    "trap-join-once-peak-twice",
+    f"with the {STEPS} chunks and the joined result alive together, this list-then-concatenate peaked at "
+    f"{collecting.peak_bytes / final_bytes:.2f} times the result",
+) as c:
+    c.check(
+        2 * final_bytes <= collecting.peak_bytes <= 2 * final_bytes + 8 * CHUNK,
+        f"peak {collecting.peak_bytes:,} B; the chunks {final_bytes:,} B, the result {final_bytes:,} B",
+    )
 
 # %%
 # Allocate first, then fill
 # -------------------------
 # When the final size is known, ``np.empty`` once and write each piece
-# into its slice: the peak is the result plus the piece being written.
+# into its slice: :claim:`trap-preallocate-peak-result-plus-chunk`.
 with viewcopy.track() as filling:
     with viewcopy.track() as allocate:
         out = np.empty(STEPS * CHUNK)
@@ -130,9 +146,8 @@ for name, (built, peak) in rows.items():
     )
 
 # %%
-# The figure adds up what each ``np.append`` call allocated (measured): it
-# grows as a parabola, against the line of the chunks themselves
-# (computed).
+# The figure: the running total of what each ``np.append`` call was
+# measured to take, against the line of the chunks themselves (computed).
 steps = np.arange(1, STEPS + 1)
 fig, ax = plt.subplots(figsize=(6.4, 3.0), layout="constrained")
 ax.plot(steps, np.cumsum(allocated_per_step) / 1e6, label="np.append: new arrays (measured per call)", color="#e76f51")
@@ -145,9 +160,9 @@ plt.show()
 del acc, grown, joined, out
 
 # %%
-# The copies cost time as well. At a smaller size (so the page builds fast),
-# the ``np.append`` loop against filling a preallocated array, timed in
-# alternating rounds:
+# Time, at a smaller size (so the page builds fast): the ``np.append`` loop
+# against filling a preallocated array, timed in alternating rounds:
+# :claim:`trap-append-loop-slower`.
 SMALL_STEPS, SMALL_CHUNK = 50, 2_000
 pieces = [np.full(SMALL_CHUNK, float(i)) for i in range(SMALL_STEPS)]
 
@@ -169,12 +184,17 @@ def by_filling():
 speed = time_ratio(by_append, by_filling, size=f"{SMALL_STEPS} chunks of {SMALL_CHUNK:,} float64", repeat=5)
 word = "slower" if speed.above(1) else "not measurably slower"
 print(f"np.append loop / preallocated fill: {speed}: the append loop was {word}")
+with claim(
+    "trap-append-loop-slower",
+    f"for {speed.size}, this np.append loop takes longer than filling this preallocated array",
+) as c:
+    c.check(speed.above(1), f"np.append loop / preallocated fill = {speed}")
 
 # %%
 # ``np.append`` never returns a view
 # ----------------------------------
-# Whatever the input's layout, its result is a new array, never a
-# :term:`view`. Checked over the site's :term:`family` of layouts:
+# Checked over the site's :term:`family` of layouts:
+# :claim:`trap-family-append-never-a-view`.
 with claim(
     "trap-family-append-never-a-view",
     "np.append never returns a view: for every layout in the family, its result shares no memory with its input",
