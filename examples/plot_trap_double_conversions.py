@@ -3,8 +3,9 @@ Trap: converting twice, and when ``ascontiguousarray`` copies
 =============================================================
 
 Preparing an array for a library often takes a dtype change and a layout
-(:term:`order`) change. Done as two calls, as below, each makes its own full
-:term:`copy`; one call can do both in one. And the functions that promise a
+(:term:`order`) change. Done as two calls on a C-ordered array, as below:
+:claim:`trap-astype-then-asfortranarray-copies-twice`; one call does both:
+:claim:`trap-asarray-dtype-order-copies-once`. And the functions that promise a
 layout, ``np.ascontiguousarray`` and ``np.asfortranarray``, copy only when
 the flags say they must: sometimes that is not what a consumer expects.
 
@@ -32,8 +33,9 @@ print(f"NumPy {np.__version__}; x: {x.shape} float64, C-ordered, {viewcopy.forma
 # %%
 # ``astype`` then ``asfortranarray``: two copies
 # ----------------------------------------------
-# The first call makes a C-ordered ``float32`` copy, the second a
-# :term:`F-contiguous` copy of that. Both exist at the :term:`peak`.
+# For this C-ordered ``x``, the first call converts to ``float32`` in C
+# order, the second reorders that into F order. An F-ordered source is
+# another matter: :claim:`trap-astype-then-asfortranarray-f-source-copies-once`.
 with viewcopy.track() as twice:
     two_steps = np.asfortranarray(x.astype(np.float32))
 with viewcopy.track() as once:
@@ -62,6 +64,19 @@ for name, t in {
 }.items():
     print(f"{name:44} peak / result = {t.peak_bytes / one_step.nbytes:.2f}")
 del two_steps, one_step, one_astype
+x_f = np.asfortranarray(x[:200])
+with viewcopy.track() as f_source:
+    f_result = np.asfortranarray(x_f.astype(np.float32))
+with claim(
+    "trap-astype-then-asfortranarray-f-source-copies-once",
+    "for x_f, an F-ordered float64 array, np.asfortranarray(x_f.astype(np.float32)) makes one copy: astype keeps "
+    "the F order and asfortranarray returns its result",
+) as c:
+    c.check(
+        f_result.flags.f_contiguous and f_source.allocated_bytes == f_source.peak_bytes == f_result.nbytes,
+        f"F-contiguous {f_result.flags.f_contiguous}; {f_source}; the result {viewcopy.format_bytes(f_result.nbytes)}",
+    )
+del x_f, f_result
 
 # %%
 # ``astype`` copies even when nothing changes
@@ -86,12 +101,12 @@ del copied
 # %%
 # When ``ascontiguousarray`` copies, and when it does not
 # -------------------------------------------------------
-# :claim:`trap-ascontiguousarray-returns-input-exactly-when`. NumPy's contiguity
-# flags ignore the :term:`stride <strides>` of a length-1 axis (the axis is
-# never stepped along), so a *reversed* length-1 axis leaves
-# the array C-contiguous with a negative stride. ``ascontiguousarray``
-# returns it unchanged, and a consumer that refuses negative strides
-# (PyTorch's ``torch.from_numpy``, as reported in numpy#23349) still refuses it.
+# :claim:`trap-ascontiguousarray-returns-input-exactly-when`. A length-1
+# axis is never stepped along, and reversing it changes only its
+# :term:`stride <strides>`: :claim:`trap-reversed-length-1-axis-keeps-flags`.
+# So :claim:`trap-ascontiguousarray-keeps-negative-stride-on-length-1-axis`,
+# and a consumer that refuses negative strides (PyTorch's
+# ``torch.from_numpy``, as reported in numpy#23349) still refuses it.
 with claim(
     "trap-ascontiguousarray-returns-input-exactly-when",
     "for every layout in the family with at least one axis, np.ascontiguousarray(a) returns a itself when a is "
@@ -112,6 +127,19 @@ with claim(
                 f"{name}: a new {type(out).__name__} of shape {out.shape}, {viewcopy.relation(a, out).kind} of it",
             )
         del a, out
+with claim(
+    "trap-reversed-length-1-axis-keeps-flags",
+    "for every layout in the family, reversing any one of its length-1 axes leaves its C- and F-contiguous flags as "
+    "they were",
+) as flags:
+    for case in flags.over(layouts(where=lambda a: 1 in a.shape)):
+        a = case.array
+        for axis in (i for i, n in enumerate(a.shape) if n == 1):
+            b = a[(slice(None),) * axis + (slice(None, None, -1),)]
+            flags.check(
+                (b.flags.c_contiguous, b.flags.f_contiguous) == (a.flags.c_contiguous, a.flags.f_contiguous),
+                f"{case.name}, axis {axis} reversed: strides {a.strides} -> {b.strides}",
+            )
 one_channel = np.zeros((1, 10, 20))[::-1]
 with claim(
     "trap-ascontiguousarray-keeps-negative-stride-on-length-1-axis",
