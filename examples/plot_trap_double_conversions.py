@@ -69,8 +69,8 @@ with viewcopy.track() as f_source:
     f_result = np.asfortranarray(x_f.astype(np.float32))
 with claim(
     "trap-astype-then-asfortranarray-f-source-copies-once",
-    "for x_f, an F-ordered float64 array, np.asfortranarray(x_f.astype(np.float32)) makes one copy: astype keeps "
-    "the F order and asfortranarray returns its result",
+    "for x_f, this array's first 200 rows in F order, np.asfortranarray(x_f.astype(np.float32)) makes one copy: "
+    "astype keeps the F order and asfortranarray returns its result",
 ) as c:
     c.check(
         f_result.flags.f_contiguous and f_source.allocated_bytes == f_source.peak_bytes == f_result.nbytes,
