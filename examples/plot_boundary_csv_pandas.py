@@ -236,16 +236,54 @@ del variant_result
 # %%
 # What ``to_numpy()``, ``.values`` and ``np.asarray(df)`` return
 # --------------------------------------------------------------
-# A frame read from a CSV keeps all its float64 columns in one 2-D block,
-# stored column after column. The three ways of asking for "the array":
-# :claim:`csv-frame-to-numpy-f-shared`.
+# Whether a frame read from a CSV keeps its float64 columns in one 2-D
+# block, which ``to_numpy()`` can lend, depends on the file's size:
+# :claim:`csv-frame-one-block-by-size`. For the largest file, the three ways
+# of asking for "the array": :claim:`csv-frame-to-numpy-f-shared`.
+SMALL = [1_000, 10_000]  # two smaller files than the page's, written like them
+for rows in SMALL:
+    files[rows] = os.path.join(folder, f"readings-{rows}.csv")
+    small_rng = np.random.default_rng(rows)
+    pa_csv.write_csv(pa.table({name: small_rng.random(rows) for name in COLUMNS}), files[rows])
+
+
+def lends_one_block(rows):
+    """(does to_numpy() of read_csv(the `rows`-row file) share each column's memory, NumPy bytes it allocated, nbytes)."""
+    read = pd.read_csv(files[rows])  # the C engine
+    with viewcopy.track() as t:
+        whole = read.to_numpy()
+    return all(np.shares_memory(whole, read[name].to_numpy()) for name in COLUMNS), t.allocated_bytes, whole.nbytes
+
+
+measured = {rows: lends_one_block(rows) for rows in [*SMALL, *ROWS]}
+lends = {rows: shared for rows, (shared, _, _) in measured.items()}
+
+
+def listed(sizes):
+    return ", ".join(sizes[:-1]) + " and " + sizes[-1] if len(sizes) > 1 else "".join(sizes) or "no"
+
+
+said = {answer: listed([f"{rows:,}" for rows in lends if lends[rows] is answer]) for answer in (True, False)}
+with claim(
+    "csv-frame-one-block-by-size",
+    f"with pandas {pd.__version__}, to_numpy() of read_csv(path) (C engine, 8 float64 columns) shares every "
+    f"column's memory for the files of {said[True]} rows"
+    + (f", and copies for the files of {said[False]} rows" if said[False] != "no" else ""),
+) as c:
+    for rows in c.over([*SMALL, *ROWS]):
+        shared, allocated, nbytes = measured[rows]
+        c.check(
+            allocated == 0 if shared else allocated >= nbytes,
+            f"{rows:,} rows: shares every column's memory {shared}; allocated {allocated:,} B of {nbytes:,}",
+        )
+    c.check(all(lends[rows] for rows in ROWS), f"the page's own files ({', '.join(map(str, ROWS))} rows) each lend one block")
 frame = full_frame
 column = frame["a"].to_numpy()
 lent = {"df.to_numpy()": frame.to_numpy(), "df.values": frame.values, "np.asarray(df)": np.asarray(frame)}
 with claim(
     "csv-frame-to-numpy-f-shared",
-    f"with pandas {pd.__version__}, to_numpy(), .values and np.asarray() of a float64 frame read from a CSV return "
-    "its F-ordered block, shared with the frame and " + ("not writeable" if PANDAS3 else "writeable"),
+    f"with pandas {pd.__version__}, to_numpy(), .values and np.asarray() of the frame read from the {largest:,}-row "
+    "file return its F-ordered block, shared with the frame and " + ("not writeable" if PANDAS3 else "writeable"),
 ) as c:
     for name, array in lent.items():
         viewcopy.expect_view(column, array)
