@@ -299,10 +299,10 @@ for name, array in lent.items():
 del lent
 
 # %%
-# Any other frame has no one block to lend, and ``to_numpy()`` builds a new
-# array, counted by :func:`viewcopy.track`: a text column makes it an array
-# of Python objects; so do pandas' nullable columns (``Int64``, ``Float64``,
-# even without a missing value) and Arrow-backed ones.
+# Three frames with no one float64 block to lend, each of 1,000 rows of the
+# file: :claim:`csv-other-frames-to-numpy-object-copy`. (Counted by
+# :func:`viewcopy.track`.) With one nullable column, or two of one dtype:
+# :claim:`csv-one-nullable-column-to-numpy`.
 small = frame.iloc[:1000]
 OTHERS = {
     "float64 and text columns": small.assign(site="north"),
@@ -311,8 +311,9 @@ OTHERS = {
 }
 with claim(
     "csv-other-frames-to-numpy-object-copy",
-    f"with pandas {pd.__version__}, to_numpy() of a frame with a text column, of a nullable Int64 and Float64 frame "
-    "and of an Arrow-backed float frame is a new writeable array of Python objects",
+    f"with pandas {pd.__version__}, to_numpy() of these frames, one with float64 and text columns, one with a "
+    "nullable Int64 and a nullable Float64 column, and one of 8 Arrow-backed float columns, is a new writeable "
+    "array of Python objects",
 ) as c:
     for name, other in OTHERS.items():
         with viewcopy.track() as built:
@@ -325,6 +326,25 @@ with claim(
             f"{name}: viewcopy.track {built}, the array {viewcopy.format_bytes(array.nbytes)}",
         )
         print(f"{name:40} -> {array.dtype}, {order(array)}, {built}")
+one_nullable = {
+    "one Float64 column": small[["a"]].convert_dtypes(),
+    "one Int64 column": small[["a"]].assign(n=1)[["n"]].convert_dtypes(),
+    "two Float64 columns": small[["a", "b"]].convert_dtypes(),
+}
+got = {name: (sorted({str(t) for t in other.dtypes}), other.to_numpy().dtype) for name, other in one_nullable.items()}
+with claim(
+    "csv-one-nullable-column-to-numpy",
+    f"with pandas {pd.__version__}, to_numpy() of a frame of this file's column a as one nullable Float64 column "
+    f"(no value missing) gives {got['one Float64 column'][1]}, of one Int64 column of ones {got['one Int64 column'][1]}, "
+    f"and of columns a and b as two Float64 columns {got['two Float64 columns'][1]}",
+) as c:
+    for name, other in one_nullable.items():
+        kinds, dtype = got[name]
+        again = other.to_numpy()
+        c.check(
+            again.dtype == dtype and not other.isna().to_numpy().any(),
+            f"{name} ({', '.join(kinds)}, no value missing): {again.dtype}",
+        )
 with claim(
     "csv-arrow-frame-to-numpy-dtype-float",
     f"with pandas {pd.__version__}, to_numpy(dtype=np.float64) of the Arrow-backed frame gives float64, not objects",
