@@ -266,15 +266,15 @@ def listed(sizes):
 said = {answer: listed([f"{rows:,}" for rows in lends if lends[rows] is answer]) for answer in (True, False)}
 with claim(
     "csv-frame-one-block-by-size",
-    f"with pandas {pd.__version__}, to_numpy() of read_csv(path) (C engine, 8 float64 columns) shares every "
-    f"column's memory for the files of {said[True]} rows"
+    f"with pandas {pd.__version__}, to_numpy() of read_csv(path) (C engine, 8 float64 columns) shares memory with "
+    f"its 8 columns for the files of {said[True]} rows"
     + (f", and copies for the files of {said[False]} rows" if said[False] != "no" else ""),
 ) as c:
     for rows in c.over([*SMALL, *ROWS]):
         shared, allocated, nbytes = measured[rows]
         c.check(
             allocated == 0 if shared else allocated >= nbytes,
-            f"{rows:,} rows: shares every column's memory {shared}; allocated {allocated:,} B of {nbytes:,}",
+            f"{rows:,} rows: shares memory with its 8 columns {shared}; allocated {allocated:,} B of {nbytes:,}",
         )
     c.check(all(lends[rows] for rows in ROWS), f"the page's own files ({', '.join(map(str, ROWS))} rows) each lend one block")
 frame = full_frame
