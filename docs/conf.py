@@ -10,7 +10,7 @@ import viewcopy
 from viewcopy.claims import ledger
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "_ext"))
-import viewcopy_gallery
+import viewcopy_gallery  # noqa: F401  (sphinx_gallery_conf names viewcopy_gallery.GalleryOrder)
 
 project = "viewcopy"
 author = "the viewcopy developers"

@@ -276,7 +276,10 @@ with claim(
             allocated == 0 if shared else allocated >= nbytes,
             f"{rows:,} rows: shares memory with its 8 columns {shared}; allocated {allocated:,} B of {nbytes:,}",
         )
-    c.check(all(lends[rows] for rows in ROWS), f"the page's own files ({', '.join(map(str, ROWS))} rows) each lend one block")
+    c.check(
+        all(lends[rows] for rows in ROWS),
+        f"the page's own files ({', '.join(map(str, ROWS))} rows) each lend one block",
+    )
 frame = full_frame
 column = frame["a"].to_numpy()
 lent = {"df.to_numpy()": frame.to_numpy(), "df.values": frame.values, "np.asarray(df)": np.asarray(frame)}

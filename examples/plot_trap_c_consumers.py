@@ -245,5 +245,7 @@ with claim(
     c.check(plain.startswith("BufferError"), f"frozen.__dlpack__(): {plain}")
     if READ_ONLY_EXPORT:
         capsule = frozen.__dlpack__(max_version=(1, 0))
-        c.check(type(capsule).__name__ == "PyCapsule", f"frozen.__dlpack__(max_version=(1, 0)): {type(capsule).__name__}")
+        c.check(
+            type(capsule).__name__ == "PyCapsule", f"frozen.__dlpack__(max_version=(1, 0)): {type(capsule).__name__}"
+        )
 print(f"frozen.__dlpack__() on NumPy {np.__version__}: {plain}")

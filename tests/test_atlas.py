@@ -161,7 +161,10 @@ def test_the_pages_count_of_entries_is_the_tables():
     mt = {**fix, "expression": "a.mT", "verdict": "view"}
     releases = {"2.4.6": {"np.fix(a)": fix, "a.mT": mt}, "2.5.5": {"a.mT": mt}}
     shown, versions, rows = viewcopy_atlas.combine(releases)
-    assert viewcopy_atlas.count_text(shown, versions, rows) == "2 entries: 1 in NumPy 2.5.5, and 1 only in an older release"
+    assert (
+        viewcopy_atlas.count_text(shown, versions, rows)
+        == "2 entries: 1 in NumPy 2.5.5, and 1 only in an older release"
+    )
     assert viewcopy_atlas.count_text("2.4.6", ["2.4.6"], rows[:1]) == "1 entry, NumPy 2.4.6's"
 
 
