@@ -237,7 +237,7 @@ del variant_result
 # What ``to_numpy()``, ``.values`` and ``np.asarray(df)`` return
 # --------------------------------------------------------------
 # Whether a frame read from a CSV keeps its float64 columns in one 2-D
-# block, which ``to_numpy()`` can lend, depends on the file's size:
+# block, which ``to_numpy()`` can lend, measured on five files:
 # :claim:`csv-frame-one-block-by-size`. For the largest file, the three ways
 # of asking for "the array": :claim:`csv-frame-to-numpy-f-shared`.
 SMALL = [1_000, 10_000]  # two smaller files than the page's, written like them
