@@ -31,8 +31,8 @@ x = np.random.default_rng(0).random((ROWS, 1_000))
 print(f"NumPy {np.__version__}; x: {x.shape} float64, C-ordered, {viewcopy.format_bytes(x.nbytes)}")
 
 # %%
-# ``astype`` then ``asfortranarray``: two copies
-# ----------------------------------------------
+# ``astype`` then ``asfortranarray`` of a C-ordered array: two copies
+# -------------------------------------------------------------------
 # For this C-ordered ``x``, the first call converts to ``float32`` in C
 # order, the second reorders that into F order. An F-ordered source is
 # another matter: :claim:`trap-astype-then-asfortranarray-f-source-copies-once`.
