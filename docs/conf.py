@@ -10,7 +10,7 @@ import viewcopy
 from viewcopy.claims import ledger
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "_ext"))
-import viewcopy_gallery
+import viewcopy_gallery  # noqa: F401  (sphinx_gallery_conf names viewcopy_gallery.GalleryOrder)
 
 project = "viewcopy"
 author = "the viewcopy developers"
@@ -73,7 +73,8 @@ sphinx_gallery_conf = {
     "gallery_dirs": ledger.GALLERY_PAGES,  # the claims' page names (viewcopy.claims.ledger.page_name) use the same
     "filename_pattern": r"\.py$",  # run every script, not only plot_*.py
     "within_subsection_order": "viewcopy_gallery.GalleryOrder",
-    "show_memory": viewcopy_gallery.NumpyPeakMemory(),
+    # no "Estimated memory usage" footer: its label is sphinx-gallery's, and a page's figures are its claims
+    "show_memory": False,
     "reset_modules": ("matplotlib", "viewcopy_ledger.start_example"),
     "remove_config_comments": True,
     "doc_module": ("viewcopy",),

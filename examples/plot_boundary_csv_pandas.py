@@ -236,16 +236,57 @@ del variant_result
 # %%
 # What ``to_numpy()``, ``.values`` and ``np.asarray(df)`` return
 # --------------------------------------------------------------
-# A frame read from a CSV keeps all its float64 columns in one 2-D block,
-# stored column after column. The three ways of asking for "the array":
-# :claim:`csv-frame-to-numpy-f-shared`.
+# Whether a frame read from a CSV keeps its float64 columns in one 2-D
+# block, which ``to_numpy()`` can lend, measured on five files:
+# :claim:`csv-frame-one-block-by-size`. For the largest file, the three ways
+# of asking for "the array": :claim:`csv-frame-to-numpy-f-shared`.
+SMALL = [1_000, 10_000]  # two smaller files than the page's, written like them
+for rows in SMALL:
+    files[rows] = os.path.join(folder, f"readings-{rows}.csv")
+    small_rng = np.random.default_rng(rows)
+    pa_csv.write_csv(pa.table({name: small_rng.random(rows) for name in COLUMNS}), files[rows])
+
+
+def lends_one_block(rows):
+    """(does to_numpy() of read_csv(the `rows`-row file) share each column's memory, NumPy bytes it allocated, nbytes)."""
+    read = pd.read_csv(files[rows])  # the C engine
+    with viewcopy.track() as t:
+        whole = read.to_numpy()
+    return all(np.shares_memory(whole, read[name].to_numpy()) for name in COLUMNS), t.allocated_bytes, whole.nbytes
+
+
+measured = {rows: lends_one_block(rows) for rows in [*SMALL, *ROWS]}
+lends = {rows: shared for rows, (shared, _, _) in measured.items()}
+
+
+def listed(sizes):
+    return ", ".join(sizes[:-1]) + " and " + sizes[-1] if len(sizes) > 1 else "".join(sizes) or "no"
+
+
+said = {answer: listed([f"{rows:,}" for rows in lends if lends[rows] is answer]) for answer in (True, False)}
+with claim(
+    "csv-frame-one-block-by-size",
+    f"with pandas {pd.__version__}, to_numpy() of read_csv(path) (C engine, 8 float64 columns) shares memory with "
+    f"its 8 columns for the files of {said[True]} rows"
+    + (f", and copies for the files of {said[False]} rows" if said[False] != "no" else ""),
+) as c:
+    for rows in c.over([*SMALL, *ROWS]):
+        shared, allocated, nbytes = measured[rows]
+        c.check(
+            allocated == 0 if shared else allocated >= nbytes,
+            f"{rows:,} rows: shares memory with its 8 columns {shared}; allocated {allocated:,} B of {nbytes:,}",
+        )
+    c.check(
+        all(lends[rows] for rows in ROWS),
+        f"the page's own files ({', '.join(map(str, ROWS))} rows) each lend one block",
+    )
 frame = full_frame
 column = frame["a"].to_numpy()
 lent = {"df.to_numpy()": frame.to_numpy(), "df.values": frame.values, "np.asarray(df)": np.asarray(frame)}
 with claim(
     "csv-frame-to-numpy-f-shared",
-    f"with pandas {pd.__version__}, to_numpy(), .values and np.asarray() of a float64 frame read from a CSV return "
-    "its F-ordered block, shared with the frame and " + ("not writeable" if PANDAS3 else "writeable"),
+    f"with pandas {pd.__version__}, to_numpy(), .values and np.asarray() of the frame read from the {largest:,}-row "
+    "file return its F-ordered block, shared with the frame and " + ("not writeable" if PANDAS3 else "writeable"),
 ) as c:
     for name, array in lent.items():
         viewcopy.expect_view(column, array)
@@ -261,10 +302,10 @@ for name, array in lent.items():
 del lent
 
 # %%
-# Any other frame has no one block to lend, and ``to_numpy()`` builds a new
-# array, counted by :func:`viewcopy.track`: a text column makes it an array
-# of Python objects; so do pandas' nullable columns (``Int64``, ``Float64``,
-# even without a missing value) and Arrow-backed ones.
+# Three frames with no one float64 block to lend, each of 1,000 rows of the
+# file: :claim:`csv-other-frames-to-numpy-object-copy`. (Counted by
+# :func:`viewcopy.track`.) With one nullable column, or two of one dtype:
+# :claim:`csv-one-nullable-column-to-numpy`.
 small = frame.iloc[:1000]
 OTHERS = {
     "float64 and text columns": small.assign(site="north"),
@@ -273,8 +314,9 @@ OTHERS = {
 }
 with claim(
     "csv-other-frames-to-numpy-object-copy",
-    f"with pandas {pd.__version__}, to_numpy() of a frame with a text column, of a nullable Int64 and Float64 frame "
-    "and of an Arrow-backed float frame is a new writeable array of Python objects",
+    f"with pandas {pd.__version__}, to_numpy() of these frames, one with float64 and text columns, one with a "
+    "nullable Int64 and a nullable Float64 column, and one of 8 Arrow-backed float columns, is a new writeable "
+    "array of Python objects",
 ) as c:
     for name, other in OTHERS.items():
         with viewcopy.track() as built:
@@ -287,6 +329,25 @@ with claim(
             f"{name}: viewcopy.track {built}, the array {viewcopy.format_bytes(array.nbytes)}",
         )
         print(f"{name:40} -> {array.dtype}, {order(array)}, {built}")
+one_nullable = {
+    "one Float64 column": small[["a"]].convert_dtypes(),
+    "one Int64 column": small[["a"]].assign(n=1)[["n"]].convert_dtypes(),
+    "two Float64 columns": small[["a", "b"]].convert_dtypes(),
+}
+got = {name: (sorted({str(t) for t in other.dtypes}), other.to_numpy().dtype) for name, other in one_nullable.items()}
+with claim(
+    "csv-one-nullable-column-to-numpy",
+    f"with pandas {pd.__version__}, to_numpy() of a frame of this file's column a as one nullable Float64 column "
+    f"(no value missing) gives {got['one Float64 column'][1]}, of one Int64 column of ones {got['one Int64 column'][1]}, "
+    f"and of columns a and b as two Float64 columns {got['two Float64 columns'][1]}",
+) as c:
+    for name, other in one_nullable.items():
+        kinds, dtype = got[name]
+        again = other.to_numpy()
+        c.check(
+            again.dtype == dtype and not other.isna().to_numpy().any(),
+            f"{name} ({', '.join(kinds)}, no value missing): {again.dtype}",
+        )
 with claim(
     "csv-arrow-frame-to-numpy-dtype-float",
     f"with pandas {pd.__version__}, to_numpy(dtype=np.float64) of the Arrow-backed frame gives float64, not objects",

@@ -227,9 +227,12 @@ del packed, untouched
 # --------------------------------------------------------
 # DLPack, the exchange protocol of PyTorch, JAX and CuPy, describes strides:
 # :claim:`trap-dlpack-shares-strided-view`. Whether a consumer accepts those
-# strides is up to the consumer. Exporting a *read-only*
-# array raised ``BufferError`` before NumPy 2.1, whose DLPack 1.0 export
-# can mark the result read-only.
+# strides is up to the consumer. For a *read-only* array,
+# :claim:`trap-dlpack-read-only-by-version`: from NumPy 2.1 the DLPack 1.0
+# export can mark the result read-only, for a consumer that asks for it with
+# ``max_version``. A plain ``__dlpack__()`` call asks for the older
+# export:
+# :claim:`trap-dlpack-plain-export-raises`.
 with claim(
     "trap-dlpack-shares-strided-view",
     "np.from_dlpack(bgr) shares the BGR view's memory and keeps its negative stride",
@@ -259,3 +262,20 @@ with claim(
         c.check(not received.flags.writeable, "not received.flags.writeable")
         outcome = f"shares memory, writeable={received.flags.writeable}"
 print(f"np.from_dlpack(read-only array) on NumPy {np.__version__}: {outcome}")
+with claim(
+    "trap-dlpack-plain-export-raises",
+    f"on NumPy {np.__version__}, frozen.__dlpack__(), without max_version, raises BufferError for this "
+    "non-writeable array" + (", and frozen.__dlpack__(max_version=(1, 0)) exports it" if READ_ONLY_EXPORT else ""),
+) as c:
+    try:
+        frozen.__dlpack__()
+        plain = "no error"
+    except BufferError as error:
+        plain = f"BufferError: {error}"
+    c.check(plain.startswith("BufferError"), f"frozen.__dlpack__(): {plain}")
+    if READ_ONLY_EXPORT:
+        capsule = frozen.__dlpack__(max_version=(1, 0))
+        c.check(
+            type(capsule).__name__ == "PyCapsule", f"frozen.__dlpack__(max_version=(1, 0)): {type(capsule).__name__}"
+        )
+print(f"frozen.__dlpack__() on NumPy {np.__version__}: {plain}")

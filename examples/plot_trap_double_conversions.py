@@ -3,7 +3,7 @@ Trap: converting twice, and when ``ascontiguousarray`` copies
 =============================================================
 
 Preparing an array for a library often takes a dtype change and a layout
-(:term:`order`) change. On this page's ``x``, as two calls:
+(:term:`order`) change. On this page's C-ordered ``x``, as two calls:
 :claim:`trap-astype-then-asfortranarray-copies-twice`; as one:
 :claim:`trap-asarray-dtype-order-copies-once`. And
 ``np.ascontiguousarray``, which promises a layout, follows the flag:
@@ -32,10 +32,11 @@ x = np.random.default_rng(0).random((ROWS, 1_000))
 print(f"NumPy {np.__version__}; x: {x.shape} float64, C-ordered, {viewcopy.format_bytes(x.nbytes)}")
 
 # %%
-# ``astype`` then ``asfortranarray``: two copies
-# ----------------------------------------------
+# ``astype`` then ``asfortranarray`` of a C-ordered array: two copies
+# -------------------------------------------------------------------
 # :claim:`trap-astype-c-then-asfortranarray-f`; so
-# :claim:`trap-astype-then-asfortranarray-copies-twice`.
+# :claim:`trap-astype-then-asfortranarray-copies-twice`. An F-ordered source
+# is another matter: :claim:`trap-astype-then-asfortranarray-f-source-copies-once`.
 first = x.astype(np.float32)
 with claim(
     "trap-astype-c-then-asfortranarray-f",
@@ -92,6 +93,19 @@ for name, t in {
 }.items():
     print(f"{name:44} peak / result = {t.peak_bytes / one_step.nbytes:.2f}")
 del two_steps, one_step, one_astype
+x_f = np.asfortranarray(x[:200])
+with viewcopy.track() as f_source:
+    f_result = np.asfortranarray(x_f.astype(np.float32))
+with claim(
+    "trap-astype-then-asfortranarray-f-source-copies-once",
+    "for x_f, this array's first 200 rows in F order, np.asfortranarray(x_f.astype(np.float32)) makes one copy: "
+    "astype keeps the F order and asfortranarray returns its result",
+) as c:
+    c.check(
+        f_result.flags.f_contiguous and f_source.allocated_bytes == f_source.peak_bytes == f_result.nbytes,
+        f"F-contiguous {f_result.flags.f_contiguous}; {f_source}; the result {viewcopy.format_bytes(f_result.nbytes)}",
+    )
+del x_f, f_result
 
 # %%
 # ``astype`` copies even when nothing changes
@@ -119,13 +133,12 @@ del copied
 # %%
 # When ``ascontiguousarray`` copies, and when it does not
 # -------------------------------------------------------
-# :claim:`trap-ascontiguousarray-returns-input-exactly-when`. NumPy's
-# contiguity flags ignore the :term:`stride <strides>` of a length-1 axis
-# (the axis is never stepped along): :claim:`trap-flags-ignore-length-1-strides`.
-# So, with a *reversed* length-1 axis:
-# :claim:`trap-ascontiguousarray-keeps-negative-stride-on-length-1-axis`. ``ascontiguousarray``
-# returns it unchanged, and a consumer that refuses negative strides
-# (PyTorch's ``torch.from_numpy``, as reported in numpy#23349) still refuses it.
+# :claim:`trap-ascontiguousarray-returns-input-exactly-when`. A length-1
+# axis is never stepped along, and reversing it changes only its
+# :term:`stride <strides>`: :claim:`trap-reversed-length-1-axis-keeps-flags`.
+# So :claim:`trap-ascontiguousarray-keeps-negative-stride-on-length-1-axis`,
+# and a consumer that refuses negative strides (PyTorch's
+# ``torch.from_numpy``, as reported in numpy#23349) still refuses it.
 with claim(
     "trap-ascontiguousarray-returns-input-exactly-when",
     "for every layout in the family with at least one axis, np.ascontiguousarray(a) returns a itself when a is "
@@ -146,21 +159,19 @@ with claim(
                 f"{name}: a new {type(out).__name__} of shape {out.shape}, {viewcopy.relation(a, out).kind} of it",
             )
         del a, out
-with_unit_axis = layouts(where=lambda a: 1 in a.shape)
 with claim(
-    "trap-flags-ignore-length-1-strides",
-    f"for the {len(with_unit_axis)} layouts of the family with an axis of length 1, giving each such axis a stride "
-    "of -1,000,000 bytes leaves both contiguity flags as they were",
-) as c:
-    for case in c.over(with_unit_axis):
+    "trap-reversed-length-1-axis-keeps-flags",
+    "for every layout in the family, reversing any one of its length-1 axes leaves its C- and F-contiguous flags as "
+    "they were",
+) as flags:
+    for case in flags.over(layouts(where=lambda a: 1 in a.shape)):
         a = case.array
-        strides = tuple(-1_000_000 if n == 1 else s for n, s in zip(a.shape, a.strides, strict=True))
-        moved = np.lib.stride_tricks.as_strided(a, strides=strides, writeable=False)
-        c.check(
-            (moved.flags.c_contiguous, moved.flags.f_contiguous) == (a.flags.c_contiguous, a.flags.f_contiguous),
-            f"{case.name}: strides {a.strides} -> {moved.strides}, C {moved.flags.c_contiguous}, "
-            f"F {moved.flags.f_contiguous}",
-        )
+        for axis in (i for i, n in enumerate(a.shape) if n == 1):
+            b = a[(slice(None),) * axis + (slice(None, None, -1),)]
+            flags.check(
+                (b.flags.c_contiguous, b.flags.f_contiguous) == (a.flags.c_contiguous, a.flags.f_contiguous),
+                f"{case.name}, axis {axis} reversed: strides {a.strides} -> {b.strides}",
+            )
 one_channel = np.zeros((1, 10, 20))[::-1]
 with claim(
     "trap-ascontiguousarray-keeps-negative-stride-on-length-1-axis",

@@ -240,8 +240,8 @@ print(f"checked on {overlaps.cases} layouts")
 # Chained expressions and the ``out=`` fix
 # ----------------------------------------
 # ``2*x + 2*y`` computes ``2*x``, then ``2*y``, then their sum: two
-# intermediate arrays exist at once. (NumPy reuses a temporary for the sum
-# when it can, which is why the peak is not three arrays.) Writing the
+# intermediate arrays exist at once, and the sum is not a third:
+# :claim:`trap-chained-sum-reuses-a-temporary`. Writing the
 # steps in place, or into a preallocated ``out=`` array, keeps the peak at
 # the result, or at nothing new.
 m = 10_000_000 if FULL else 1_000_000
@@ -278,6 +278,19 @@ with claim(
         into_out.allocated_bytes == 0 and into_out.peak_bytes < r3.nbytes / 100,
         f"{into_out!s}: into_out.allocated_bytes == 0 and into_out.peak_bytes < r3.nbytes / 100 ({into_out.allocated_bytes=!s}, {into_out.peak_bytes=!s}, {r3.nbytes / 100=!s})",
     )
+with viewcopy.track() as named:  # the same sum, with both products kept by a name: no temporary to reuse
+    p, q = 2 * x, 2 * y
+    r4 = p + q
+with claim(
+    "trap-chained-sum-reuses-a-temporary",
+    f"for these {viewcopy.format_bytes(x.nbytes)} x and y, the sum in 2*x + 2*y allocates no third array: it is "
+    "written into one of the two temporaries, while p + q of the same products, each kept by a name, allocates its own",
+) as c:
+    c.check(
+        chained.peak_bytes < 2.05 * r1.nbytes and named.peak_bytes >= 3 * r4.nbytes,
+        f"2*x + 2*y: {chained}; p = 2*x; q = 2*y; p + q: {named} (a result is {viewcopy.format_bytes(r4.nbytes)})",
+    )
+del p, q, r4
 ways = {"2*x + 2*y": chained, "r = x + y; r *= 2": stepwise, "out= (preallocated)": into_out}
 for name, t in ways.items():
     print(f"{name:20} peak / result = {t.peak_bytes / r1.nbytes:.2f}  ({t})")

@@ -66,12 +66,24 @@ with viewcopy.track() as flat_part:
     flattened = part.flatten()
 print("part.copy() instead:   ", proper)
 print("part.flatten() instead:", flat_part)
-same_size = {  # the figure's first panel: three ways to copy `part`
-    "list(part)": python_peak,
-    "part.copy()": proper.allocated_bytes,
-    "part.flatten()": flat_part.allocated_bytes,
-}
 del items, independent, flattened
+
+
+def tracemalloc_peak(call):
+    """tracemalloc's peak during call(), Python objects and NumPy buffers alike: the first panel's one meter."""
+    tracemalloc.start()
+    kept = call()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    del kept
+    return peak
+
+
+same_size = {  # the figure's first panel: three ways to copy `part`, each by tracemalloc's peak
+    "list(part)": tracemalloc_peak(lambda: list(part.ravel())),
+    "part.copy()": tracemalloc_peak(part.copy),
+    "part.flatten()": tracemalloc_peak(part.flatten),
+}
 
 # %%
 # 2. ``arr.copy().ravel()``
@@ -345,16 +357,22 @@ with claim("guard-logs-copy", "viewcopy.log_copies logs the copy ravel makes of 
 # %%
 # The bytes, side by side
 # -----------------------
-# Two panels, each comparing like with like: the three ways to copy
-# ``part`` (a hundredth of the array), and the operations on the whole
-# array. The ``list`` bar is tracemalloc's :term:`peak` of Python objects; the
-# others are NumPy buffers counted by :func:`viewcopy.track`.
+# Two panels, each with one meter. On the left, the three ways of the first
+# section applied to ``part`` (a hundredth of the array), each measured by
+# :mod:`tracemalloc` during the call (Python objects and NumPy buffers
+# alike); on the right, the operations on the whole array, measured by
+# :func:`viewcopy.track` (NumPy buffers only).
 fig, (left, right) = plt.subplots(
     1, 2, figsize=(9, 4), layout="constrained", gridspec_kw={"width_ratios": [len(same_size), len(measured)]}
 )
-for ax, values, title in (
-    (left, same_size, f"copies of part: {part.size:,} float64"),
-    (right, measured, f"the whole array: {arr.size:,} float64 (transposed = arr.reshape(-1, 1000).T)"),
+for ax, values, title, meter in (
+    (left, same_size, f"copies of part: {part.size:,} float64", "MB, tracemalloc's peak during the call"),
+    (
+        right,
+        measured,
+        f"the whole array: {arr.size:,} float64 (transposed = arr.reshape(-1, 1000).T)",
+        "MB of NumPy buffers allocated (viewcopy.track)",
+    ),
 ):
     names = list(values)
     bars = ax.barh(
@@ -362,8 +380,8 @@ for ax, values, title in (
     )
     ax.bar_label(bars, labels=[viewcopy.format_bytes(values[k]) for k in names], padding=3, fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("MB allocated (measured)")
+    ax.set_xlabel(meter)
     ax.set_title(title, fontsize=10)
     ax.margins(x=0.35)
-fig.suptitle("What each anti-pattern and its alternative allocate")
+fig.suptitle("What each anti-pattern and its alternative cost in memory (measured)")
 plt.show()

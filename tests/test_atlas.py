@@ -142,6 +142,32 @@ def test_the_page_combines_releases():
     assert by["a.T"]["evidence"] == "claims.html#claim-atlas-attributes"
 
 
+def test_an_entry_a_release_deprecated_says_so_not_absent():
+    viewcopy_atlas = pytest.importorskip("viewcopy_atlas", reason="the docs extension needs Sphinx")
+
+    fix = {"expression": "np.fix(a)", "verdict": "copy", "condition": "", "claim": "atlas-new"}
+    mt = {**fix, "expression": "a.mT", "verdict": "view"}
+    _, _, rows = viewcopy_atlas.combine({"2.4.6": {"np.fix(a)": fix, "a.mT": mt}, "2.5.5": {"a.mT": mt}})
+    by = {r["expression"]: r for r in rows}
+    assert by["np.fix(a)"]["differences"] == ["2.5.5: deprecated in this release", "2.4.6: copy"]
+    _, _, rows = viewcopy_atlas.combine({"1.26.4": {"np.fix(a)": fix}, "2.4.6": {"np.fix(a)": fix, "a.mT": mt}})
+    assert next(r for r in rows if r["expression"] == "a.mT")["differences"] == ["1.26.4: not in this release"]
+
+
+def test_the_pages_count_of_entries_is_the_tables():
+    viewcopy_atlas = pytest.importorskip("viewcopy_atlas", reason="the docs extension needs Sphinx")
+
+    fix = {"expression": "np.fix(a)", "verdict": "copy", "condition": "", "claim": "atlas-new"}
+    mt = {**fix, "expression": "a.mT", "verdict": "view"}
+    releases = {"2.4.6": {"np.fix(a)": fix, "a.mT": mt}, "2.5.5": {"a.mT": mt}}
+    shown, versions, rows = viewcopy_atlas.combine(releases)
+    assert (
+        viewcopy_atlas.count_text(shown, versions, rows)
+        == "2 entries: 1 in NumPy 2.5.5, and 1 only in an older release"
+    )
+    assert viewcopy_atlas.count_text("2.4.6", ["2.4.6"], rows[:1]) == "1 entry, NumPy 2.4.6's"
+
+
 def test_the_rows_records_read_back_from_claims():
     viewcopy_atlas = pytest.importorskip("viewcopy_atlas", reason="the docs extension needs Sphinx")
 

@@ -53,3 +53,24 @@ def test_the_versions_page_waits_for_nox_then_shows_each_release_with_its_librar
     assert "2.4.6" in html
     assert "3.1.1" in html  # pandas
     assert "2.1.0" in html  # polars
+
+
+def _holds(*evidence: str) -> dict:
+    return {"id": "x", "verdict": "holds", "evidence": list(evidence)}
+
+
+def test_a_difference_only_in_an_address_or_id_is_not_a_difference():
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    import viewcopy_versions
+
+    reference = _holds("check: Arrow's data buffer at 0x7f04009ff010, the ndarray's at 0x7f04009ff010",
+                       "check: pid 11001: sum 2.5; mapping '/dev/shm/psm_bcfb2cd9'")  # fmt: skip
+    elsewhere = _holds("check: Arrow's data buffer at 0x7f1c2a3ff010, the ndarray's at 0x7f1c2a3ff010",
+                       "check: pid 20417: sum 2.5; mapping '/dev/shm/psm_0a11e2f3'")  # fmt: skip
+    assert viewcopy_versions.cell(elsewhere, reference)[1] is False
+    # what did change still differs: a figure, or an address that is no longer one
+    for changed in (
+        _holds(reference["evidence"][0], "check: pid 11001: sum 2.6; mapping '/dev/shm/psm_bcfb2cd9'"),
+        _holds("check: Arrow's data buffer at 0x7f04009ff010, the ndarray's at (none)", reference["evidence"][1]),
+    ):
+        assert viewcopy_versions.cell(changed, reference)[1] is True

@@ -30,7 +30,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
-from sphinx.util.docutils import SphinxDirective
+from sphinx.util.docutils import SphinxDirective, SphinxRole
 
 from viewcopy.claims import atlas
 
@@ -80,9 +80,9 @@ def per_release(app: Sphinx) -> dict[str, dict[str, dict[str, Any]]]:
     return dict(sorted(releases.items(), key=lambda kv: _version_key(kv[0])))
 
 
-def _said(record: dict[str, Any] | None) -> str:
+def _said(record: dict[str, Any] | None, expression: str, version: str) -> str:
     if record is None:
-        return "not in this release"
+        return atlas.absence(expression, _version_key(version)[:2])  # type: ignore[arg-type]
     if record["verdict"] == "depends":
         return f"view exactly when {record['condition']}"
     return record["verdict"]
@@ -112,17 +112,26 @@ def combine(releases: dict[str, dict[str, dict[str, Any]]]) -> tuple[str, list[s
             )
             for v in versions
         }
-        reference = _said(releases[shown].get(expression))
+        reference = _said(releases[shown].get(expression), expression, shown)
         others: dict[str, list[str]] = {}  # what a release said -> the releases that said it
         for v in versions:
-            said = _said(releases[v].get(expression))
+            said = _said(releases[v].get(expression), expression, v)
             if v != shown and said != reference:
                 others.setdefault(said, []).append(v)
         record["differences"] = [f"{', '.join(vs)}: {said}" for said, vs in others.items()]
         if expression not in releases[shown]:
-            record["differences"].insert(0, f"{shown}: not in this release")
+            record["differences"].insert(0, f"{shown}: {reference}")
         out.append(record)
     return shown, versions, out
+
+
+def count_text(shown: str, versions: list[str], rows: list[dict[str, Any]]) -> str:
+    """How many rows the table has, and how many of them the release it shows has: the page's count is this."""
+    n, present = len(rows), sum(r["releases"][shown] is not None for r in rows)
+    entries = f"{n:,} entr{'y' if n == 1 else 'ies'}"
+    if present == n:
+        return f"{entries}, NumPy {shown}'s" if len(versions) == 1 else f"{entries}, each in NumPy {shown}"
+    return f"{entries}: {present:,} in NumPy {shown}, and {n - present:,} only in an older release"
 
 
 # -- the table ---------------------------------------------------------------------------------------------
@@ -227,11 +236,11 @@ def table_html(app: Sphinx, docname: str) -> str:
 <label>Find <input class="search" type="search" placeholder="reshape, a.T, copy=False"></label>
 <label>Verdict <select id="atlas-verdict"><option value="">any</option>{verdicts}</select></label>
 <label>On release <select id="atlas-release"><option value="">{esc(shown)} (shown)</option>{options}</select></label>
-<span class="atlas-count" aria-live="polite">{len(rows)} entries</span>
+<span class="atlas-count" aria-live="polite">{len(rows):,} entries</span>
 </div>
 <div class="atlas-scroll" role="region" tabindex="0" aria-label="The atlas: {len(rows)} entries">
-<table class="table atlas-table"><caption>{len(rows)} entries, as NumPy {esc(shown)} answers them
-(the Releases column: where another release differs)</caption>
+<table class="table atlas-table"><caption>{esc(count_text(shown, versions, rows))}; each row as the newest
+release that has it answers it (the Releases column: where another release differs)</caption>
 <thead><tr>{head}</tr></thead>
 <tbody class="list">{"".join(body[:FIRST])}</tbody></table></div>
 <template id="atlas-more">{"".join(body[FIRST:])}</template>
@@ -251,6 +260,17 @@ class AtlasTable(SphinxDirective):
         return [atlas_placeholder()]
 
 
+class atlas_count_placeholder(nodes.General, nodes.Element):
+    """Replaced by the table's count (:func:`count_text`) once every page has been read."""
+
+
+class AtlasCount(SphinxRole):
+    """``{atlas-count}`entries```: how many entries the table shows, from the table's own rows."""
+
+    def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+        return [atlas_count_placeholder()], []
+
+
 def anchor(expression: str) -> str:
     """The id of an entry's row, and the label that links to it: ``{ref}`a.ravel() <atlas-a-ravel>```."""
     return "atlas-" + re.sub(r"[^a-z0-9]+", "-", expression.lower()).strip("-")
@@ -268,6 +288,11 @@ def _doctree_read(app: Sphinx, doctree: nodes.document) -> None:
 
 
 def _doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    counts = list(doctree.findall(atlas_count_placeholder))
+    if counts:
+        text = count_text(*entries(app))
+        for node in counts:
+            node.replace_self(nodes.Text(text))
     for node in list(doctree.findall(atlas_placeholder)):
         if app.builder.format == "html":
             node.replace_self(nodes.raw("", table_html(app, docname), format="html"))
@@ -313,7 +338,9 @@ def _build_finished(app: Sphinx, exception: Exception | None) -> None:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(atlas_placeholder)
+    app.add_node(atlas_count_placeholder)
     app.add_directive("atlas-table", AtlasTable)
+    app.add_role("atlas-count", AtlasCount())
     app.connect("builder-inited", _builder_inited)
     app.connect("doctree-read", _doctree_read)
     app.connect("doctree-resolved", _doctree_resolved)

@@ -1,11 +1,6 @@
-"""Helpers that ``sphinx_gallery_conf`` in conf.py names: memory shown per example, and the gallery's order."""
+"""Helpers that ``sphinx_gallery_conf`` in conf.py names: the gallery's order."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
-
-import viewcopy
 
 # The gallery in reading order.  A new script in examples/ needs no entry to
 # appear (it is discovered, and shown after these); add it here only to give
@@ -25,24 +20,6 @@ ORDER = (
     "plot_boundary_workers.py",
     "plot_copy_cost.py",
 )
-
-
-class NumpyPeakMemory:
-    """sphinx-gallery's ``show_memory``: a code block's peak NumPy memory, in MB.
-
-    :func:`viewcopy.track` sees exactly what the example allocates; the
-    process RSS that sphinx-gallery would read otherwise is mostly Sphinx
-    itself.  A class with a stable repr, not a function, so Sphinx can cache
-    the config.
-    """
-
-    def __call__(self, func: Callable[[], Any]) -> tuple[float, Any]:
-        with viewcopy.track() as tracked:
-            out = func()
-        return tracked.peak_bytes / 1e6, out
-
-    def __repr__(self) -> str:
-        return "NumpyPeakMemory()"
 
 
 class GalleryOrder:

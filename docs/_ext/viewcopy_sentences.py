@@ -221,10 +221,6 @@ def _blocks(doctree: nodes.Node) -> Iterator[tuple[nodes.Element, str, bool]]:
         stack.extend(reversed([c for c in node.children if isinstance(c, nodes.Element)]))
 
 
-GALLERY_FOOTER = re.compile(r"Estimated memory usage: [\d.]+ MB")
-"""sphinx-gallery's footer: what its figure is, is the claim ``how-gallery-memory-figure`` (how-it-checks)."""
-
-
 def beyond_definition(sentence: str) -> str:
     """What a definition says beyond the terms it defines: the text after its defining clause.
 
@@ -249,8 +245,6 @@ def unchecked(doctree: nodes.Node) -> list[str]:
     """Every sentence of ``doctree``'s prose that states a memory fact and is not a claim or a definition."""
     found = []
     for _, text, glossary in _blocks(doctree):
-        if GALLERY_FOOTER.fullmatch(" ".join(text.split())):
-            continue
         for k, sentence in enumerate(SENTENCE_END.split(" ".join(text.split()))):
             rest = sentence.replace(CLAIM, " ")
             if (glossary and k == 0) or DEFINES in sentence:

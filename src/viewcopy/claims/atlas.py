@@ -527,6 +527,19 @@ def entry_info(expression: str) -> dict[str, str]:
     return {"group": entry.group, "applies_to": f"{WHERE[entry.where][0]} of {family}"}
 
 
+def absence(expression: str, release: tuple[int, int]) -> str:
+    """Why a release has no row for an atlas expression: deprecated there (:data:`BY_HAND` says so), or absent.
+
+    >>> absence("np.fix(a)", (2, 5)), absence("np.permute_dims(a)", (1, 26))
+    ('deprecated in this release', 'not in this release')
+    """
+    entries()
+    entry = next((e for e in ENTRIES if e.expression == expression), None)
+    if entry is not None and release >= entry.until and any("deprecated" in BY_HAND.get(n, "") for n in entry.names):
+        return "deprecated in this release"
+    return "not in this release"
+
+
 def all_expressions() -> list[str]:
     """Every expression of the atlas, whatever the release (for the page: those a release lacks)."""
     entries()
