@@ -188,7 +188,10 @@ with claim(
     "flatten-is-independent-not-immutable",
     "for this array, whose writeable flag is off, flatten's result is writable and the ravel view is not",
 ) as c:
-    c.check(frozen.flatten().flags.writeable, f"flatten() of the read-only array: writeable {frozen.flatten().flags.writeable}")
+    c.check(
+        frozen.flatten().flags.writeable,
+        f"flatten() of the read-only array: writeable {frozen.flatten().flags.writeable}",
+    )
     c.check(not frozen.ravel().flags.writeable, f"ravel() of it: writeable {frozen.ravel().flags.writeable}")
 print("flatten of a read-only array is writable:", frozen.flatten().flags.writeable)
 

@@ -145,7 +145,10 @@ with claim(
     if RESHAPE_COPY:
         rule = "reshape(-1, copy=False) raises ValueError where reshape(-1) is a copy, else returns a view"
         found = search(
-            lambda a: reshape_copy_false(a) == ("ValueError" if viewcopy.relation(a, a.reshape(-1)).kind == "copy" else "view"),
+            lambda a: (
+                reshape_copy_false(a)
+                == ("ValueError" if viewcopy.relation(a, a.reshape(-1)).kind == "copy" else "view")
+            ),
             c.over(layouts()),
             about=rule,
         )

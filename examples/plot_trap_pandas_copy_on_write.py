@@ -52,9 +52,7 @@ with claim(
 ) as c:
     for array in lent.values():
         viewcopy.expect_view(own, array)
-        c.check(
-            array.flags.writeable is not PANDAS3, f"pandas {pd.__version__}: writeable {array.flags.writeable}"
-        )
+        c.check(array.flags.writeable is not PANDAS3, f"pandas {pd.__version__}: writeable {array.flags.writeable}")
 for name, array in lent.items():
     print(f"{name:20} shares the Series' buffer: {np.shares_memory(array, own)}, writeable: {array.flags.writeable}")
 
@@ -88,7 +86,10 @@ with claim(
     f"series.to_numpy(copy=True) and np.array(series) are writeable copies, each allocating the "
     f"{own.nbytes:,} bytes of the Series' column",
 ) as c:
-    for name, make in (("series.to_numpy(copy=True)", lambda: series.to_numpy(copy=True)), ("np.array(series)", lambda: np.array(series))):
+    for name, make in (
+        ("series.to_numpy(copy=True)", lambda: series.to_numpy(copy=True)),
+        ("np.array(series)", lambda: np.array(series)),
+    ):
         with viewcopy.track() as copying:
             array = make()
         viewcopy.expect_copy(own, array)
