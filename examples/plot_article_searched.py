@@ -2,9 +2,10 @@
 The article, searched for counterexamples
 =========================================
 
-The source article states rules about :term:`views <view>` and
-:term:`copies <copy>`: "ravel returns a view whenever the layout permits",
-"flatten always creates a copy", "if shares_memory is False you got a copy".
+The source article states rules. Three of them, with what the search below
+found: :claim:`searched-ravel-whenever-permits`;
+:claim:`searched-flatten-always-copies`; and
+:claim:`searched-shares-memory-false-means-copy`.
 One array cannot prove a rule, but one array can break it. This page
 treats every such sentence as a hypothesis and runs it on every array of
 :func:`viewcopy.claims.layouts` (the :term:`family`): arrays of 0 to 4 dimensions,
@@ -18,9 +19,9 @@ condition: every candidate condition is run on every array, the one true on exac
 the arrays where the behaviour happens is kept, and each rejected candidate
 is printed with an array it is wrong for; if no candidate, or more than one,
 is right, the build fails. The smallest counterexamples are then run and
-printed. A view here is what :func:`viewcopy.relation` calls one: NumPy
-made it from the source's memory without allocating (an empty array's
-``ravel()`` is one, though :func:`numpy.shares_memory` says False for it).
+printed. On this page a :dfn:`view` of an array is an array that reads its
+memory, as :func:`viewcopy.relation` decides (for empty arrays, see the
+section on :func:`numpy.shares_memory`).
 """
 
 # %%
@@ -42,6 +43,13 @@ for case in CASES[::150]:
 def is_view(a, b):
     """The site's one definition (:func:`viewcopy.relation`): NumPy made ``b`` from ``a``'s memory without allocating."""
     return viewcopy.relation(a, b).kind == "view"
+
+
+def allocated(call):
+    """NumPy bytes allocated by ``call()`` and still held by its result."""
+    with viewcopy.track() as t:
+        result = call()  # noqa: F841 (held, so that its bytes are still allocated when the block ends)
+    return t.allocated_bytes
 
 
 def k_contiguous(a):
@@ -89,8 +97,8 @@ def searched(claim_id, statement, rule, show, behaviour=None, conditions=None, s
 # %%
 # "ravel returns a view whenever the memory layout permits"
 # ---------------------------------------------------------
-# "Permits" read as: a single stride can walk the elements in order, so a
-# 1-D view exists; :meth:`~numpy.ndarray.reshape` returns that view.
+# Here :dfn:`permits` is read as ``reshape(-1)`` returning a view of the
+# array.
 searched(
     "searched-ravel-whenever-permits",
     "ravel() returns a view whenever the memory layout permits",
@@ -116,21 +124,52 @@ searched(
 # %%
 # "Using ravel versus flatten changes whether the data is shared or copied"
 # -------------------------------------------------------------------------
-# Only where ``ravel`` can view: elsewhere both copy.
+# :claim:`searched-ravel-vs-flatten-differ`.
 searched(
     "searched-ravel-vs-flatten-differ",
     "ravel() versus flatten() changes whether the data is shared",
     lambda a: is_view(a, a.ravel()) != is_view(a, a.flatten()),
     lambda a: f"ravel() view: {is_view(a, a.ravel())}, flatten() view: {is_view(a, a.flatten())}",
+    behaviour=(
+        "ravel() and flatten() differ in whether they return a view",
+        lambda a: is_view(a, a.ravel()) != is_view(a, a.flatten()),
+    ),
+    conditions={
+        "the array is C-contiguous": lambda a: a.flags.c_contiguous,
+        "the array is C-contiguous and not empty": lambda a: a.flags.c_contiguous and a.size > 0,
+    },
 )
 
 # %%
 # "If np.shares_memory is False, you got a copy"
 # ----------------------------------------------
-# A view is told from a copy here by the site's definition
-# (:func:`viewcopy.relation`), which for an empty array looks at where its
-# memory comes from (the end of its :term:`base` chain) and whether it owns
-# data, not at :func:`numpy.shares_memory`.
+# :claim:`searched-empty-ravel-is-view`.
+EMPTY = [case for case in CASES if case.array.size == 0]
+
+
+def owner(x):
+    """The end of ``x``'s base chain: the object whose memory ``x`` reads."""
+    while x.base is not None:
+        x = x.base
+    return x
+
+
+with claim(
+    "searched-empty-ravel-is-view",
+    f"ravel() of each of the family's {len(EMPTY)} empty arrays is a view by viewcopy.relation "
+    "(it allocates nothing, owns no data and its base chain ends where the source's does), "
+    "while np.shares_memory says False for each",
+) as c:
+    for text, holds in {
+        "is a view by viewcopy.relation": lambda a: is_view(a, a.ravel()),
+        "allocates 0 bytes": lambda a: allocated(a.ravel) == 0,
+        "owns no data": lambda a: not a.ravel().flags.owndata,
+        "ends its base chain where the source's ends": lambda a: owner(a.ravel()) is owner(a),
+        "shares no memory by np.shares_memory": lambda a: not np.shares_memory(a, a.ravel()),
+    }.items():
+        found = search(holds, c.over(EMPTY), about=f"ravel() of an empty array {text}")
+        c.check(found.holds, f"{len(found.counterexamples)} of {len(found.results)} empty arrays break it")
+        print(f"ravel() of an empty array {text}: {found.verdict}")
 
 searched(
     "searched-shares-memory-false-means-copy",
@@ -165,8 +204,7 @@ searched(
 # %%
 # "Using ravel on non-contiguous arrays and expecting a copy"
 # -----------------------------------------------------------
-# The article warns against it; the search shows where ``order='K'``
-# (memory order) views an array that is not C-contiguous.
+# The article warns against it. :claim:`searched-ravel-k-non-c-copies`.
 searched(
     "searched-ravel-k-non-c-copies",
     "ravel(order='K') of a non-C-contiguous array copies",
@@ -185,8 +223,8 @@ searched(
 # %%
 # "Ignoring the 'order' argument, leading to unexpected layout changes"
 # ---------------------------------------------------------------------
-# The result's layout never changes with ``order``: it is always one
-# contiguous 1-D array. The *sequence* of elements does.
+# :claim:`searched-order-changes-layout`. The *sequence* of elements does
+# change with ``order``, searched next.
 searched(
     "searched-order-changes-layout",
     "ignoring order= changes the layout of ravel's result",
@@ -234,9 +272,7 @@ searched(
 )
 
 # %%
-# What ``reshape`` does instead: it views exactly where one stride walks
-# the elements in C order, and copies silently everywhere else. Only
-# ``order='K'`` is refused, on every array.
+# What ``reshape`` does instead: :claim:`searched-reshape-views-one-stride`.
 
 
 def one_stride_walks(a):
@@ -253,10 +289,8 @@ with claim(
     found = search(lambda a: is_view(a, a.reshape(-1)), c.over(CASES), about="reshape(-1) returns a view")
     condition = found.exactly_when({exact: one_stride_walks}).condition
     c.check(condition == exact, f"over {len(found.results)} cases, reshape(-1) returns a view exactly when {condition}")
-    c.check(
-        all(raises_value_error(lambda a=case.array: a.reshape(-1, order="K")) for case in CASES),
-        'all(raises_value_error(lambda a=case.array: a.reshape(-1, order="K")) for case in CASES)',
-    )
+    refused = sum(raises_value_error(lambda a=case.array: a.reshape(-1, order="K")) for case in CASES)
+    c.check(refused == len(CASES), f"reshape(-1, order='K') raised ValueError on {refused} of {len(CASES)} cases")
 print(f"reshape(-1) returns a view exactly when {exact} ({len(CASES)} layouts)")
 for case in found.boundary():
     a = case.array
@@ -307,14 +341,7 @@ searched(
 # %%
 # "arr.copy().ravel() copies first then creates a view, doubling allocation"
 # --------------------------------------------------------------------------
-# :func:`viewcopy.track` counts the NumPy bytes each call allocates.
-
-
-def allocated(call):
-    """NumPy bytes allocated by ``call()`` and still held by its result."""
-    with viewcopy.track() as t:
-        result = call()  # noqa: F841 (held, so that its bytes are still allocated when the block ends)
-    return t.allocated_bytes
+# The figures are what :func:`viewcopy.track` counted.
 
 
 searched(
@@ -330,10 +357,16 @@ searched(
 )
 
 # %%
-# On an empty array NumPy still allocates one byte, so "a copy costs its
-# ``nbytes``" has a boundary too:
+# The same boundary for ``copy()`` alone: :claim:`searched-empty-copy-allocates`.
 empty = np.zeros((0, 3))
 n = allocated(empty.copy)
+with claim(
+    "searched-empty-copy-allocates",
+    f"copy() of each of the family's {len(EMPTY)} empty arrays allocates {n} byte{'s' * (n != 1)}, "
+    "where its nbytes is 0",
+) as c:
+    found = search(lambda a: a.nbytes == 0 and allocated(a.copy) == n, c.over(EMPTY), about=f"copy() allocates {n} B")
+    c.check(n > 0 and found.holds, f"np.zeros((0, 3)).copy() allocated {n} B; on empty arrays, {found}")
 print(f"np.zeros((0, 3)).copy() allocates {n} byte{'s' * (n != 1)}; its nbytes is {empty.nbytes}")
 
 # %%
@@ -358,9 +391,9 @@ searched(
 # %%
 # Two of this site's own rules
 # ----------------------------
-# The gallery says that selecting columns with a list "returns a
-# Fortran-ordered array", and that views made by slicing, transposing,
-# reversing or broadcasting "only change strides". Searched the same way:
+# Two rules this gallery once stated without a limit, searched the same
+# way: :claim:`searched-fancy-columns-f-ordered`; and
+# :claim:`searched-views-only-change-strides`.
 
 
 def data_address(x):

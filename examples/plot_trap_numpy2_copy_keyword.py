@@ -2,18 +2,18 @@
 Trap: the ``copy=`` keyword changed meaning in NumPy 2
 ======================================================
 
-In NumPy 1.x, ``np.array(x, copy=False)`` meant ":term:`copy` only if
-needed". In NumPy 2 it means "never copy": it raises ``ValueError`` when a
-copy is needed. ``np.asarray`` (copy only if needed) behaves the same on
-both. This page runs on whichever NumPy built it and words each claim for
-that release; the versions page runs it on each release the site checks.
+``np.array(x, copy=False)`` changed meaning in NumPy 2. This page runs on
+whichever NumPy built it and words each claim for that release; the
+versions page runs it on each release the site checks. As this build's
+NumPy ran them: :claim:`trap-np2-array-copy-false`; and
+:claim:`trap-asarray-copies-if-needed`.
 
 Reported in `numpy#25168 <https://github.com/numpy/numpy/pull/25168>`__
 (the new ``copy`` semantics) and
 `numpy#26142 <https://github.com/numpy/numpy/pull/26142>`__ (``__array__``
 must accept ``dtype=None, copy=None``); downstream breakages such as
 `PyFMI#244 <https://github.com/modelon-community/PyFMI/issues/244>`__
-("Unable to avoid copy while creating an array as requested").
+(``Unable to avoid copy while creating an array as requested``).
 """
 
 # %%
@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 
 import viewcopy
-from viewcopy.claims import claim, layouts
+from viewcopy.claims import claim, layouts, search
 
 NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
 RESHAPE_COPY = np.lib.NumpyVersion(np.__version__) >= "2.1.0"
@@ -32,8 +32,7 @@ print(f"NumPy {np.__version__}; x: {x.shape} float64, C-ordered")
 # %%
 # ``np.array(x, copy=False)``
 # ---------------------------
-# Asking for ``float32`` needs a new buffer. NumPy 2 refuses; NumPy 1.x
-# copied silently.
+# Asking for ``float32`` needs a new buffer.
 with claim(
     "trap-np2-array-copy-false",
     f"on NumPy {np.__version__}, np.array(x, dtype=np.float32, copy=False) "
@@ -42,12 +41,12 @@ with claim(
     try:
         converted = np.array(x, dtype=np.float32, copy=False)
     except ValueError as error:
-        c.check(NUMPY2, "NUMPY2")
         outcome = f"ValueError: {str(error).splitlines()[0]}"
+        c.check(NUMPY2, f"NumPy {np.__version__}: {outcome}")
     else:
-        c.check(not NUMPY2, "not NUMPY2")
-        viewcopy.expect_copy(x, converted)
         outcome = "a copy"
+        c.check(not NUMPY2, f"NumPy {np.__version__}: no error, a {converted.dtype} result")
+        viewcopy.expect_copy(x, converted)
     viewcopy.expect_view(x, np.array(x, copy=False))  # no copy needed: a view on both
 print(f"np.array(x, dtype=np.float32, copy=False) -> {outcome}")
 
@@ -70,27 +69,26 @@ with claim(
         if NUMPY2
         else "np.asarray has no copy= keyword (TypeError)"
     ),
-):
+) as c:
+    call, refusal = (
+        ("np.asarray(x, dtype=np.float32, copy=False)", ValueError)
+        if NUMPY2
+        else ("np.asarray(x, copy=True)", TypeError)
+    )
     if NUMPY2:
         viewcopy.expect_copy(x, np.asarray(x, copy=True))
-        try:
-            np.asarray(x, dtype=np.float32, copy=False)
-        except ValueError:
-            pass
-        else:
-            raise AssertionError("asarray(copy=False) converted without raising")
+    try:
+        np.asarray(x, dtype=np.float32, copy=False) if NUMPY2 else np.asarray(x, copy=True)
+    except refusal as error:
+        outcome = f"{type(error).__name__}: {str(error).splitlines()[0]}"
     else:
-        try:
-            np.asarray(x, copy=True)
-        except TypeError:
-            pass
-        else:
-            raise AssertionError("asarray accepted copy= on NumPy 1.x")
+        outcome = "no error"
+    c.check(outcome.startswith(refusal.__name__), f"NumPy {np.__version__}, {call}: {outcome}")
 
 # %%
-# Over the site's :term:`family` of layouts, what ``copy=False`` with
-# ``order='C'`` (:term:`order`) does is decided by the :term:`C-contiguous`
-# flag alone, on this release:
+# Over the site's :term:`family` of layouts, on this release:
+# :claim:`trap-family-asarray-returns-input`; and
+# :claim:`trap-family-np2-array-copy-false-order-c`.
 with claim(
     "trap-family-asarray-returns-input",
     "for every layout in the family, np.asarray(a) returns a itself",
@@ -119,9 +117,45 @@ print(f"checked on {same.cases} and {strict.cases} layouts")
 # %%
 # ``reshape(copy=...)``
 # ---------------------
-# NumPy 2.1 added ``copy=`` to ``reshape``: ``copy=False`` raises where a
-# :term:`view` is impossible, the check that ``viewcopy.expect_view`` makes
-# after the fact.
+# NumPy 2.1 added ``copy=`` to ``reshape``: it makes beforehand the check
+# that ``viewcopy.expect_view`` makes after the fact. Over the family:
+# :claim:`trap-family-reshape-copy-false`.
+
+
+def reshape_copy_false(a):
+    """What ``a.reshape(-1, copy=False)`` does: the exception's name, or what viewcopy.relation calls its result."""
+    try:
+        result = a.reshape(-1, copy=False)
+    except (ValueError, TypeError) as error:
+        return type(error).__name__
+    return viewcopy.relation(a, result).kind
+
+
+with claim(
+    "trap-family-reshape-copy-false",
+    f"on NumPy {np.__version__}, for every layout in the family, "
+    + (
+        "reshape(-1, copy=False) raises ValueError exactly where reshape(-1) returns a copy, "
+        "and returns the view everywhere else"
+        if RESHAPE_COPY
+        else "reshape(-1, copy=False) raises TypeError (reshape has no copy= keyword)"
+    ),
+) as c:
+    if RESHAPE_COPY:
+        rule = "reshape(-1, copy=False) raises ValueError where reshape(-1) is a copy, else returns a view"
+        found = search(
+            lambda a: (
+                reshape_copy_false(a)
+                == ("ValueError" if viewcopy.relation(a, a.reshape(-1)).kind == "copy" else "view")
+            ),
+            c.over(layouts()),
+            about=rule,
+        )
+    else:
+        rule = "reshape(-1, copy=False) raises TypeError"
+        found = search(lambda a: reshape_copy_false(a) == "TypeError", c.over(layouts()), about=rule)
+    c.check(found.holds, f"{len(found.counterexamples)} of {len(found.results)} layouts break it")
+print(found)
 with claim(
     "trap-reshape-copy-keyword",
     f"on NumPy {np.__version__}, "
@@ -223,8 +257,8 @@ if warned:
 # %%
 # The migration, checked
 # ----------------------
-# Code that must run on 1.26 and on 2.x: use ``np.asarray`` where a copy
-# is allowed, pass ``copy=True`` where one is wanted, and where a copy must
+# Use ``np.asarray`` where a copy is allowed in code that must run on 1.26
+# and on 2.x, pass ``copy=True`` where one is wanted, and where a copy must
 # not happen, check with ``viewcopy.expect_view``
 # rather than rely on a keyword that changed meaning. NumPy's migration
 # guide suggests a ``copy_if_needed`` constant for ``np.array``:

@@ -2,13 +2,10 @@
 Trap: pandas copy-on-write hands out arrays you cannot write
 ============================================================
 
-Since pandas 3, copy-on-write is the only mode. pandas promises that writing
-to one object does not change another, and to keep that promise it marks the
-NumPy arrays it lends out (``to_numpy()``, ``.values``,
-``np.asarray(series)``, :term:`views <view>` of its own :term:`buffer`) as
-not writeable. Code that wrote into them fails with ``ValueError: assignment
-destination is read-only``. Constructors :term:`copy` NumPy input, so a
-frame no longer changes when its source array does.
+pandas promises that writing to one object does not change another, and
+keeps that promise in the NumPy arrays it lends out (``to_numpy()``,
+``.values``, ``np.asarray(series)``): :claim:`trap-pandas-lends-buffer-not-writeable`; and
+:claim:`trap-pandas-write-into-lent-array`.
 
 Every claim below is measured on the pandas this site was built with, and
 worded for that release (printed first). ``python -m viewcopy check`` skips
@@ -55,7 +52,7 @@ with claim(
 ) as c:
     for array in lent.values():
         viewcopy.expect_view(own, array)
-        c.check(array.flags.writeable is not PANDAS3, "array.flags.writeable is not PANDAS3")
+        c.check(array.flags.writeable is not PANDAS3, f"pandas {pd.__version__}: writeable {array.flags.writeable}")
 for name, array in lent.items():
     print(f"{name:20} shares the Series' buffer: {np.shares_memory(array, own)}, writeable: {array.flags.writeable}")
 
@@ -70,8 +67,8 @@ with claim(
     try:
         target[0] = 100.0
     except ValueError as error:
-        c.check(PANDAS3, "PANDAS3")
         outcome = f"ValueError: {error}"
+        c.check(PANDAS3, f"pandas {pd.__version__}: {outcome}")
     else:
         c.check(
             not PANDAS3 and series.iloc[0] == 100.0, f"not PANDAS3 and series.iloc[0] == 100.0 ({series.iloc[0]=!s})"
@@ -83,14 +80,24 @@ print(f"series.to_numpy()[0] = 100.0 -> {outcome}")
 # Getting a writeable array
 # -------------------------
 # Ask for a copy, and say so: ``to_numpy(copy=True)`` or ``np.array(series)``
-# (whose ``copy=True`` is the default). A copy costs the column's size.
+# (whose ``copy=True`` is the default). :claim:`trap-pandas-writeable-copies`.
 with claim(
     "trap-pandas-writeable-copies",
-    "series.to_numpy(copy=True) and np.array(series) are writeable copies",
+    f"series.to_numpy(copy=True) and np.array(series) are writeable copies, each allocating the "
+    f"{own.nbytes:,} bytes of the Series' column",
 ) as c:
-    for array in (series.to_numpy(copy=True), np.array(series)):
+    for name, make in (
+        ("series.to_numpy(copy=True)", lambda: series.to_numpy(copy=True)),
+        ("np.array(series)", lambda: np.array(series)),
+    ):
+        with viewcopy.track() as copying:
+            array = make()
         viewcopy.expect_copy(own, array)
-        c.check(array.flags.writeable, "array.flags.writeable")
+        c.check(
+            array.flags.writeable and copying.allocated_bytes == own.nbytes,
+            f"{name}: writeable {array.flags.writeable}, {copying.allocated_bytes:,} B allocated, "
+            f"the column's nbytes {own.nbytes:,}",
+        )
 
 # %%
 # A nullable ``Int64`` column is a hole in that rule: its ``to_numpy()`` can
@@ -112,9 +119,9 @@ print(f"Int64 Series after writing 100 into its to_numpy(): {nullable.tolist()}"
 # %%
 # Constructors copy NumPy input
 # -----------------------------
-# ``pd.Series(arr)`` and ``pd.DataFrame(arr)`` copy a NumPy array in
-# pandas 3, so later writes to ``arr`` do not reach them. ``copy=False``
-# keeps the old sharing, and with it the old surprise.
+# :claim:`trap-pandas-series-constructor-copies`; and
+# :claim:`trap-pandas-frame-constructor-copies`. With ``copy=False`` the
+# old surprise is back: :claim:`trap-pandas-copy-false-shares`.
 values = np.random.default_rng(0).random(N)
 grid = values.reshape(-1, 100)
 constructors = [
@@ -134,7 +141,7 @@ for claim_id, call, what, build, source in constructors:
             viewcopy.expect_copy(source, made.to_numpy())
             c.check(
                 building.allocated_bytes >= source.nbytes,
-                f"{building!s}: building.allocated_bytes >= source.nbytes ({building.allocated_bytes=!s}, {source.nbytes=!s})",
+                f"{call} allocated {building.allocated_bytes:,} B for arr's {source.nbytes:,} B",
             )
         else:
             viewcopy.expect_view(source, made.to_numpy())
@@ -149,7 +156,7 @@ with claim(
 ) as c:
     c.check(
         sharing.allocated_bytes < values.nbytes / 100,
-        f"{sharing!s}: sharing.allocated_bytes < values.nbytes / 100 ({sharing.allocated_bytes=!s}, {values.nbytes / 100=!s})",
+        f"pd.Series(arr, copy=False) allocated {sharing.allocated_bytes:,} B, under 1% of arr's {values.nbytes:,} B",
     )
     values[0] = -1.0
     c.check(shared.iloc[0] == -1.0, f"shared.iloc[0] == -1.0 ({shared.iloc[0]=!s})")
