@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import fnmatch
 import hashlib
 import os
 import shutil
@@ -29,18 +30,29 @@ from pathlib import Path
 ADDRESS = "VIEWCOPY_CLAIMS_RUNNING"  # host:port of the socket; docs/_ext/viewcopy_nox.py connects to it
 
 
+# What Python and an editable install write among the sources (.gitignore leaves them out too): not inputs.
+# Each install of the package rebuilds the C extension in src/viewcopy/ and rewrites src/viewcopy.egg-info,
+# both made from inputs hashed already (the C file, pyproject.toml, the lock); hashing them made every second
+# `nox -s docs` run the claims again, the releases' installs of the first having changed them.
+BUILT = ("__pycache__", "*.egg-info", "*.so", "*.pyd")
+
+
 def digest(paths: Iterable[Path], root: Path) -> str:
-    """One hash of the files at ``paths`` (folders: every file under them, caches left out), names included."""
+    """One hash of the files at ``paths`` (folders: every file under them but :data:`BUILT`), names included."""
     h = hashlib.sha256()
     for path in paths:
         files = (
-            sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+            sorted(p for p in path.rglob("*") if p.is_file() and not _built(p.relative_to(path)))
             if path.is_dir()
             else [path]
         )
         for file in files:
             h.update(file.relative_to(root).as_posix().encode() + b"\0" + file.read_bytes())
     return h.hexdigest()
+
+
+def _built(relative: Path) -> bool:
+    return any(fnmatch.fnmatch(part, pattern) for part in relative.parts for pattern in BUILT)
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,14 @@ def show(name, rise, numpy_seen):
           f"RssFile +{viewcopy.format_bytes(rise['RssFile']):>9}, track: {numpy_seen}")  # fmt: skip
 
 
+def measured_bar(name, call):
+    """measured(call), printed and kept as the figure's bar ``name`` (in ``bars``, below)."""
+    result, rise, numpy_seen = measured(call)
+    show(name, rise, numpy_seen)
+    bars[name] = rise
+    return result, rise, numpy_seen
+
+
 folder = tempfile.mkdtemp(prefix="viewcopy-files-")
 path = os.path.join(folder, "readings.npy")
 np.save(path, np.random.default_rng(0).random((ROWS, WIDTH)))
@@ -144,9 +152,7 @@ print("np.asarray(mm) is a", type(np.asarray(mm)).__name__, "over the same mappi
 # -------------------------------------------------
 # ``mm.sum()`` touches every page once. They become resident, but as file
 # pages: ``RssFile`` rises by the file's size, ``RssAnon`` does not.
-total, rise, numpy_seen = measured(mm.sum)
-show("mm.sum()", rise, numpy_seen)
-bars["mm.sum()"] = rise
+total, rise, numpy_seen = measured_bar("mm.sum()", mm.sum)
 with claim(
     "files-reading-is-file-backed",
     "mm.sum() over this memmap (mode 'r') makes the file resident as file-backed pages, not anonymous memory",
@@ -181,9 +187,7 @@ READS = {
 reads = {}
 for name, operation in READS.items():
     fresh = np.load(path, mmap_mode="r")
-    reads[name] = measured(lambda fresh=fresh, operation=operation: operation(fresh))
-    show(name, *reads[name][1:])
-    bars[name] = reads[name][1]
+    reads[name] = measured_bar(name, lambda fresh=fresh, operation=operation: operation(fresh))
     reads[name] = (*reads[name], fresh)
 with claim(
     "files-whole-copies-into-ram",
@@ -307,9 +311,7 @@ with claim(
     "np.memmap(raw, offset=8000, shape=(10,)) of float64 values 0, 1, 2... holds values 1000 to 1009",
 ) as c:
     c.check(part.tolist() == list(range(1000, 1010)), f"{part.tolist()}")
-loaded, rise, numpy_seen = measured(lambda: np.fromfile(raw, dtype=np.float64))
-show("np.fromfile", rise, numpy_seen)
-bars["np.fromfile"] = rise
+loaded, rise, numpy_seen = measured_bar("np.fromfile", lambda: np.fromfile(raw, dtype=np.float64))
 with claim(
     "files-fromfile-reads-all",
     "np.fromfile of this raw file allocates a NumPy buffer of its size, in anonymous memory",

@@ -71,6 +71,17 @@ def test_a_depends_has_an_exact_condition_and_a_wrong_candidate_fails(results):
     assert not again.ok
 
 
+def test_the_search_for_a_condition_asks_predict_nothing_measuring_asked(monkeypatch):
+    """The candidate "predict says view" reuses each case's prediction: predict runs once per case, not twice."""
+    ravel = next(e for e in atlas.entries() if e.expression == "a.ravel()")
+    cases = layouts()
+    asked = []
+    monkeypatch.setattr(atlas, "predict", lambda x, expression: asked.append(x) or viewcopy.predict(x, expression))
+    result = atlas.measure_entry(ravel, cases)
+    assert result.verdict == "depends"
+    assert len(asked) == result.cases == len(cases)
+
+
 def test_the_definition_of_a_view_for_empty_arrays():
     e = np.zeros((0, 3))
     assert not np.shares_memory(e, e[:, ::2].ravel())  # no byte to share

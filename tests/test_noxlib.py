@@ -33,6 +33,15 @@ def test_a_stamp_is_fresh_until_an_input_changes(tmp_path):
     assert noxlib.Stamp(stamp.path, noxlib.digest(inputs, tmp_path)).fresh()
     (tmp_path / "src" / "__pycache__" / "x.pyc").write_bytes(b"cache")  # caches are not inputs
     assert noxlib.Stamp(stamp.path, noxlib.digest(inputs, tmp_path)).fresh()
+    # nor what an editable install builds among the sources: every install rewrites them
+    (tmp_path / "src" / "pkg.egg-info").mkdir()
+    (tmp_path / "src" / "pkg.egg-info" / "PKG-INFO").write_text("Version: 0.1.dev1+g0123abc\n")
+    (tmp_path / "src" / "_ext.cpython-312-x86_64-linux-gnu.so").write_bytes(b"ELF")
+    assert noxlib.Stamp(stamp.path, noxlib.digest(inputs, tmp_path)).fresh()
+    (tmp_path / "src" / "module.py").write_text("x = 1\n")  # a source is
+    assert not noxlib.Stamp(stamp.path, noxlib.digest(inputs, tmp_path)).fresh()
+    stamp = noxlib.Stamp(stamp.path, noxlib.digest(inputs, tmp_path))
+    stamp.write()
     (tmp_path / "lock.txt").write_text("numpy==2.4.7\n")
     assert not noxlib.Stamp(stamp.path, noxlib.digest(inputs, tmp_path)).fresh()
 

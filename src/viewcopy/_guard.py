@@ -35,7 +35,14 @@ GUARD_MAX_WORK = 100 * DEFAULT_MAX_WORK
 
 
 def _kind(source: np.ndarray, result: np.ndarray, func: str) -> str:
-    """``'view'`` or ``'copy'`` by the one definition (``viewcopy._inspect.decide``); raise if unproven."""
+    """``'view'`` or ``'copy'`` by the one definition (``viewcopy._inspect.decide``); raise if unproven.
+
+    A TypeError naming ``func`` when either is not an array.
+    """
+    if not isinstance(source, np.ndarray):
+        require_array(source, "source", func)
+    if not isinstance(result, np.ndarray):
+        require_array(result, "result", func)
     kind = decide(source, result, DEFAULT_MAX_WORK)[0]
     if kind == "undecided":
         kind = decide(source, result, GUARD_MAX_WORK)[0]
@@ -80,10 +87,6 @@ def expect_view(source: np.ndarray, result: np.ndarray) -> np.ndarray:
     ...
     viewcopy.UnexpectedCopyError: expected a view, got a copy: result (shape (12,) float64, strides (8,), 96 B) shares no memory with source (shape (4, 3) float64, strides (8, 32), 96 B)
     """
-    if not isinstance(source, np.ndarray):
-        require_array(source, "source", "expect_view")
-    if not isinstance(result, np.ndarray):
-        require_array(result, "result", "expect_view")
     if _kind(source, result, "expect_view") != "view":
         raise UnexpectedCopyError(
             f"expected a view, got a copy: result ({describe(result)}) "
@@ -123,10 +126,6 @@ def expect_copy(source: np.ndarray, result: np.ndarray) -> np.ndarray:
     ...
     viewcopy.UnexpectedViewError: expected a copy, got a view: result (shape (12,) float64, strides (8,), 96 B) shares memory with source (shape (3, 4) float64, strides (32, 8), 96 B), so writing to one changes the other
     """
-    if not isinstance(source, np.ndarray):
-        require_array(source, "source", "expect_copy")
-    if not isinstance(result, np.ndarray):
-        require_array(result, "result", "expect_copy")
     if _kind(source, result, "expect_copy") == "view":
         raise UnexpectedViewError(
             f"expected a copy, got a view: result ({describe(result)}) "

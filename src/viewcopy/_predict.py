@@ -1224,6 +1224,15 @@ def _method(fn: Callable[..., Any]) -> Callable[..., Any]:
     return handler
 
 
+def _reduction_method(name: str) -> Callable[..., Any]:
+    """The method ``name`` of a reduction (sum, max, any...): a new array, of the shape axis= and keepdims= leave."""
+
+    def handler(w: _Walker, s: _Sym, *args: Any, **kwargs: Any) -> _Sym:
+        return s.copy(f"{name} writes a new array", shape=_new_shape(s, "reduce", args, kwargs), order=None, dtype=None)
+
+    return handler
+
+
 def _reshape_method(s: _Sym, *shape: Any, order: Any = "C", copy: Any = None) -> _Sym:
     if len(shape) == 1:
         shape = shape[0]
@@ -1460,50 +1469,26 @@ _METHODS: dict[str, Callable[..., Any]] = {
     "clip": lambda w, s, *a, **k: s.copy("clip writes a new array", order=None, dtype=None),
     "cumsum": lambda w, s, *a, **k: s.copy("cumsum writes a new array", shape=None, order=None, dtype=None),
     "cumprod": lambda w, s, *a, **k: s.copy("cumprod writes a new array", shape=None, order=None, dtype=None),
-    "sum": lambda w, s, *a, **k: s.copy(
-        "sum writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None
-    ),
-    "prod": lambda w, s, *a, **k: s.copy(
-        "prod writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None
-    ),
-    "mean": lambda w, s, *a, **k: s.copy(
-        "mean writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None
-    ),
-    "std": lambda w, s, *a, **k: s.copy(
-        "std writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None
-    ),
-    "var": lambda w, s, *a, **k: s.copy(
-        "var writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None
-    ),
-    "max": lambda w, s, *a, **k: s.copy(
-        "max writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None
-    ),
-    "min": lambda w, s, *a, **k: s.copy(
-        "min writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None
-    ),
-    "argmax": lambda w, s, *a, **k: s.copy(
-        "argmax writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None
-    ),
-    "argmin": lambda w, s, *a, **k: s.copy(
-        "argmin writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None
-    ),
+    "sum": _reduction_method("sum"),
+    "prod": _reduction_method("prod"),
+    "mean": _reduction_method("mean"),
+    "std": _reduction_method("std"),
+    "var": _reduction_method("var"),
+    "max": _reduction_method("max"),
+    "min": _reduction_method("min"),
+    "argmax": _reduction_method("argmax"),
+    "argmin": _reduction_method("argmin"),
     "argsort": lambda w, s, *a, **k: s.copy("argsort writes a new array", order=None, dtype=None),
     "nonzero": lambda w, s, *a, **k: tuple(
         s.copy("nonzero writes new index arrays", shape=None, order=None, dtype=None) for _ in range(max(s.ndim, 1))
     ),
-    "any": lambda w, s, *a, **k: s.copy(
-        "any writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None
-    ),
-    "all": lambda w, s, *a, **k: s.copy(
-        "all writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None
-    ),
+    "any": _reduction_method("any"),
+    "all": _reduction_method("all"),
     "trace": lambda w, s, *a, **k: s.copy("trace writes a new array", shape=None, order=None, dtype=None),
     "dot": lambda w, s, *a, **k: s.copy("dot writes a new array", shape=None, order=None, dtype=None),
     "searchsorted": lambda w, s, *a, **k: s.copy("searchsorted writes a new array", shape=None, order=None, dtype=None),
     "choose": lambda w, s, *a, **k: s.copy("choose writes a new array", shape=None, order=None, dtype=None),
-    "ptp": lambda w, s, *a, **k: s.copy(
-        "ptp writes a new array", shape=_new_shape(s, "reduce", a, k), order=None, dtype=None
-    ),
+    "ptp": _reduction_method("ptp"),
 }
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {

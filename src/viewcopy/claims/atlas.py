@@ -575,6 +575,13 @@ def _last_contiguous(x: np.ndarray) -> bool:
     return x.ndim == 0 or x.shape[-1] == 1 or x.strides[-1] == x.itemsize or x.size == 0
 
 
+def _predicted_view(x: np.ndarray, e: Entry) -> bool:
+    try:
+        return predict(x, e.expression).kind == "view"
+    except ValueError:
+        return False
+
+
 CONDITIONS: list[tuple[str, Callable[[np.ndarray, Entry], bool]]] = [
     ("the array is C-contiguous", lambda x, e: bool(x.flags.c_contiguous)),
     ("the array is F-contiguous", lambda x, e: bool(x.flags.f_contiguous)),
@@ -620,16 +627,9 @@ CONDITIONS: list[tuple[str, Callable[[np.ndarray, Entry], bool]]] = [
             "NumPy's rule, as viewcopy.predict applies it, says view (for a reshape: each group of axes the new shape "
             "merges is evenly strided in the order asked)"
         ),
-        lambda x, e: _predicted_view(x, e),
+        _predicted_view,  # itself, not wrapped: _condition_holds reuses what measuring predicted
     ),
 ]
-
-
-def _predicted_view(x: np.ndarray, e: Entry) -> bool:
-    try:
-        return predict(x, e.expression).kind == "view"
-    except ValueError:
-        return False
 
 
 def _condition_holds(res: Result, name: str, condition: Callable[[np.ndarray, Entry], bool]) -> bool:
