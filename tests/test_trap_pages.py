@@ -27,7 +27,7 @@ PLANTED = [
         "plot_trap_numpy2_copy_keyword.py",
         'RESHAPE_COPY = np.lib.NumpyVersion(np.__version__) >= "2.1.0"',
         'RESHAPE_COPY = np.lib.NumpyVersion(np.__version__) < "2.1.0"',
-        "trap-reshape-copy-keyword",
+        "trap-family-reshape-copy-false",  # the first of the page's claims that reads RESHAPE_COPY
     ),
     (
         "plot_trap_hidden_temporaries.py",
@@ -43,8 +43,8 @@ PLANTED = [
     ),
     (  # a family claim with the wrong condition: the search over layouts must catch it
         "plot_trap_c_consumers.py",
-        "assert accepted == case.array.flags.c_contiguous, case.name",
-        "assert accepted == case.array.flags.f_contiguous, case.name",
+        "            accepted == case.array.flags.c_contiguous,\n",
+        "            accepted == case.array.flags.f_contiguous,\n",
         "trap-family-plain-buffer-exactly-when-c-contiguous",
     ),
     (
