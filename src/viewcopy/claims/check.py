@@ -101,6 +101,7 @@ OPTIONAL = {
     "pyarrow": f'pip install "pyarrow>=17"; {_GROUP}',
     "polars": f'pip install "polars>=1.0"; {_GROUP}',
     "joblib": f'pip install "joblib>=1.6"; {_GROUP}',
+    "cloudpickle": f'pip install "joblib>=1.6"; {_GROUP}',  # joblib 1.6 depends on it; the workers page imports both
     "dask": 'pip install "viewcopy[dask]"',
     "distributed": 'pip install "viewcopy[dask]"',
     "pytest": 'pip install "pytest>=8"',
