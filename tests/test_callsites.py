@@ -109,3 +109,18 @@ def test_a_copy_deeper_than_the_frames_kept_still_has_a_site() -> None:
     with viewcopy.track(where=True) as t:
         out = _deep(40, A[:10])  # the block's frame is cut from the allocation's stack: kept, not filtered
     assert [(s.source, s.bytes) for s in t.sites] == [("return _deep(n - 1, a) if n else a.T.copy()", out.nbytes)]
+
+
+def test_a_page_of_the_site_copied_into_the_package_is_a_site_not_viewcopys_code(monkeypatch) -> None:
+    # an installed viewcopy runs its pages from viewcopy/_site/ (python -m viewcopy check): the page's line is the site
+    from viewcopy import _callsites
+
+    package = _callsites._SKIP[-1]  # viewcopy's own folder
+    page = package + "_site" + "/docs/page.md"
+    code = compile("with viewcopy.track(where=True) as t:\n    made = A.T.copy()\n", page, "exec")
+    namespace = {"viewcopy": viewcopy, "A": A}
+    exec(code, namespace)  # noqa: S102 (a page, as the check runs it)
+    assert [(s.filename, s.lineno, s.bytes) for s in namespace["t"].sites] == [(page, 2, A.nbytes)]
+    monkeypatch.setattr(_callsites, "_PAGES", "/nowhere/")  # as before: the page counted as viewcopy's code
+    exec(code, namespace)  # noqa: S102 (a page, as the check runs it)
+    assert [s.filename for s in namespace["t"].sites] != [page]

@@ -28,6 +28,9 @@ Each frame kept makes every traced allocation slower.
 """
 
 _SKIP = tuple(os.path.dirname(m.__file__) + os.sep for m in (np, sys.modules[__package__]))
+# the site's own pages, copied into an installed viewcopy (viewcopy/_site/) for `python -m viewcopy check`: they are
+# code that allocates, like the user's, not viewcopy's machinery
+_PAGES = os.path.join(os.path.dirname(sys.modules[__package__].__file__), "_site") + os.sep
 _MONITOR_ID = 4  # a sys.monitoring tool id that the debugger, coverage and profilers leave free
 
 
@@ -67,7 +70,7 @@ class Site:
 def _site_of(traceback: tracemalloc.Traceback) -> tuple[str, int]:
     # tracemalloc lists frames oldest first; the allocation's own frame is last
     for frame in reversed(traceback):
-        if not frame.filename.startswith(_SKIP):
+        if not frame.filename.startswith(_SKIP) or frame.filename.startswith(_PAGES):
             return frame.filename, frame.lineno
     return traceback[-1].filename, traceback[-1].lineno
 
