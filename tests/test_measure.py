@@ -512,7 +512,18 @@ def test_interrupts_at_random_points_leave_nothing_behind(a):
         assert (t.allocated_bytes, t.peak_bytes, t.method) == (f.nbytes, f.nbytes, "handler"), at
         assert _counting.stats()["open_blocks_this_thread"] == 0, at  # closed at once, no gc needed
         assert (_multiarray.get_handler_name(), tracemalloc.is_tracing(), _evidence.listeners.get()) == state, at
+        assert _meters_left() == (None, []), at  # the claim's cross-check: no memray tracker, no resident block
     assert interrupted >= 300
+
+
+def _meters_left() -> tuple[object, list]:
+    """The claim's cross-check meters still running, once the interrupted blocks are collected (their __del__)."""
+    import gc
+
+    from viewcopy import _meters
+
+    gc.collect()
+    return _meters._session, _meters._resident_open
 
 
 _naive_stack: list[object] = []

@@ -17,13 +17,13 @@ magic, ``%load_ext viewcopy``).  The site's claim machinery is
 :mod:`viewcopy.claims`.
 
 Dependency rule: this package and its private modules import the standard
-library and NumPy only, never :mod:`viewcopy.claims`; they report what they
+library and NumPy only (and memray, on first use, in ``viewcopy._meters``), never :mod:`viewcopy.claims`; they report what they
 measured through ``viewcopy._evidence``, which a claim listens to.
 Importing viewcopy changes nothing in NumPy: the allocator is wrapped when
 the first :func:`track` block opens.
 """
 
-from ._errors import MemoryBudgetError, UnexpectedCopyError, UnexpectedViewError, ViewCopyError
+from ._errors import MemoryBudgetError, MeterUnavailableError, UnexpectedCopyError, UnexpectedViewError, ViewCopyError
 from ._format import format_bytes
 from ._guard import expect_copy, expect_view, log_copies
 from ._inspect import Layout, Prediction, Relation, layout, predict, relation
@@ -44,6 +44,7 @@ __version__ = _installed_version()
 __all__ = [
     "Layout",
     "MemoryBudgetError",
+    "MeterUnavailableError",
     "Prediction",
     "Relation",
     "Tracked",

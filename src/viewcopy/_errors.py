@@ -40,5 +40,14 @@ class MemoryBudgetError(ViewCopyError):
     """A block's memory peak went over the budget given to :func:`viewcopy.budget`."""
 
 
-for _cls in (ViewCopyError, UnexpectedCopyError, UnexpectedViewError, MemoryBudgetError):
+class MeterUnavailableError(RuntimeError):
+    """A meter asked of :func:`viewcopy.track` cannot run here, or another block holds it; the message says which.
+
+    memray (``allocator=True``) has no Windows build and allows one tracker
+    per process; the resident peak (``resident=True``) needs Linux's
+    ``/proc/self/clear_refs``, which some containers refuse.
+    """
+
+
+for _cls in (ViewCopyError, UnexpectedCopyError, UnexpectedViewError, MemoryBudgetError, MeterUnavailableError):
     _cls.__module__ = "viewcopy"

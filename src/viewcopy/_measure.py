@@ -21,6 +21,7 @@ back to :mod:`tracemalloc` and says so in ``Tracked.method``.
 from __future__ import annotations
 
 import dataclasses
+import signal
 import sys
 import threading
 import time
@@ -31,8 +32,8 @@ from typing import Literal
 
 import numpy as np
 
-from ._errors import MemoryBudgetError
-from ._evidence import listening, note
+from ._errors import MemoryBudgetError, MeterUnavailableError
+from ._evidence import block_closed, cross_checking, listening, note
 from ._format import format_bytes
 
 try:
@@ -79,6 +80,16 @@ class Tracked:
         buffers alive at the block's highest point, largest first, each a
         ``Site`` with ``filename``, ``lineno``, ``bytes``, ``count`` and
         ``source`` (the line's text).  Empty otherwise.
+    allocator_peak_bytes : int or None
+        With ``track(allocator=True)``: memray's peak, the most bytes the
+        whole process allocated inside the block (``malloc``, ``calloc``,
+        ``realloc``, ``mmap``, ``PyMem_Raw*``: NumPy's scratch buffers, BLAS,
+        Python objects, other libraries) and held at once.  ``None`` when not
+        asked for.
+    resident_peak_bytes : int or None
+        With ``track(resident=True)``: how far the process's resident-set
+        high-water mark (Linux ``VmHWM``) rose over the block: pages touched,
+        whoever allocated them.  ``None`` when not asked for.
     """
 
     allocated_bytes: int = 0
@@ -87,11 +98,18 @@ class Tracked:
     seconds: float = 0.0
     method: Literal["handler", "tracemalloc"] = "handler"
     sites: list = dataclasses.field(default_factory=list)
+    allocator_peak_bytes: int | None = None
+    resident_peak_bytes: int | None = None
 
     def __repr__(self) -> str:
         what = "copy" if self.allocated_bytes else "no copy"
         # no seconds: a time on its own means little on a shared machine
-        return f"{what}: {format_bytes(self.allocated_bytes)} allocated, peak {format_bytes(self.peak_bytes)}"
+        text = f"{what}: {format_bytes(self.allocated_bytes)} allocated, peak {format_bytes(self.peak_bytes)}"
+        if self.allocator_peak_bytes is not None:
+            text += f"; allocator peak {format_bytes(self.allocator_peak_bytes)}"
+        if self.resident_peak_bytes is not None:
+            text += f"; resident peak +{format_bytes(self.resident_peak_bytes)}"
+        return text
 
 
 _handler_ready = _counting is not None  # the wrappers go in when the first block opens, not at import
@@ -126,33 +144,121 @@ def handler_available() -> bool:
 class _Track:
     """The context manager :func:`track` returns (a class: cheaper than a generator, and C-backed)."""
 
-    __slots__ = ("_block", "_fallback", "_start", "tracked")
+    __slots__ = ("_block", "_fallback", "_meters", "_start", "tracked")
+    _want: tuple[bool, bool] | None = None  # (allocator, resident) asked for; _TrackMeters sets it
 
     def __enter__(self) -> Tracked:
         tracked = self.tracked = _new_tracked()
-        # C, one call: an open counter for this thread, or None when this context has a handler of its own
-        self._block = block = _counting.open() if _handler_ready else None
-        if block is None:
-            tracked.method = "tracemalloc"
-            self._fallback = _TracemallocBlock(tracked)
-        else:
-            self._fallback = None
+        self._meters = None
+        if self._want or cross_checking():  # asked for, or a claim is listening (its cross-check)
+            self._meters = _Meters(self._want)
+            self._meters.start(sys._getframe(1))
+        try:
+            # C, one call: an open counter for this thread, or None when this context has a handler of its own
+            self._block = block = _counting.open() if _handler_ready else None
+            if block is None:
+                tracked.method = "tracemalloc"
+                self._fallback = _TracemallocBlock(tracked)
+            else:
+                self._fallback = None
+        except BaseException:
+            if self._meters is not None:
+                self._meters.stop(tracked)
+            raise
         self._start = _clock()
         return tracked
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         seconds = _clock() - self._start
         tracked = self.tracked
-        if self._fallback is None:
-            tracked.allocated_bytes, tracked.freed_bytes, tracked.peak_bytes = self._block.close()
-        else:
-            self._fallback.close()
+        try:
+            if self._fallback is None:
+                tracked.allocated_bytes, tracked.freed_bytes, tracked.peak_bytes = self._block.close()
+            else:
+                self._fallback.close()
+        finally:
+            allocator = self._meters.stop(tracked) if self._meters is not None else None
         tracked.seconds = seconds
         if listening():  # a claim is listening: rendering the evidence costs more than the rest of the block
             note(f"track: {tracked!r}")
+            if allocator is not None:
+                block_closed(tracked, allocator, kind is not None)
 
 
-def track(*, where: bool = False) -> AbstractContextManager[Tracked]:
+class _Meters:
+    """The process-wide meters of one block (viewcopy._meters), started before its count and stopped after."""
+
+    __slots__ = ("allocator", "asked", "resident")
+
+    def __init__(self, want: tuple[bool, bool] | None) -> None:
+        self.asked = want or (False, False)
+        self.allocator: object = None  # an AllocatorSession, or why there is none
+        self.resident: object = None
+
+    def start(self, frame: object) -> None:
+        from . import _meters  # memray and the meters load when a block first asks, not at import
+
+        where = f"{frame.f_code.co_filename}:{frame.f_lineno}"  # type: ignore[attr-defined]
+        self.__class__ = _MetersRunning  # from here, discarding the block stops its meters
+        # the cross-check's automatic session gives way to a block that asks, and never raises
+        try:
+            if self.asked[0] or cross_checking():
+                _meters.start_allocator(self, where, automatic=not self.asked[0])  # type: ignore[arg-type]
+            if self.asked[1]:
+                _meters.ResidentBlock(self)  # type: ignore[arg-type]
+        except BaseException:
+            _meters.abandon(self)  # type: ignore[arg-type]
+            raise
+
+    def stop(self, tracked: Tracked) -> int | str:
+        """Fill the figures asked for; return the allocator's peak (or why there is none) for a listener."""
+        from . import _meters
+
+        with _meters.holding_interrupts():
+            try:
+                if self.resident is not None:
+                    tracked.resident_peak_bytes = self.resident.close()  # type: ignore[attr-defined]
+            finally:
+                allocator = self.allocator
+                if isinstance(allocator, _meters.AllocatorSession):
+                    allocator = _meters.stop_allocator(allocator)
+                self.__class__ = _Meters  # stopped: nothing left for a __del__ to do
+        if self.asked[0]:
+            if not isinstance(allocator, int):  # asked for, and another block took it: never a silent figure
+                raise MeterUnavailableError(f"track(allocator=True): {allocator}")
+            tracked.allocator_peak_bytes = allocator
+        return allocator  # type: ignore[return-value]
+
+
+class _MetersRunning(_Meters):
+    """A block's meters while they run: the class has a ``__del__``, the backstop for an interrupted block.
+
+    ``start`` switches a block's meters to this class and ``stop`` back to
+    :class:`_Meters` (inside the held section), so a block that ended
+    normally runs no ``__del__`` at all.
+    """
+
+    __slots__ = ()
+
+    def __del__(self) -> None:
+        # an interrupt came after the meters started and before stop() could run: stop them now
+        interrupted = False
+        for _attempt in range(3):  # an interrupt inside this method itself: try again (exceptions here are lost)
+            try:
+                from . import _meters
+
+                with _meters.holding_interrupts():
+                    _meters.abandon(self)  # type: ignore[arg-type]
+                break
+            except KeyboardInterrupt:
+                interrupted = True
+            except BaseException:  # noqa: BLE001, S110 - at interpreter shutdown the modules may be gone
+                pass
+        if interrupted:  # a __del__ cannot raise: send the Ctrl-C again, to arrive once this returns
+            signal.raise_signal(signal.SIGINT)
+
+
+def track(*, where: bool = False, allocator: bool = False, resident: bool = False) -> AbstractContextManager[Tracked]:
     """Measure the NumPy data buffers a block allocates, in the thread that runs it.
 
     The result object is filled in when the block ends.  Blocks nest, and
@@ -210,7 +316,41 @@ def track(*, where: bool = False) -> AbstractContextManager[Tracked]:
     ...     f = a.flatten()
     >>> t.sites[0].source, t.sites[0].bytes
     ('f = a.flatten()', 80000)
+
+    Two more meters, process-wide (every thread), for memory NumPy's handler
+    does not see (details in ``viewcopy._meters`` and the measure page):
+    ``allocator=True`` fills ``Tracked.allocator_peak_bytes`` with memray's
+    peak, every ``malloc``/``calloc``/``realloc``/``mmap``/``PyMem_Raw*`` of
+    the process (NumPy's scratch buffers, BLAS, Python objects, pandas'
+    parser); ``resident=True`` fills ``Tracked.resident_peak_bytes`` with the
+    rise of the resident-set high-water mark, what the OOM killer sees (Linux).
+    Each costs a few milliseconds per block (the measure page times them).
+    Where one cannot run, the block raises
+    :class:`viewcopy.MeterUnavailableError` saying why: memray has no
+    Windows build and allows one tracker per process (a second allocator
+    block while one is open, nested or in another thread, is refused);
+    the resident reset is Linux-only and some containers refuse it.
+    Resident blocks nest and overlap exactly.
+
+    >>> x = np.random.default_rng(0).random(1_000_000)    # 8 MB of float64
+    >>> with viewcopy.track(allocator=True) as t:
+    ...     s = np.sort(x, kind="stable")                 # the result, and a merge buffer
+    >>> t.peak_bytes == s.nbytes                          # NumPy's handler: the result only
+    True
+    >>> t.allocator_peak_bytes >= s.nbytes + s.nbytes // 2   # memray: the sort's scratch buffer too
+    True
+    >>> with viewcopy.track(resident=True) as t:
+    ...     big = np.ones(10_000_000)                         # 80 MB, every page written
+    >>> t.resident_peak_bytes >= big.nbytes
+    True
     """
+    for name, value in (("where", where), ("allocator", allocator), ("resident", resident)):
+        if not isinstance(value, bool):
+            raise TypeError(f"track({name}=...) takes True or False, got {type(value).__name__} {value!r}")
+    if allocator or resident:
+        tracker = _TrackWhereMeters() if where else _TrackMeters()
+        tracker._want = (allocator, resident)
+        return tracker
     return _TrackWhere() if where else _Track()
 
 
@@ -230,6 +370,16 @@ class _TrackWhere(_Track):
             super().__exit__(kind, error, tb)
         finally:
             self.tracked.sites = self._sites.stop()
+
+
+class _TrackMeters(_Track):
+    """``track(allocator=..., resident=...)``: the block also runs the meters asked for."""
+
+    __slots__ = ("_want",)
+
+
+class _TrackWhereMeters(_TrackWhere):
+    __slots__ = ("_want",)
 
 
 # Only the tracemalloc fallback has shared state: the blocks open right now,

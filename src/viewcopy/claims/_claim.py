@@ -10,13 +10,17 @@ import time
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import numpy as np
 
 from .. import _evidence
 from .._errors import short_repr
+from .._format import format_bytes
 from . import ledger
+
+if TYPE_CHECKING:
+    from .._measure import Tracked
 
 T = TypeVar("T")
 
@@ -96,6 +100,40 @@ class Claim:
         if self.verdict == "running":  # not one an interrupt left behind
             self.evidence.append(evidence)
 
+    def block_closed(self, tracked: Tracked, allocator: int | str, failed: bool) -> None:
+        """A :func:`viewcopy.track` block inside the claim ended: cross-check its peak against memray's.
+
+        NumPy's handler (``tracked.peak_bytes``) and memray (``allocator``,
+        every allocation of the process) must agree within
+        :data:`CROSS_CHECK_TOLERANCE`, or the claim fails with both figures:
+        a block whose peak NumPy's handler does not see (a scratch buffer
+        from ``malloc``, Python objects, another library's memory) cannot
+        back a sentence about what the code allocates.  A block that memray
+        could not measure is recorded as not cross-checked, with why.
+        """
+        if self.verdict != "running":
+            return
+        if isinstance(allocator, str):
+            self.evidence.append(f"cross-check: {allocator}")
+            return
+        numpy = tracked.peak_bytes
+        figures = (
+            f"NumPy's handler saw a peak of {format_bytes(numpy)} ({numpy} B), memray "
+            f"{format_bytes(allocator)} ({allocator} B), every allocation of the process"
+        )
+        if abs(allocator - numpy) <= CROSS_CHECK_TOLERANCE:
+            self.evidence.append(f"cross-check: {figures}: they agree within {format_bytes(CROSS_CHECK_TOLERANCE)}")
+            return
+        message = (
+            f"claim {self.id!r}: the two meters disagree about a track block: {figures}; they differ by "
+            f"{format_bytes(abs(allocator - numpy))}, more than the interpreter's own allocations "
+            f"({format_bytes(CROSS_CHECK_TOLERANCE)}): measure the block with track(allocator=True) "
+            "and say which meter saw what"
+        )
+        self.evidence.append(f"cross-check: {message}")
+        if not failed:
+            raise ClaimError(message)
+
     def check(self, condition: object, what: str) -> None:
         """Record ``what`` as evidence, and fail the claim unless ``condition`` is true.
 
@@ -117,6 +155,16 @@ class Claim:
         self.note(f"check: {what}")
         if not holds:
             raise ClaimError(f"claim {self.id!r}: {what}: does not hold")
+
+
+CROSS_CHECK_TOLERANCE = 1024 * 1024 + 64 * 1024
+"""How far NumPy's handler and memray may disagree about a block inside a claim: 1 MiB + 64 kB.
+
+memray sees the interpreter's own allocations too: a block that needs a new
+pymalloc arena maps 1 MiB at once (the arena size from CPython 3.10 on, 64-bit),
+and the frames, dicts and strings a few lines of Python make add small mallocs.
+The measure page measures the difference over every cross-checked block of the site.
+"""
 
 
 class ClaimError(AssertionError):
