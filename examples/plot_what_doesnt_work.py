@@ -3,8 +3,8 @@ What doesn't work (and what the article got wrong about it)
 ===========================================================
 
 The source article lists anti-patterns. Each one is run here, measured,
-and set beside its claim. The :doc:`/primer` explains the terms
-(:term:`view`, :term:`copy`, :term:`C-contiguous`, :term:`base`). Some claims hold; several do not, and where NumPy
+and set beside its claim. The :doc:`/primer` explains the terms this page
+uses, and the :doc:`/glossary` defines each. Some claims hold; several do not, and where NumPy
 disagrees with the article this page says so, with the measurement.
 """
 
@@ -33,13 +33,15 @@ measured = {}  # anti-pattern -> bytes, for the figure at the end
 # ----------------------------------------
 # **Claim:** it explodes memory and loses NumPy's speed. Every element
 # becomes a separate Python object (an ``np.float64`` scalar) plus a pointer
-# to it in the list. NumPy allocates nothing (``track`` counts 0 bytes), so
-# the bytes show only in :mod:`tracemalloc`, which traces Python objects
-# too. The list is built from a hundredth of the array, ``part``, and
-# compared with the NumPy ways to copy that same ``part``.
+# to it in the list. Measured: :claim:`list-of-array-bloats`. The list is
+# built from a hundredth of the array, ``part``, and set beside
+# ``part.copy()`` and ``part.flatten()``.
 part = arr[: N // 100]
 with claim(
-    "list-of-array-bloats", "for this array, list(arr) costs more than 3 times the array's own bytes, in Python objects"
+    "list-of-array-bloats",
+    f"list(part.ravel()), for part, this 1-D array of {part.size:,} float64, allocates no NumPy buffer "
+    "(viewcopy.track counts 0 bytes), yet tracemalloc, which traces Python objects too, peaks at more than 3 times part's own "
+    f"{viewcopy.format_bytes(part.nbytes)} during it",
 ) as cl:
     tracemalloc.start()
     with viewcopy.track() as as_list:
@@ -88,11 +90,14 @@ same_size = {  # the figure's first panel: three ways to copy `part`, each by tr
 # %%
 # 2. ``arr.copy().ravel()``
 # -------------------------
-# **Claim:** it "copies first, then creates a view, doubling allocation".
-# Measured on this array, it allocates one copy, the same bytes as
-# ``flatten``: the ``ravel`` of a fresh C-contiguous copy is a view. (The
-# search on :doc:`plot_article_searched` runs it on every layout.)
-with claim("copy-then-ravel-is-one-copy", "arr.copy().ravel() allocates one copy, the same as flatten") as cl:
+# Does it "copy first, then create a view, doubling allocation", as the
+# article says? Measured on this array: :claim:`copy-then-ravel-is-one-copy`.
+# (The search on :doc:`plot_article_searched` runs it on every layout.)
+with claim(
+    "copy-then-ravel-is-one-copy",
+    f"arr.copy().ravel() allocates one copy, {viewcopy.format_bytes(arr.nbytes)}, the same bytes as arr.flatten(), "
+    "for the ravel of the fresh C-contiguous copy is a view of it",
+) as cl:
     with viewcopy.track() as copy_ravel:
         c = arr.copy().ravel()
     with viewcopy.track() as flat:
@@ -101,6 +106,12 @@ with claim("copy-then-ravel-is-one-copy", "arr.copy().ravel() allocates one copy
         copy_ravel.allocated_bytes == flat.allocated_bytes == arr.nbytes,
         f"copy_ravel.allocated_bytes == flat.allocated_bytes == arr.nbytes ({copy_ravel.allocated_bytes=!s}, {flat.allocated_bytes=!s}, {arr.nbytes=!s})",
     )
+    fresh = arr.copy()
+    cl.check(
+        fresh.flags.c_contiguous and viewcopy.relation(fresh, fresh.ravel()).kind == "view",
+        f"arr.copy() C-contiguous {fresh.flags.c_contiguous}; its ravel() a {viewcopy.relation(fresh, fresh.ravel()).kind}",
+    )
+    del fresh
 print("arr.copy().ravel():", copy_ravel)
 print("arr.flatten():     ", flat)
 measured["arr.copy().ravel()"] = copy_ravel.allocated_bytes
@@ -110,11 +121,12 @@ del c, f
 # %%
 # 3. ``reshape(-1)`` on a non-contiguous array
 # --------------------------------------------
-# **Claim:** "may raise a ValueError on non-contiguous arrays". What
+# The article warns that it "may raise a ValueError on non-contiguous
+# arrays": does it? What
 # :meth:`~numpy.ndarray.reshape` does with its default ``order='C'`` (and
 # ``'F'``, ``'A'``; :term:`order`), over the :term:`family`:
-# :claim:`reshape-never-refuses-c-f-a`. That is the real danger, a copy
-# nobody sees. Where NumPy does refuse: :claim:`reshape-copy-false-raises`;
+# :claim:`reshape-never-refuses-c-f-a`. That silence is the real danger.
+# Where NumPy does refuse: :claim:`reshape-copy-false-raises`;
 # :claim:`shape-assignment-raises`; and, on the searched page,
 # :claim:`searched-reshape-views-one-stride`. The evidence, on the NumPy
 # that built this page, is printed below.
@@ -210,21 +222,34 @@ with claim("np-reshape-needs-array", "np.reshape(-1) without an array is a TypeE
     try:
         np.reshape(-1)
     except TypeError as error:
-        c.note(f"TypeError: {error}")
+        raised = f"TypeError: {error}"
         print("np.reshape(-1) ->", type(error).__name__ + ":", error)
     else:
-        raise AssertionError("np.reshape(-1) did not raise")
+        raised = "nothing raised"
+    c.check(raised.startswith("TypeError"), f"np.reshape(-1): {raised}")
 
 # %%
 # 4. Assuming ``flatten`` returns a view
 # --------------------------------------
 # **Claim:** it never does, and code that assumes so doubles its memory.
-# Checked on every layout of the family and every order, including those
-# where ``ravel`` with the same order returns a view: ``flatten`` copies.
-with claim("flatten-never-views", "flatten copies for every order on every layout, even when a view was possible") as c:
+# Over the family: :claim:`flatten-never-views`.
+RAVEL_VIEWS = sum(
+    viewcopy.relation(case.array, case.array.ravel(order=order)).kind == "view" for case in CASES for order in "CFAK"
+)
+with claim(
+    "flatten-never-views",
+    f"flatten copies in every order (C, F, A, K) on every one of the family's {len(CASES)} layouts, including the "
+    f"{RAVEL_VIEWS} pairs of a layout and an order where ravel in that order returns a view",
+) as c:
+    ravel_views = 0
     for case in c.over(CASES):
         for order in "CFAK":
             viewcopy.expect_copy(case.array, case.array.flatten(order=order))
+            ravel_views += viewcopy.relation(case.array, case.array.ravel(order=order)).kind == "view"
+    c.check(
+        ravel_views == RAVEL_VIEWS > 0,
+        f"ravel returned a view on {ravel_views} (layout, order) pairs of {len(CASES) * 4}",
+    )
 try:
     viewcopy.expect_view(grid, grid.flatten())
 except viewcopy.UnexpectedCopyError as error:
@@ -233,18 +258,24 @@ except viewcopy.UnexpectedCopyError as error:
 # %%
 # 5. ``ravel`` on a non-contiguous array, expecting a copy
 # --------------------------------------------------------
-# **Claim:** unsafe without checking ``.base``. Whether ``ravel`` copies depends on the order as well as the layout: the
-# transposed array is not C-contiguous, so ``ravel()`` copies, but
-# ``ravel('A')`` and ``ravel('K')`` return views of it. And ``.base`` is
-# the wrong check: use :func:`viewcopy.relation` (or, for arrays that hold
-# bytes, :func:`numpy.shares_memory`).
+# **Claim:** unsafe without checking ``.base``. On this page's arrays:
+# :claim:`ravel-noncontiguous-may-view`. And :claim:`base-misleads-reshape-copy`,
+# so ``.base`` is the wrong check. Use :func:`viewcopy.relation` (or, for
+# arrays that hold bytes, :func:`numpy.shares_memory`).
 with claim(
     "ravel-noncontiguous-may-view",
-    "ravel of transposed, this F-ordered view, copies in C order and is a view in A or K order",
-):
+    "whether ravel copies depends on the order as well as the layout: transposed, this F-ordered view, is not "
+    "C-contiguous, and its ravel copies in C order and is a view in A or K order, while ravel of grid, its "
+    "C-contiguous source, is a view in C order",
+) as cl:
+    cl.check(
+        not transposed.flags.c_contiguous and grid.flags.c_contiguous,
+        f"transposed C-contiguous {transposed.flags.c_contiguous}, grid C-contiguous {grid.flags.c_contiguous}",
+    )
     viewcopy.expect_copy(transposed, transposed.ravel())
     viewcopy.expect_view(transposed, transposed.ravel(order="A"))
     viewcopy.expect_view(transposed, transposed.ravel(order="K"))
+    viewcopy.expect_view(grid, grid.ravel())
 with claim("base-misleads-reshape-copy", "this copy made by transposed.reshape(-1) still has a .base") as cl:
     r = viewcopy.relation(transposed, transposed.reshape(-1))
     cl.check(r.kind == "copy" and r.base_misleads, f'r.kind == "copy" and r.base_misleads ({r.kind=!s})')
@@ -253,15 +284,32 @@ print("transposed.reshape(-1):", r)
 # %%
 # 6. Ignoring ``order``
 # ---------------------
-# **Claim:** it leads to "unexpected layout changes". The result of
-# ``ravel`` is one contiguous 1-D array in every order on every layout of the
-# family (:doc:`plot_article_searched`); what ``order`` changes is the
-# *sequence* of the elements and whether a copy is needed. Same data,
-# different sequence, different cost:
+# **Claim:** it leads to "unexpected layout changes". Over the family:
+# :claim:`ravel-one-contiguous-1d`. What ``order`` changes, on this page's
+# arrays: :claim:`order-changes-sequence-and-cost`. Same data, different
+# sequence, different cost:
+with claim(
+    "ravel-one-contiguous-1d",
+    f"ravel returns one C-contiguous 1-D array holding every element (those of flatten in the same order) in every order (C, F, A, K) on every one of the "
+    f"family's {len(CASES)} layouts",
+) as c:
+    for case in c.over(CASES):
+        for order in "CFAK":
+            out = case.array.ravel(order=order)
+            c.check(
+                out.ndim == 1 and out.flags.c_contiguous and np.array_equal(out, case.array.flatten(order=order)),
+                f"{case.name}, order {order}: ndim {out.ndim}, size {out.size} of {case.array.size}, "
+                f"C-contiguous {out.flags.c_contiguous}",
+            )
+    del out
 tiny = np.arange(6).reshape(2, 3)
 print("tiny.T.ravel()     ->", tiny.T.ravel(), "(copy)")
 print("tiny.T.ravel('K')  ->", tiny.T.ravel("K"), "(view)")
-with claim("order-changes-sequence-and-cost", "order changes the element sequence and whether ravel copies") as cl:
+with claim(
+    "order-changes-sequence-and-cost",
+    "order changes the element sequence of tiny.T.ravel() and whether ravel copies transposed: in C order it copies "
+    f"its {viewcopy.format_bytes(transposed.nbytes)}, in K order it is a view and allocates 0 bytes",
+) as cl:
     cl.check(
         tiny.T.ravel().tolist() != tiny.T.ravel("K").tolist(),
         f'tiny.T.ravel().tolist() != tiny.T.ravel("K").tolist() ({tiny.T.ravel().tolist()=!s}, {tiny.T.ravel("K").tolist()=!s})',
@@ -324,9 +372,8 @@ except AssertionError:
     print(f"article_guard(arr2d) -> AssertionError: {arr2d.flatten().shape} != {arr2d.shape}")
 
 # %%
-# A guard that checks what it means to check: the result is 1-D with every
-# element, and is (or is not) sharing memory. On a transposed input it logs
-# the copy instead of crashing:
+# A guard that checks what it means to check, and does not crash:
+# :claim:`guard-logs-copy`.
 
 
 @viewcopy.log_copies("flatten step")
@@ -338,12 +385,18 @@ logged = []  # keep the records too, to check them
 collector = logging.Handler()
 collector.emit = logged.append
 logging.getLogger("viewcopy").addHandler(collector)
-with claim("guard-logs-copy", "viewcopy.log_copies logs the copy ravel makes of arr2d.T, this transposed array") as cl:
+with claim(
+    "guard-logs-copy",
+    f"as_rows, a ravel under viewcopy.log_copies, returns arr2d's {arr2d.size:,} elements as a 1-D view of it and "
+    "logs nothing; on arr2d.T, this transposed array, it returns them as a 1-D copy and logs that copy, "
+    f"{viewcopy.format_bytes(arr2d.nbytes)}, once, instead of raising",
+) as cl:
     rows = as_rows(arr2d)
     cl.check(
         rows.shape == (arr2d.size,) and not logged,
         f"rows.shape == (arr2d.size,) and not logged ({rows.shape=!s}, {(arr2d.size,)=!s})",
     )  # a view: nothing logged
+    cl.check(viewcopy.relation(arr2d, rows).kind == "view", f"as_rows(arr2d): {viewcopy.relation(arr2d, rows).kind}")
     rows = as_rows(arr2d.T)
     cl.check(
         rows.shape == (arr2d.size,) and len(logged) == 1,
@@ -352,6 +405,9 @@ with claim("guard-logs-copy", "viewcopy.log_copies logs the copy ravel makes of 
     cl.check(
         logged[0].viewcopy_bytes == arr2d.nbytes,
         f"logged[0].viewcopy_bytes == arr2d.nbytes ({logged[0].viewcopy_bytes=!s}, {arr2d.nbytes=!s})",
+    )
+    cl.check(
+        viewcopy.relation(arr2d.T, rows).kind == "copy", f"as_rows(arr2d.T): {viewcopy.relation(arr2d.T, rows).kind}"
     )
 
 # %%
