@@ -325,11 +325,15 @@ for i, name in enumerate(kinds):
 ax.set_xlim(0, len(columns))
 ax.set_ylim(len(kinds), 0)
 ax.set_xticks([j + 0.47 for j in range(len(columns))], [f"{op}\n'{order}'" for op, order in columns], fontsize=7)
-ax.set_yticks([i + 0.45 for i in range(len(kinds))], list(kinds), fontsize=8)
+ax.set_yticks(
+    [i + 0.45 for i in range(len(kinds))],
+    [f"{name}\n{'x'.join(map(str, arr.shape))}, {viewcopy.format_bytes(arr.nbytes)}" for name, arr in kinds.items()],
+    fontsize=8,
+)
 ax.tick_params(length=0)
 for spine in ax.spines.values():
     spine.set_visible(False)
-ax.set_title(f"View or copy, measured on {ROWS}x{ROWS} float64 arrays (prediction agreed in every cell)")
+ax.set_title("View or copy, measured on the five float64 arrays (shape and bytes at the left; prediction agreed in every cell)")
 plt.show()
 
 # %%
