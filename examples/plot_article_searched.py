@@ -32,7 +32,7 @@ import warnings
 import numpy as np
 
 import viewcopy
-from viewcopy.claims import claim, layouts, search
+from viewcopy.claims import Case, claim, layouts, search
 
 CASES = layouts()
 print(f"NumPy {np.__version__}; {len(CASES)} layouts, for example:")
@@ -171,6 +171,14 @@ with claim(
         c.check(found.holds, f"{len(found.counterexamples)} of {len(found.results)} empty arrays break it")
         print(f"ravel() of an empty array {text}: {found.verdict}")
 
+# The family's arrays all have items of at least one byte, so on them "empty"
+# and "holds no bytes" are the same arrays. Two arrays of the zero-byte dtype
+# ``np.dtype([])`` (four and six elements, ``nbytes`` 0) are searched too, so
+# that the search can tell the two conditions apart.
+NO_BYTES = [
+    Case("np.zeros(4, dtype=np.dtype([]))", np.zeros(4, dtype=np.dtype([]))),
+    Case("np.zeros((2, 3), dtype=np.dtype([])).T", np.zeros((2, 3), dtype=np.dtype([])).T),
+]
 searched(
     "searched-shares-memory-false-means-copy",
     "if np.shares_memory is False, you got a copy",
@@ -183,7 +191,12 @@ searched(
         "a view of it has shares_memory False",
         lambda a: is_view(a, a.ravel()) and not np.shares_memory(a, a.ravel()),
     ),
-    conditions={"the array is empty": lambda a: a.size == 0, "the array is 0-d": lambda a: a.ndim == 0},
+    conditions={
+        "the array is empty": lambda a: a.size == 0,
+        "the array holds no bytes (nbytes == 0: empty, or of a zero-byte dtype)": lambda a: a.nbytes == 0,
+        "the array is 0-d": lambda a: a.ndim == 0,
+    },
+    cases=CASES + NO_BYTES,
 )
 
 # %%

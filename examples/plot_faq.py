@@ -168,7 +168,7 @@ ax.plot(range(1, len(rounds) + 1), rounds, "o-", color="#e76f51")
 ax.axhline(1, color="#264653", lw=1)
 ax.set_xlabel("round (measured)")
 ax.set_ylabel("flatten / ravel")
-ax.set_title(f"Copying the transposed {same_copy.size} array: flatten time over ravel time, per round")
+ax.set_title(f"Copying the transposed {same_copy.size} array:\nflatten time over ravel time, per round", fontsize=10)
 plt.show()
 
 # %%
@@ -239,7 +239,8 @@ print("the view's layout:", viewcopy.layout(flat))
 # memmap and on a ``bytearray`` too: :claim:`trap-view-of-view-base-is-owner`.
 # :func:`viewcopy.relation` answers the question instead; the :doc:`primer
 # </primer>` gives its definition and the arrays on which
-# :func:`numpy.shares_memory` disagrees with it (empty ones).
+# :func:`numpy.shares_memory` disagrees with it: arrays that hold no bytes,
+# :claim:`searched-shares-memory-false-means-copy`.
 t_copy = a.T.reshape(-1)
 with claim(
     "faq-base-misleads",

@@ -196,8 +196,8 @@ with claim(
 print("flatten of a read-only array is writable:", frozen.flatten().flags.writeable)
 
 # %%
-# :claim:`searched-shares-memory-false-means-copy`. The same empty layouts,
-# three ways: :claim:`shares-memory-false-for-empty-views`.
+# :claim:`searched-shares-memory-false-means-copy`. The family's empty
+# layouts, three ways: :claim:`shares-memory-false-for-empty-views`.
 empty = np.zeros((0, 3))
 EMPTY = [case for case in layouts() if case.array.size == 0]
 with claim(
