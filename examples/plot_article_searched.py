@@ -247,14 +247,38 @@ searched(
         + ", ".join(f"{r.ndim}-D, C-contiguous {r.flags.c_contiguous}" for r in (a.ravel(order=o) for o in "CFAK"))
     ),
 )
+# The sequence is compared by position, not by value: each element is
+# replaced by its index in C order (an ``np.arange`` of the array's shape), so
+# that equal values cannot hide a different order. Compared by value, the
+# two orders can agree where the positions do not:
+# :claim:`searched-order-equal-values-hide-order`.
+
+
+def positions(a, order):
+    """The C-order index of each element, in the order ravel(order=) reads ``a``."""
+    return np.arange(a.size).reshape(a.shape).ravel(order)
+
+
+zeros = np.zeros((2, 3))
+with claim(
+    "searched-order-equal-values-hide-order",
+    "for np.zeros((2, 3)), ravel('C') and ravel('F') give equal values, though they read the elements in "
+    f"different orders (positions {positions(zeros, 'C').tolist()} and {positions(zeros, 'F').tolist()})",
+) as c:
+    c.check(
+        np.array_equal(zeros.ravel("C"), zeros.ravel("F"))
+        and not np.array_equal(positions(zeros, "C"), positions(zeros, "F")),
+        f"values equal: {np.array_equal(zeros.ravel('C'), zeros.ravel('F'))}; positions C {positions(zeros, 'C')}, "
+        f"F {positions(zeros, 'F')}",
+    )
 searched(
     "searched-order-changes-sequence",
     "ravel's order= leaves the sequence alone",
-    lambda a: np.array_equal(a.ravel("C"), a.ravel("F")),
-    lambda a: f"ravel('C') {a.ravel('C')[:4]}... ravel('F') {a.ravel('F')[:4]}...",
+    lambda a: np.array_equal(positions(a, "C"), positions(a, "F")),
+    lambda a: f"positions ravel('C') {positions(a, 'C')[:4]}... ravel('F') {positions(a, 'F')[:4]}...",
     behaviour=(
-        "ravel('C') and ravel('F') give the same sequence",
-        lambda a: np.array_equal(a.ravel("C"), a.ravel("F")),
+        "ravel('C') and ravel('F') read the elements in the same order (compared by position)",
+        lambda a: np.array_equal(positions(a, "C"), positions(a, "F")),
     ),
     conditions={
         "at most one axis is longer than 1": lambda a: sum(n > 1 for n in a.shape) <= 1,
