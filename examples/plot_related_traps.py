@@ -97,9 +97,11 @@ del picked, stepped, selected
 # %%
 # ``np.concatenate`` in a loop
 # ----------------------------
-# :claim:`concatenate-step-copies-accumulated`, so the total grows with the
-# square of the number of chunks (here, each call is measured and the
-# figures summed): :claim:`concatenate-loop-quadratic`. At the end, once:
+# :claim:`concatenate-step-copies-accumulated`. Call k copies k chunks, so
+# for data of a fixed size cut into more chunks, the total grows in
+# proportion to the number of chunks; for chunks of a fixed size, with the
+# square of their number (here, each call is measured and the figures
+# summed): :claim:`concatenate-loop-quadratic`. At the end, once:
 # :claim:`concatenate-once-and-prealloc`.
 CHUNKS = 50
 chunks = np.array_split(values, CHUNKS)
