@@ -56,28 +56,6 @@ def compared(ratio):
     return "took about as long as (no difference showed)"
 
 
-# %%
-# The caches this machine has
-# ---------------------------
-# The sizes, where the operating system reports them:
-def cache_sizes():
-    """Cache level -> bytes, from Linux's /sys (empty elsewhere)."""
-    found = {}
-    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
-        kind = (index / "type").read_text().strip()
-        if kind in ("Data", "Unified"):
-            text = (index / "size").read_text().strip()
-            scale = {"K": 1024, "M": 1024**2}.get(text[-1], 1)
-            found[f"L{(index / 'level').read_text().strip()}"] = int(text.rstrip("KM")) * scale
-    return found
-
-
-caches = cache_sizes()
-for level, size in caches.items():
-    print(f"{level} cache: {viewcopy.format_bytes(size)}")
-if not caches:
-    print("this system does not report its cache sizes")
-largest_cache = max(caches.values(), default=0)
 
 # %%
 # The operations
@@ -220,14 +198,10 @@ del a, out
 # %%
 # The contiguous copy, by size
 # ----------------------------
-# The rate at which ``copyto`` writes into its warm buffer, by array size,
-# against the cache sizes above.
+# The rate at which ``copyto`` writes into its warm buffer, by array size.
 fastest = max(rows, key=lambda r: r["rate"])
 largest = rows[-1]
 where = f"fastest copyto: {fastest['rate'] / 1e9:.1f} GB/s at {viewcopy.format_bytes(fastest['bytes'])}"
-if caches:
-    fits = "fits in" if fastest["bytes"] <= largest_cache else "is larger than"
-    where += f", an array that {fits} the largest cache ({viewcopy.format_bytes(largest_cache)})"
 print(where)
 print(
     f"at the largest size, {viewcopy.format_bytes(largest['bytes'])}: {largest['rate'] / 1e9:.1f} GB/s, "
@@ -245,10 +219,6 @@ for row in rows:
 
 fig, (rate_ax, ratio_ax) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
 rate_ax.plot([r["bytes"] for r in rows], [r["rate"] / 1e9 for r in rows], marker="^", color="#2a9d8f")
-for level, size in caches.items():
-    rate_ax.axvline(size, color="grey", linestyle=":")
-    rate_ax.annotate(f"{level} {viewcopy.format_bytes(size)}", (size, 0), xytext=(3, 3), textcoords="offset points",
-                     fontsize=7, color="grey", rotation=90)  # fmt: skip
 rate_ax.set_xscale("log")
 rate_ax.set_ylim(bottom=0)
 rate_ax.set_xlabel("array size in bytes (log scale)")
