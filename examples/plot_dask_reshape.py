@@ -334,7 +334,7 @@ ways = {
     "rechunk, then reshape": recipe,
 }
 prefixes = sorted({p for t in ways.values() for p, n in t.bytes_by_prefix.items() if n and not p.startswith("sum")})
-fig, ax = plt.subplots(figsize=(7, 3.8), layout="constrained")
+fig, ax = plt.subplots(figsize=(7, 3.2))
 bottom = np.zeros(len(ways))
 for prefix in prefixes:
     heights = np.array([t.bytes_by_prefix.get(prefix, 0) / 1e6 for t in ways.values()])
@@ -344,9 +344,9 @@ for row, total in enumerate(bottom):
     ax.annotate(f" {total:.1f} MB", (total, row), va="center", fontsize="small")
 ax.axvline(x.nbytes / 1e6, color="black", linestyle=":", label="the array's bytes")
 ax.set_xlabel("MB allocated by tasks (measured with viewcopy.dask.track_tasks)")
-ax.set_xlim(0, max(bottom.max(), x.nbytes / 1e6) * 1.25)
 ax.invert_yaxis()
-fig.legend(fontsize="small", loc="outside lower center", ncols=3)
+ax.legend(fontsize="small", loc="lower right")
+fig.tight_layout()
 
 # %%
 # A slice can keep its chunk alive
@@ -478,15 +478,14 @@ print(
 
 # %%
 # The sampler asks every 10 ms, but what it reads changes only when a
-# worker's heartbeat arrives: :claim:`dask-sampler-reads-heartbeats`. A task
-# shorter than a heartbeat can come and go between two reports, so its peak
-# need not show. Use the sampler to follow a worker's memory over seconds,
+# worker's heartbeat arrives: :claim:`dask-sampler-reads-heartbeats`. Use
+# the sampler to follow the cluster's memory over seconds,
 # and ``track_tasks`` to find which task to change.
 with claim(
     "dask-sampler-reads-heartbeats",
     f"in this run the sampler's {len(rss)} readings, 10 ms apart, took {len(set(rss))} distinct value(s), the "
     f"highest {viewcopy.format_bytes(rise)} above the first, while the largest task peak was "
-    f"{viewcopy.format_bytes(worst.peak_bytes)}; the workers send heartbeats every "
+    f"{viewcopy.format_bytes(worst.peak_bytes)}; the two workers' heartbeat interval: "
     f"{', '.join(f'{h:g}' for h in sorted(set(heartbeats.values())))} s",
 ) as c:
     c.check(
