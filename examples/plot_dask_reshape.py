@@ -334,7 +334,7 @@ ways = {
     "rechunk, then reshape": recipe,
 }
 prefixes = sorted({p for t in ways.values() for p, n in t.bytes_by_prefix.items() if n and not p.startswith("sum")})
-fig, ax = plt.subplots(figsize=(7, 3.2))
+fig, ax = plt.subplots(figsize=(7, 3.8), layout="constrained")
 bottom = np.zeros(len(ways))
 for prefix in prefixes:
     heights = np.array([t.bytes_by_prefix.get(prefix, 0) / 1e6 for t in ways.values()])
@@ -344,9 +344,9 @@ for row, total in enumerate(bottom):
     ax.annotate(f" {total:.1f} MB", (total, row), va="center", fontsize="small")
 ax.axvline(x.nbytes / 1e6, color="black", linestyle=":", label="the array's bytes")
 ax.set_xlabel("MB allocated by tasks (measured with viewcopy.dask.track_tasks)")
+ax.set_xlim(0, max(bottom.max(), x.nbytes / 1e6) * 1.25)
 ax.invert_yaxis()
-ax.legend(fontsize="small", loc="lower right")
-fig.tight_layout()
+fig.legend(fontsize="small", loc="outside lower center", ncols=3)
 
 # %%
 # A slice can keep its chunk alive
