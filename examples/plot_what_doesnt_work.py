@@ -379,7 +379,7 @@ for ax, values, title, meter in (
     (
         right,
         measured,
-        f"the whole array: {arr.size:,} float64 (transposed = arr.reshape(-1, 1000).T)",
+        f"the whole array: {arr.size:,} float64\n(transposed = arr.reshape(-1, 1000).T)",
         "MB of NumPy buffers allocated (viewcopy.track)",
     ),
 ):
