@@ -56,7 +56,6 @@ def compared(ratio):
     return "took about as long as (no difference showed)"
 
 
-
 # %%
 # The operations
 # --------------
@@ -82,6 +81,7 @@ with claim(
     viewcopy.expect_copy(probe, probe.T.copy())
     viewcopy.expect_copy(wide_probe, wide_probe[::8].copy())
     viewcopy.expect_view(probe, probe.ravel())
+
 
 def minor_faults(func):
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -288,7 +288,7 @@ if resource is not None:
     ) as c:
         for row in c.over(rows):
             c.check(
-                len(set(count == 0 for count in row["faults"])) == 1,
+                len({count == 0 for count in row["faults"]}) == 1,
                 f"{viewcopy.format_bytes(row['bytes'])}: the 3 calls' faults {row['faults']} all zero or all not",
             )
         c.check(bool(faulting), f"{len(faulting)} sizes took faults: the largest is on fresh pages")
@@ -300,7 +300,6 @@ if resource is not None:
 big = np.arange(sides[-1] ** 2, dtype=np.float64)
 warm = np.empty_like(big)
 warm[...] = 0.0
-
 
 
 if resource is not None:

@@ -56,8 +56,7 @@ def lendings(s):
 with claim(
     "trap-pandas-lends-buffer-not-writeable",
     f"with pandas {pd.__version__}, to_numpy(), .values and np.asarray() of each of these {len(SERIES)} float64 "
-    f"Series ({', '.join(SERIES)}) return that Series' own buffer, "
-    + ("not writeable" if PANDAS3 else "writeable"),
+    f"Series ({', '.join(SERIES)}) return that Series' own buffer, " + ("not writeable" if PANDAS3 else "writeable"),
 ) as c:
     for name in c.over(list(SERIES)):
         own = SERIES[name].to_numpy()
@@ -69,7 +68,9 @@ with claim(
             )
 own = series.to_numpy()
 for name, array in lendings(series).items():
-    print(f"series {name:14} shares the Series' buffer: {np.shares_memory(array, own)}, writeable: {array.flags.writeable}")
+    print(
+        f"series {name:14} shares the Series' buffer: {np.shares_memory(array, own)}, writeable: {array.flags.writeable}"
+    )
 
 # %%
 # Writing into it is what fails:

@@ -68,7 +68,8 @@ print(f"the view kept {kept.allocated_bytes / freed.allocated_bytes:,.0f} times 
 # %%
 fig, ax = plt.subplots(figsize=(6.4, 1.9), layout="constrained")
 alive = [kept.allocated_bytes, freed.allocated_bytes]
-ax.scatter(alive, [0, 1], s=60, color=["#e76f51", "#2a9d8f"], zorder=3)  # dots: a bar's length means nothing on a log axis
+# dots, not bars: a bar's length on a log axis depends on where the axis starts
+ax.scatter(alive, [0, 1], s=60, color=["#e76f51", "#2a9d8f"], zorder=3)
 for y, size in enumerate(alive):
     ax.annotate(f"  {viewcopy.format_bytes(size)}", (size, y), va="center", fontsize=8)
 ax.set_yticks([0, 1], ["head = big[:KEEP]", "head = big[:KEEP].copy()"])
