@@ -248,10 +248,8 @@ plt.show()
 # -----------------------------------
 # :claim:`cost-flatten-copyto-same-bytes`. The operating system maps a page
 # of memory the first time it is written (a :term:`page fault`, and zeroing
-# the page), which a :term:`buffer` written before has already had. A new
-# array need not sit on new pages: the allocator can hand back memory an
-# earlier array freed, already mapped. The operating system counts the
-# faults (``ru_minflt``); counted per call of ``a.flatten()``:
+# the page), which a :term:`buffer` written before has already had. The
+# operating system counts the faults (``ru_minflt``):
 # :claim:`cost-flatten-faults-by-size`.
 with claim(
     "cost-flatten-copyto-same-bytes",

@@ -238,9 +238,8 @@ print("the view's layout:", viewcopy.layout(flat))
 # <plot_trap_views_keep_buffers_alive>` follows ``base`` for arrays on a
 # memmap and on a ``bytearray`` too: :claim:`trap-view-of-view-base-is-owner`.
 # :func:`viewcopy.relation` answers the question instead; the :doc:`primer
-# </primer>` gives its definition and the arrays on which
-# :func:`numpy.shares_memory` disagrees with it: arrays that hold no bytes,
-# :claim:`searched-shares-memory-false-means-copy`.
+# </primer>` gives its definition. Where :func:`numpy.shares_memory`
+# disagrees with it: :claim:`searched-shares-memory-false-means-copy`.
 t_copy = a.T.reshape(-1)
 with claim(
     "faq-base-misleads",
