@@ -334,7 +334,7 @@ ax.tick_params(length=0)
 for spine in ax.spines.values():
     spine.set_visible(False)
 ax.set_title(
-    "View or copy, measured on the five float64 arrays (shape and bytes at the left; prediction agreed in every cell)"
+    "View or copy, measured on the five float64 arrays\n(shape and bytes at the left; prediction agreed in every cell)"
 )
 plt.show()
 

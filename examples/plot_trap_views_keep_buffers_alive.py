@@ -77,7 +77,7 @@ ax.set_ylim(1.6, -0.6)
 ax.set_xscale("log")
 ax.set_xlim(min(alive) / 3, max(alive) * 20)
 ax.grid(axis="x", which="major", color="#dddddd")
-ax.set_xlabel("NumPy bytes alive after `del big` (measured; log scale, one dot each)")
+ax.set_xlabel("NumPy bytes alive after `del big` (measured; log scale)")
 ax.set_title(f"Keeping {KEEP:,} of {N:,} elements")
 plt.show()
 
