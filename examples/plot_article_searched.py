@@ -32,7 +32,7 @@ import warnings
 import numpy as np
 
 import viewcopy
-from viewcopy.claims import claim, layouts, search
+from viewcopy.claims import Case, claim, layouts, search
 
 CASES = layouts()
 print(f"NumPy {np.__version__}; {len(CASES)} layouts, for example:")
@@ -171,6 +171,14 @@ with claim(
         c.check(found.holds, f"{len(found.counterexamples)} of {len(found.results)} empty arrays break it")
         print(f"ravel() of an empty array {text}: {found.verdict}")
 
+# The family's arrays all have items of at least one byte, so on them "empty"
+# and "holds no bytes" are the same arrays. Two arrays of the zero-byte dtype
+# ``np.dtype([])`` (four and six elements, ``nbytes`` 0) are searched too, so
+# that the search can tell the two conditions apart.
+NO_BYTES = [
+    Case("np.zeros(4, dtype=np.dtype([]))", np.zeros(4, dtype=np.dtype([]))),
+    Case("np.zeros((2, 3), dtype=np.dtype([])).T", np.zeros((2, 3), dtype=np.dtype([])).T),
+]
 searched(
     "searched-shares-memory-false-means-copy",
     "if np.shares_memory is False, you got a copy",
@@ -183,7 +191,12 @@ searched(
         "a view of it has shares_memory False",
         lambda a: is_view(a, a.ravel()) and not np.shares_memory(a, a.ravel()),
     ),
-    conditions={"the array is empty": lambda a: a.size == 0, "the array is 0-d": lambda a: a.ndim == 0},
+    conditions={
+        "the array is empty": lambda a: a.size == 0,
+        "the array holds no bytes (nbytes == 0: empty, or of a zero-byte dtype)": lambda a: a.nbytes == 0,
+        "the array is 0-d": lambda a: a.ndim == 0,
+    },
+    cases=CASES + NO_BYTES,
 )
 
 # %%
@@ -234,14 +247,38 @@ searched(
         + ", ".join(f"{r.ndim}-D, C-contiguous {r.flags.c_contiguous}" for r in (a.ravel(order=o) for o in "CFAK"))
     ),
 )
+# The sequence is compared by position, not by value: each element is
+# replaced by its index in C order (an ``np.arange`` of the array's shape), so
+# that equal values cannot hide a different order. Compared by value, the
+# two orders can agree where the positions do not:
+# :claim:`searched-order-equal-values-hide-order`.
+
+
+def positions(a, order):
+    """The C-order index of each element, in the order ravel(order=) reads ``a``."""
+    return np.arange(a.size).reshape(a.shape).ravel(order)
+
+
+zeros = np.zeros((2, 3))
+with claim(
+    "searched-order-equal-values-hide-order",
+    "for np.zeros((2, 3)), ravel('C') and ravel('F') give equal values, though they read the elements in "
+    f"different orders (positions {positions(zeros, 'C').tolist()} and {positions(zeros, 'F').tolist()})",
+) as c:
+    c.check(
+        np.array_equal(zeros.ravel("C"), zeros.ravel("F"))
+        and not np.array_equal(positions(zeros, "C"), positions(zeros, "F")),
+        f"values equal: {np.array_equal(zeros.ravel('C'), zeros.ravel('F'))}; positions C {positions(zeros, 'C')}, "
+        f"F {positions(zeros, 'F')}",
+    )
 searched(
     "searched-order-changes-sequence",
     "ravel's order= leaves the sequence alone",
-    lambda a: np.array_equal(a.ravel("C"), a.ravel("F")),
-    lambda a: f"ravel('C') {a.ravel('C')[:4]}... ravel('F') {a.ravel('F')[:4]}...",
+    lambda a: np.array_equal(positions(a, "C"), positions(a, "F")),
+    lambda a: f"positions ravel('C') {positions(a, 'C')[:4]}... ravel('F') {positions(a, 'F')[:4]}...",
     behaviour=(
-        "ravel('C') and ravel('F') give the same sequence",
-        lambda a: np.array_equal(a.ravel("C"), a.ravel("F")),
+        "ravel('C') and ravel('F') read the elements in the same order (compared by position)",
+        lambda a: np.array_equal(positions(a, "C"), positions(a, "F")),
     ),
     conditions={
         "at most one axis is longer than 1": lambda a: sum(n > 1 for n in a.shape) <= 1,

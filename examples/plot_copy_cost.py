@@ -44,7 +44,7 @@ sides = [n for n in sides if n >= 32]
 
 def names_timed(row):
     """The operations timed against copyto in one row of the table."""
-    return [name for name in row if name not in ("n", "bytes", "rate")]
+    return [name for name in row if name not in ("n", "bytes", "rate", "faults")]
 
 
 def compared(ratio):
@@ -55,29 +55,6 @@ def compared(ratio):
         return "takes less time than"
     return "took about as long as (no difference showed)"
 
-
-# %%
-# The caches this machine has
-# ---------------------------
-# The sizes, where the operating system reports them:
-def cache_sizes():
-    """Cache level -> bytes, from Linux's /sys (empty elsewhere)."""
-    found = {}
-    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
-        kind = (index / "type").read_text().strip()
-        if kind in ("Data", "Unified"):
-            text = (index / "size").read_text().strip()
-            scale = {"K": 1024, "M": 1024**2}.get(text[-1], 1)
-            found[f"L{(index / 'level').read_text().strip()}"] = int(text.rstrip("KM")) * scale
-    return found
-
-
-caches = cache_sizes()
-for level, size in caches.items():
-    print(f"{level} cache: {viewcopy.format_bytes(size)}")
-if not caches:
-    print("this system does not report its cache sizes")
-largest_cache = max(caches.values(), default=0)
 
 # %%
 # The operations
@@ -105,6 +82,23 @@ with claim(
     viewcopy.expect_copy(wide_probe, wide_probe[::8].copy())
     viewcopy.expect_view(probe, probe.ravel())
 
+
+def minor_faults(func):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    result = func()
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before, result
+
+
+def flatten_faults(a, calls=3):
+    """Minor page faults of each of ``calls`` calls of a.flatten(), made after the timing rounds."""
+    counts = []
+    for _ in range(calls):
+        faults, result = minor_faults(a.flatten)
+        counts.append(faults)
+        del result
+    return counts
+
+
 rows = []
 for n in sides:
     a = np.arange(n * n, dtype=np.float64).reshape(n, n)
@@ -112,7 +106,7 @@ for n in sides:
     out[...] = 1.0  # touch every page once: the buffer is "warm"
     baseline = functools.partial(np.copyto, out, a)
     ratios = {
-        "flatten (fresh memory)": time_ratio(a.flatten, baseline, size=a.nbytes),
+        "flatten (new array)": time_ratio(a.flatten, baseline, size=a.nbytes),
         "transposed copy": time_ratio(a.T.copy, baseline, size=a.nbytes),
         "ravel (view)": time_ratio(a.ravel, baseline, size=a.nbytes),
     }
@@ -121,7 +115,8 @@ for n in sides:
         ratios["every 8th element"] = time_ratio(wide[::8].copy, baseline, size=a.nbytes)
         del wide
     copyto = ratios["ravel (view)"].b  # the baseline's own timing, from its rounds against ravel
-    rows.append({"n": n, "bytes": a.nbytes, "rate": a.nbytes / copyto.seconds, **ratios})
+    faults = flatten_faults(a) if resource is not None else None
+    rows.append({"n": n, "bytes": a.nbytes, "rate": a.nbytes / copyto.seconds, "faults": faults, **ratios})
     del a, out, baseline
 
 with claim(
@@ -203,14 +198,10 @@ del a, out
 # %%
 # The contiguous copy, by size
 # ----------------------------
-# The rate at which ``copyto`` writes into its warm buffer, by array size,
-# against the cache sizes above.
+# The rate at which ``copyto`` writes into its warm buffer, by array size.
 fastest = max(rows, key=lambda r: r["rate"])
 largest = rows[-1]
 where = f"fastest copyto: {fastest['rate'] / 1e9:.1f} GB/s at {viewcopy.format_bytes(fastest['bytes'])}"
-if caches:
-    fits = "fits in" if fastest["bytes"] <= largest_cache else "is larger than"
-    where += f", an array that {fits} the largest cache ({viewcopy.format_bytes(largest_cache)})"
 print(where)
 print(
     f"at the largest size, {viewcopy.format_bytes(largest['bytes'])}: {largest['rate'] / 1e9:.1f} GB/s, "
@@ -220,7 +211,7 @@ print(
 # %%
 # Each operation against the contiguous copy
 # ------------------------------------------
-names = ["flatten (fresh memory)", "transposed copy", "every 8th element", "ravel (view)"]
+names = ["flatten (new array)", "transposed copy", "every 8th element", "ravel (view)"]
 print(f"{'size':>10} " + " ".join(f"{name:>24}" for name in names))
 for row in rows:
     cells = [f"{row[name]:.2f}x" if name in row else "" for name in names]
@@ -228,17 +219,13 @@ for row in rows:
 
 fig, (rate_ax, ratio_ax) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
 rate_ax.plot([r["bytes"] for r in rows], [r["rate"] / 1e9 for r in rows], marker="^", color="#2a9d8f")
-for level, size in caches.items():
-    rate_ax.axvline(size, color="grey", linestyle=":")
-    rate_ax.annotate(f"{level} {viewcopy.format_bytes(size)}", (size, 0), xytext=(3, 3), textcoords="offset points",
-                     fontsize=7, color="grey", rotation=90)  # fmt: skip
 rate_ax.set_xscale("log")
 rate_ax.set_ylim(bottom=0)
 rate_ax.set_xlabel("array size in bytes (log scale)")
 rate_ax.set_ylabel("GB/s written (measured, median)")
 rate_ax.set_title("copyto into a warm buffer, by size")
 styles = {
-    "flatten (fresh memory)": ("#e76f51", "o"),
+    "flatten (new array)": ("#e76f51", "o"),
     "transposed copy": ("#264653", "D"),
     "every 8th element": ("#8d99ae", "v"),
     "ravel (view)": ("#7b2cbf", "*"),
@@ -257,11 +244,13 @@ fig.suptitle("Copy rates and time ratios, measured while building this page")
 plt.show()
 
 # %%
-# The price of fresh memory
-# -------------------------
+# A new array against a reused buffer
+# -----------------------------------
 # :claim:`cost-flatten-copyto-same-bytes`. The operating system maps a page
 # of memory the first time it is written (a :term:`page fault`, and zeroing
-# the page), which a :term:`buffer` written before has already had.
+# the page), which a :term:`buffer` written before has already had. The
+# operating system counts the faults (``ru_minflt``):
+# :claim:`cost-flatten-faults-by-size`.
 with claim(
     "cost-flatten-copyto-same-bytes",
     "for every layout of the family, a.flatten() and np.copyto into a C-ordered array of a's shape write "
@@ -282,23 +271,38 @@ with claim(
             f"{case.name}: {flat.nbytes} bytes each, equal; out's buffer did not move; flatten's result owns its own",
         )
 for row in rows:
-    r = row["flatten (fresh memory)"]
+    r = row["flatten (new array)"]
     print(f"{viewcopy.format_bytes(row['bytes']):>10}: flatten / copyto = {r}: flatten {compared(r)} copyto")
-fresh_slower = [row["bytes"] for row in rows if row["flatten (fresh memory)"].above(1.0)]
-fresh_faster = [row["bytes"] for row in rows if row["flatten (fresh memory)"].below(1.0)]
+fresh_slower = [row["bytes"] for row in rows if row["flatten (new array)"].above(1.0)]
+fresh_faster = [row["bytes"] for row in rows if row["flatten (new array)"].below(1.0)]
+if resource is not None:
+    faulting = [row for row in rows if np.median(row["faults"]) > 0]
+    no_fault = [row for row in rows if np.median(row["faults"]) == 0]
+    with claim(
+        "cost-flatten-faults-by-size",
+        "per call of a.flatten() in this build (median of 3 calls after the timing rounds), minor page faults: "
+        + ", ".join(f"{viewcopy.format_bytes(row['bytes'])} {np.median(row['faults']):,.0f}" for row in rows)
+        + f"; {len(no_fault)} of the {len(rows)} sizes took none, so their new arrays were on pages already mapped",
+    ) as c:
+        for row in c.over(rows):
+            c.check(
+                len(row["faults"]) == 3 and all(count >= 0 for count in row["faults"]),
+                f"{viewcopy.format_bytes(row['bytes'])}: faults of the 3 calls {row['faults']}, median "
+                f"{np.median(row['faults']):,.0f}",
+            )
+        c.check(
+            np.median(rows[-1]["faults"]) > 0,
+            f"the largest size, {viewcopy.format_bytes(rows[-1]['bytes'])}: median {np.median(rows[-1]['faults']):,.0f} "
+            f"faults per call; {len(faulting)} sizes took some",
+        )
+    for row in rows:
+        print(f"{viewcopy.format_bytes(row['bytes']):>10}: a.flatten() minor page faults per call {row['faults']}")
 
 # %%
-# The explanation can be checked directly: the operating system counts the
-# page faults a process takes (``ru_minflt``).
+# At the largest size, against ``copyto`` into a written buffer:
 big = np.arange(sides[-1] ** 2, dtype=np.float64)
 warm = np.empty_like(big)
 warm[...] = 0.0
-
-
-def minor_faults(func):
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    result = func()
-    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before, result
 
 
 if resource is not None:
@@ -470,8 +474,19 @@ else:
 advice = []
 if fresh_slower:
     advice.append(
-        "Reuse buffers: flatten into fresh memory took longer than copyto into a warm buffer at "
+        "Reuse buffers: flatten into a new array took longer than copyto into a reused, written buffer at "
         + ", ".join(viewcopy.format_bytes(b) for b in fresh_slower)
+        + (
+            " (page faults per call at those sizes: "
+            + ", ".join(
+                f"{viewcopy.format_bytes(row['bytes'])} {np.median(row['faults']):,.0f}"
+                for row in rows
+                if row["bytes"] in fresh_slower
+            )
+            + ")"
+            if resource is not None
+            else ""
+        )
         + ". In a loop, allocate the output once and write into it (np.copyto, or out= of a ufunc)."
         + (
             " (It took less time at " + ", ".join(viewcopy.format_bytes(b) for b in fresh_faster) + ": measure yours.)"

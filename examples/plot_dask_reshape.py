@@ -334,7 +334,7 @@ ways = {
     "rechunk, then reshape": recipe,
 }
 prefixes = sorted({p for t in ways.values() for p, n in t.bytes_by_prefix.items() if n and not p.startswith("sum")})
-fig, ax = plt.subplots(figsize=(7, 3.2))
+fig, ax = plt.subplots(figsize=(7, 3.8), layout="constrained")
 bottom = np.zeros(len(ways))
 for prefix in prefixes:
     heights = np.array([t.bytes_by_prefix.get(prefix, 0) / 1e6 for t in ways.values()])
@@ -344,9 +344,9 @@ for row, total in enumerate(bottom):
     ax.annotate(f" {total:.1f} MB", (total, row), va="center", fontsize="small")
 ax.axvline(x.nbytes / 1e6, color="black", linestyle=":", label="the array's bytes")
 ax.set_xlabel("MB allocated by tasks (measured with viewcopy.dask.track_tasks)")
+ax.set_xlim(0, max(bottom.max(), x.nbytes / 1e6) * 1.25)
 ax.invert_yaxis()
-ax.legend(fontsize="small", loc="lower right")
-fig.tight_layout()
+fig.legend(fontsize="small", loc="outside lower center", ncols=3)
 
 # %%
 # A slice can keep its chunk alive
@@ -451,9 +451,10 @@ with claim("dask-compute-returns-copy", "in this Dask, compute() of a one-chunk 
 # Wrap the ``compute`` you suspect in ``track_tasks`` and ask for the task
 # with the largest peak; ``bytes_by_prefix`` says which kind of task
 # allocates most. Dask's own ``distributed.diagnostics.MemorySampler``
-# samples each worker's process memory (RSS) on a timer: it sees the
-# cluster's total, including memory NumPy does not own, but not which task
-# used it. Both, on the default reshape:
+# reads, on a timer, the scheduler's figure for the cluster's process memory:
+# the sum of the workers' RSS as each last reported it in a heartbeat. It
+# includes memory NumPy does not own, but lags the workers and names no
+# task. Both, on the default reshape:
 from distributed.diagnostics import MemorySampler
 
 sampler = MemorySampler()
@@ -468,15 +469,29 @@ with claim(
     c.check(worst.prefix == "rechunk-merge", f'{worst!s}: worst.prefix == "rechunk-merge" ({worst.prefix=!s})')
 print(f"track_tasks: largest task {worst.key} on {worst.worker}, peak {viewcopy.format_bytes(worst.peak_bytes)}")
 rise = max(rss) - rss[0]
+heartbeats = client.run(lambda dask_worker: dask_worker.heartbeat_interval)
 print(
-    f"MemorySampler: {len(rss)} samples of the workers' RSS, the highest {viewcopy.format_bytes(rise)} above the "
-    f"first, {'less' if rise < worst.peak_bytes else 'more'} than the largest task peak; no task named"
+    f"MemorySampler: {len(rss)} readings of the scheduler's total, {len(set(rss))} distinct, the highest "
+    f"{viewcopy.format_bytes(rise)} above the first; workers' heartbeat intervals {sorted(set(heartbeats.values()))} s; "
+    "no task named"
 )
 
 # %%
-# The sampler reads the operating system's figure for each worker process
-# every 10 ms. Use the sampler to see how close a worker comes to its
-# memory limit, and ``track_tasks`` to find which task to change.
+# The sampler asks every 10 ms, but what it reads changes only when a
+# worker's heartbeat arrives: :claim:`dask-sampler-reads-heartbeats`. Use
+# the sampler to follow the cluster's memory over seconds,
+# and ``track_tasks`` to find which task to change.
+with claim(
+    "dask-sampler-reads-heartbeats",
+    f"in this run the sampler's {len(rss)} readings, 10 ms apart, took {len(set(rss))} distinct value(s), the "
+    f"highest {viewcopy.format_bytes(rise)} above the first, while the largest task peak was "
+    f"{viewcopy.format_bytes(worst.peak_bytes)}; the two workers' heartbeat interval: "
+    f"{', '.join(f'{h:g}' for h in sorted(set(heartbeats.values())))} s",
+) as c:
+    c.check(
+        len(set(rss)) < len(rss) and min(heartbeats.values()) > 0.01,
+        f"{len(rss)} readings, {len(set(rss))} distinct; heartbeat intervals {heartbeats}",
+    )
 
 # %%
 # The same traps in xarray

@@ -295,6 +295,8 @@ for timeline, label, colour in [(obvious, "obvious", "#e76f51"), (careful, "care
                 xytext=(-70, 8), color=colour, fontsize=8, weight="bold")  # fmt: skip
 ax.set_ylabel("MB of NumPy buffers (viewcopy.track)")
 ax.set_ylim(0, obvious_peak / 1e6 * 1.2)
+ax.margins(x=0.08)
+ax.tick_params(axis="x", labelsize=8)
 ax.set_title("NumPy memory over the pipeline's steps")
 ax.legend(fontsize=7, loc="lower right")
 plt.show()

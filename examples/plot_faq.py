@@ -123,11 +123,13 @@ print("a[:1][:, :1]:", viewcopy.layout(one_row[:, :1]), "->", viewcopy.predict(o
 # ------------------------------------------
 # Does ``flatten`` win, as the article says, "when a contiguous copy is
 # already required, because it avoids the view-creation check"? The time
-# ratio of the two calls, by size, is on :doc:`plot_ravel_vs_flatten`. Over the family:
-# :claim:`faq-flatten-not-faster`.
+# ratio of the two calls, by size, is on :doc:`plot_ravel_vs_flatten`. In
+# memory there is nothing to win, over the family:
+# :claim:`faq-flatten-same-copy`.
 with claim(
-    "faq-flatten-not-faster",
-    "wherever ravel copies, flatten makes the same copy: the same bytes allocated and the same values",
+    "faq-flatten-same-copy",
+    "wherever ravel copies, flatten makes the same copy: the same bytes allocated and the same values "
+    "(bytes and values only; time is measured below)",
 ) as c:
     copying = [case for case in CASES if case.array.size and not np.shares_memory(case.array, case.array.ravel())]
     for case in c.over(copying):  # the layouts on which ravel copies
@@ -158,7 +160,7 @@ if same_copy.below(1):
 elif same_copy.above(1):
     print("flatten was slower than ravel in this run")
 else:
-    print("no difference this run could tell from noise: flatten was not faster")
+    print("neither was faster in three rounds of four: this run could not tell the two apart")
 
 fig, ax = plt.subplots(figsize=(6.4, 2.4), layout="constrained")
 rounds = np.array(same_copy.a.samples) / np.array(same_copy.b.samples)
@@ -166,7 +168,7 @@ ax.plot(range(1, len(rounds) + 1), rounds, "o-", color="#e76f51")
 ax.axhline(1, color="#264653", lw=1)
 ax.set_xlabel("round (measured)")
 ax.set_ylabel("flatten / ravel")
-ax.set_title(f"Copying the transposed {same_copy.size} array: flatten time over ravel time, per round")
+ax.set_title(f"Copying the transposed {same_copy.size} array:\nflatten time over ravel time, per round", fontsize=10)
 plt.show()
 
 # %%
@@ -236,8 +238,8 @@ print("the view's layout:", viewcopy.layout(flat))
 # <plot_trap_views_keep_buffers_alive>` follows ``base`` for arrays on a
 # memmap and on a ``bytearray`` too: :claim:`trap-view-of-view-base-is-owner`.
 # :func:`viewcopy.relation` answers the question instead; the :doc:`primer
-# </primer>` gives its definition and the arrays on which
-# :func:`numpy.shares_memory` disagrees with it (empty ones).
+# </primer>` gives its definition. Where :func:`numpy.shares_memory`
+# disagrees with it: :claim:`searched-shares-memory-false-means-copy`.
 t_copy = a.T.reshape(-1)
 with claim(
     "faq-base-misleads",

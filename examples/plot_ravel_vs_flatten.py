@@ -129,11 +129,11 @@ def times(x):
 
 for size in SIZES:
     x = a[:size]
-    r = ratios[size] = time_ratio(x.flatten, x.ravel, size=x.nbytes)
-    verdict = "slower than" if r.above(1) else "faster than" if r.below(1) else "not separable from"
+    ratio = ratios[size] = time_ratio(x.flatten, x.ravel, size=x.nbytes)
+    verdict = "slower than" if ratio.above(1) else "faster than" if ratio.below(1) else "not separable from"
     print(
-        f"{size:>12,} elements ({r.size}): flatten/ravel = {times(r.ratio)} "
-        f"(quartiles {times(r.low)} to {times(r.high)}): flatten {verdict} ravel"
+        f"{size:>12,} elements ({ratio.size}): flatten/ravel = {times(ratio.ratio)} "
+        f"(quartiles {times(ratio.low)} to {times(ratio.high)}): flatten {verdict} ravel"
     )
 with claim(
     "ravel-much-faster",
@@ -196,8 +196,8 @@ with claim(
 print("flatten of a read-only array is writable:", frozen.flatten().flags.writeable)
 
 # %%
-# :claim:`searched-shares-memory-false-means-copy`. The same empty layouts,
-# three ways: :claim:`shares-memory-false-for-empty-views`.
+# :claim:`searched-shares-memory-false-means-copy`. The family's empty
+# layouts, three ways: :claim:`shares-memory-false-for-empty-views`.
 empty = np.zeros((0, 3))
 EMPTY = [case for case in layouts() if case.array.size == 0]
 with claim(
@@ -243,8 +243,8 @@ print(f"{N:,} float64 = {N * 8:,} bytes = {N * 8 / 1e6:,.1f} MB = {N * 8 / 2**20
 # ----------
 fig, ax = plt.subplots(figsize=(6.4, 2.6), layout="constrained")
 costs = [ravel_cost.allocated_bytes, flatten_cost.allocated_bytes]
-bars = ax.barh(["a.ravel()", "a.flatten()"], [c / 1e6 for c in costs], color=["#2a9d8f", "#e76f51"])
-ax.bar_label(bars, labels=[viewcopy.format_bytes(c) for c in costs], padding=4)
+bars = ax.barh(["a.ravel()", "a.flatten()"], [nbytes / 1e6 for nbytes in costs], color=["#2a9d8f", "#e76f51"])
+ax.bar_label(bars, labels=[viewcopy.format_bytes(nbytes) for nbytes in costs], padding=4)
 ax.set_xlabel("NumPy bytes allocated (MB), measured with viewcopy.track")
 ax.set_title(f"ravel vs flatten of {a.size:,} float64: bytes allocated")
 ax.margins(x=0.25)

@@ -141,7 +141,7 @@ with claim(
     else:
         casting.check(False, "memoryview accepted a datetime64 array")
 empty = layouts(where=lambda a: a.size == 0)
-refused = [c.name for c in empty if c.array.flags.c_contiguous and not casts(c.array)]
+refused = [case.name for case in empty if case.array.flags.c_contiguous and not casts(case.array)]
 with claim(
     "trap-empty-cast-boundary",
     f"the {len(empty)} empty layouts of the family are each C-contiguous by NumPy's flag, and "

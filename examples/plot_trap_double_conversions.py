@@ -214,7 +214,7 @@ with claim(
             np.shares_memory(a, np.ascontiguousarray(a)) == a.flags.c_contiguous,
             f"{case.name!s}: np.shares_memory(a, np.ascontiguousarray(a)) == a.flags.c_contiguous ({np.shares_memory(a, np.ascontiguousarray(a))=!s}, {a.flags.c_contiguous=!s})",
         )
-zero_d = [c for c in nonempty if c.array.ndim == 0]
+zero_d = [case for case in nonempty if case.array.ndim == 0]
 print(f"checked on {contiguity.cases} layouts; of them, {len(zero_d)} are 0-d:")
 for case in zero_d[:2]:
     result = np.ascontiguousarray(case.array)

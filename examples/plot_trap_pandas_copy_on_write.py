@@ -39,22 +39,38 @@ if not PANDAS3:
 # What ``to_numpy()``, ``.values`` and ``np.asarray`` return
 # ----------------------------------------------------------
 series = pd.Series(np.arange(5.0))
-lent = {
-    "series.to_numpy()": series.to_numpy(),
-    "series.values": series.values,
-    "np.asarray(series)": np.asarray(series),
+frame = pd.DataFrame({"a": np.arange(5.0), "b": np.arange(5.0, 10.0)})
+SERIES = {
+    "pd.Series(np.arange(5.0))": series,
+    "pd.Series(v, copy=False)": pd.Series(np.arange(5.0), copy=False),
+    'frame["a"], a DataFrame column': frame["a"],
+    "pd.Series([1.0, 2.0])": pd.Series([1.0, 2.0]),
+    "series + 1": series + 1,
 }
-own = series.to_numpy()
+
+
+def lendings(s):
+    return {"to_numpy()": s.to_numpy(), ".values": s.values, "np.asarray()": np.asarray(s)}
+
+
 with claim(
     "trap-pandas-lends-buffer-not-writeable",
-    f"with pandas {pd.__version__}, to_numpy(), .values and np.asarray() of a float64 Series return its own buffer, "
-    + ("not writeable" if PANDAS3 else "writeable"),
+    f"with pandas {pd.__version__}, to_numpy(), .values and np.asarray() of each of these {len(SERIES)} float64 "
+    f"Series ({', '.join(SERIES)}) return that Series' own buffer, " + ("not writeable" if PANDAS3 else "writeable"),
 ) as c:
-    for array in lent.values():
-        viewcopy.expect_view(own, array)
-        c.check(array.flags.writeable is not PANDAS3, f"pandas {pd.__version__}: writeable {array.flags.writeable}")
-for name, array in lent.items():
-    print(f"{name:20} shares the Series' buffer: {np.shares_memory(array, own)}, writeable: {array.flags.writeable}")
+    for name in c.over(list(SERIES)):
+        own = SERIES[name].to_numpy()
+        for how, array in lendings(SERIES[name]).items():
+            viewcopy.expect_view(own, array)
+            c.check(
+                array.flags.writeable is not PANDAS3,
+                f"{name} {how}: a view of its to_numpy(), writeable {array.flags.writeable} (pandas {pd.__version__})",
+            )
+own = series.to_numpy()
+for name, array in lendings(series).items():
+    print(
+        f"series {name:14} shares the Series' buffer: {np.shares_memory(array, own)}, writeable: {array.flags.writeable}"
+    )
 
 # %%
 # Writing into it is what fails:

@@ -68,13 +68,15 @@ print(f"the view kept {kept.allocated_bytes / freed.allocated_bytes:,.0f} times 
 # %%
 fig, ax = plt.subplots(figsize=(6.4, 1.9), layout="constrained")
 alive = [kept.allocated_bytes, freed.allocated_bytes]
-ax.barh([0, 1], alive, color=["#e76f51", "#2a9d8f"])
+# dots, not bars: a bar's length on a log axis depends on where the axis starts
+ax.scatter(alive, [0, 1], s=60, color=["#e76f51", "#2a9d8f"], zorder=3)
 for y, size in enumerate(alive):
-    ax.text(size, y, f" {viewcopy.format_bytes(size)}", va="center", fontsize=8)
+    ax.annotate(f"  {viewcopy.format_bytes(size)}", (size, y), va="center", fontsize=8)
 ax.set_yticks([0, 1], ["head = big[:KEEP]", "head = big[:KEEP].copy()"])
-ax.invert_yaxis()
+ax.set_ylim(1.6, -0.6)
 ax.set_xscale("log")
-ax.set_xlim(right=alive[0] * 20)
+ax.set_xlim(min(alive) / 3, max(alive) * 20)
+ax.grid(axis="x", which="major", color="#dddddd")
 ax.set_xlabel("NumPy bytes alive after `del big` (measured; log scale)")
 ax.set_title(f"Keeping {KEEP:,} of {N:,} elements")
 plt.show()

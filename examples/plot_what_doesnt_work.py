@@ -167,18 +167,27 @@ del flat_t
 numpy_2_1 = tuple(int(p) for p in np.__version__.split(".")[:2]) >= (2, 1)
 with claim(
     "reshape-copy-false-raises",
-    "reshape(-1, copy=False) raises ValueError on NumPy 2.1+; older releases reject the keyword",
+    "on every layout, reshape(-1, copy=False) raises ValueError exactly where reshape(-1) would copy and returns "
+    "a view elsewhere on NumPy 2.1+; older releases reject the keyword (TypeError) on every layout",
 ) as c:
+    for case in c.over(CASES):
+        x = case.array
+        copies = viewcopy.relation(x, x.reshape(-1)).kind == "copy"
+        try:
+            kept = x.reshape(-1, copy=False)
+        except ValueError as error:  # NumPy >= 2.1, where a view is impossible
+            c.check(numpy_2_1 and copies, f"{case.name}: ValueError ({error}); reshape(-1) copies: {copies}")
+        except TypeError as error:  # NumPy < 2.1 has no copy= keyword for reshape
+            c.check(not numpy_2_1, f"{case.name}: TypeError ({error}) on NumPy {np.__version__}")
+        else:
+            c.check(
+                numpy_2_1 and not copies and viewcopy.relation(x, kept).kind == "view",
+                f"{case.name}: returned a {viewcopy.relation(x, kept).kind}; reshape(-1) copies: {copies}",
+            )
     try:
         transposed.reshape(-1, copy=False)
-    except ValueError as error:  # NumPy >= 2.1
-        c.check(numpy_2_1, "numpy_2_1")
-        c.note(f"ValueError: {error}")
-        print("reshape(-1, copy=False) ->", type(error).__name__ + ":", error)
-    except TypeError as error:  # NumPy < 2.1 has no copy= keyword for reshape
-        c.check(not numpy_2_1, "not numpy_2_1")
-        c.note(f"TypeError: {error} (no copy= keyword before NumPy 2.1)")
-        print(f"NumPy {np.__version__} has no reshape(copy=...):", error)
+    except (ValueError, TypeError) as error:
+        print("transposed.reshape(-1, copy=False) ->", type(error).__name__ + ":", error)
 
 numpy_2_5 = tuple(int(p) for p in np.__version__.split(".")[:2]) >= (2, 5)
 with claim(
@@ -426,7 +435,7 @@ for ax, values, title, meter in (
     (
         right,
         measured,
-        f"the whole array: {arr.size:,} float64 (transposed = arr.reshape(-1, 1000).T)",
+        f"the whole array: {arr.size:,} float64\n(transposed = arr.reshape(-1, 1000).T)",
         "MB of NumPy buffers allocated (viewcopy.track)",
     ),
 ):
