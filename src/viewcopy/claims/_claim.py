@@ -105,7 +105,7 @@ class Claim:
 
         NumPy's handler (``tracked.peak_bytes``) and memray (``allocator``,
         every allocation of the process) must agree within
-        :data:`CROSS_CHECK_TOLERANCE`, or the claim fails with both figures:
+        ``viewcopy.claims._claim.CROSS_CHECK_TOLERANCE`` (1 MiB + 64 kB), or the claim fails with both figures:
         a block whose peak NumPy's handler does not see (a scratch buffer
         from ``malloc``, Python objects, another library's memory) cannot
         back a sentence about what the code allocates.  A block that memray
