@@ -9,12 +9,15 @@ buffers only) does not see them. This page writes a real CSV file at build
 time, parses it with pandas' C and pyarrow engines, and measures each step
 with the meter that sees its memory:
 
-- the **kernel's resident high-water mark** (Linux: ``/proc/self/clear_refs``
-  then ``VmHWM``), which counts the pages the process touched, whoever asked
-  for them: parsers, Arrow's pool, NumPy;
-- **memray** (``malloc`` and ``mmap`` calls), to show what it misses:
-  :claim:`csv-memray-misses-arrow-pool`;
-- :func:`viewcopy.track` for the NumPy arrays that ``to_numpy()`` builds.
+- the **resident peak**, ``viewcopy.track(resident=True)``: the rise of
+  the kernel's resident high-water mark over the block (Linux), which
+  counts the pages the process touched, whoever asked for them: parsers,
+  Arrow's pool, NumPy;
+- **memray**, ``viewcopy.track(allocator=True)`` (``malloc`` and ``mmap``
+  calls), to show what it misses: :claim:`csv-memray-misses-arrow-pool`;
+- **Arrow's pool**, ``pa.total_allocated_bytes()``, for what Arrow holds;
+- **NumPy's handler**, plain :func:`viewcopy.track`, for the NumPy arrays
+  that ``to_numpy()`` builds.
 
 Then it asks what ``to_numpy()``, ``.values`` and ``np.asarray(df)``
 return (dtype, C or F order, lent or built) and measures the cheapest
@@ -26,19 +29,17 @@ Every claim is worded for the pandas release that ran it (printed first).
 # The file, and the meters
 # ------------------------
 # Eight columns of random floats, written with Arrow's CSV writer into a
-# scratch folder. ``resident_rise`` returns the kernel's resident high-water
-# mark during a call, above the resident size before it; it first asks ``malloc``
-
-# and Arrow's pool to give back what they hold unused (``malloc_trim``,
-# ``release_unused``), so that one measurement does not feed the next.
+# scratch folder. Before each measurement, ``settle()`` asks ``malloc`` and
+# Arrow's pool to give back what they hold unused (``malloc_trim``,
+# ``release_unused``), so that one measurement does not feed the next; then
+# ``viewcopy.track(resident=True)`` gives the resident peak's rise over the
+# block (``Tracked.resident_peak_bytes``).
 import ctypes
 import gc
 import os
 import tempfile
-import time
 
 import matplotlib.pyplot as plt
-import memray
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -57,24 +58,11 @@ print(f"pandas {pd.__version__}, pyarrow {pa.__version__} ({pa.default_memory_po
 _libc = ctypes.CDLL(None)
 
 
-def _status(key):
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) * 1024 for line in status if line.startswith(key + ":"))
-
-
-def resident_rise(call):
-    """(call(), the kernel's resident peak during it minus the resident size before): Linux only.
-
-    A stand-in for ``viewcopy.track(resident=True)``, which the package is gaining.
-    """
+def settle():
+    """Give back what the collector, malloc and Arrow's pool hold unused, before a resident measurement."""
     gc.collect()
     _libc.malloc_trim(0)
     pa.default_memory_pool().release_unused()
-    with open("/proc/self/clear_refs", "w") as clear:
-        clear.write("5")  # the kernel resets the peak (VmHWM) to the current resident size
-    before = _status("VmRSS")
-    result = call()
-    return result, _status("VmHWM") - before
 
 
 def order(array):
@@ -105,7 +93,10 @@ rise = {engine: {} for engine in ENGINES}
 frame_bytes = {}
 for rows, path in files.items():
     for engine, options in ENGINES.items():
-        frame, rise[engine][rows] = resident_rise(lambda path=path, options=options: pd.read_csv(path, **options))
+        settle()
+        with viewcopy.track(resident=True) as parsed:
+            frame = pd.read_csv(path, **options)
+        rise[engine][rows] = parsed.resident_peak_bytes
         frame_bytes[rows] = int(frame.memory_usage(index=False).sum())
         del frame
     print(f"{rows:>9,} rows: frame {viewcopy.format_bytes(frame_bytes[rows]):>8}; resident peak rise "
@@ -137,27 +128,25 @@ with claim(
 # %%
 # What memray sees of it
 # ----------------------
-# memray records every ``malloc``, ``realloc`` and ``mmap``; for the pyarrow
-# engine, :claim:`csv-memray-misses-arrow-pool`. For the C engine memray and
-# the kernel count different things again: memray what was asked for, the
-# kernel the pages touched (compare the two figures printed for it, which
-# move with the pandas release).
+# ``viewcopy.track(allocator=True)`` runs memray's ``Tracker`` over the
+# block: it records every ``malloc``, ``realloc`` and ``mmap``; for the
+# pyarrow engine, :claim:`csv-memray-misses-arrow-pool`. For the C engine
+# memray and the kernel count different things again: memray what was
+# asked for, the kernel the pages touched (compare the two figures printed
+# for it, which move with the pandas release). The same block also reads
+# the resident peak, and Arrow's pool is read before and after it.
 seen = {}
 for engine, options in ENGINES.items():
-    record = os.path.join(folder, f"memray-{engine}.bin")
-    pa.default_memory_pool().release_unused()
+    settle()
     pool_before = pa.total_allocated_bytes()
-
-    def parse(record=record, options=options, pool_before=pool_before):
-        with memray.Tracker(record):
-            frame = pd.read_csv(files[largest], **options)
-            return frame, pa.total_allocated_bytes() - pool_before
-
-    (frame, pool), resident = resident_rise(parse)
-    seen[engine] = {"memray": memray.FileReader(record).metadata.peak_memory, "resident": resident, "pool": pool}
+    with viewcopy.track(allocator=True, resident=True) as parsed:
+        frame = pd.read_csv(files[largest], **options)
+        pool = pa.total_allocated_bytes() - pool_before
+    seen[engine] = {"memray": parsed.allocator_peak_bytes, "resident": parsed.resident_peak_bytes, "pool": pool}
     del frame
     print(f"{engine:8}: memray peak {viewcopy.format_bytes(seen[engine]['memray']):>9}, "
-          f"resident peak rise {viewcopy.format_bytes(resident):>9}, Arrow pool holds {viewcopy.format_bytes(pool)}")  # fmt: skip
+          f"resident peak rise {viewcopy.format_bytes(seen[engine]['resident']):>9}, "
+          f"Arrow pool holds {viewcopy.format_bytes(pool)}")  # fmt: skip
 
 with claim(
     "csv-memray-misses-arrow-pool",
@@ -198,7 +187,10 @@ VARIANTS = {
 variant_rise = {}
 variant_result = {}
 for name, call in VARIANTS.items():
-    variant_result[name], variant_rise[name] = resident_rise(call)
+    settle()
+    with viewcopy.track(resident=True) as read:
+        variant_result[name] = call()
+    variant_rise[name] = read.resident_peak_bytes
     print(f"{name:42} resident peak rise {viewcopy.format_bytes(variant_rise[name]):>9}")
 full_rise = variant_rise["all columns, float64"]
 full_frame = variant_result["all columns, float64"]
@@ -394,9 +386,11 @@ PATHS = {
 }
 matrices, path_rise, path_seconds = {}, {}, {}
 for name, make in PATHS.items():
-    start = time.perf_counter()
-    matrices[name], path_rise[name] = resident_rise(make)
-    path_seconds[name] = time.perf_counter() - start
+    settle()
+    with viewcopy.track(resident=True) as made:
+        matrices[name] = make()
+    path_rise[name] = made.resident_peak_bytes
+    path_seconds[name] = made.seconds
 target = matrices[next(iter(PATHS))]
 for name in PATHS:
     print(f"{name:40} resident peak rise {viewcopy.format_bytes(path_rise[name]):>9} "
