@@ -105,7 +105,8 @@ for rows, path in files.items():
 largest = ROWS[-1]
 with claim(
     "csv-resident-peak-grows-with-file",
-    f"with pandas {pd.__version__}, the resident peak of read_csv grows with the file, for the C and pyarrow engines",
+    f"with pandas {pd.__version__}, the resident peak (viewcopy.track(resident=True)) of read_csv grows with the "
+    "file, for the C and pyarrow engines",
 ) as c:
     for engine in ENGINES:
         c.check(
@@ -115,8 +116,8 @@ with claim(
         )
 with claim(
     "csv-resident-peak-above-frame",
-    f"with pandas {pd.__version__}, parsing the largest file raises resident memory by more than twice the "
-    "finished frame's bytes, with either engine",
+    f"with pandas {pd.__version__}, parsing the largest file raises the resident peak (viewcopy.track(resident=True)) "
+    "by more than twice the finished frame's bytes (DataFrame.memory_usage()), with either engine",
 ) as c:
     for engine in ENGINES:
         c.check(
@@ -150,8 +151,9 @@ for engine, options in ENGINES.items():
 
 with claim(
     "csv-memray-misses-arrow-pool",
-    f"with pyarrow {pa.__version__}, memray sees less than half of the resident rise of read_csv(engine='pyarrow'): "
-    "the frame is in Arrow's pool, counted by pa.total_allocated_bytes()",
+    f"with pyarrow {pa.__version__}, memray (viewcopy.track(allocator=True)) sees less than half of the resident "
+    "peak's rise of read_csv(engine='pyarrow') (viewcopy.track(resident=True)): the frame is in Arrow's pool, "
+    "counted by pa.total_allocated_bytes()",
 ) as c:
     arrow = seen["pyarrow"]
     c.check(
@@ -166,7 +168,7 @@ with claim(
 # %%
 # Reading less: ``dtype=``, ``usecols=``, ``chunksize=``, Arrow-backed
 # --------------------------------------------------------------------
-# The same largest file, four ways, by the same resident meter.
+# The same largest file, five ways, by the same meter: the resident peak.
 path = files[largest]
 
 
@@ -196,21 +198,22 @@ full_rise = variant_rise["all columns, float64"]
 full_frame = variant_result["all columns, float64"]
 with claim(
     "csv-float32-halves-the-frame",
-    "read_csv(path, dtype=np.float32) gives a frame of half the bytes of the float64 one",
+    "read_csv(path, dtype=np.float32) gives a frame of half the bytes of the float64 one, by DataFrame.memory_usage()",
 ) as c:
     half = variant_result["dtype=np.float32"].memory_usage(index=False).sum()
     whole = full_frame.memory_usage(index=False).sum()
     c.check(2 * half == whole, f"float32 frame {viewcopy.format_bytes(half)}, float64 {viewcopy.format_bytes(whole)}")
 with claim(
     "csv-usecols-lower-peak",
-    f"with pandas {pd.__version__}, usecols= of 2 of the 8 columns peaks lower than reading the 8",
+    f"with pandas {pd.__version__}, usecols= of 2 of the 8 columns raises the resident peak "
+    "(viewcopy.track(resident=True)) less than reading the 8",
 ) as c:
     narrow = variant_rise["usecols=['a', 'b']"]
     c.check(narrow < full_rise, f"usecols {viewcopy.format_bytes(narrow)}, all {viewcopy.format_bytes(full_rise)}")
 with claim(
     "csv-chunksize-peak-below-half",
-    f"with pandas {pd.__version__}, streaming the file in chunks of 20,000 rows peaks below half of reading it whole, "
-    "and gives the same sum",
+    f"with pandas {pd.__version__}, streaming the file in chunks of 20,000 rows raises the resident peak "
+    "(viewcopy.track(resident=True)) by less than half as much as reading it whole, and gives the same sum",
 ) as c:
     chunked = variant_rise["chunksize=20_000 (a running sum)"]
     c.check(
@@ -259,8 +262,12 @@ said = {answer: listed([f"{rows:,}" for rows in lends if lends[rows] is answer])
 with claim(
     "csv-frame-one-block-by-size",
     f"with pandas {pd.__version__}, to_numpy() of read_csv(path) (C engine, 8 float64 columns) shares memory with "
-    f"its 8 columns for the files of {said[True]} rows"
-    + (f", and copies for the files of {said[False]} rows" if said[False] != "no" else ""),
+    f"its 8 columns (np.shares_memory; NumPy's handler counts no allocation) for the files of {said[True]} rows"
+    + (
+        f", and copies (NumPy's handler counts the copy) for the files of {said[False]} rows"
+        if said[False] != "no"
+        else ""
+    ),
 ) as c:
     for rows in c.over([*SMALL, *ROWS]):
         shared, allocated, nbytes = measured[rows]
@@ -278,7 +285,8 @@ lent = {"df.to_numpy()": frame.to_numpy(), "df.values": frame.values, "np.asarra
 with claim(
     "csv-frame-to-numpy-f-shared",
     f"with pandas {pd.__version__}, to_numpy(), .values and np.asarray() of the frame read from the {largest:,}-row "
-    "file return its F-ordered block, shared with the frame and " + ("not writeable" if PANDAS3 else "writeable"),
+    "file return its F-ordered block, shared with the frame (np.shares_memory) and "
+    + ("not writeable" if PANDAS3 else "writeable"),
 ) as c:
     for name, array in lent.items():
         viewcopy.expect_view(column, array)
@@ -296,7 +304,8 @@ del lent
 # %%
 # Three frames with no one float64 block to lend, each of 1,000 rows of the
 # file: :claim:`csv-other-frames-to-numpy-object-copy`. (Counted by
-# :func:`viewcopy.track`.) With one nullable column, or two of one dtype:
+# NumPy's handler, plain :func:`viewcopy.track`: the arrays are NumPy's.)
+# With one nullable column, or two of one dtype:
 # :claim:`csv-one-nullable-column-to-numpy`.
 small = frame.iloc[:1000]
 OTHERS = {
@@ -308,7 +317,7 @@ with claim(
     "csv-other-frames-to-numpy-object-copy",
     f"with pandas {pd.__version__}, to_numpy() of these frames, one with float64 and text columns, one with a "
     "nullable Int64 and a nullable Float64 column, and one of 8 Arrow-backed float columns, is a new writeable "
-    "array of Python objects",
+    "array of Python objects, whose buffer NumPy's handler (viewcopy.track) counts",
 ) as c:
     for name, other in OTHERS.items():
         with viewcopy.track() as built:
@@ -318,7 +327,7 @@ with claim(
         c.check(array.flags.writeable, f"{name}: writeable {array.flags.writeable}")
         c.check(
             built.allocated_bytes >= array.nbytes,
-            f"{name}: viewcopy.track {built}, the array {viewcopy.format_bytes(array.nbytes)}",
+            f"{name}: NumPy's handler {built}, the array {viewcopy.format_bytes(array.nbytes)}",
         )
         print(f"{name:40} -> {array.dtype}, {order(array)}, {built}")
 one_nullable = {
@@ -351,8 +360,9 @@ with claim(
 # The cheapest path to a C-ordered float32 matrix
 # -----------------------------------------------
 # A model wants ``float32`` rows, C-ordered. Four ways from the file, each
-# measured by the resident meter (which sees the parser, Arrow and NumPy);
-# the last preallocates the matrix and fills it one parsed chunk at a time.
+# measured by the resident peak, ``track(resident=True)`` (which sees the
+# parser, Arrow and NumPy); the last preallocates the matrix and fills it
+# one parsed chunk at a time.
 
 
 def via_float64_frame():
@@ -403,8 +413,8 @@ with claim("csv-paths-same-matrix", "the four paths give the same C-ordered floa
 cheapest = min(path_rise, key=path_rise.get)
 with claim(
     "csv-cheapest-float32-path",
-    f"of the four paths measured, {cheapest} has the lowest resident peak, at least a quarter below the float64 "
-    "frame's path",
+    f"of the four paths measured, {cheapest} has the lowest resident peak (viewcopy.track(resident=True)), at least "
+    "a quarter below the float64 frame's path",
 ) as c:
     c.check(
         path_rise[cheapest] < 0.75 * path_rise["read_csv -> to_numpy(float32) -> C"],
@@ -417,7 +427,8 @@ del matrices, target, frame, full_frame, arrow_frame, small, OTHERS
 # %%
 # The figures
 # -----------
-# Left: the ``VmHWM`` rise against file size, both engines, same meter.
+# Left: the resident peak's rise (``viewcopy.track(resident=True)``) against
+# file size, both engines, same meter.
 # Right: the four paths to the same matrix, same meter, as multiples of the
 # matrix's size.
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
@@ -426,12 +437,12 @@ for engine, colour in [("c", "#264653"), ("pyarrow", "#e76f51")]:
     left.plot(sizes, [rise[engine][rows] / 1e6 for rows in ROWS], marker="o", color=colour, label=f"engine={engine!r}")
 left.plot(sizes, [frame_bytes[rows] / 1e6 for rows in ROWS], linestyle=":", color="grey", label="the frame's bytes")
 left.set_xlabel("CSV file size (MB)")
-left.set_ylabel("resident peak rise (MB, kernel VmHWM)")
+left.set_ylabel("resident peak rise (MB, track(resident=True))")
 left.set_title("pd.read_csv")
 left.legend(fontsize=8)
 names = list(PATHS)
 right.barh(names, [path_rise[name] / (largest * len(COLUMNS) * 4) for name in names], color="#2a9d8f")
-right.set_xlabel("resident peak rise / matrix bytes\n(kernel VmHWM)")
+right.set_xlabel("resident peak rise / matrix bytes\n(track(resident=True))")
 right.set_title(f"to a C-ordered float32 matrix, {largest:,} rows")
 right.invert_yaxis()
 right.tick_params(axis="y", labelsize=7)
