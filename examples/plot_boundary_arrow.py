@@ -8,9 +8,9 @@ a memory pool of its own (mimalloc or jemalloc), not through NumPy, and
 :claim:`arrow-to-numpy-nulls-copy-in-arrow-pool`. Lending is checked with
 ``np.shares_memory`` and Arrow's buffer addresses; what is built is
 measured with **Arrow's pool** (``pa.total_allocated_bytes()``), the
-**resident peak** (``viewcopy.track(resident=True)``: the rise of the
-kernel's resident high-water mark over the block, Linux) and **NumPy's
-handler** (plain :func:`viewcopy.track`, NumPy's side).
+rise of the **kernel's resident high-water mark** over the block
+(``viewcopy.track(resident=True)``, Linux) and **NumPy's handler** (plain
+:func:`viewcopy.track`, NumPy's side).
 
 """
 

@@ -9,10 +9,9 @@ buffers only) does not see them. This page writes a real CSV file at build
 time, parses it with pandas' C and pyarrow engines, and measures each step
 with the meter that sees its memory:
 
-- the **resident peak**, ``viewcopy.track(resident=True)``: the rise of
-  the kernel's resident high-water mark over the block (Linux), which
-  counts the pages the process touched, whoever asked for them: parsers,
-  Arrow's pool, NumPy;
+- the **kernel's resident high-water mark**, its rise over the block
+  (``viewcopy.track(resident=True)``, Linux), which counts the pages the
+  process touched, whoever asked for them: parsers, Arrow's pool, NumPy;
 - **memray**, ``viewcopy.track(allocator=True)`` (``malloc`` and ``mmap``
   calls), to show what it misses: :claim:`csv-memray-misses-arrow-pool`;
 - **Arrow's pool**, ``pa.total_allocated_bytes()``, for what Arrow holds;
@@ -32,8 +31,8 @@ Every claim is worded for the pandas release that ran it (printed first).
 # scratch folder. Before each measurement, ``settle()`` asks ``malloc`` and
 # Arrow's pool to give back what they hold unused (``malloc_trim``,
 # ``release_unused``), so that one measurement does not feed the next; then
-# ``viewcopy.track(resident=True)`` gives the resident peak's rise over the
-# block (``Tracked.resident_peak_bytes``).
+# ``viewcopy.track(resident=True)`` gives the rise of the resident
+# high-water mark over the block (``Tracked.resident_peak_bytes``).
 import ctypes
 import gc
 import os
@@ -135,7 +134,7 @@ with claim(
 # memray and the kernel count different things again: memray what was
 # asked for, the kernel the pages touched (compare the two figures printed
 # for it, which move with the pandas release). The same block also reads
-# the resident peak, and Arrow's pool is read before and after it.
+# the resident high-water mark, and Arrow's pool is read before and after it.
 seen = {}
 for engine, options in ENGINES.items():
     settle()
@@ -168,7 +167,8 @@ with claim(
 # %%
 # Reading less: ``dtype=``, ``usecols=``, ``chunksize=``, Arrow-backed
 # --------------------------------------------------------------------
-# The same largest file, five ways, by the same meter: the resident peak.
+# The same largest file, five ways, by the same meter: the resident
+# high-water mark.
 path = files[largest]
 
 
@@ -360,7 +360,7 @@ with claim(
 # The cheapest path to a C-ordered float32 matrix
 # -----------------------------------------------
 # A model wants ``float32`` rows, C-ordered. Four ways from the file, each
-# measured by the resident peak, ``track(resident=True)`` (which sees the
+# measured by the resident high-water mark, ``track(resident=True)`` (which sees the
 # parser, Arrow and NumPy); the last preallocates the matrix and fills it
 # one parsed chunk at a time.
 
@@ -427,8 +427,9 @@ del matrices, target, frame, full_frame, arrow_frame, small, OTHERS
 # %%
 # The figures
 # -----------
-# Left: the resident peak's rise (``viewcopy.track(resident=True)``) against
-# file size, both engines, same meter.
+# Left: the rise of the resident high-water mark
+# (``viewcopy.track(resident=True)``) against file size, both engines, same
+# meter.
 # Right: the four paths to the same matrix, same meter, as multiples of the
 # matrix's size.
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")

@@ -8,9 +8,9 @@ not NumPy, not Arrow's C++ pool), and it may be split into *chunks*.
 has no nulls and has a dtype NumPy reads as it is; otherwise it builds a
 new array (:claim:`polars-chunked-to-numpy-copy-unseen-by-track`). This
 page checks lending with ``np.shares_memory``, asks ``allow_copy=False``
-to refuse, and measures what is built with the **resident peak**
-(``viewcopy.track(resident=True)``: the rise of the kernel's resident
-high-water mark over the block, Linux), which sees Polars' allocator, and
+to refuse, and measures what is built with the rise of the **kernel's
+resident high-water mark** over the block (``viewcopy.track(resident=True)``,
+Linux), which sees Polars' memory too, and
 **NumPy's handler** (the same block's ``allocated_bytes``), which sees
 NumPy's side only. Polars reuses memory it was given back, which the
 kernel then does not count again, so the page keeps each result alive to
@@ -230,8 +230,9 @@ print(f"pl.from_numpy: C-ordered: track {from_c_numpy}, resident +{viewcopy.form
 # %%
 # The figure: what each conversion added to resident memory
 # ---------------------------------------------------------
-# One meter for every bar (the resident peak's rise, ``viewcopy.track(resident=True)``), as a
-# multiple of the size of what the conversion returns or keeps.
+# One meter for every bar (the rise of the resident high-water mark,
+# ``viewcopy.track(resident=True)``), as a multiple of the size of what the
+# conversion returns or keeps.
 
 bars = {
     "two-chunk Series.to_numpy()": joined_rise / (2 * values.nbytes),

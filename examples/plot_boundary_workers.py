@@ -79,13 +79,11 @@ cloudpickle.register_pickle_by_value(_workers)
 # mapping with other data (in a process that has released many arrays,
 # ``malloc`` serves a new one from its heap, ``[heap]``), so its ``Pss`` is
 # used for files only.
-#
-# Why these readings and not viewcopy.track's meters: every meter of track
-# (NumPy's handler, memray, the resident peak) counts the process that runs
-# the block, here the parent, never the workers' memory; and none of them
-# tells whether a page is shared with another process or a private copy.
-# pagemap and smaps, read inside each worker, tell both.
 PAGE = os.sysconf("SC_PAGE_SIZE")
+# Why these readings and not viewcopy.track's meters: every meter of track (NumPy's handler, memray, the resident
+# peak) counts the process that runs the block, here the parent, never the workers' memory; and none of them tells
+# whether a page is shared with another process or a private copy. pagemap and smaps, read inside each worker, tell
+# both.
 
 
 def buffer_pages(array):
