@@ -8,8 +8,9 @@ a memory pool of its own (mimalloc or jemalloc), not through NumPy, and
 :claim:`arrow-to-numpy-nulls-copy-in-arrow-pool`. Lending is checked with
 ``np.shares_memory`` and Arrow's buffer addresses; what is built is
 measured with **Arrow's pool** (``pa.total_allocated_bytes()``), the
-**kernel's resident high-water mark** (Linux: ``/proc/self/clear_refs``
-then ``VmHWM``) and :func:`viewcopy.track` (NumPy's side).
+rise of the **kernel's resident high-water mark** over the block
+(``viewcopy.track(resident=True)``, Linux) and **NumPy's handler** (plain
+:func:`viewcopy.track`, NumPy's side).
 
 """
 
@@ -34,24 +35,18 @@ print(f"pyarrow {pa.__version__} ({pool.backend_name} pool), pandas {pd.__versio
 _libc = ctypes.CDLL(None)
 
 
-def _status(key):
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) * 1024 for line in status if line.startswith(key + ":"))
-
-
-def resident_rise(call):
-    """(call(), the kernel's resident peak during it minus the resident size before): Linux only.
-
-    A stand-in for ``viewcopy.track(resident=True)``, which the package is gaining.
-    """
+def settle():
+    """Give back what the collector, malloc and Arrow's pool hold unused, before a resident measurement."""
     gc.collect()
     _libc.malloc_trim(0)
     pool.release_unused()
-    with open("/proc/self/clear_refs", "w") as clear:
-        clear.write("5")  # the kernel resets the peak (VmHWM) to the current resident size
-    before = _status("VmRSS")
-    result = call()
-    return result, _status("VmHWM") - before
+
+
+def _status(key):
+    """The resident size now (``VmRSS``) from /proc/self/status: the last section reads it at four moments, which
+    ``viewcopy.track(resident=True)`` (the *peak's* rise over a block) cannot tell apart."""
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith(key + ":"))
 
 
 def pooled(call):
@@ -133,7 +128,8 @@ with viewcopy.track() as numpy_seen:
 with claim(
     "arrow-to-numpy-nulls-copy-in-arrow-pool",
     f"with pyarrow {pa.__version__}, to_numpy(zero_copy_only=False) with nulls returns a float64 copy with NaN for "
-    "each null, allocated in Arrow's pool: viewcopy.track counts none of it",
+    "each null, allocated in Arrow's pool (pa.total_allocated_bytes()): NumPy's handler (viewcopy.track) counts none "
+    "of it",
 ) as c:
     c.check(not np.shares_memory(filled, values), f"shares memory with the ndarray: {np.shares_memory(filled, values)}")
     c.check(
@@ -204,21 +200,22 @@ for name, options in OPTIONS.items():
     source = table()
     first = source.column(0).chunk(0).buffers()[1].address
 
-    def convert(source=source, options=options):
-        return pooled(lambda: source.to_pandas(**options))
-
-    (frame, grown), rise = resident_rise(convert)
+    settle()
+    with viewcopy.track(resident=True) as converted:
+        frame = source.to_pandas(**options)
+    rise = converted.resident_peak_bytes
     shares = frame["c0"].to_numpy().ctypes.data == first
-    del source  # with self_destruct, the table's buffers are now the frame's or gone
-    conversion[name] = {"rise": rise, "pool after": pa.total_allocated_bytes(), "shares": shares}
+    held = pa.total_allocated_bytes()  # the table still referenced: with self_destruct, its buffers are gone
+    del source
+    conversion[name] = {"rise": rise, "pool after": held, "shares": shares}
     print(f"{name:20} resident peak rise {viewcopy.format_bytes(rise):>9}, Arrow pool holds "
-          f"{viewcopy.format_bytes(pa.total_allocated_bytes()):>9} after (table {viewcopy.format_bytes(table_bytes)}), "
+          f"{viewcopy.format_bytes(held):>9} after (table {viewcopy.format_bytes(table_bytes)}), "
           f"first column shared: {shares}")  # fmt: skip
     del frame
 with claim(
     "arrow-to-pandas-default-copies",
     f"with pyarrow {pa.__version__} and pandas {pd.__version__}, Table.to_pandas() of {COLUMNS} float64 columns copies "
-    "them into one block: resident memory rises by at least the table's bytes",
+    "them into one block: the resident peak (viewcopy.track(resident=True)) rises by at least the table's bytes",
 ) as c:
     default = conversion["to_pandas()"]
     c.check(not default["shares"], f"shares memory with the table: {default['shares']}")
@@ -229,7 +226,8 @@ with claim(
 with claim(
     "arrow-to-pandas-split-blocks-shares",
     f"with pyarrow {pa.__version__} and pandas {pd.__version__}, to_pandas(split_blocks=True) of null-free float64 "
-    "columns lends Arrow's buffers: resident memory rises by less than 5% of the table",
+    "columns lends Arrow's buffers: the resident peak (viewcopy.track(resident=True)) rises by less than 5% of the "
+    "table",
 ) as c:
     for name in ("split_blocks=True", "both"):
         split = conversion[name]
@@ -241,8 +239,9 @@ with claim(
         )
 with claim(
     "arrow-self-destruct-frees-the-table",
-    f"with pyarrow {pa.__version__}, to_pandas(self_destruct=True) leaves Arrow's pool holding the frame, not the "
-    "table as well; its peak is no lower here",
+    f"with pyarrow {pa.__version__}, to_pandas(self_destruct=True) of a table still referenced leaves Arrow's pool "
+    "holding the frame, not the "
+    "table as well (pa.total_allocated_bytes()); its resident peak (viewcopy.track(resident=True)) is no lower here",
 ) as c:
     destroyed, kept = conversion["self_destruct=True"], conversion["to_pandas()"]
     c.check(
@@ -286,8 +285,8 @@ for step, (in_pool, resident) in steps.items():
 with claim(
     "arrow-pool-beside-resident",
     f"with pyarrow {pa.__version__} ({pool.backend_name}), a {viewcopy.format_bytes(size)} buffer counts in "
-    "Arrow's pool as soon as it is allocated, and is resident once written; freed, it leaves the pool's count and stays "
-    "resident until release_unused()",
+    "Arrow's pool (pa.total_allocated_bytes()) as soon as it is allocated, and is resident (VmRSS) once written; "
+    "freed, it leaves the pool's count and stays resident until release_unused()",
 ) as c:
     for step, pool_has, resident_has in [
         ("allocated", True, False),
@@ -315,7 +314,7 @@ fig, ax = plt.subplots(figsize=(7, 3), layout="constrained")
 names = list(OPTIONS)
 ax.barh(names, [conversion[name]["rise"] / 1e6 for name in names], color="#e76f51", label="resident peak rise")
 ax.axvline(table_bytes / 1e6, color="grey", linestyle=":", label="the table's bytes")
-ax.set_xlabel("MB (kernel VmHWM, during the conversion)")
+ax.set_xlabel("MB (resident peak rise, viewcopy.track(resident=True))")
 ax.set_title(f"Table.to_pandas() of {COLUMNS} float64 columns x {N:,} rows")
 ax.invert_yaxis()
 ax.legend(fontsize=8)

@@ -9,12 +9,14 @@ buffers only) does not see them. This page writes a real CSV file at build
 time, parses it with pandas' C and pyarrow engines, and measures each step
 with the meter that sees its memory:
 
-- the **kernel's resident high-water mark** (Linux: ``/proc/self/clear_refs``
-  then ``VmHWM``), which counts the pages the process touched, whoever asked
-  for them: parsers, Arrow's pool, NumPy;
-- **memray** (``malloc`` and ``mmap`` calls), to show what it misses:
-  :claim:`csv-memray-misses-arrow-pool`;
-- :func:`viewcopy.track` for the NumPy arrays that ``to_numpy()`` builds.
+- the **kernel's resident high-water mark**, its rise over the block
+  (``viewcopy.track(resident=True)``, Linux), which counts the pages the
+  process touched, whoever asked for them: parsers, Arrow's pool, NumPy;
+- **memray**, ``viewcopy.track(allocator=True)`` (``malloc`` and ``mmap``
+  calls), to show what it misses: :claim:`csv-memray-misses-arrow-pool`;
+- **Arrow's pool**, ``pa.total_allocated_bytes()``, for what Arrow holds;
+- **NumPy's handler**, plain :func:`viewcopy.track`, for the NumPy arrays
+  that ``to_numpy()`` builds.
 
 Then it asks what ``to_numpy()``, ``.values`` and ``np.asarray(df)``
 return (dtype, C or F order, lent or built) and measures the cheapest
@@ -26,19 +28,17 @@ Every claim is worded for the pandas release that ran it (printed first).
 # The file, and the meters
 # ------------------------
 # Eight columns of random floats, written with Arrow's CSV writer into a
-# scratch folder. ``resident_rise`` returns the kernel's resident high-water
-# mark during a call, above the resident size before it; it first asks ``malloc``
-
-# and Arrow's pool to give back what they hold unused (``malloc_trim``,
-# ``release_unused``), so that one measurement does not feed the next.
+# scratch folder. Before each measurement, ``settle()`` asks ``malloc`` and
+# Arrow's pool to give back what they hold unused (``malloc_trim``,
+# ``release_unused``), so that one measurement does not feed the next; then
+# ``viewcopy.track(resident=True)`` gives the rise of the resident
+# high-water mark over the block (``Tracked.resident_peak_bytes``).
 import ctypes
 import gc
 import os
 import tempfile
-import time
 
 import matplotlib.pyplot as plt
-import memray
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -57,24 +57,11 @@ print(f"pandas {pd.__version__}, pyarrow {pa.__version__} ({pa.default_memory_po
 _libc = ctypes.CDLL(None)
 
 
-def _status(key):
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) * 1024 for line in status if line.startswith(key + ":"))
-
-
-def resident_rise(call):
-    """(call(), the kernel's resident peak during it minus the resident size before): Linux only.
-
-    A stand-in for ``viewcopy.track(resident=True)``, which the package is gaining.
-    """
+def settle():
+    """Give back what the collector, malloc and Arrow's pool hold unused, before a resident measurement."""
     gc.collect()
     _libc.malloc_trim(0)
     pa.default_memory_pool().release_unused()
-    with open("/proc/self/clear_refs", "w") as clear:
-        clear.write("5")  # the kernel resets the peak (VmHWM) to the current resident size
-    before = _status("VmRSS")
-    result = call()
-    return result, _status("VmHWM") - before
 
 
 def order(array):
@@ -105,7 +92,10 @@ rise = {engine: {} for engine in ENGINES}
 frame_bytes = {}
 for rows, path in files.items():
     for engine, options in ENGINES.items():
-        frame, rise[engine][rows] = resident_rise(lambda path=path, options=options: pd.read_csv(path, **options))
+        settle()
+        with viewcopy.track(resident=True) as parsed:
+            frame = pd.read_csv(path, **options)
+        rise[engine][rows] = parsed.resident_peak_bytes
         frame_bytes[rows] = int(frame.memory_usage(index=False).sum())
         del frame
     print(f"{rows:>9,} rows: frame {viewcopy.format_bytes(frame_bytes[rows]):>8}; resident peak rise "
@@ -114,7 +104,8 @@ for rows, path in files.items():
 largest = ROWS[-1]
 with claim(
     "csv-resident-peak-grows-with-file",
-    f"with pandas {pd.__version__}, the resident peak of read_csv grows with the file, for the C and pyarrow engines",
+    f"with pandas {pd.__version__}, the resident peak (viewcopy.track(resident=True)) of read_csv grows with the "
+    "file, for the C and pyarrow engines",
 ) as c:
     for engine in ENGINES:
         c.check(
@@ -124,8 +115,8 @@ with claim(
         )
 with claim(
     "csv-resident-peak-above-frame",
-    f"with pandas {pd.__version__}, parsing the largest file raises resident memory by more than twice the "
-    "finished frame's bytes, with either engine",
+    f"with pandas {pd.__version__}, parsing the largest file raises the resident peak (viewcopy.track(resident=True)) "
+    "by more than twice the finished frame's bytes (DataFrame.memory_usage()), with either engine",
 ) as c:
     for engine in ENGINES:
         c.check(
@@ -137,32 +128,31 @@ with claim(
 # %%
 # What memray sees of it
 # ----------------------
-# memray records every ``malloc``, ``realloc`` and ``mmap``; for the pyarrow
-# engine, :claim:`csv-memray-misses-arrow-pool`. For the C engine memray and
-# the kernel count different things again: memray what was asked for, the
-# kernel the pages touched (compare the two figures printed for it, which
-# move with the pandas release).
+# ``viewcopy.track(allocator=True)`` runs memray's ``Tracker`` over the
+# block: it records every ``malloc``, ``realloc`` and ``mmap``; for the
+# pyarrow engine, :claim:`csv-memray-misses-arrow-pool`. For the C engine
+# memray and the kernel count different things again: memray what was
+# asked for, the kernel the pages touched (compare the two figures printed
+# for it, which move with the pandas release). The same block also reads
+# the resident high-water mark, and Arrow's pool is read before and after it.
 seen = {}
 for engine, options in ENGINES.items():
-    record = os.path.join(folder, f"memray-{engine}.bin")
-    pa.default_memory_pool().release_unused()
+    settle()
     pool_before = pa.total_allocated_bytes()
-
-    def parse(record=record, options=options, pool_before=pool_before):
-        with memray.Tracker(record):
-            frame = pd.read_csv(files[largest], **options)
-            return frame, pa.total_allocated_bytes() - pool_before
-
-    (frame, pool), resident = resident_rise(parse)
-    seen[engine] = {"memray": memray.FileReader(record).metadata.peak_memory, "resident": resident, "pool": pool}
+    with viewcopy.track(allocator=True, resident=True) as parsed:
+        frame = pd.read_csv(files[largest], **options)
+        pool = pa.total_allocated_bytes() - pool_before
+    seen[engine] = {"memray": parsed.allocator_peak_bytes, "resident": parsed.resident_peak_bytes, "pool": pool}
     del frame
     print(f"{engine:8}: memray peak {viewcopy.format_bytes(seen[engine]['memray']):>9}, "
-          f"resident peak rise {viewcopy.format_bytes(resident):>9}, Arrow pool holds {viewcopy.format_bytes(pool)}")  # fmt: skip
+          f"resident peak rise {viewcopy.format_bytes(seen[engine]['resident']):>9}, "
+          f"Arrow pool holds {viewcopy.format_bytes(pool)}")  # fmt: skip
 
 with claim(
     "csv-memray-misses-arrow-pool",
-    f"with pyarrow {pa.__version__}, memray sees less than half of the resident rise of read_csv(engine='pyarrow'): "
-    "the frame is in Arrow's pool, counted by pa.total_allocated_bytes()",
+    f"with pyarrow {pa.__version__}, memray (viewcopy.track(allocator=True)) sees less than half of the resident "
+    "peak's rise of read_csv(engine='pyarrow') (viewcopy.track(resident=True)): the frame is in Arrow's pool, "
+    "counted by pa.total_allocated_bytes()",
 ) as c:
     arrow = seen["pyarrow"]
     c.check(
@@ -177,7 +167,8 @@ with claim(
 # %%
 # Reading less: ``dtype=``, ``usecols=``, ``chunksize=``, Arrow-backed
 # --------------------------------------------------------------------
-# The same largest file, four ways, by the same resident meter.
+# The same largest file, five ways, by the same meter: the resident
+# high-water mark.
 path = files[largest]
 
 
@@ -198,27 +189,31 @@ VARIANTS = {
 variant_rise = {}
 variant_result = {}
 for name, call in VARIANTS.items():
-    variant_result[name], variant_rise[name] = resident_rise(call)
+    settle()
+    with viewcopy.track(resident=True) as read:
+        variant_result[name] = call()
+    variant_rise[name] = read.resident_peak_bytes
     print(f"{name:42} resident peak rise {viewcopy.format_bytes(variant_rise[name]):>9}")
 full_rise = variant_rise["all columns, float64"]
 full_frame = variant_result["all columns, float64"]
 with claim(
     "csv-float32-halves-the-frame",
-    "read_csv(path, dtype=np.float32) gives a frame of half the bytes of the float64 one",
+    "read_csv(path, dtype=np.float32) gives a frame of half the bytes of the float64 one, by DataFrame.memory_usage()",
 ) as c:
     half = variant_result["dtype=np.float32"].memory_usage(index=False).sum()
     whole = full_frame.memory_usage(index=False).sum()
     c.check(2 * half == whole, f"float32 frame {viewcopy.format_bytes(half)}, float64 {viewcopy.format_bytes(whole)}")
 with claim(
     "csv-usecols-lower-peak",
-    f"with pandas {pd.__version__}, usecols= of 2 of the 8 columns peaks lower than reading the 8",
+    f"with pandas {pd.__version__}, usecols= of 2 of the 8 columns raises the resident peak "
+    "(viewcopy.track(resident=True)) less than reading the 8",
 ) as c:
     narrow = variant_rise["usecols=['a', 'b']"]
     c.check(narrow < full_rise, f"usecols {viewcopy.format_bytes(narrow)}, all {viewcopy.format_bytes(full_rise)}")
 with claim(
     "csv-chunksize-peak-below-half",
-    f"with pandas {pd.__version__}, streaming the file in chunks of 20,000 rows peaks below half of reading it whole, "
-    "and gives the same sum",
+    f"with pandas {pd.__version__}, streaming the file in chunks of 20,000 rows raises the resident peak "
+    "(viewcopy.track(resident=True)) by less than half as much as reading it whole, and gives the same sum",
 ) as c:
     chunked = variant_rise["chunksize=20_000 (a running sum)"]
     c.check(
@@ -267,8 +262,12 @@ said = {answer: listed([f"{rows:,}" for rows in lends if lends[rows] is answer])
 with claim(
     "csv-frame-one-block-by-size",
     f"with pandas {pd.__version__}, to_numpy() of read_csv(path) (C engine, 8 float64 columns) shares memory with "
-    f"its 8 columns for the files of {said[True]} rows"
-    + (f", and copies for the files of {said[False]} rows" if said[False] != "no" else ""),
+    f"its 8 columns (np.shares_memory; NumPy's handler counts no allocation) for the files of {said[True]} rows"
+    + (
+        f", and copies (NumPy's handler counts the copy) for the files of {said[False]} rows"
+        if said[False] != "no"
+        else ""
+    ),
 ) as c:
     for rows in c.over([*SMALL, *ROWS]):
         shared, allocated, nbytes = measured[rows]
@@ -286,7 +285,8 @@ lent = {"df.to_numpy()": frame.to_numpy(), "df.values": frame.values, "np.asarra
 with claim(
     "csv-frame-to-numpy-f-shared",
     f"with pandas {pd.__version__}, to_numpy(), .values and np.asarray() of the frame read from the {largest:,}-row "
-    "file return its F-ordered block, shared with the frame and " + ("not writeable" if PANDAS3 else "writeable"),
+    "file return its F-ordered block, shared with the frame (np.shares_memory) and "
+    + ("not writeable" if PANDAS3 else "writeable"),
 ) as c:
     for name, array in lent.items():
         viewcopy.expect_view(column, array)
@@ -304,7 +304,8 @@ del lent
 # %%
 # Three frames with no one float64 block to lend, each of 1,000 rows of the
 # file: :claim:`csv-other-frames-to-numpy-object-copy`. (Counted by
-# :func:`viewcopy.track`.) With one nullable column, or two of one dtype:
+# NumPy's handler, plain :func:`viewcopy.track`: the arrays are NumPy's.)
+# With one nullable column, or two of one dtype:
 # :claim:`csv-one-nullable-column-to-numpy`.
 small = frame.iloc[:1000]
 OTHERS = {
@@ -316,7 +317,7 @@ with claim(
     "csv-other-frames-to-numpy-object-copy",
     f"with pandas {pd.__version__}, to_numpy() of these frames, one with float64 and text columns, one with a "
     "nullable Int64 and a nullable Float64 column, and one of 8 Arrow-backed float columns, is a new writeable "
-    "array of Python objects",
+    "array of Python objects, whose buffer NumPy's handler (viewcopy.track) counts",
 ) as c:
     for name, other in OTHERS.items():
         with viewcopy.track() as built:
@@ -326,7 +327,7 @@ with claim(
         c.check(array.flags.writeable, f"{name}: writeable {array.flags.writeable}")
         c.check(
             built.allocated_bytes >= array.nbytes,
-            f"{name}: viewcopy.track {built}, the array {viewcopy.format_bytes(array.nbytes)}",
+            f"{name}: NumPy's handler {built}, the array {viewcopy.format_bytes(array.nbytes)}",
         )
         print(f"{name:40} -> {array.dtype}, {order(array)}, {built}")
 one_nullable = {
@@ -359,8 +360,9 @@ with claim(
 # The cheapest path to a C-ordered float32 matrix
 # -----------------------------------------------
 # A model wants ``float32`` rows, C-ordered. Four ways from the file, each
-# measured by the resident meter (which sees the parser, Arrow and NumPy);
-# the last preallocates the matrix and fills it one parsed chunk at a time.
+# measured by the resident high-water mark, ``track(resident=True)`` (which sees the
+# parser, Arrow and NumPy); the last preallocates the matrix and fills it
+# one parsed chunk at a time.
 
 
 def via_float64_frame():
@@ -394,9 +396,11 @@ PATHS = {
 }
 matrices, path_rise, path_seconds = {}, {}, {}
 for name, make in PATHS.items():
-    start = time.perf_counter()
-    matrices[name], path_rise[name] = resident_rise(make)
-    path_seconds[name] = time.perf_counter() - start
+    settle()
+    with viewcopy.track(resident=True) as made:
+        matrices[name] = make()
+    path_rise[name] = made.resident_peak_bytes
+    path_seconds[name] = made.seconds
 target = matrices[next(iter(PATHS))]
 for name in PATHS:
     print(f"{name:40} resident peak rise {viewcopy.format_bytes(path_rise[name]):>9} "
@@ -409,8 +413,8 @@ with claim("csv-paths-same-matrix", "the four paths give the same C-ordered floa
 cheapest = min(path_rise, key=path_rise.get)
 with claim(
     "csv-cheapest-float32-path",
-    f"of the four paths measured, {cheapest} has the lowest resident peak, at least a quarter below the float64 "
-    "frame's path",
+    f"of the four paths measured, {cheapest} has the lowest resident peak (viewcopy.track(resident=True)), at least "
+    "a quarter below the float64 frame's path",
 ) as c:
     c.check(
         path_rise[cheapest] < 0.75 * path_rise["read_csv -> to_numpy(float32) -> C"],
@@ -423,7 +427,9 @@ del matrices, target, frame, full_frame, arrow_frame, small, OTHERS
 # %%
 # The figures
 # -----------
-# Left: the ``VmHWM`` rise against file size, both engines, same meter.
+# Left: the rise of the resident high-water mark
+# (``viewcopy.track(resident=True)``) against file size, both engines, same
+# meter.
 # Right: the four paths to the same matrix, same meter, as multiples of the
 # matrix's size.
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
@@ -432,12 +438,12 @@ for engine, colour in [("c", "#264653"), ("pyarrow", "#e76f51")]:
     left.plot(sizes, [rise[engine][rows] / 1e6 for rows in ROWS], marker="o", color=colour, label=f"engine={engine!r}")
 left.plot(sizes, [frame_bytes[rows] / 1e6 for rows in ROWS], linestyle=":", color="grey", label="the frame's bytes")
 left.set_xlabel("CSV file size (MB)")
-left.set_ylabel("resident peak rise (MB, kernel VmHWM)")
+left.set_ylabel("resident peak rise (MB, track(resident=True))")
 left.set_title("pd.read_csv")
 left.legend(fontsize=8)
 names = list(PATHS)
 right.barh(names, [path_rise[name] / (largest * len(COLUMNS) * 4) for name in names], color="#2a9d8f")
-right.set_xlabel("resident peak rise / matrix bytes\n(kernel VmHWM)")
+right.set_xlabel("resident peak rise / matrix bytes\n(track(resident=True))")
 right.set_title(f"to a C-ordered float32 matrix, {largest:,} rows")
 right.invert_yaxis()
 right.tick_params(axis="y", labelsize=7)

@@ -37,6 +37,12 @@ _libc = ctypes.CDLL(None)
 print(f"NumPy {np.__version__}, page size {PAGE} B")
 
 
+# Why this page reads /proc itself rather than viewcopy.track(resident=True): that meter is the rise of the
+# process's resident high-water mark (VmHWM), one figure that adds the file's pages to the process's own and
+# counts only a peak. Here the two must be told apart (RssAnon against the mapped file's own Rss in smaps), and
+# own_pages() below asks page by page whether one buffer is resident and anonymous (/proc/self/pagemap):
+# what track cannot see. NumPy's handler (plain viewcopy.track) counts only what NumPy allocates, never the
+# mapping, which np.load and np.memmap get from mmap.
 MAPPED = set()  # the files this page maps: their pages are counted as "RssFile" below
 
 
@@ -115,15 +121,16 @@ mm, rise, numpy_seen = measured(lambda: np.load(path, mmap_mode="r"))
 show("np.load(mmap_mode='r')", rise, numpy_seen)
 with claim(
     "files-load-mmap-reads-nothing",
-    "np.load(path, mmap_mode='r') of this file maps it without reading it: its resident file pages rise by less "
-    "than 1% of the file, and NumPy allocates no buffer",
+    "np.load(path, mmap_mode='r') of this file maps it without reading it: its resident file pages (the Rss of its "
+    "mappings in /proc/self/smaps) rise by less than 1% of the file, and NumPy's handler (viewcopy.track) counts no "
+    "buffer",
 ) as c:
     c.check(isinstance(mm, np.memmap), f"np.load(mmap_mode='r') returned a {type(mm).__name__}")
     c.check(
         rise["RssFile"] < size / 100,
         f"the file's resident pages +{rise['RssFile']:,} B, below 1% of the {size:,} B file",
     )
-    c.check(numpy_seen.allocated_bytes == 0, f"viewcopy.track: {numpy_seen}")
+    c.check(numpy_seen.allocated_bytes == 0, f"NumPy's handler: {numpy_seen}")
 VIEWS = {
     "mm[100:200]": lambda mm: mm[100:200],
     "mm[:, ::10]": lambda mm: mm[:, ::10],
@@ -134,7 +141,7 @@ VIEWS = {
 with claim(
     "files-views-stay-on-file",
     "basic slices, the transpose, reshape(-1) and np.asarray() of this memmap (mode 'r') share the mapping and read "
-    "nothing",
+    "nothing: the file's resident pages (smaps) rise by less than 1% of it, and NumPy's handler counts no buffer",
 ) as c:
     for name, view in VIEWS.items():
         result, rise, numpy_seen = measured(lambda view=view, mm=mm: view(mm))
@@ -144,7 +151,7 @@ with claim(
             f"{name} ({type(result).__name__}): the file's resident pages +{rise['RssFile']:,} B, below 1% of the "
             f"{size:,} B file",
         )
-        c.check(numpy_seen.allocated_bytes == 0, f"{name}: viewcopy.track: {numpy_seen}")
+        c.check(numpy_seen.allocated_bytes == 0, f"{name}: NumPy's handler: {numpy_seen}")
 print("np.asarray(mm) is a", type(np.asarray(mm)).__name__, "over the same mapping")
 
 # %%
@@ -155,7 +162,8 @@ print("np.asarray(mm) is a", type(np.asarray(mm)).__name__, "over the same mappi
 total, rise, numpy_seen = measured_bar("mm.sum()", mm.sum)
 with claim(
     "files-reading-is-file-backed",
-    "mm.sum() over this memmap (mode 'r') makes the file resident as file-backed pages, not anonymous memory",
+    "mm.sum() over this memmap (mode 'r') makes the file resident as file-backed pages (its Rss in smaps), not "
+    "anonymous memory (no anonymous page inside the buffer, by /proc/self/pagemap)",
 ) as c:
     c.check(
         0.95 * size <= rise["RssFile"] <= size + 2 * PAGE,
@@ -191,8 +199,9 @@ for name, operation in READS.items():
     reads[name] = (*reads[name], fresh)
 with claim(
     "files-whole-copies-into-ram",
-    "mm + 1, mm.copy() and np.array(mm) of a fresh memmap of this file (mode 'r') each read the file and hold a copy "
-    "of it in anonymous memory, which viewcopy.track counts",
+    "mm + 1, mm.copy() and np.array(mm) of a fresh memmap of this file (mode 'r') each read the file (its Rss in "
+    "smaps) and hold a copy of it in anonymous memory (the copy's pages, by /proc/self/pagemap), which NumPy's "
+    "handler (viewcopy.track) counts",
 ) as c:
     for name in ("mm + 1", "mm.copy()", "np.array(mm)"):
         result, rise, numpy_seen, fresh = reads[name]
@@ -210,7 +219,7 @@ with claim(
         )
         c.check(
             numpy_seen.allocated_bytes == size,
-            f"{name}: viewcopy.track: {numpy_seen}, file {size:,} B",
+            f"{name}: NumPy's handler: {numpy_seen}, file {size:,} B",
         )
 with claim(
     "files-copy-is-a-memmap-in-ram",
@@ -222,13 +231,14 @@ with claim(
     c.check(type(added) is np.ndarray, f"mm + 1: {type(added).__name__}")
 with claim(
     "files-fancy-indexing-reads-its-rows",
-    "mm[[1, 500, 4000]] of this fresh memmap copies 3 rows into RAM and makes less than a quarter of the file resident",
+    "mm[[1, 500, 4000]] of this fresh memmap copies 3 rows into RAM (NumPy's handler counts their bytes) and makes "
+    "less than a quarter of the file resident (its Rss in smaps)",
 ) as c:
     picked, rise, numpy_seen, fresh = reads["mm[[1, 500, 4000]]"]
     viewcopy.expect_copy(fresh, picked)
     c.check(
         numpy_seen.allocated_bytes == 3 * row_bytes,
-        f"viewcopy.track: {numpy_seen}, 3 rows of {row_bytes:,} B",
+        f"NumPy's handler: {numpy_seen}, 3 rows of {row_bytes:,} B",
     )
     c.check(
         rise["RssFile"] < size / 4,
@@ -269,7 +279,7 @@ private = write_rows("c")
 with claim(
     "files-mode-c-private-pages",
     f"writing {written} rows into a mmap_mode='c' memmap adds their bytes (rounded up to pages) of anonymous memory "
-    "and leaves the file unchanged",
+    "(RssAnon, /proc/self/status) and leaves the file unchanged",
 ) as c:
     c.check(
         written * row_bytes <= private["RssAnon"] <= written * row_bytes + 2 * PAGE + 64 * PAGE,
@@ -280,7 +290,8 @@ with claim(
 shared = write_rows("r+")
 with claim(
     "files-mode-r-plus-writes-the-file",
-    f"writing {written} rows into a mmap_mode='r+' memmap changes the file and adds no anonymous memory",
+    f"writing {written} rows into a mmap_mode='r+' memmap changes the file and adds less than half the rows' bytes of "
+    "anonymous memory (RssAnon, /proc/self/status)",
 ) as c:
     c.check(
         shared["RssAnon"] < written * row_bytes / 2,
@@ -314,9 +325,10 @@ with claim(
 loaded, rise, numpy_seen = measured_bar("np.fromfile", lambda: np.fromfile(raw, dtype=np.float64))
 with claim(
     "files-fromfile-reads-all",
-    "np.fromfile of this raw file allocates a NumPy buffer of its size, in anonymous memory",
+    "np.fromfile of this raw file allocates a NumPy buffer of its size (NumPy's handler), in anonymous memory (its "
+    "pages, by /proc/self/pagemap)",
 ) as c:
-    c.check(numpy_seen.allocated_bytes == size, f"viewcopy.track: {numpy_seen}, file {size:,} B")
+    c.check(numpy_seen.allocated_bytes == size, f"NumPy's handler: {numpy_seen}, file {size:,} B")
     pages = own_pages(loaded)
     c.check(
         pages["anonymous"] == pages["resident"] == pages["pages"] > 0.95 * size / PAGE,
@@ -331,12 +343,12 @@ mapping = mmap.mmap(handle.fileno(), 0)
 with claim(
     "files-frombuffer-shares",
     "np.frombuffer of this bytes object is a view of it, not writeable, and of an mmap.mmap of the file a writeable "
-    "view: neither allocates",
+    "view: NumPy's handler counts no allocation for either",
 ) as c:
     for name, source, writeable in [("bytes", contents, False), ("mmap.mmap", mapping, True)]:
         wrapped, rise, numpy_seen = measured(lambda source=source: np.frombuffer(source, dtype=np.float64))
         c.check(wrapped.flags.writeable is writeable, f"{name}: writeable {wrapped.flags.writeable}")
-        c.check(numpy_seen.allocated_bytes == 0, f"{name}: viewcopy.track: {numpy_seen}")
+        c.check(numpy_seen.allocated_bytes == 0, f"{name}: NumPy's handler: {numpy_seen}")
         reads = wrapped.base if wrapped.base is source else getattr(wrapped.base, "obj", None)  # mmap: a memoryview
         c.check(reads is source, f"{name}: the array reads the {type(reads).__name__} through its base")
 

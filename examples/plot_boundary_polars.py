@@ -8,11 +8,13 @@ not NumPy, not Arrow's C++ pool), and it may be split into *chunks*.
 has no nulls and has a dtype NumPy reads as it is; otherwise it builds a
 new array (:claim:`polars-chunked-to-numpy-copy-unseen-by-track`). This
 page checks lending with ``np.shares_memory``, asks ``allow_copy=False``
-to refuse, and measures what is built with the **kernel's resident
-high-water mark** (Linux: ``/proc/self/clear_refs`` then ``VmHWM``) and
-:func:`viewcopy.track` (NumPy's side). Polars reuses memory it was given
-back, which the kernel then does not count again, so the page keeps each
-result alive to the end.
+to refuse, and measures what is built with the rise of the **kernel's
+resident high-water mark** over the block (``viewcopy.track(resident=True)``,
+Linux), which sees Polars' memory too, and
+**NumPy's handler** (the same block's ``allocated_bytes``), which sees
+NumPy's side only. Polars reuses memory it was given back, which the
+kernel then does not count again, so the page keeps each result alive to
+the end.
 """
 
 # %%
@@ -28,24 +30,6 @@ from viewcopy.claims import claim
 
 N = 10_000_000 if os.environ.get("VIEWCOPY_FULL_SCALE") else 2_000_000
 print(f"Polars {pl.__version__}, NumPy {np.__version__}")
-
-
-def _status(key):
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) * 1024 for line in status if line.startswith(key + ":"))
-
-
-def resident_rise(call):
-    """(call(), the kernel's resident peak during it minus the resident size before): Linux only.
-
-    A stand-in for ``viewcopy.track(resident=True)``, which the package is gaining.
-    """
-    gc.collect()
-    with open("/proc/self/clear_refs", "w") as clear:
-        clear.write("5")  # the kernel resets the peak (VmHWM) to the current resident size
-    before = _status("VmRSS")
-    result = call()
-    return result, _status("VmHWM") - before
 
 
 def refuses_copy(call):
@@ -115,12 +99,14 @@ with claim(
 # --------------------------------------
 # Polars joins the two chunks itself, not through NumPy:
 # :claim:`polars-chunked-to-numpy-copy-unseen-by-track`.
-with viewcopy.track() as numpy_seen:
-    joined, joined_rise = resident_rise(two_chunks.to_numpy)
+gc.collect()
+with viewcopy.track(resident=True) as numpy_seen:
+    joined = two_chunks.to_numpy()
+joined_rise = numpy_seen.resident_peak_bytes
 with claim(
     "polars-chunked-to-numpy-copy-unseen-by-track",
-    f"with Polars {pl.__version__}, to_numpy() of a two-chunk float64 Series is a writeable copy: resident memory "
-    "rises by at least its size while viewcopy.track counts nothing",
+    f"with Polars {pl.__version__}, to_numpy() of a two-chunk float64 Series is a writeable copy: the resident "
+    "peak (viewcopy.track(resident=True)) rises by at least its size while NumPy's handler counts nothing",
 ) as c:
     viewcopy.expect_copy(values, joined)
     c.check(joined.flags.writeable, f"writeable {joined.flags.writeable}")
@@ -129,18 +115,25 @@ with claim(
         f"copy {viewcopy.format_bytes(joined.nbytes)}, resident rise {viewcopy.format_bytes(joined_rise)} (at least "
         "95%)",
     )
-    c.check(numpy_seen.allocated_bytes == 0, f"viewcopy.track: {numpy_seen}")
+    c.check(numpy_seen.allocated_bytes == 0, f"NumPy's handler: {numpy_seen}")
 print(f"two chunks to_numpy(): resident +{viewcopy.format_bytes(joined_rise)}, track: {numpy_seen}")
 
 # %%
 # :claim:`polars-rechunk-then-to-numpy-free`.
-one_chunk, rechunk_rise = resident_rise(two_chunks.rechunk)
+gc.collect()
+with viewcopy.track(resident=True) as rechunked:
+    one_chunk = two_chunks.rechunk()
+rechunk_rise = rechunked.resident_peak_bytes
+gc.collect()
+with viewcopy.track(resident=True) as lent:
+    first = one_chunk.to_numpy()
+rise_after = lent.resident_peak_bytes
 with claim(
     "polars-rechunk-then-to-numpy-free",
-    f"with Polars {pl.__version__}, rechunk() of a two-chunk Series costs its size once; to_numpy() of the result "
-    "is then a view, the same buffer each time",
+    f"with Polars {pl.__version__}, rechunk() of a two-chunk Series raises the resident peak "
+    "(viewcopy.track(resident=True)) by its size once; to_numpy() of the result is then a view, the same buffer "
+    "each time",
 ) as c:
-    first, rise_after = resident_rise(one_chunk.to_numpy)
     c.check(one_chunk.n_chunks() == 1, f"{one_chunk.n_chunks()} chunk(s) after rechunk()")
     c.check(
         rechunk_rise >= 0.95 * 2 * values.nbytes,
@@ -165,15 +158,16 @@ frame = pl.DataFrame({f"c{k}": values + k for k in range(COLUMNS)})
 matrix_bytes = N * COLUMNS * 8
 built = {}
 for order in ("fortran", "c"):
-    with viewcopy.track() as numpy_seen:
-        built[order], rise = resident_rise(lambda order=order: frame.to_numpy(order=order))
-    built[order + " rise"] = rise
+    gc.collect()
+    with viewcopy.track(resident=True) as numpy_seen:
+        built[order] = frame.to_numpy(order=order)
+    built[order + " rise"] = rise = numpy_seen.resident_peak_bytes
     print(f"frame.to_numpy(order={order!r}): C-contiguous {built[order].flags.c_contiguous}, "
           f"resident +{viewcopy.format_bytes(rise)}, track: {numpy_seen}")  # fmt: skip
 with claim(
     "polars-frame-to-numpy-f-copy",
     f"with Polars {pl.__version__}, DataFrame.to_numpy() of {COLUMNS} float64 columns is a new writeable F-ordered "
-    "array (resident memory rises by its size); order='c' gives a C-ordered one",
+    "array (the resident peak, viewcopy.track(resident=True), rises by its size); order='c' gives a C-ordered one",
 ) as c:
     f_matrix, c_matrix = built["fortran"], built["c"]
     c.check(f_matrix.flags.f_contiguous, f"default: F-contiguous {f_matrix.flags.f_contiguous}")
@@ -201,29 +195,34 @@ frame_rise = built["fortran rise"]
 # --------------------------------------------
 # A column of a C-ordered 2-D array is strided (its values are a row
 # apart); a column of an F-ordered one is not:
-# :claim:`polars-from-numpy-order`. Here :func:`viewcopy.track` is the
-# meter that sees what is built (Polars asks NumPy for it); the resident
-# figure may be lower, as NumPy may reuse pages it was given back before.
+# :claim:`polars-from-numpy-order`. Here NumPy's handler (the block's
+# ``allocated_bytes``) is the meter that sees what is built (Polars asks
+# NumPy for it); the resident figure may be lower, as NumPy may reuse pages
+# it was given back before.
 grid_c = values.reshape(-1, COLUMNS)
 grid_f = np.asfortranarray(grid_c)
 names = [f"c{k}" for k in range(COLUMNS)]
-with viewcopy.track() as from_c_numpy:
-    from_c, from_c_rise = resident_rise(lambda: pl.from_numpy(grid_c, schema=names))
-with viewcopy.track() as from_f_numpy:
-    from_f, from_f_rise = resident_rise(lambda: pl.from_numpy(grid_f, schema=names))
+gc.collect()
+with viewcopy.track(resident=True) as from_c_numpy:
+    from_c = pl.from_numpy(grid_c, schema=names)
+gc.collect()
+with viewcopy.track(resident=True) as from_f_numpy:
+    from_f = pl.from_numpy(grid_f, schema=names)
+from_c_rise, from_f_rise = from_c_numpy.resident_peak_bytes, from_f_numpy.resident_peak_bytes
 with claim(
     "polars-from-numpy-order",
-    f"with Polars {pl.__version__}, pl.from_numpy copies this C-ordered 2-D float64 array, through NumPy (which "
-    "viewcopy.track counts), and shares its F-ordered copy, whose frame's to_numpy() is a view of it again",
+    f"with Polars {pl.__version__}, pl.from_numpy copies this C-ordered 2-D float64 array, through NumPy (whose "
+    "handler, viewcopy.track, counts the copy), and shares its F-ordered copy (the handler counts nothing), whose "
+    "frame's to_numpy() is a view of it again",
 ) as c:
     viewcopy.expect_copy(grid_c, from_c["c0"].to_numpy())
     viewcopy.expect_view(grid_f, from_f["c0"].to_numpy())
     viewcopy.expect_view(grid_f, from_f.to_numpy())
     c.check(
         from_c_numpy.allocated_bytes >= grid_c.nbytes,
-        f"viewcopy.track: from C {from_c_numpy} ({viewcopy.format_bytes(grid_c.nbytes)} array)",
+        f"NumPy's handler: from C {from_c_numpy} ({viewcopy.format_bytes(grid_c.nbytes)} array)",
     )
-    c.check(from_f_numpy.allocated_bytes == 0, f"viewcopy.track: from F {from_f_numpy}")
+    c.check(from_f_numpy.allocated_bytes == 0, f"NumPy's handler: from F {from_f_numpy}")
 
 print(f"pl.from_numpy: C-ordered: track {from_c_numpy}, resident +{viewcopy.format_bytes(from_c_rise)}; "
       f"F-ordered: track {from_f_numpy}, resident +{viewcopy.format_bytes(from_f_rise)}")  # fmt: skip
@@ -231,9 +230,9 @@ print(f"pl.from_numpy: C-ordered: track {from_c_numpy}, resident +{viewcopy.form
 # %%
 # The figure: what each conversion added to resident memory
 # ---------------------------------------------------------
-# One meter for every bar (the rise of the kernel's resident high-water mark), as a multiple of
-
-# the size of what the conversion returns or keeps.
+# One meter for every bar (the rise of the resident high-water mark,
+# ``viewcopy.track(resident=True)``), as a multiple of the size of what the
+# conversion returns or keeps.
 
 bars = {
     "two-chunk Series.to_numpy()": joined_rise / (2 * values.nbytes),
@@ -244,7 +243,7 @@ bars = {
 fig, ax = plt.subplots(figsize=(7, 3.2), layout="constrained")
 ax.barh(list(bars), list(bars.values()), color="#2a9d8f")
 ax.axvline(1, color="grey", linestyle=":")
-ax.set_xlabel("resident peak rise / bytes of the data converted (kernel VmHWM)")
+ax.set_xlabel("resident peak rise / bytes of the data converted (track(resident=True))")
 ax.set_title(f"Polars conversions, {N:,} float64 values a column")
 ax.invert_yaxis()
 plt.show()

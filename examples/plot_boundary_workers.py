@@ -80,6 +80,10 @@ cloudpickle.register_pickle_by_value(_workers)
 # ``malloc`` serves a new one from its heap, ``[heap]``), so its ``Pss`` is
 # used for files only.
 PAGE = os.sysconf("SC_PAGE_SIZE")
+# Why these readings and not viewcopy.track's meters: every meter of track (NumPy's handler, memray, the resident
+# peak) counts the process that runs the block, here the parent, never the workers' memory; and none of them tells
+# whether a page is shared with another process or a private copy. pagemap and smaps, read inside each worker, tell
+# both.
 
 
 def buffer_pages(array):
@@ -200,7 +204,7 @@ with claim(
     "workers-pickled-argument-private-copy-per-task",
     f"this array, passed to multiprocessing.Pool.map or ProcessPoolExecutor.submit, arrives in each of the {TASKS} "
     "tasks as a copy of its own: its pages in the worker are private anonymous memory, each mapped by that worker "
-    "alone.",
+    "alone (/proc/self/pagemap, read in the worker).",
 ) as c:
     for name in ("multiprocessing.Pool", "ProcessPoolExecutor"):
         for r in reports[name]:
@@ -242,8 +246,8 @@ show("shared_memory", reports["shared_memory"])
 with claim(
     "workers-shared-memory-no-copy",
     f"this array in multiprocessing.shared_memory is read in place by each of the {TASKS} tasks: its buffer is the "
-    "block's file in /dev/shm, its pages are the block's, none is private, and each worker's share of the "
-    "block (Pss) is below the array's size.",
+    "block's file in /dev/shm, its pages are the block's, none is private (/proc/self/pagemap and smaps, read in "
+    "the worker), and each worker's share of the block (Pss) is below the array's size.",
 ) as c:
     for r in reports["shared_memory"]:
         c.check(r["path"] == f"/dev/shm/{block.name}", f"pid {r['pid']}: the buffer's mapping is {r['path']!r}")
@@ -278,7 +282,8 @@ show("fork, write 10%", reports["fork, write 10%"])
 with claim(
     "workers-fork-read-dirties-nothing",
     "a forked worker reads its parent's array in place: after summing it, the array's pages are resident in "
-    "the worker and none is private (each is still the parent's page, shared).",
+    "the worker and none is private (each is still the parent's page, shared; /proc/self/pagemap, read in the "
+    "worker).",
 ) as c:
     for r in reports["fork, read"]:
         c.check(r["resident"] == r["pages"], f"pid {r['pid']}: {r['resident']:,} of {r['pages']:,} pages resident")
@@ -287,7 +292,7 @@ with claim(
 with claim(
     "workers-fork-write-dirties-written-pages",
     "a forked worker that writes the first 10% of its parent's array gets private copies of the pages it wrote, and "
-    "of no more than 11% of the array's pages in all.",
+    "of no more than 11% of the array's pages in all (/proc/self/pagemap, read in the worker).",
 ) as c:
     for r in reports["fork, write 10%"]:
         # the array's whole pages that hold a written value
@@ -318,7 +323,8 @@ for max_nbytes in ("1M", None):
 with claim(
     "workers-joblib-memmaps-large-arguments",
     f"with joblib {joblib.__version__}, this array (above max_nbytes) reaches each of the {TASKS} tasks as an "
-    "np.memmap of a file joblib wrote, not writeable, its pages the file's and none private.",
+    "np.memmap of a file joblib wrote, not writeable, its pages the file's and none private (/proc/self/pagemap and "
+    "smaps, read in the worker).",
 ) as c:
     for r in reports["joblib, max_nbytes='1M'"]:
         c.check(r["type"] == "memmap", f"pid {r['pid']}: {r['type']}")
@@ -330,7 +336,7 @@ with claim(
 with claim(
     "workers-joblib-max-nbytes-none-copies",
     f"with joblib {joblib.__version__} and max_nbytes=None, each of the {TASKS} tasks gets this array as an ndarray "
-    "of its own: its pages private anonymous memory.",
+    "of its own: its pages private anonymous memory (/proc/self/pagemap, read in the worker).",
 ) as c:
     for r in reports["joblib, max_nbytes=None"]:
         c.check(r["type"] == "ndarray", f"pid {r['pid']}: {r['type']}")
@@ -361,7 +367,7 @@ print(f"shared_memory: {shared_workers} worker(s), Pss of the block {viewcopy.fo
 with claim(
     "workers-shared-memory-total-below-copies",
     "summed over the workers, the shared_memory block that holds this array costs them at most its own pages once "
-    "(Pss; the parent maps it too), and the pickled array one private copy per worker.",
+    "(Pss; the parent maps it too), and the pickled array one private copy per worker (/proc/self/pagemap).",
 ) as c:
     block_pages = max(r["rss"] for r in reports["shared_memory"])  # one copy: the block, rounded up to whole pages
     c.check(

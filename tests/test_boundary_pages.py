@@ -58,10 +58,19 @@ PLANTED = [
         'c.check(numpy_seen.allocated_bytes >= filled.nbytes, f"viewcopy.track: {numpy_seen}")',
         "arrow-to-numpy-nulls-copy-in-arrow-pool",
     ),
+    (  # the pool read once the table is dropped: the default's table no longer counts beside its frame
+        "plot_boundary_arrow.py",
+        (
+            "    held = pa.total_allocated_bytes()  # the table still referenced: with self_destruct, its buffers are gone\n"
+            "    del source\n"
+        ),
+        "    del source\n    held = pa.total_allocated_bytes()\n",
+        "arrow-self-destruct-frees-the-table",
+    ),
     (  # a belief that NumPy's handler sees Polars' copies
         "plot_boundary_polars.py",
-        'c.check(numpy_seen.allocated_bytes == 0, f"viewcopy.track: {numpy_seen}")',
-        'c.check(numpy_seen.allocated_bytes >= joined.nbytes, f"viewcopy.track: {numpy_seen}")',
+        'c.check(numpy_seen.allocated_bytes == 0, f"NumPy\'s handler: {numpy_seen}")',
+        'c.check(numpy_seen.allocated_bytes >= joined.nbytes, f"NumPy\'s handler: {numpy_seen}")',
         "polars-chunked-to-numpy-copy-unseen-by-track",
     ),
     (  # a belief that a C-ordered matrix comes out of DataFrame.to_numpy() by default
