@@ -181,7 +181,9 @@ def by_filling():
     return out
 
 
-speed = time_ratio(by_append, by_filling, size=f"{SMALL_STEPS} chunks of {SMALL_CHUNK:,} float64", repeat=11)
+speed = time_ratio(
+    by_append, by_filling, size=f"{SMALL_STEPS} chunks of {SMALL_CHUNK:,} float64", repeat=11, min_seconds=0.05
+)
 word = "slower" if speed.above(1) else "not measurably slower"
 print(f"np.append loop / preallocated fill: {speed}: the append loop was {word}")
 with claim(
