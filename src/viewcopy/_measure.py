@@ -63,7 +63,8 @@ class Tracked:
         do not count.  Never negative.
     peak_bytes : int
         The most bytes those buffers (the block's own) held at once during
-        the block, temporaries included.  ``>= allocated_bytes``.
+        the block, temporaries included when NumPy allocated them through its
+        data-memory handler (see :func:`track`).  ``>= allocated_bytes``.
     freed_bytes : int
         Bytes of older NumPy buffers (made before the block, or by another
         thread) that the block's thread freed inside it, as ``del old``.
@@ -262,8 +263,12 @@ def track(*, where: bool = False, allocator: bool = False, resident: bool = Fals
     """Measure the NumPy data buffers a block allocates, in the thread that runs it.
 
     The result object is filled in when the block ends.  Blocks nest, and
-    each reports its own figures.  Only NumPy data buffers count: Python
-    objects, array headers and NumPy's internal scratch space do not.
+    each reports its own figures.  What counts is what NumPy allocates
+    through its data-memory handler: arrays' data, and the internal buffers
+    NumPy makes that way (boolean indexing's index scratch is one, so it is
+    in the peak).  What NumPy mallocs directly (a stable sort's merge
+    buffer, for one), Python objects and array headers do not count;
+    ``track(allocator=True)`` adds memray's count of every allocation.
 
     Threads and async code: a block counts what *its own thread* allocates
     between entering and leaving it, whatever other threads do, so blocks in
@@ -307,6 +312,21 @@ def track(*, where: bool = False, allocator: bool = False, resident: bool = Fals
     >>> with viewcopy.track() as t:
     ...     f = a.flatten()
     >>> t.allocated_bytes == f.nbytes == 80_000
+    True
+
+    A boolean index's scratch goes through NumPy's handler and counts in the
+    peak; a stable sort's merge buffer is malloc'd directly and does not:
+
+    >>> batch = np.zeros((100_000, 16))
+    >>> keep = batch[:, 0] == 0  # the mask, made before the block
+    >>> with viewcopy.track() as u:
+    ...     picked = batch[keep]
+    >>> u.peak_bytes > u.allocated_bytes == picked.nbytes
+    True
+    >>> x = np.random.default_rng(0).random(1_000_000)
+    >>> with viewcopy.track() as u:
+    ...     s = np.sort(x, kind="stable")
+    >>> u.allocated_bytes == s.nbytes and u.peak_bytes < 1.25 * s.nbytes
     True
     >>> t
     copy: 80.0 kB allocated, peak 80.0 kB
