@@ -78,7 +78,9 @@ class Tracked:
         includes Python objects.
     sites : list
         With ``track(where=True)``: the lines that allocated most of the NumPy
-        buffers alive at the block's highest point, largest first, each a
+        buffers alive in the fullest snapshot, taken between two lines of the
+        function that runs the block (not at the true peak: see
+        :func:`track`), largest first, each a
         ``Site`` with ``filename``, ``lineno``, ``bytes``, ``count`` and
         ``source`` (the line's text).  Empty otherwise.
     allocator_peak_bytes : int or None
@@ -297,9 +299,11 @@ def track(*, where: bool = False, allocator: bool = False, resident: bool = Fals
     Where: with ``where=True`` the block also runs :mod:`tracemalloc`, takes
     a snapshot of NumPy's buffers when memory has grown (checked at each
     line of the function that runs the block) and lists in
-    ``Tracked.sites`` the lines that allocated the buffers alive at the
-    highest point, counting only allocations made under that function.  A
-    temporary made and freed within one line has no site.  Tracing slows
+    ``Tracked.sites`` the lines that allocated the buffers alive in the
+    snapshot that held the most NumPy bytes, counting only allocations made
+    under that function.  Snapshots are taken between lines, not at the
+    true peak: a temporary made and freed within one line has no site, so
+    the sites can add up to far less than ``peak_bytes``.  Tracing slows
     every allocation in the block (the production guide measures by how
     much); without ``where``, ``track`` does not use tracemalloc.
 
