@@ -114,7 +114,8 @@ def expect_copy(source: np.ndarray, result: np.ndarray) -> np.ndarray:
     Use it where code will write into ``result`` and must not change
     ``source``.  An empty result is a copy when it owns its data or reads
     another buffer (``np.zeros((0, 3)).flatten()`` passes, ``.ravel()``
-    raises).  It passes only when "no shared memory" is proven, and raises
+    raises).  It passes only when the copy is proven (for arrays with
+    bytes, that they share no memory), and raises
     :class:`ViewCopyError` when the exact check gives up (as
     :func:`expect_view` does).
 
