@@ -165,7 +165,8 @@ def matrix_nodes(app: Sphinx, docname: str, results: list[dict[str, Any]]) -> li
             "scratch file names, timings and resident-memory sizes aside: they change from run to run), ",
             nodes.emphasis(text="differs"),
             " when it held but its evidence was otherwise different (shown; the cell names a library and its "
-            "version when the releases that differ are exactly those that ran another version of it), ",
+            "version when the releases that differ are exactly those that ran another version of it, which alone "
+            "does not say whether that library or NumPy made the difference), ",
             nodes.emphasis(text="fails"),
             " when it did not hold.",
         ),
