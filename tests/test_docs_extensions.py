@@ -49,10 +49,26 @@ def test_a_cell_says_holds_differs_fails_or_not_run_against_the_newest_release()
 
 
 def test_timings_and_resident_sizes_are_not_compared_but_numpys_bytes_are():
-    newest = {"verdict": "holds", "evidence": ["7,730x at 12.8 MB", "raised after 3.2 s", "cost 541 CPU-s",
-                                              "rise 65.5 MB, table 64.0 MB", "copy: 8.0 MB allocated"]}
-    noisy = {"verdict": "holds", "evidence": ["9,001x at 12.8 MB", "raised after 4.91 s", "cost 612 CPU-s",
-                                             "rise 65.4 MB, table 64.0 MB", "copy: 8.0 MB allocated"]}
+    newest = {
+        "verdict": "holds",
+        "evidence": [
+            "7,730x at 12.8 MB",
+            "raised after 3.2 s",
+            "cost 541 CPU-s",
+            "rise 65.5 MB, table 64.0 MB",
+            "copy: 8.0 MB allocated",
+        ],
+    }
+    noisy = {
+        "verdict": "holds",
+        "evidence": [
+            "9,001x at 12.8 MB",
+            "raised after 4.91 s",
+            "cost 612 CPU-s",
+            "rise 65.4 MB, table 64.0 MB",
+            "copy: 8.0 MB allocated",
+        ],
+    }
     numpy_differs = dict(noisy, evidence=[*noisy["evidence"][:4], "copy: 16.0 MB allocated"])
     other_size = dict(noisy, evidence=["7,730x at 25.6 MB", *noisy["evidence"][1:]])  # the size timed is not noise
     judged = [viewcopy_versions.cell(row, newest) for row in (noisy, numpy_differs, other_size)]

@@ -87,7 +87,9 @@ def follows_library(results: list[dict[str, Any]], differs: list[bool]) -> str:
     for name in LIBRARIES:
         other = [r["libraries"].get(name) != newest.get(name) for r in results]
         if other == differs:
-            versions = sorted({r["libraries"].get(name, "not installed") for r, o in zip(results, other) if o})
+            versions = sorted(
+                {r["libraries"].get(name, "not installed") for r, o in zip(results, other, strict=True) if o}
+            )
             return f"{name} {', '.join(versions)}"
     return ""
 
@@ -143,7 +145,9 @@ def matrix_nodes(app: Sphinx, docname: str, results: list[dict[str, Any]]) -> li
     for claim_id in ids:
         reference = by_version[newest["numpy"]].get(claim_id)
         judged = [cell(by_version[r["numpy"]].get(claim_id), reference) for r in results]
-        held = [(row := by_version[r["numpy"]].get(claim_id)) is not None and row["verdict"] == "holds" for r in results]
+        held = [
+            (row := by_version[r["numpy"]].get(claim_id)) is not None and row["verdict"] == "holds" for r in results
+        ]
         library = follows_library(results, [d and h for (_, d), h in zip(judged, held, strict=True)])
         if library and all(h for h in held):  # every release held: the differing ones differ with that library
             judged = [cell(by_version[r["numpy"]].get(claim_id), reference, library) for r in results]
