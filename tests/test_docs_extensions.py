@@ -48,6 +48,43 @@ def test_a_cell_says_holds_differs_fails_or_not_run_against_the_newest_release()
     assert [differs for _, differs in judged] == [False, True, True, True]
 
 
+def test_timings_and_resident_sizes_are_not_compared_but_numpys_bytes_are():
+    newest = {
+        "verdict": "holds",
+        "evidence": [
+            "7,730x at 12.8 MB",
+            "raised after 3.2 s",
+            "cost 541 CPU-s",
+            "rise 65.5 MB, table 64.0 MB",
+            "copy: 8.0 MB allocated",
+        ],
+    }
+    noisy = {
+        "verdict": "holds",
+        "evidence": [
+            "9,001x at 12.8 MB",
+            "raised after 4.91 s",
+            "cost 612 CPU-s",
+            "rise 65.4 MB, table 64.0 MB",
+            "copy: 8.0 MB allocated",
+        ],
+    }
+    numpy_differs = dict(noisy, evidence=[*noisy["evidence"][:4], "copy: 16.0 MB allocated"])
+    other_size = dict(noisy, evidence=["7,730x at 25.6 MB", *noisy["evidence"][1:]])  # the size timed is not noise
+    judged = [viewcopy_versions.cell(row, newest) for row in (noisy, numpy_differs, other_size)]
+    assert [differs for _, differs in judged] == [False, True, True]
+
+
+def test_a_difference_that_follows_a_library_names_it():
+    results = [{"libraries": {"pandas": p, "pyarrow": "26.0.1"}} for p in ("2.3.3", "2.3.3", "3.1.1", "3.1.1")]
+    assert viewcopy_versions.follows_library(results, [True, True, False, False]) == "pandas 2.3.3"
+    assert viewcopy_versions.follows_library(results, [True, False, False, False]) == ""  # not where pandas changes
+    assert viewcopy_versions.follows_library(results, [False] * 4) == ""
+    row = {"verdict": "holds", "evidence": ["a copy"]}
+    judged, _ = viewcopy_versions.cell(row, {"verdict": "holds", "evidence": ["a view"]}, "pandas 2.3.3")
+    assert judged.astext().split("\n")[0] == "differs (with pandas 2.3.3)"
+
+
 def test_the_releases_are_read_oldest_first_with_their_libraries(tmp_path):
     for numpy in ("2.10.0", "1.26.4", "2.4.6"):
         series = ".".join(numpy.split(".")[:2])

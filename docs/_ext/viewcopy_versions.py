@@ -35,6 +35,14 @@ IDENTITY = [  # what names one run's objects, not what NumPy did: each is the sa
     (re.compile(r"\bpid \d+"), "pid …"),  # a process id
     (re.compile(r"(/dev/shm|/tmp)/[^\s'\",:;)]+"), r"\1/…"),  # a shared-memory segment's or a scratch file's name
 ]
+MEASURED = [  # what a timer or the kernel measured: it varies from run to run on one release, so it is not compared
+    (re.compile(r"\b\d[\d,.]*\s*CPU[- ]s(?:econds?)?\b"), "… CPU-s"),  # CPU seconds
+    (re.compile(r"(?<![\w.])\d[\d,.]*\s*(?:s|ms|µs|us|ns)\b"), "… s"),  # wall seconds
+    (re.compile(r"(?<![\w.])\d[\d,.]*x\b"), "…x"),  # a time ratio ("419x")
+]
+RESIDENT = re.compile(r"\b(?:rise|resident|RSS|high-water)\b", re.IGNORECASE)
+"""A line about the process's resident memory, which the kernel counts in pages and which varies by run."""
+SIZE = re.compile(r"(?<![\w.])\d[\d,.]*\s*[kMGT]?i?B\b")
 
 
 def matrix_dir(srcdir: str | Path) -> Path:
@@ -57,24 +65,47 @@ def read_matrix(folder: Path) -> list[dict[str, Any]]:
 
 def evidence_key(row: dict[str, Any]) -> list[str]:
     """Evidence as releases are compared: without tracemalloc's peak (it includes Python objects, which vary
-    by release), and with addresses, process ids and scratch names made one token (they vary by run)."""
+    by release), with addresses, process ids and scratch names made one token (they vary by run), and with
+    timings (seconds, CPU seconds, time ratios) and resident-memory sizes made one token (they vary by run)."""
     out = []
     for line in row["evidence"]:
         line = NOISE.sub("", line)
-        for pattern, token in IDENTITY:
+        for pattern, token in [*IDENTITY, *MEASURED]:
             line = pattern.sub(token, line)
+        if RESIDENT.search(line):
+            line = SIZE.sub("… B", line)
         out.append(line)
     return out
 
 
-def cell(row: dict[str, Any] | None, reference: dict[str, Any] | None) -> tuple[nodes.entry, bool]:
-    """One release's cell for a claim, and whether it differs from the newest release."""
+def follows_library(results: list[dict[str, Any]], differs: list[bool]) -> str:
+    """``"pandas 2.3.3"`` when the releases whose cells differ are exactly those whose pandas (or another library)
+    is not the newest release's: the difference follows that library, not NumPy. Else ``""``."""
+    newest = results[-1]["libraries"]
+    if not any(differs):
+        return ""
+    for name in LIBRARIES:
+        other = [r["libraries"].get(name) != newest.get(name) for r in results]
+        if other == differs:
+            versions = sorted(
+                {r["libraries"].get(name, "not installed") for r, o in zip(results, other, strict=True) if o}
+            )
+            return f"{name} {', '.join(versions)}"
+    return ""
+
+
+def cell(row: dict[str, Any] | None, reference: dict[str, Any] | None, library: str = "") -> tuple[nodes.entry, bool]:
+    """One release's cell for a claim, and whether it differs from the newest release.
+
+    ``library``: the library whose version the difference follows (:func:`follows_library`), named in the cell.
+    """
     if row is None:
         return entry("not run", classes=["viewcopy-missing"]), True
     if row["verdict"] != "holds":
         return lines_entry(["fails", *row["evidence"]], classes=["viewcopy-fails"]), True
     if reference is not None and evidence_key(row) != evidence_key(reference):
-        return lines_entry(["differs", *row["evidence"]], classes=["viewcopy-differs"]), True
+        head = f"differs (with {library})" if library else "differs"
+        return lines_entry([head, *row["evidence"]], classes=["viewcopy-differs"]), True
     return entry("holds", classes=["viewcopy-holds"]), False
 
 
@@ -110,14 +141,21 @@ def matrix_nodes(app: Sphinx, docname: str, results: list[dict[str, Any]]) -> li
     ids = list(dict.fromkeys(row["id"] for result in [newest, *results[:-1]] for row in result["claims"]))
     by_version = {r["numpy"]: {row["id"]: row for row in r["claims"]} for r in results}
     pages = {row["id"]: row["page"] for result in results for row in result["claims"]}
-    body, differing = [], 0
+    body, differing, with_library = [], 0, 0
     for claim_id in ids:
         reference = by_version[newest["numpy"]].get(claim_id)
         judged = [cell(by_version[r["numpy"]].get(claim_id), reference) for r in results]
+        held = [
+            (row := by_version[r["numpy"]].get(claim_id)) is not None and row["verdict"] == "holds" for r in results
+        ]
+        library = follows_library(results, [d and h for (_, d), h in zip(judged, held, strict=True)])
+        if library and all(h for h in held):  # every release held: the differing ones differ with that library
+            judged = [cell(by_version[r["numpy"]].get(claim_id), reference, library) for r in results]
         cells, differs = [c for c, _ in judged], [d for _, d in judged]
         if any(differs) and reference is not None:  # show what the others are compared with
             cells[-1] = lines_entry(["holds (reference)", *reference["evidence"]], classes=["viewcopy-holds"])
         differing += any(differs)
+        with_library += bool(any(differs) and library and all(held))
         first = entry(link(app, docname, LEDGER_PAGE, f"claim-{claim_id}", nodes.literal(text=claim_id)))
         if pages[claim_id] in app.env.all_docs:
             first[0] += [nodes.Text(" "), link(app, docname, pages[claim_id], "", "(page)")]
@@ -127,17 +165,20 @@ def matrix_nodes(app: Sphinx, docname: str, results: list[dict[str, Any]]) -> li
         para(
             f"Each claim was run under NumPy {versions}, each with the libraries of the table below. A cell reads ",
             nodes.emphasis(text="holds"),
-            f" when the claim held with the same evidence as on NumPy {newest['numpy']} (memory addresses, process ids "
-            "and scratch file names aside: they change from run to run), ",
+            f" when the claim held with the same evidence as on NumPy {newest['numpy']} (memory addresses, process ids, "
+            "scratch file names, timings and resident-memory sizes aside: they change from run to run), ",
             nodes.emphasis(text="differs"),
-            " when it held but NumPy did something different (the evidence is shown), ",
+            " when it held but its evidence was otherwise different (shown; the cell names a library and its "
+            "version when the releases that differ are exactly those that ran another version of it, which alone "
+            "does not say whether that library or NumPy made the difference), ",
             nodes.emphasis(text="fails"),
             " when it did not hold.",
         ),
         libraries_table(results),
         para(
             nodes.strong(text=f"{differing} of {plural(len(ids), 'claim')}"),
-            f" {'behaves' if differing == 1 else 'behave'} differently on at least one release.",
+            " differ, fail or were not run on at least one release; of those, "
+            f"{with_library} differ exactly where a library's version does.",
         ),
         *tables_by_page(app, docname, ["claim", *(f"NumPy {r['numpy']}" for r in results)], body, ["viewcopy-matrix"]),
     ]

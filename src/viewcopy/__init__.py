@@ -16,9 +16,14 @@ What a user imports for their own code is here, and in the submodules
 magic, ``%load_ext viewcopy``).  The site's claim machinery is
 :mod:`viewcopy.claims`.
 
-Dependency rule: this package and its private modules import the standard
-library and NumPy only (and memray, on first use, in ``viewcopy._meters``), never :mod:`viewcopy.claims`; they report what they
-measured through ``viewcopy._evidence``, which a claim listens to.
+Dependency rule (``tests/test_architecture.py`` holds it): each module of
+this package imports the standard library and NumPy, and an integration
+also its own library: pytest in ``viewcopy.pytest_plugin`` and
+``viewcopy._pytest_example``, dask and distributed in ``viewcopy.dask``,
+IPython in the magic, memray in ``viewcopy._meters``.  None imports
+:mod:`viewcopy.claims` but ``viewcopy.__main__`` (``python -m viewcopy
+check``); they report what they measured through ``viewcopy._evidence``,
+which a claim listens to.
 Importing viewcopy changes nothing in NumPy: the allocator is wrapped when
 the first :func:`track` block opens.
 """

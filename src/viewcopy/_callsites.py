@@ -106,12 +106,13 @@ def sites_of(snapshot: tracemalloc.Snapshot, *, top: int = 5, within: types.Code
 
 
 class Sites:
-    """Record where NumPy buffers are allocated, at the highest point seen.
+    """Record where NumPy buffers are allocated, at the fullest snapshot taken.
 
     ``sample()`` takes a snapshot when tracemalloc's traced memory has grown
-    by a tenth since the last one, and keeps the snapshot holding
-    the most NumPy bytes: the buffers alive at the block's peak, not only
-    those still alive when it ends.  ``watch(code)`` samples at every line of
+    by a tenth since the last one, and keeps the snapshot holding the most
+    NumPy bytes: the buffers alive at the fullest of the points sampled, not
+    only those still alive when it ends (and not the true peak, which can
+    fall inside one line).  ``watch(code)`` samples at every line of
     one code object (the test function, the cell, the ``with`` block's
     function) and when it returns, so buffers held in local variables are seen
     before they are freed.  A temporary made and freed within one line is

@@ -29,11 +29,16 @@ class ViewCopyError(AssertionError):
 
 
 class UnexpectedCopyError(ViewCopyError):
-    """A view was expected, but the result shares no memory with its source."""
+    """A view was expected, but the result is a copy of its source, as :func:`viewcopy.relation` decides."""
 
 
 class UnexpectedViewError(ViewCopyError):
-    """A copy was expected, but the result still shares memory with its source."""
+    """A copy was expected, but the result is a view of its source, as :func:`viewcopy.relation` decides.
+
+    For arrays that hold bytes that means they share memory; an empty result
+    that reads the source's buffer and owns no data is a view too, though
+    :func:`numpy.shares_memory` says False for it.
+    """
 
 
 class MemoryBudgetError(ViewCopyError):

@@ -64,10 +64,10 @@ def expect_view(source: np.ndarray, result: np.ndarray) -> np.ndarray:
     Put it where a copy would be expensive.  What the check costs depends
     on the arrays: it asks :func:`numpy.shares_memory`, bounded by
     ``max_work=100_000`` and, if that is not enough, once more by
-    ``10_000_000``; for the slices and reshapes of everyday code that is far
-    less than the copy it catches (the production guide times both), but for
-    arrays with tangled strides it can take longer than a copy before it
-    raises :class:`ViewCopyError` (the guide times NumPy's own example).  An
+    ``10_000_000``.  The production guide times it twice: on one array and
+    its ``ravel()`` it took a small fraction of the copy ``.T.ravel()`` it
+    would catch, and on the two ``as_strided`` arrays of NumPy's own example
+    it took seconds before it raised :class:`ViewCopyError`.  An
     array without bytes is decided from its base chain, without
     :func:`numpy.shares_memory`.  A view is what
     :func:`relation` calls one: for arrays with bytes, ``result`` shares
@@ -114,7 +114,8 @@ def expect_copy(source: np.ndarray, result: np.ndarray) -> np.ndarray:
     Use it where code will write into ``result`` and must not change
     ``source``.  An empty result is a copy when it owns its data or reads
     another buffer (``np.zeros((0, 3)).flatten()`` passes, ``.ravel()``
-    raises).  It passes only when "no shared memory" is proven, and raises
+    raises).  It passes only when the copy is proven (for arrays with
+    bytes, that they share no memory), and raises
     :class:`ViewCopyError` when the exact check gives up (as
     :func:`expect_view` does).
 

@@ -63,7 +63,8 @@ class Tracked:
         do not count.  Never negative.
     peak_bytes : int
         The most bytes those buffers (the block's own) held at once during
-        the block, temporaries included.  ``>= allocated_bytes``.
+        the block, temporaries included when NumPy allocated them through its
+        data-memory handler (see :func:`track`).  ``>= allocated_bytes``.
     freed_bytes : int
         Bytes of older NumPy buffers (made before the block, or by another
         thread) that the block's thread freed inside it, as ``del old``.
@@ -77,7 +78,9 @@ class Tracked:
         includes Python objects.
     sites : list
         With ``track(where=True)``: the lines that allocated most of the NumPy
-        buffers alive at the block's highest point, largest first, each a
+        buffers alive in the fullest snapshot, taken between two lines of the
+        function that runs the block (not at the true peak: see
+        :func:`track`), largest first, each a
         ``Site`` with ``filename``, ``lineno``, ``bytes``, ``count`` and
         ``source`` (the line's text).  Empty otherwise.
     allocator_peak_bytes : int or None
@@ -262,8 +265,12 @@ def track(*, where: bool = False, allocator: bool = False, resident: bool = Fals
     """Measure the NumPy data buffers a block allocates, in the thread that runs it.
 
     The result object is filled in when the block ends.  Blocks nest, and
-    each reports its own figures.  Only NumPy data buffers count: Python
-    objects, array headers and NumPy's internal scratch space do not.
+    each reports its own figures.  What counts is what NumPy allocates
+    through its data-memory handler: arrays' data, and the internal buffers
+    NumPy makes that way (boolean indexing's index scratch is one, so it is
+    in the peak).  What NumPy mallocs directly (a stable sort's merge
+    buffer, for one), Python objects and array headers do not count;
+    ``track(allocator=True)`` adds memray's count of every allocation.
 
     Threads and async code: a block counts what *its own thread* allocates
     between entering and leaving it, whatever other threads do, so blocks in
@@ -292,9 +299,11 @@ def track(*, where: bool = False, allocator: bool = False, resident: bool = Fals
     Where: with ``where=True`` the block also runs :mod:`tracemalloc`, takes
     a snapshot of NumPy's buffers when memory has grown (checked at each
     line of the function that runs the block) and lists in
-    ``Tracked.sites`` the lines that allocated the buffers alive at the
-    highest point, counting only allocations made under that function.  A
-    temporary made and freed within one line has no site.  Tracing slows
+    ``Tracked.sites`` the lines that allocated the buffers alive in the
+    snapshot that held the most NumPy bytes, counting only allocations made
+    under that function.  Snapshots are taken between lines, not at the
+    true peak: a temporary made and freed within one line has no site, so
+    the sites can add up to far less than ``peak_bytes``.  Tracing slows
     every allocation in the block (the production guide measures by how
     much); without ``where``, ``track`` does not use tracemalloc.
 
@@ -307,6 +316,17 @@ def track(*, where: bool = False, allocator: bool = False, resident: bool = Fals
     >>> with viewcopy.track() as t:
     ...     f = a.flatten()
     >>> t.allocated_bytes == f.nbytes == 80_000
+    True
+
+    A boolean index's scratch goes through NumPy's handler and counts in the
+    peak (a stable sort's merge buffer does not: the ``allocator`` example
+    below shows it):
+
+    >>> batch = np.zeros((100_000, 16))
+    >>> keep = batch[:, 0] == 0  # the mask, made before the block
+    >>> with viewcopy.track() as u:
+    ...     picked = batch[keep]
+    >>> u.peak_bytes > u.allocated_bytes == picked.nbytes
     True
     >>> t
     copy: 80.0 kB allocated, peak 80.0 kB

@@ -1,7 +1,9 @@
 """The two process-wide meters of :func:`viewcopy.track`: every allocation (memray) and the resident peak (Linux).
 
 NumPy's data-memory handler, which :func:`viewcopy.track` counts by
-default, sees NumPy's data buffers only, exactly and per thread.  It does not
+default, sees what NumPy allocates through it (arrays' data, and internal
+buffers NumPy makes that way, such as boolean indexing's index scratch),
+exactly and per thread.  It does not
 see what NumPy allocates with plain ``malloc`` (matmul's scratch copy of a
 strided operand from NumPy 2.3, a stable sort's merge buffer), BLAS
 workspaces, Python objects, or other libraries' memory.  Two more meters do:

@@ -52,7 +52,7 @@ class TaskRecord(Tracked):
 
     ``allocated_bytes`` is usually the task's result's new buffer (0 when the
     result is a view), ``peak_bytes`` its highest NumPy memory above its
-    start, temporaries included; ``method`` is ``"handler"`` (this thread
+    start, temporaries included as :func:`viewcopy.track` counts them; ``method`` is ``"handler"`` (this thread
     only) or ``"tracemalloc"`` (the whole worker process).
 
     Attributes

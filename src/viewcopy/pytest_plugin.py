@@ -321,7 +321,7 @@ def _over_limit(memory: TestMemory, limit: int, marker: str) -> str:
             f"{memory.threads} thread(s) it started are included, {memory.threads_running} still running are not"
         )
     if memory.sites:
-        lines.append("lines that allocated most (NumPy buffers alive at the peak):")
+        lines.append("lines that allocated most (NumPy buffers alive at the fullest line boundary sampled):")
         lines += [f"  {site}" for site in memory.sites]
     else:
         lines.append("no line to show: the copies were temporaries freed within one line, or made in another thread")
