@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import json
 import os
 import signal
 import subprocess
@@ -49,7 +50,8 @@ def test_the_allocator_meter_sees_the_stable_sorts_scratch_buffer_that_numpys_ha
     with viewcopy.track(allocator=True) as t:
         s = np.sort(x, kind="stable")
     assert t.peak_bytes == s.nbytes  # NumPy's handler: the result
-    assert t.allocator_peak_bytes >= s.nbytes + s.nbytes // 2  # memray: the merge buffer too
+    # memray: the merge buffer too (timsort's grows to at most half the elements: 7.9 of 8.0 MB under NumPy 1.26-2.3)
+    assert t.allocator_peak_bytes >= s.nbytes + s.nbytes // 4
     assert t.resident_peak_bytes is None
     assert "allocator peak" in repr(t)
     assert not _memray_running()
@@ -70,16 +72,27 @@ def test_a_meter_not_asked_for_is_none_never_zero():
     assert (t.allocator_peak_bytes, t.resident_peak_bytes) == (None, None)
 
 
+_RESIDENT = """
+import json, numpy as np, viewcopy
+MB = 1_000_000
+with viewcopy.track(resident=True) as touched:
+    a = np.ones(40 * MB // 8)  # every page written
+with viewcopy.track(resident=True) as reserved:
+    b = np.empty(40 * MB // 8)  # mapped, never touched
+print(json.dumps([touched.resident_peak_bytes, reserved.resident_peak_bytes, reserved.peak_bytes, b.nbytes]))
+"""
+
+
 def test_the_resident_meter_sees_pages_touched_and_not_pages_only_reserved():
     if _meters.resident_why_not():
         pytest.skip(_meters.resident_why_not())
-    with viewcopy.track(resident=True) as touched:
-        a = np.ones(40 * MB // 8)  # noqa: F841 (every page written; alive to the block's end)
-    with viewcopy.track(resident=True) as reserved:
-        b = np.empty(40 * MB // 8)  # mapped, never touched
-    assert touched.resident_peak_bytes >= MOST
-    assert reserved.resident_peak_bytes < MB
-    assert reserved.peak_bytes == b.nbytes  # what NumPy's handler counts either way
+    # a fresh process: in a long test run, freed memory the allocator keeps resident can serve a new array without
+    # a new page, and the mark rightly does not rise (seen under pytest on NumPy 2.4 and 2.5)
+    done = subprocess.run([sys.executable, "-c", _RESIDENT], capture_output=True, text=True, timeout=120, check=True)
+    touched, reserved, handler_peak, nbytes = json.loads(done.stdout)
+    assert touched >= MOST
+    assert reserved < MB
+    assert handler_peak == nbytes  # what NumPy's handler counts either way
 
 
 def test_resident_blocks_nest_and_an_inner_reset_keeps_the_outer_peak():
