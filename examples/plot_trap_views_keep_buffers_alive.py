@@ -13,7 +13,9 @@ computed chunk held its full chunk in memory.
 """
 
 # %%
+import atexit
 import os
+import shutil
 import tempfile
 
 import matplotlib.pyplot as plt
@@ -155,9 +157,10 @@ print(f"slices checked on {c.cases} layouts")
 # three arrays, each sliced three times (``x[100:900][::2][10:20]``):
 # :claim:`trap-view-of-view-base-is-owner`.
 owner = np.arange(1_000.0)
-folder = tempfile.TemporaryDirectory()
-np.save(os.path.join(folder.name, "x.npy"), owner)
-mapped = np.load(os.path.join(folder.name, "x.npy"), mmap_mode="r")
+folder = tempfile.mkdtemp()
+atexit.register(shutil.rmtree, folder, ignore_errors=True)  # also when a claim below fails and stops the page
+np.save(os.path.join(folder, "x.npy"), owner)
+mapped = np.load(os.path.join(folder, "x.npy"), mmap_mode="r")
 sources = {
     "np.arange(1000.)": owner,
     "np.frombuffer(bytearray(8000))": np.frombuffer(bytearray(8000)),
@@ -226,5 +229,5 @@ with claim(
         viewcopy.expect_view(x, detach(x))
 print("detach(memmap[:10]):", viewcopy.relation(mapped, detach(mapped[:10])).kind)
 del mapped, sources, from_bytes
-folder.cleanup()
+shutil.rmtree(folder)
 del head, small, half, head_copy

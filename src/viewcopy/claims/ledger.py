@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import gc
 import json
 import os
 import re
@@ -315,11 +316,26 @@ def asserts(path: str | os.PathLike[str]) -> list[str]:
         # IPython magics and a cell's option lines are not Python: keep their lines, blank their text
         lines = ["" if line.startswith(("%", ":")) or line.strip() == "---" else line for line in code.split("\n")]
         try:
-            tree = ast.parse("\n".join(lines))
+            tree = _parse("\n".join(lines))
         except SyntaxError:
             continue
         found += [f"{path}:{first + node.lineno}" for node in ast.walk(tree) if isinstance(node, ast.Assert)]
     return found
+
+
+def _parse(code: str) -> ast.Module:
+    """``ast.parse`` with the garbage collector held off.
+
+    CPython 3.11 up to 3.11.7 raises ``SystemError: AST constructor recursion depth mismatch`` when a collection
+    runs a finalizer (a ``TemporaryDirectory``'s, say) while the tree is being built (CPython gh-106905).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return ast.parse(code)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def source_problems(root: str | os.PathLike[str]) -> list[str]:
