@@ -52,7 +52,8 @@ def test_the_allocator_meter_sees_the_stable_sorts_scratch_buffer_that_numpys_ha
     assert t.allocator_peak_bytes >= s.nbytes + s.nbytes // 2  # memray: the merge buffer too
     assert t.resident_peak_bytes is None
     assert "allocator peak" in repr(t)
-    assert not _memray_running() and _capture_files() == []
+    assert not _memray_running()
+    assert _capture_files() == []
 
 
 def test_the_allocator_meter_agrees_with_numpys_handler_on_a_plain_copy():
@@ -74,6 +75,7 @@ def test_the_resident_meter_sees_pages_touched_and_not_pages_only_reserved():
         pytest.skip(_meters.resident_why_not())
     with viewcopy.track(resident=True) as touched:
         a = np.ones(40 * MB // 8)  # every page written
+        assert a.nbytes == 40 * MB
     with viewcopy.track(resident=True) as reserved:
         b = np.empty(40 * MB // 8)  # mapped, never touched
     assert touched.resident_peak_bytes >= MOST
@@ -89,7 +91,8 @@ def test_resident_blocks_nest_and_an_inner_reset_keeps_the_outer_peak():
         del big  # the outer block's peak: 40 MB, then freed
         with viewcopy.track(resident=True) as inner:
             small = np.ones(MB // 8)
-    assert small.nbytes and outer.resident_peak_bytes >= MOST
+    assert small.nbytes
+    assert outer.resident_peak_bytes >= MOST
     assert inner.resident_peak_bytes < 10 * MB
 
 
@@ -138,7 +141,7 @@ def test_resident_blocks_in_two_threads_each_get_the_process_peak_of_their_span(
 
 def test_a_second_allocator_block_nested_or_in_another_thread_is_refused_by_name():
     with viewcopy.track(allocator=True):
-        with pytest.raises(viewcopy.MeterUnavailableError, match="one tracker per process.*test_meters.py"):
+        with pytest.raises(viewcopy.MeterUnavailableError, match=r"one tracker per process.*test_meters\.py"):
             with viewcopy.track(allocator=True):
                 pass
         errors = []
@@ -154,7 +157,8 @@ def test_a_second_allocator_block_nested_or_in_another_thread_is_refused_by_name
         thread.start()
         thread.join()
         assert len(errors) == 1
-    assert not _memray_running() and _capture_files() == []
+    assert not _memray_running()
+    assert _capture_files() == []
     with viewcopy.track(allocator=True) as t:  # free again
         np.ones(1000)
     assert t.allocator_peak_bytes >= 8000
@@ -201,7 +205,8 @@ def test_bad_meter_options_raise_type_error_naming_them(bad):
 def test_an_exception_in_the_block_still_stops_the_tracker_and_removes_its_file():
     with pytest.raises(ZeroDivisionError), viewcopy.track(allocator=True, resident=not _meters.resident_why_not()):
         1 / 0  # noqa: B018
-    assert not _memray_running() and _capture_files() == []
+    assert not _memray_running()
+    assert _capture_files() == []
 
 
 def test_ctrl_c_at_random_points_leaves_no_tracker_running_and_no_capture_file():
@@ -224,7 +229,8 @@ def test_ctrl_c_at_random_points_leaves_no_tracker_running_and_no_capture_file()
             timer.join()
         assert not _memray_running(), delay
         assert _capture_files() == [], delay
-        assert _meters._session is None and _meters._resident_open == [], delay
+        assert _meters._session is None, delay
+        assert _meters._resident_open == [], delay
     assert interrupted == 120
 
 
@@ -273,7 +279,8 @@ def test_small_cases_of_over_are_not_cross_checked_and_the_claim_says_how_many_o
                 case.array.ravel()
             c.check(t.allocated_bytes == 0, f"{case.name}: {t.allocated_bytes} B")
     said = [e for e in c.evidence if e.startswith("cross-check: ")]
-    assert len(said) == 1 and said[0].startswith(f"cross-check: {c.cases} track block(s) not cross-checked"), said
+    assert len(said) == 1, said
+    assert said[0].startswith(f"cross-check: {c.cases} track block(s) not cross-checked"), said
     assert all(_claim._case_bytes(case) < _claim.CROSS_CHECK_BELOW for case in cases)
 
 
@@ -285,7 +292,7 @@ def test_a_large_case_of_over_and_a_view_of_a_large_buffer_are_still_cross_check
         run = pytest.raises(viewcopy.claims.ClaimError, match=r"handler saw a peak of 0 B") if scratch else None
         with run or contextlib.nullcontext():
             with viewcopy.claims.claim("planted-over-matmul", "this strided matmul makes no copy") as c:
-                for a in c.over([case]):
+                for _case in c.over([case]):
                     with viewcopy.track() as t:
                         np.matmul(big[:, ::2], b, out=out)
                     c.check(t.peak_bytes == 0, f"handler peak {t.peak_bytes} B")

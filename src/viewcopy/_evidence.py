@@ -61,7 +61,10 @@ def cross_checking() -> bool:
     open_now = listeners.get()
     if not CROSS_CHECK or not open_now:
         return False
-    if any([listener.wants_cross_check() for listener in open_now]):
+    wanted = False
+    for listener in open_now:  # every listener is asked (no short cut): each may keep count
+        wanted = listener.wants_cross_check() or wanted
+    if wanted:
         return True
     for listener in open_now:
         listener.not_cross_checked()
