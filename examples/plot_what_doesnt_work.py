@@ -40,11 +40,12 @@ part = arr[: N // 100]
 with claim(
     "list-of-array-bloats",
     f"list(part.ravel()), for part, this 1-D array of {part.size:,} float64, allocates no NumPy buffer "
-    "(viewcopy.track counts 0 bytes), yet tracemalloc, which traces Python objects too, peaks at more than 3 times part's own "
+    "(viewcopy.track's default meter, NumPy's handler, counts 0 bytes), yet tracemalloc, which traces Python objects "
+    f"too, and memray (track(allocator=True)) each peak at more than 3 times part's own "
     f"{viewcopy.format_bytes(part.nbytes)} during it",
 ) as cl:
     tracemalloc.start()
-    with viewcopy.track() as as_list:
+    with viewcopy.track(allocator=True) as as_list:  # memray too: the objects are outside NumPy's handler
         items = list(part.ravel())
     python_peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
@@ -54,6 +55,10 @@ with claim(
     cl.check(
         python_peak > 3 * part.nbytes, f"python_peak > 3 * part.nbytes ({python_peak=!s}, {3 * part.nbytes=!s})"
     )  # ... but Python objects
+    cl.check(
+        as_list.allocator_peak_bytes > 3 * part.nbytes,
+        f"memray peak {as_list.allocator_peak_bytes} B > 3 * part.nbytes {3 * part.nbytes} B",
+    )
 print(f"list() of {part.size:,} float64 ({viewcopy.format_bytes(part.nbytes)}):", as_list)
 print(
     f"tracemalloc's peak: {python_peak / part.size:.1f} bytes per element for the list and its scalars, "

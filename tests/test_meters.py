@@ -278,3 +278,59 @@ def test_importing_viewcopy_does_not_import_memray_or_the_meters():
     code = "import sys, viewcopy; print('memray' in sys.modules, 'viewcopy._meters' in sys.modules)"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.split() == ["False", "False"]
+
+
+def test_small_cases_of_over_are_not_cross_checked_and_the_claim_says_how_many_once(monkeypatch):
+    from viewcopy import _evidence
+
+    monkeypatch.setattr(_evidence, "CROSS_CHECK", True)  # VIEWCOPY_CROSS_CHECK=1
+    """The size rule: blocks on layouts() cases (under CROSS_CHECK_BELOW) skip memray, counted in one line."""
+    from viewcopy.claims import _claim
+
+    cases = viewcopy.claims.layouts(where=lambda x: x.flags.c_contiguous)
+    with viewcopy.claims.claim("small-cases", "ravel of these arrays allocates nothing") as c:
+        for case in c.over(cases):
+            with viewcopy.track() as t:
+                case.array.ravel()
+            c.check(t.allocated_bytes == 0, f"{case.name}: {t.allocated_bytes} B")
+    said = [e for e in c.evidence if e.startswith("cross-check: ")]
+    assert len(said) == 1, said
+    assert said[0].startswith(f"cross-check: {c.cases} track block(s) not cross-checked"), said
+    assert all(_claim._case_bytes(case) < _claim.CROSS_CHECK_BELOW for case in cases)
+
+
+def test_a_large_case_of_over_and_a_view_of_a_large_buffer_are_still_cross_checked(monkeypatch):
+    from viewcopy import _evidence
+
+    monkeypatch.setattr(_evidence, "CROSS_CHECK", True)  # VIEWCOPY_CROSS_CHECK=1
+    big = np.ones((2000, 4000))
+    b, out = np.ones((2000, 2000)), np.ones((2000, 2000))
+    scratch = tuple(int(v) for v in np.__version__.split(".")[:2]) >= (2, 3)
+    for case in (big[:, ::2], big[::1000, ::2]):  # the second spans 64 kB of its own, the whole buffer in all
+        run = pytest.raises(viewcopy.claims.ClaimError, match=r"handler saw a peak of 0 B") if scratch else None
+        with run or contextlib.nullcontext():
+            with viewcopy.claims.claim("planted-over-matmul", "this strided matmul makes no copy") as c:
+                for _case in c.over([case]):
+                    with viewcopy.track() as t:
+                        np.matmul(big[:, ::2], b, out=out)
+                    c.check(t.peak_bytes == 0, f"handler peak {t.peak_bytes} B")
+        assert any(e.startswith("cross-check: ") and "NumPy's handler saw" in e for e in c.evidence), c.evidence
+
+
+def test_an_off_switch_turns_the_cross_check_off_for_debugging(monkeypatch):
+    from viewcopy import _evidence
+
+    monkeypatch.setattr(_evidence, "CROSS_CHECK", False)
+    with viewcopy.claims.claim("switched-off", "ravel is a view") as c:
+        with viewcopy.track():
+            np.zeros((10, 10)).ravel()
+    assert not any(e.startswith("cross-check") for e in c.evidence)
+
+
+def test_a_block_that_asks_for_memray_itself_is_not_failed_by_the_cross_check():
+    a, b, out = np.ones((2000, 4000)), np.ones((2000, 2000)), np.ones((2000, 2000))
+    with viewcopy.claims.claim("asked", "memray sees what this strided matmul allocates") as c:
+        with viewcopy.track(allocator=True) as t:
+            np.matmul(a[:, ::2], b, out=out)
+        c.check(t.allocator_peak_bytes is not None, f"{t}")
+    assert c.verdict == "holds"

@@ -153,8 +153,9 @@ class _Track:
     def __enter__(self) -> Tracked:
         tracked = self.tracked = _new_tracked()
         self._meters = None
-        if self._want or cross_checking():  # asked for, or a claim is listening (its cross-check)
-            self._meters = _Meters(self._want)
+        automatic = cross_checking()  # a claim is listening and wants this block cross-checked
+        if self._want or automatic:
+            self._meters = _Meters(self._want, automatic)
             self._meters.start(sys._getframe(1))
         try:
             # C, one call: an open counter for this thread, or None when this context has a handler of its own
@@ -184,17 +185,18 @@ class _Track:
         tracked.seconds = seconds
         if listening():  # a claim is listening: rendering the evidence costs more than the rest of the block
             note(f"track: {tracked!r}")
-            if allocator is not None:
+            if allocator is not None and not self._meters.asked[0]:  # asked for: the block reports memray itself
                 block_closed(tracked, allocator, kind is not None)
 
 
 class _Meters:
     """The process-wide meters of one block (viewcopy._meters), started before its count and stopped after."""
 
-    __slots__ = ("allocator", "asked", "resident")
+    __slots__ = ("allocator", "asked", "automatic", "resident")
 
-    def __init__(self, want: tuple[bool, bool] | None) -> None:
+    def __init__(self, want: tuple[bool, bool] | None, automatic: bool) -> None:
         self.asked = want or (False, False)
+        self.automatic = automatic  # a claim's cross-check wants memray for this block
         self.allocator: object = None  # an AllocatorSession, or why there is none
         self.resident: object = None
 
@@ -205,7 +207,7 @@ class _Meters:
         self.__class__ = _MetersRunning  # from here, discarding the block stops its meters
         # the cross-check's automatic session gives way to a block that asks, and never raises
         try:
-            if self.asked[0] or cross_checking():
+            if self.asked[0] or self.automatic:
                 _meters.start_allocator(self, where, automatic=not self.asked[0])  # type: ignore[arg-type]
             if self.asked[1]:
                 _meters.ResidentBlock(self)  # type: ignore[arg-type]

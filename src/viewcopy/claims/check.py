@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import io
 import json
+import linecache
 import os
 import platform
 import re
@@ -127,6 +128,9 @@ def _run(path: Path) -> None:
         code = path.read_text(encoding="utf-8")
     else:
         code = "\n".join(_cell_code(cell) for cell in CODE_CELL.findall(path.read_text(encoding="utf-8")))
+        # the code's lines are the cells', not the page's: register them, so tracebacks and track(where=True)
+        # show the line that ran (an entry whose mtime is None is never evicted by linecache.checkcache)
+        linecache.cache[str(path)] = (len(code), None, code.splitlines(keepends=True), str(path))
     namespace = {"__name__": "__main__", "__file__": str(path)}
     exec(compile(code, str(path), "exec"), namespace)  # noqa: S102 (running the site's own scripts is the point)
 
