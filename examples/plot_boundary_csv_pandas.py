@@ -211,14 +211,12 @@ with claim(
     narrow = variant_rise["usecols=['a', 'b']"]
     c.check(narrow < full_rise, f"usecols {viewcopy.format_bytes(narrow)}, all {viewcopy.format_bytes(full_rise)}")
 with claim(
-    "csv-chunksize-peak-below-half",
+    "csv-chunksize-lower-peak",
     f"with pandas {pd.__version__}, streaming the file in chunks of 20,000 rows raises the resident peak "
-    "(viewcopy.track(resident=True)) by less than half as much as reading it whole, and gives the same sum",
+    "(viewcopy.track(resident=True)) less than reading it whole, and gives the same sum",
 ) as c:
     chunked = variant_rise["chunksize=20_000 (a running sum)"]
-    c.check(
-        chunked < full_rise / 2, f"chunks {viewcopy.format_bytes(chunked)}, whole {viewcopy.format_bytes(full_rise)}"
-    )
+    c.check(chunked < full_rise, f"chunks {viewcopy.format_bytes(chunked)}, whole {viewcopy.format_bytes(full_rise)}")
     whole_sum = float(full_frame.to_numpy().sum())
     c.check(
         np.isclose(variant_result["chunksize=20_000 (a running sum)"], whole_sum),

@@ -31,8 +31,8 @@ PLANTED = [
     ),
     (
         "plot_trap_hidden_temporaries.py",
-        'MATMUL_COPIES = np.lib.NumpyVersion(np.__version__) >= "2.5.0"',
-        'MATMUL_COPIES = np.lib.NumpyVersion(np.__version__) < "2.5.0"',
+        'MATMUL_SCRATCH = np.lib.NumpyVersion(np.__version__) >= "2.3.0"',
+        'MATMUL_SCRATCH = np.lib.NumpyVersion(np.__version__) < "2.3.0"',
         "trap-matmul-strided-temporary-by-version",
     ),
     (
