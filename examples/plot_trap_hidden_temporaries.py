@@ -88,14 +88,8 @@ print("np.dot(compact, right):", dot_compact)
 
 # %%
 # ``matmul`` (the ``@`` operator) has loops of its own for such operands
-# (`numpy#12365 <https://github.com/numpy/numpy/issues/12365>`__), and what
-# they do changed between releases: through NumPy 2.2 ``@`` reads the
-# strided operand in place; from 2.3 it copies it into a scratch buffer
-# allocated with plain ``malloc``, outside NumPy's array allocator, so
-# :func:`viewcopy.track`'s default meter (NumPy's data-memory handler) does
-# not see it; memray (``track(allocator=True)``) does on every release, and
-# tracemalloc from 2.5, where NumPy's default allocator became
-# ``PyMem_RawMalloc``. The claims are worded for the NumPy that built this
+# (`numpy#12365 <https://github.com/numpy/numpy/issues/12365>`__).
+# The claims are worded for the NumPy that built this
 # page, and the versions page runs them on each release:
 # :claim:`trap-matmul-strided-temporary-by-version`
 MATMUL_SCRATCH = np.lib.NumpyVersion(np.__version__) >= "2.3.0"  # @ copies a strided operand into scratch

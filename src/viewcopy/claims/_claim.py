@@ -81,7 +81,7 @@ class Claim:
         3
 
         Cross-check: a :func:`viewcopy.track` block run for a case whose
-        arrays span less than :data:`CROSS_CHECK_BELOW` bytes is not measured
+        arrays span less than ``CROSS_CHECK_BELOW`` bytes is not measured
         by memray (see :meth:`block_closed`); the claim's evidence says how
         many blocks were not, once, when it ends.
         """
