@@ -35,8 +35,11 @@ NOT_CHECKED = {  # Sphinx's and sphinx-gallery's generated pages
 NO_CODE = {"claims.html", "versions.html", "glossary.html", "404.html"}  # checked pages without code blocks
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 # the page's layout shifts, summed as Lighthouse's CLS sums them (a shift the reader did not cause)
-SHIFTS = """window.viewcopyShift = 0; new PerformanceObserver(list => { for (const e of list.getEntries())
-  if (!e.hadRecentInput) window.viewcopyShift += e.value; }).observe({type: "layout-shift", buffered: true});"""
+SHIFTS = """window.viewcopyShift = 0; window.viewcopyMoved = [];
+new PerformanceObserver(list => { for (const e of list.getEntries()) if (!e.hadRecentInput) {
+  window.viewcopyShift += e.value;
+  for (const s of e.sources || []) if (s.node) window.viewcopyMoved.push(s.node.nodeName + "." + (s.node.className || ""));
+} }).observe({type: "layout-shift", buffered: true});"""
 MOST_SHIFT = 0.1  # Lighthouse's "good" CLS
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
@@ -52,10 +55,21 @@ def check_page(page, url: str, problems: list[str], *, code: bool) -> None:
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url, wait_until="load")
-    page.wait_for_timeout(500)  # the theme's scripts run on load
-    if (shift := page.evaluate("window.viewcopyShift")) > MOST_SHIFT:
-        problems.append(f"{url}: the layout moved after the first paint (CLS {shift:.3f} > {MOST_SHIFT})")
+    shifts = []
+    for _ in range(2):  # a shift seen once can be this shared machine's load; one that repeats is the page's
+        page.goto(url, wait_until="load")
+        page.wait_for_timeout(500)  # the theme's scripts run on load
+        shifts.append((page.evaluate("window.viewcopyShift"), page.evaluate("window.viewcopyMoved")))
+        if shifts[-1][0] <= MOST_SHIFT:
+            break
+    if min(shift for shift, _ in shifts) > MOST_SHIFT:
+        moved = sorted({node for _, nodes in shifts for node in nodes})
+        problems.append(
+            f"{url}: the layout moved after the first paint, on two loads "
+            f"(CLS {' and '.join(f'{shift:.3f}' for shift, _ in shifts)} > {MOST_SHIFT}; moved: {', '.join(moved)})"
+        )
+    elif len(shifts) > 1:
+        print(f"{url}: CLS {shifts[0][0]:.3f} on the first load, {shifts[1][0]:.3f} on the second: not counted")
     # images below the fold load lazily: scroll through the page first
     page.evaluate("async () => { for (let y = 0; y < document.body.scrollHeight; y += 600) "
                   "{ window.scrollTo(0, y); await new Promise(r => setTimeout(r, 30)); } }")  # fmt: skip

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import signal
 import sys
 import threading
 import tracemalloc
@@ -454,12 +455,19 @@ class _Interrupt:
     Only frames of viewcopy, contextlib and this file are traced, so every
     point of ``track``, ``budget``, ``claim`` and ``log_copies`` is a
     candidate, as an asynchronous Ctrl-C between two bytecodes would be.
+
+    A real Ctrl-C reaches Python through the SIGINT handler, so while viewcopy
+    holds it (``_meters.holding_interrupts``: its own handler is installed) the
+    interrupt is postponed, as the OS signal would be, and raised at the first
+    bytecode after the usual handler is back.
     """
 
     FILES = (str(Path(viewcopy.__file__).parent), contextlib.__file__, __file__)
 
     def __init__(self, at: int | None) -> None:
         self.at, self.seen = at, 0
+        self.usual = signal.getsignal(signal.SIGINT)
+        self.postponed = 0
 
     def __call__(self, frame, event, arg):
         if event == "call":
@@ -471,7 +479,11 @@ class _Interrupt:
         # and report lines only; a line is then the finest point there is.
         if event == "opcode" or (event == "line" and not OPCODE_EVENTS):
             self.seen += 1
-            if self.seen == self.at:
+            due = self.seen == self.at or (self.at is not None and self.seen > self.at and self.postponed)
+            if due and signal.getsignal(signal.SIGINT) is not self.usual:
+                self.postponed += 1  # held: the handler viewcopy installed would keep it for later
+            elif due:
+                self.at = None  # once
                 raise KeyboardInterrupt
         return self
 

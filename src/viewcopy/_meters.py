@@ -69,7 +69,7 @@ from collections.abc import Iterator
 
 from ._errors import MeterUnavailableError
 
-_lock = threading.RLock()
+_lock = threading.RLock()  # taken only inside holding_interrupts(): no Ctrl-C between taking it and the hold
 _files = itertools.count()
 
 
@@ -142,7 +142,7 @@ class Owner:
 def start_allocator(owner: Owner, where: str, automatic: bool = False) -> None:
     """Start memray for one block, into ``owner.allocator``; with ``automatic``, a reason there instead of an error."""
     global _session
-    with _lock, holding_interrupts():
+    with holding_interrupts(), _lock:
         holder = _session
         if holder is not None and not automatic:
             gc.collect()  # a block an interrupt left in a reference cycle: its __del__ stops its tracker
@@ -191,7 +191,7 @@ def start_allocator(owner: Owner, where: str, automatic: bool = False) -> None:
 
 def stop_allocator(session: AllocatorSession) -> int | str:
     """Stop the block's tracker: the peak in bytes, or why there is none (another block took the meter)."""
-    with _lock, holding_interrupts():
+    with holding_interrupts(), _lock:
         if session.taken:
             return session.taken
         return _stop(session)
@@ -213,7 +213,7 @@ def _stop(session: AllocatorSession) -> int:
 
 def abandon(owner: Owner) -> None:
     """Stop whatever meters ``owner`` still holds (its block was left by an interrupt before it could stop them)."""
-    with _lock:
+    with holding_interrupts(), _lock:
         allocator = owner.allocator
         if isinstance(allocator, AllocatorSession) and not allocator.stopped and not allocator.taken:
             with contextlib.suppress(Exception):
@@ -276,7 +276,7 @@ class ResidentBlock:
         why = resident_why_not()
         if why:
             raise MeterUnavailableError(f"track(resident=True): {why}")
-        with _lock, holding_interrupts():
+        with holding_interrupts(), _lock:
             before = _read_hwm()
             for outer in _resident_open:  # the reset below would lose their peak: hand it over first
                 outer.peak_seen = max(outer.peak_seen, before)
@@ -287,7 +287,7 @@ class ResidentBlock:
 
     def close(self) -> int:
         """Bytes the resident peak rose above its level at the block's start (0 when nothing new was touched)."""
-        with _lock:
+        with holding_interrupts(), _lock:
             if self in _resident_open:
                 _resident_open.remove(self)
             peak = max(_read_hwm(), self.peak_seen)
