@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -94,6 +95,18 @@ def test_a_failing_source_is_reported_and_the_rest_still_run(tmp_path):
     assert "FAIL bad-one" in done.stdout
     assert "viewcopy claim 'bad-one' failed: flatten is a view" in done.stdout
     assert "1 of 2 claims hold; 1 source(s) failed" in done.stdout
+
+
+def test_the_result_times_each_page_failing_ones_too(tmp_path):
+    script(tmp_path, "a_good", "good-one", "ravel is a view", "expect_view(a, a.ravel())")
+    script(tmp_path, "b_bad", "bad-one", "flatten is a view", "expect_view(a, a.flatten())")
+    slow = tmp_path / "examples" / "a_good.py"
+    slow.write_text("import time; time.sleep(0.3)\n" + slow.read_text())
+    result = _check.check(tmp_path, progress=io.StringIO())
+    timings = result["timings"]
+    assert set(timings) == {"auto_examples/a_good", "auto_examples/b_bad"}
+    assert timings["auto_examples/a_good"] >= 0.3 > timings["auto_examples/b_bad"] >= 0
+    assert sum(timings.values()) <= result["seconds"]
 
 
 def test_no_site_found_says_how_to_fix(tmp_path, monkeypatch):

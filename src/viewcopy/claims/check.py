@@ -156,11 +156,13 @@ def check(root: Path, *, progress: Any = None) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
     skipped: list[dict[str, str]] = []
+    timings: dict[str, float] = {}  # page -> wall seconds: `nox -s bench` lists the slowest
     todo = sources(root)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
         for done, (page, path) in enumerate(todo):
             _bar(done, len(todo), path.name, progress)
+            page_started = time.perf_counter()
             with ledger.recording(ledger.ledger_file(scratch, page)) as ledger_path:
                 try:
                     with _without_plotting(), contextlib.redirect_stdout(io.StringIO()):
@@ -179,6 +181,7 @@ def check(root: Path, *, progress: Any = None) -> dict[str, Any]:
                 rows += ledger.read(ledger_path, page)
             except (ValueError, TypeError) as error:  # a damaged ledger line: report it as the page's failure
                 failures.append({"page": page, "error": str(error), "notes": []})
+            timings[page] = time.perf_counter() - page_started
     _bar(len(todo), len(todo), "done", progress)
     if progress.isatty():
         progress.write("\n")
@@ -186,6 +189,7 @@ def check(root: Path, *, progress: Any = None) -> dict[str, Any]:
         "numpy": np.__version__,
         "python": platform.python_version(),
         "seconds": time.perf_counter() - started,
+        "timings": timings,
         "claims": rows,
         "failures": failures,
         "skipped": skipped,
