@@ -7,8 +7,10 @@ docs/_ext/viewcopy_nox.py (the Sphinx side of the socket) is tested here with it
 from __future__ import annotations
 
 import importlib.util
+import json
 import multiprocessing
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -208,3 +210,20 @@ def test_each_committed_lock_pins_what_the_noxfile_says():
             assert int(pins["pyarrow"].split(".")[0]) < 26  # pyarrow 26 refuses NumPy 1 at import
         for library in ("pyarrow", "polars", "joblib", "dask", "distributed", "memray"):
             assert library in pins, f"{library} missing from numpy-{series}.txt"
+
+
+def test_each_release_checks_the_claims_under_python_O_with_warnings_as_errors(tmp_path):
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "plot_x.py").write_text(
+        "import numpy as np, viewcopy\nfrom viewcopy.claims import claim\n"
+        "with claim('x-holds', 'np.zeros(4).ravel() peaks at 32 bytes') as c:\n"
+        "    with viewcopy.track() as t:\n        np.zeros(4).ravel()\n"
+        "    c.check(t.peak_bytes == 32, f'peak {t.peak_bytes}')\n"
+    )
+    out = tmp_path / "out.json"
+    command = noxlib.check_command(Path(sys.executable), out)
+    assert command[1:4] == ["-O", "-W", "error"]
+    done = subprocess.run([*command, "--site", str(tmp_path)], capture_output=True, text=True, check=False)
+    result = json.loads(out.read_text())
+    assert result["optimized"] is True, done.stdout + done.stderr
+    assert [row["verdict"] for row in result["claims"]] == ["holds"]

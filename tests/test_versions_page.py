@@ -40,7 +40,7 @@ def test_the_versions_page_waits_for_nox_then_shows_each_release_with_its_librar
     def release() -> None:  # nox's job for one release
         assert run[0].sphinx_free.wait(120), "Sphinx never waited for the releases"
         (matrix / "numpy-2.4.libraries.json").write_text(json.dumps({"pandas": "3.1.1", "polars": "2.1.0"}))
-        result = {"numpy": "2.4.6", "python": "3.12.1", "claims": [], "failures": [], "skipped": []}
+        result = {"numpy": "2.4.6", "python": "3.12.1", "optimized": True, "claims": [], "failures": [], "skipped": []}
         (matrix / "numpy-2.4.json").write_text(json.dumps(result))
 
     run.append(noxlib.Claims({"2.4": release}, cores=1))
@@ -51,6 +51,7 @@ def test_the_versions_page_waits_for_nox_then_shows_each_release_with_its_librar
     html = fresh_site.path("docs/_build/html/versions.html").read_text()
     assert "Local preview" not in html
     assert "2.4.6" in html
+    assert "3.12.1, python -O" in html  # the run was under -O: the page says so
     assert "3.1.1" in html  # pandas
     assert "2.1.0" in html  # polars
 

@@ -116,7 +116,7 @@ def libraries_table(results: list[dict[str, Any]]) -> nodes.table:
         nodes.row(
             "",
             entry(r["numpy"]),
-            entry(r["python"]),
+            entry(r["python"] + (", python -O" if r.get("optimized") else "")),
             *(entry(r["libraries"].get(name, "not installed")) for name in LIBRARIES),
         )
         for r in results

@@ -188,6 +188,7 @@ def check(root: Path, *, progress: Any = None) -> dict[str, Any]:
     return {
         "numpy": np.__version__,
         "python": platform.python_version(),
+        "optimized": bool(sys.flags.optimize),  # python -O: asserts were stripped, so no verdict rested on one
         "seconds": time.perf_counter() - started,
         "timings": timings,
         "claims": rows,
