@@ -188,7 +188,7 @@ searched(
         f"np.shares_memory: {np.shares_memory(a, a.ravel())}"
     ),
     behaviour=(
-        "a view of it has shares_memory False",
+        "its ravel() is a view for which np.shares_memory says False",
         lambda a: is_view(a, a.ravel()) and not np.shares_memory(a, a.ravel()),
     ),
     conditions={
@@ -372,7 +372,11 @@ searched(
     lambda a: guard_warns(a) == (not is_view(a, a.ravel())),
     lambda a: f"warns: {guard_warns(a)}, yet ravel() is a view: {is_view(a, a.ravel())}",
     behaviour=("the warning fires on a view", lambda a: guard_warns(a) and is_view(a, a.ravel())),
-    conditions={"the array is empty": lambda a: a.size == 0},
+    conditions={
+        "the array is empty": lambda a: a.size == 0,
+        "the array holds no bytes (nbytes == 0: empty, or of a zero-byte dtype)": lambda a: a.nbytes == 0,
+    },
+    cases=CASES + NO_BYTES,
 )
 
 # %%
@@ -390,7 +394,11 @@ searched(
         "arr.copy().ravel() allocates exactly nbytes (one copy)",
         lambda a: allocated(lambda: a.copy().ravel()) == a.nbytes,
     ),
-    conditions={"the array is not empty": lambda a: a.size > 0},
+    conditions={
+        "the array is not empty": lambda a: a.size > 0,
+        "the array holds bytes (nbytes > 0)": lambda a: a.nbytes > 0,
+    },
+    cases=CASES + NO_BYTES,
 )
 
 # %%

@@ -3,8 +3,8 @@ Boundary: NumPy and Arrow, which conversions share and which copy
 =================================================================
 
 Which conversions between NumPy and Arrow lend a buffer and which build a
-new one, and which meter sees what they build. Arrow draws its buffers from
-a memory pool of its own (mimalloc or jemalloc), not through NumPy, and
+new one, and which meter sees what they build. Arrow keeps its buffers in a
+pool of its own, not NumPy's (the pool's backend is printed below), and
 :claim:`arrow-to-numpy-nulls-copy-in-arrow-pool`. Lending is checked with
 ``np.shares_memory`` and Arrow's buffer addresses; what is built is
 measured with **Arrow's pool** (``pa.total_allocated_bytes()``), the
@@ -31,6 +31,7 @@ from viewcopy.claims import claim
 N = 10_000_000 if os.environ.get("VIEWCOPY_FULL_SCALE") else 1_000_000
 pool = pa.default_memory_pool()
 print(f"pyarrow {pa.__version__} ({pool.backend_name} pool), pandas {pd.__version__}, NumPy {np.__version__}")
+print("memory pools this pyarrow can use:", ", ".join(pa.supported_memory_backends()))
 
 _libc = ctypes.CDLL(None)
 
@@ -173,14 +174,14 @@ del joined
 # %%
 # ``Table.to_pandas()``: ``split_blocks`` and ``self_destruct``
 # -------------------------------------------------------------
-# pandas keeps same-dtype columns in one 2-D block: by default,
-# :claim:`arrow-to-pandas-default-copies`. ``split_blocks=True`` keeps one
+# ``Table.to_pandas()`` gathers same-dtype columns into one 2-D block by
+# default: :claim:`arrow-to-pandas-default-copies`. ``split_blocks=True`` keeps one
 # block per column: :claim:`arrow-to-pandas-split-blocks-shares`.
 # ``self_destruct=True`` hands each column of the table back to Arrow's pool
 # as it is converted (the table is unusable afterwards):
-# :claim:`arrow-self-destruct-frees-the-table`. The table here is made by an Arrow
-# computation, so its buffers live in Arrow's pool, as a table read from a
-# file does.
+# :claim:`arrow-self-destruct-frees-the-table`. The table here is made by an
+# Arrow computation, so its buffers live in Arrow's pool (a table read from
+# a memory-mapped file would keep them in the file's mapping instead).
 COLUMNS = 8
 
 

@@ -2,12 +2,13 @@
 Boundary: from a CSV file through pandas to a NumPy matrix
 ==========================================================
 
-A job that runs out of RAM usually does so while *parsing*, before any
-NumPy operation runs: the parser's token buffers and the frame it builds
-are not NumPy's, so :func:`viewcopy.track` (which counts NumPy's data
-buffers only) does not see them. This page writes a real CSV file at build
-time, parses it with pandas' C and pyarrow engines, and measures each step
-with the meter that sees its memory:
+Parsing a CSV file can take several times the memory of the frame it
+makes: :claim:`csv-resident-peak-above-frame`. The parser's token buffers
+are not NumPy's, and :func:`viewcopy.track` (which counts NumPy's data
+buffers only) does not see them; what it sees of the finished frame depends
+on the engine: :claim:`csv-numpy-handler-sees-the-c-engines-frame`. This
+page writes real CSV files at build time, parses them with pandas' C and
+pyarrow engines, and measures each step with the meter that sees its memory:
 
 - the **kernel's resident high-water mark**, its rise over the block
   (``viewcopy.track(resident=True)``, Linux), which counts the pages the
@@ -21,7 +22,7 @@ with the meter that sees its memory:
 Then it asks what ``to_numpy()``, ``.values`` and ``np.asarray(df)``
 return (dtype, C or F order, lent or built) and measures the cheapest
 way from the file to the C-ordered ``float32`` matrix a model wants.
-Every claim is worded for the pandas release that ran it (printed first).
+The pandas, pyarrow and NumPy releases that ran are printed first.
 """
 
 # %%
@@ -30,9 +31,12 @@ Every claim is worded for the pandas release that ran it (printed first).
 # Eight columns of random floats, written with Arrow's CSV writer into a
 # scratch folder. Before each measurement, ``settle()`` asks ``malloc`` and
 # Arrow's pool to give back what they hold unused (``malloc_trim``,
-# ``release_unused``), so that one measurement does not feed the next; then
-# ``viewcopy.track(resident=True)`` gives the rise of the resident
-# high-water mark over the block (``Tracked.resident_peak_bytes``).
+# ``release_unused``); then ``viewcopy.track(resident=True)`` gives the rise
+# of the resident high-water mark over the block
+# (``Tracked.resident_peak_bytes``). That narrows what one measurement
+# leaves to the next but does not remove it: each figure is what the block
+# added in this process, after what ran before it on this page, so the same
+# parse measured in two sections can differ.
 import ctypes
 import gc
 import os
@@ -83,8 +87,8 @@ with open(files[ROWS[0]]) as text:
 # %%
 # Peak memory against file size
 # -----------------------------
-# Each engine parses each file once (after one warm-up parse, so that
-# thread pools and lazily loaded code are not counted as the parse's).
+# Each engine parses each file once, after one warm-up parse per engine
+# (which loads code and starts thread pools before anything is measured).
 ENGINES = {"c": {}, "pyarrow": {"engine": "pyarrow"}}
 for options in ENGINES.values():
     pd.read_csv(files[ROWS[0]], **options)
@@ -129,8 +133,14 @@ with claim(
 # What memray sees of it
 # ----------------------
 # ``viewcopy.track(allocator=True)`` runs memray's ``Tracker`` over the
-# block: it records every ``malloc``, ``realloc`` and ``mmap``; for the
-# pyarrow engine, :claim:`csv-memray-misses-arrow-pool`. For the C engine
+# block: it records every ``malloc``, ``realloc`` and ``mmap``. Arrow's
+# pool maps large regions and then hands out memory from them without
+# calling either; the warm-up parse above made the pool map its region, so
+# within this block, for the pyarrow engine,
+# :claim:`csv-memray-misses-arrow-pool`. (In a fresh process the first
+# parse's block would show memray the region's mapping instead, which can be
+# larger than the resident rise.) NumPy's handler, read by the same block:
+# :claim:`csv-numpy-handler-sees-the-c-engines-frame`. For the C engine
 # memray and the kernel count different things again: memray what was
 # asked for, the kernel the pages touched (compare the two figures printed
 # for it, which move with the pandas release). The same block also reads
@@ -142,17 +152,31 @@ for engine, options in ENGINES.items():
     with viewcopy.track(allocator=True, resident=True) as parsed:
         frame = pd.read_csv(files[largest], **options)
         pool = pa.total_allocated_bytes() - pool_before
-    seen[engine] = {"memray": parsed.allocator_peak_bytes, "resident": parsed.resident_peak_bytes, "pool": pool}
+    seen[engine] = {"memray": parsed.allocator_peak_bytes, "resident": parsed.resident_peak_bytes, "pool": pool,
+                    "numpy": parsed.allocated_bytes, "frame": int(frame.memory_usage(index=False).sum())}  # fmt: skip
     del frame
     print(f"{engine:8}: memray peak {viewcopy.format_bytes(seen[engine]['memray']):>9}, "
           f"resident peak rise {viewcopy.format_bytes(seen[engine]['resident']):>9}, "
           f"Arrow pool holds {viewcopy.format_bytes(pool)}")  # fmt: skip
 
 with claim(
+    "csv-numpy-handler-sees-the-c-engines-frame",
+    f"with pandas {pd.__version__}, NumPy's handler (plain viewcopy.track) counts at least the finished frame's bytes "
+    "(DataFrame.memory_usage()) for read_csv of the largest file with the C engine, and less than a tenth of them "
+    "with engine='pyarrow', whose frame is in Arrow's pool",
+) as c:
+    for engine in ENGINES:
+        numpy_side, frame_side = seen[engine]["numpy"], seen[engine]["frame"]
+        c.check(
+            numpy_side >= frame_side if engine == "c" else numpy_side < frame_side / 10,
+            f"{engine}: NumPy's handler {viewcopy.format_bytes(numpy_side)}, frame {viewcopy.format_bytes(frame_side)}",
+        )
+with claim(
     "csv-memray-misses-arrow-pool",
-    f"with pyarrow {pa.__version__}, memray (viewcopy.track(allocator=True)) sees less than half of the resident "
-    "peak's rise of read_csv(engine='pyarrow') (viewcopy.track(resident=True)): the frame is in Arrow's pool, "
-    "counted by pa.total_allocated_bytes()",
+    f"with pyarrow {pa.__version__}'s {pa.default_memory_pool().backend_name} pool, after a warm-up parse, memray "
+    "(viewcopy.track(allocator=True)) sees less than half of the resident peak's rise of read_csv(engine='pyarrow') "
+    "(viewcopy.track(resident=True)), while Arrow's pool (pa.total_allocated_bytes()) grows by at least the "
+    "frame's bytes",
 ) as c:
     arrow = seen["pyarrow"]
     c.check(
@@ -198,7 +222,8 @@ full_rise = variant_rise["all columns, float64"]
 full_frame = variant_result["all columns, float64"]
 with claim(
     "csv-float32-halves-the-frame",
-    "read_csv(path, dtype=np.float32) gives a frame of half the bytes of the float64 one, by DataFrame.memory_usage()",
+    f"with pandas {pd.__version__}, read_csv(path, dtype=np.float32) gives a frame of half the bytes of the float64 "
+    "one, by DataFrame.memory_usage()",
 ) as c:
     half = variant_result["dtype=np.float32"].memory_usage(index=False).sum()
     whole = full_frame.memory_usage(index=False).sum()
@@ -403,16 +428,43 @@ target = matrices[next(iter(PATHS))]
 for name in PATHS:
     print(f"{name:40} resident peak rise {viewcopy.format_bytes(path_rise[name]):>9} "
           f"({path_rise[name] / target.nbytes:.1f}x the matrix), {path_seconds[name]:.2f} s")  # fmt: skip
-with claim("csv-paths-same-matrix", "the four paths give the same C-ordered float32 matrix") as c:
+with claim(
+    "csv-paths-same-matrix",
+    f"with pandas {pd.__version__} and pyarrow {pa.__version__}, for this file's values the four paths give the same "
+    "C-ordered float32 matrix",
+) as c:
     for name, matrix in matrices.items():
         c.check(matrix.dtype == np.float32, f"{name}: {matrix.dtype}")
         c.check(matrix.flags.c_contiguous, f"{name}: {order(matrix)}")
         c.check(np.array_equal(matrix, target), f"{name}: equal to the first: {np.array_equal(matrix, target)}")
+
+# %%
+# "For this file's values": pandas parses the text to ``float64`` and then
+# rounds to ``float32``; Arrow's reader parses the text straight to
+# ``float32``. Rounding twice can land elsewhere on a value that lies halfway
+# between two ``float32`` numbers, such as 1 + 2**-24:
+# :claim:`csv-float32-rounds-twice-in-pandas`.
+tie = os.path.join(folder, "tie.csv")
+with open(tie, "w") as out:
+    out.write(f"x\n{1 + 2**-24!r}\n")
+by_pandas = pd.read_csv(tie, dtype=np.float32)["x"].to_numpy()[0]
+by_arrow = pa_csv.read_csv(tie, convert_options=pa_csv.ConvertOptions(column_types={"x": pa.float32()}))
+by_arrow = by_arrow.column("x").to_numpy()[0]
+with claim(
+    "csv-float32-rounds-twice-in-pandas",
+    f"with pandas {pd.__version__} and pyarrow {pa.__version__}, the CSV text {1 + 2**-24!r} becomes float32 "
+    f"{float(by_pandas)!r} through read_csv(dtype=np.float32) and {float(by_arrow)!r} through pyarrow.csv with a "
+    "float32 column type",
+) as c:
+    c.check(by_pandas.dtype == by_arrow.dtype == np.float32, f"dtypes {by_pandas.dtype}, {by_arrow.dtype}")
+    c.check(by_pandas != by_arrow, f"read_csv: {float(by_pandas)!r}, pyarrow.csv: {float(by_arrow)!r}")
+print(f"{1 + 2**-24!r} -> read_csv(dtype=float32): {float(by_pandas)!r}; pyarrow.csv float32: {float(by_arrow)!r}")
+
 cheapest = min(path_rise, key=path_rise.get)
 with claim(
     "csv-cheapest-float32-path",
-    f"of the four paths measured, {cheapest} has the lowest resident peak (viewcopy.track(resident=True)), at least "
-    "a quarter below the float64 frame's path",
+    f"with pandas {pd.__version__}, of the four paths measured, {cheapest} has the lowest resident peak "
+    "(viewcopy.track(resident=True)), at least a quarter below the float64 frame's path",
 ) as c:
     c.check(
         path_rise[cheapest] < 0.75 * path_rise["read_csv -> to_numpy(float32) -> C"],

@@ -4,15 +4,21 @@ Boundary: memory-mapped files, which operations stay on the file
 
 ``np.load(path, mmap_mode=...)`` and ``np.memmap`` map a file into memory
 instead of reading it: the array's buffer *is* the file, and the kernel
-reads a page only when something touches it. Those pages are the kernel's
-page cache, file-backed: it can drop them and read them again. A result
-built from the mapping, on the other hand, is ordinary anonymous memory
+maps a page of it into the process only when something touches it (from its
+page cache, reading the page from disk first if it is not cached; a file
+just written, as here, usually is). Those pages are file-backed: the kernel
+can drop them and read them again. A result built from the mapping, on the
+other hand, is ordinary anonymous memory
 (:claim:`files-whole-copies-into-ram`).
 
 So this page measures with the **kernel's resident counts** (Linux):
 ``RssAnon``, the process's anonymous memory (``/proc/self/status``), and
-the resident pages of the mapped file (``Rss`` of its mappings in
-``/proc/self/smaps``), called ``RssFile`` below. :func:`viewcopy.track`
+the pages of the file mapped into this process (``Rss`` of its mappings in
+``/proc/self/smaps``), called ``RssFile`` below. On this page, an operation
+*reads* the file when it maps the file's pages into the process, and the
+file's *resident* pages are those mapped pages; whether the kernel had to go
+to disk for them is not measured. In mode ``'c'``, the pages written are
+private to the process and still count in the mapping's ``Rss``. :func:`viewcopy.track`
 sees what NumPy builds in RAM, not the mapping:
 :claim:`files-load-mmap-reads-nothing`. Each claim names the operation checked, on a
 float64 ``.npy`` file written at build time.
@@ -141,7 +147,8 @@ VIEWS = {
 with claim(
     "files-views-stay-on-file",
     "basic slices, the transpose, reshape(-1) and np.asarray() of this memmap (mode 'r') share the mapping and read "
-    "nothing: the file's resident pages (smaps) rise by less than 1% of it, and NumPy's handler counts no buffer",
+    "nothing: the file's resident pages (smaps) rise by less than 1% of it, and NumPy's handler counts nothing left "
+    "allocated",
 ) as c:
     for name, view in VIEWS.items():
         result, rise, numpy_seen = measured(lambda view=view, mm=mm: view(mm))
@@ -319,7 +326,8 @@ MAPPED.add(raw)
 part = np.memmap(raw, dtype=np.float64, mode="r", offset=8 * 1000, shape=(10,))
 with claim(
     "files-np-memmap-offset",
-    "np.memmap(raw, offset=8000, shape=(10,)) of float64 values 0, 1, 2... holds values 1000 to 1009",
+    "np.memmap(raw, dtype=np.float64, mode='r', offset=8000, shape=(10,)) of this file of float64 values 0, 1, 2... "
+    "holds values 1000 to 1009",
 ) as c:
     c.check(part.tolist() == list(range(1000, 1010)), f"{part.tolist()}")
 loaded, rise, numpy_seen = measured_bar("np.fromfile", lambda: np.fromfile(raw, dtype=np.float64))

@@ -2,8 +2,9 @@
 Boundary: Polars and NumPy, when ``to_numpy()`` is free
 =======================================================
 
-A Polars column is an Arrow array in memory that Polars manages (in Rust:
-not NumPy, not Arrow's C++ pool), and it may be split into *chunks*.
+A Polars column is an Arrow array that Polars manages (in Rust, apart from
+Arrow's C++ pool); its memory may be NumPy's, when the Series was made from
+an ndarray, and it may be split into *chunks*.
 ``Series.to_numpy()`` can lend that buffer to NumPy when it is one chunk,
 has no nulls and has a dtype NumPy reads as it is; otherwise it builds a
 new array (:claim:`polars-chunked-to-numpy-copy-unseen-by-track`). This
@@ -106,7 +107,7 @@ joined_rise = numpy_seen.resident_peak_bytes
 with claim(
     "polars-chunked-to-numpy-copy-unseen-by-track",
     f"with Polars {pl.__version__}, to_numpy() of a two-chunk float64 Series is a writeable copy: the resident "
-    "peak (viewcopy.track(resident=True)) rises by at least its size while NumPy's handler counts nothing",
+    "peak (viewcopy.track(resident=True)) rises by at least 95% of its size while NumPy's handler counts nothing",
 ) as c:
     viewcopy.expect_copy(values, joined)
     c.check(joined.flags.writeable, f"writeable {joined.flags.writeable}")
@@ -128,17 +129,20 @@ gc.collect()
 with viewcopy.track(resident=True) as lent:
     first = one_chunk.to_numpy()
 rise_after = lent.resident_peak_bytes
+print(
+    f"rechunk(): resident +{viewcopy.format_bytes(rechunk_rise)}; its to_numpy(): +{viewcopy.format_bytes(rise_after)}"
+)
 with claim(
     "polars-rechunk-then-to-numpy-free",
     f"with Polars {pl.__version__}, rechunk() of a two-chunk Series raises the resident peak "
-    "(viewcopy.track(resident=True)) by its size once; to_numpy() of the result is then a view, the same buffer "
-    "each time",
+    "(viewcopy.track(resident=True)) by 95% to 150% of its size; to_numpy() of the result is then a view, the same "
+    "buffer each time",
 ) as c:
     c.check(one_chunk.n_chunks() == 1, f"{one_chunk.n_chunks()} chunk(s) after rechunk()")
     c.check(
-        rechunk_rise >= 0.95 * 2 * values.nbytes,
+        0.95 * 2 * values.nbytes <= rechunk_rise <= 1.5 * 2 * values.nbytes,
         f"rechunk() resident rise {viewcopy.format_bytes(rechunk_rise)}, the two chunks "
-        f"{viewcopy.format_bytes(2 * values.nbytes)} (at least 95%)",
+        f"{viewcopy.format_bytes(2 * values.nbytes)} (from 95% to 150%)",
     )
     viewcopy.expect_view(first, one_chunk.to_numpy())
     c.check(
@@ -157,27 +161,28 @@ COLUMNS = 4
 frame = pl.DataFrame({f"c{k}": values + k for k in range(COLUMNS)})
 matrix_bytes = N * COLUMNS * 8
 built = {}
-for order in ("fortran", "c"):
+for order in ("default", "c"):
     gc.collect()
     with viewcopy.track(resident=True) as numpy_seen:
-        built[order] = frame.to_numpy(order=order)
+        built[order] = frame.to_numpy() if order == "default" else frame.to_numpy(order=order)
     built[order + " rise"] = rise = numpy_seen.resident_peak_bytes
     print(f"frame.to_numpy(order={order!r}): C-contiguous {built[order].flags.c_contiguous}, "
           f"resident +{viewcopy.format_bytes(rise)}, track: {numpy_seen}")  # fmt: skip
 with claim(
     "polars-frame-to-numpy-f-copy",
     f"with Polars {pl.__version__}, DataFrame.to_numpy() of {COLUMNS} float64 columns is a new writeable F-ordered "
-    "array (the resident peak, viewcopy.track(resident=True), rises by its size); order='c' gives a C-ordered one",
+    "array (the resident peak, viewcopy.track(resident=True), rises by 95% to 150% of its size); order='c' gives a "
+    "C-ordered one",
 ) as c:
-    f_matrix, c_matrix = built["fortran"], built["c"]
+    f_matrix, c_matrix = built["default"], built["c"]
     c.check(f_matrix.flags.f_contiguous, f"default: F-contiguous {f_matrix.flags.f_contiguous}")
     c.check(not f_matrix.flags.c_contiguous, f"default: C-contiguous {f_matrix.flags.c_contiguous}")
     c.check(f_matrix.flags.writeable, f"default: writeable {f_matrix.flags.writeable}")
     c.check(c_matrix.flags.c_contiguous, f"order='c': C {c_matrix.flags.c_contiguous}")
     c.check(
-        built["fortran rise"] >= 0.95 * matrix_bytes,
-        f"resident rise {viewcopy.format_bytes(built['fortran rise'])} for {viewcopy.format_bytes(matrix_bytes)} "
-        "(at least 95%)",
+        0.95 * matrix_bytes <= built["default rise"] <= 1.5 * matrix_bytes,
+        f"resident rise {viewcopy.format_bytes(built['default rise'])} for {viewcopy.format_bytes(matrix_bytes)} "
+        "(from 95% to 150% of it)",
     )
     c.check(np.array_equal(f_matrix, c_matrix), f"same values in both orders: {np.array_equal(f_matrix, c_matrix)}")
     for name in frame.columns:
@@ -188,7 +193,7 @@ with claim(
 ) as c:
     error = refuses_copy(frame.to_numpy)
     c.check(bool(error), error or "returned")
-frame_rise = built["fortran rise"]
+frame_rise = built["default rise"]
 
 # %%
 # ``pl.from_numpy``: the array's order decides

@@ -64,8 +64,9 @@ cloudpickle.register_pickle_by_value(_workers)
 # What each worker reports
 # ------------------------
 # ``in_worker`` runs inside the worker: it sums the array (touching every
-# page), optionally writes some rows, waits for the other worker to do the
-# same, and returns the kernel's figures for the array's own pages.
+# page), optionally writes some rows, pauses for 0.1 s (so that the other
+# worker is likely to be at work at the same time; nothing below depends on
+# it), and returns the kernel's figures for the array's own pages.
 #
 # Two readings, each for what it can tell. ``/proc/self/pagemap`` has one
 # entry per page of the process: whether it is resident, whether it is a
@@ -152,7 +153,8 @@ def forking():
     """Fork workers inside this block without Python 3.12's warning that forking a process with threads may deadlock.
 
     Other pages of the site start Arrow's and Polars' thread pools in this process. The workers here run NumPy and
-    read /proc, and every result waits at most TIMEOUT seconds, so a hang would fail the page, not stall the build.
+    read /proc, and every result waits at most TIMEOUT seconds; then the pool's workers are ended (the Pool's
+    with-block terminates them, and the executor's are killed below), so a hang fails the page, not stalls the build.
     """
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", r".*multi-threaded, use of fork\(\)", DeprecationWarning)
@@ -184,13 +186,23 @@ reports = {}
 # %%
 # Pickled arguments: a copy per task
 # ----------------------------------
-# Both pools below send ``data`` inside each task's message (pickled);
+# Both pools below send ``data`` inside each task's message (pickled), one
+# task per message (``chunksize=1``; by default ``Pool.map`` may put several
+# tasks in one message);
 # :claim:`workers-pickled-argument-private-copy-per-task`
 with forked_pool() as pool:
-    reports["multiprocessing.Pool"] = pool.map_async(in_worker, [data] * TASKS).get(TIMEOUT)
-with forking(), concurrent.futures.ProcessPoolExecutor(WORKERS, mp_context=fork) as executor:  # forks on submit
-    futures = [executor.submit(in_worker, data) for _ in range(TASKS)]
-    reports["ProcessPoolExecutor"] = [future.result(TIMEOUT) for future in futures]
+    reports["multiprocessing.Pool"] = pool.map_async(in_worker, [data] * TASKS, chunksize=1).get(TIMEOUT)
+with forking():  # the executor forks on submit
+    executor = concurrent.futures.ProcessPoolExecutor(WORKERS, mp_context=fork)
+    try:
+        futures = [executor.submit(in_worker, data) for _ in range(TASKS)]
+        reports["ProcessPoolExecutor"] = [future.result(TIMEOUT) for future in futures]
+    except concurrent.futures.TimeoutError:
+        for process in list(executor._processes.values()):  # a hung worker: shutdown() would wait for it for ever
+            process.kill()
+        raise
+    finally:
+        executor.shutdown(cancel_futures=True)
 for name in ("multiprocessing.Pool", "ProcessPoolExecutor"):
     show(name, reports[name])
 

@@ -53,7 +53,8 @@ f_contiguous = [case for case in CASES if case.array.flags.f_contiguous]
 empty = [case for case in CASES if case.array.size == 0]
 with claim(
     "faq-f-contiguous-examples",
-    f"for this page's a, a.T, np.asfortranarray(a[:100]), the 1-D row a[0] and the one-row a[:1] are F-contiguous, "
+    f"for this page's C-ordered a: a.T, np.asfortranarray(a[:100]), the 1-D row a[0] and the one-row a[:1] are "
+    "F-contiguous, "
     f"the last two C-contiguous as well, and so are the {len(empty)} empty layouts of the family",
 ) as c:
     for name, x in {"a.T": a.T, "np.asfortranarray(a[:100])": np.asfortranarray(a[:100])}.items():
@@ -220,7 +221,7 @@ with claim(
             f"{case.name}: reshape(-1) a view of stride {by_reshape.strides[0]}, ravel() a copy",
         )
 every_other = a[:, ::2]
-with claim("faq-reshape-views-strided", "reshape(-1) views a column-strided array that ravel copies") as c:
+with claim("faq-reshape-views-strided", "reshape(-1) views this column-strided array, which ravel copies") as c:
     viewcopy.expect_copy(every_other, every_other.ravel())
     flat = viewcopy.expect_view(every_other, every_other.reshape(-1))
     c.check(
@@ -243,7 +244,7 @@ print("the view's layout:", viewcopy.layout(flat))
 t_copy = a.T.reshape(-1)
 with claim(
     "faq-base-misleads",
-    f"for this FAQ's {ROWS:,}x1,000 array a, the copy a.T.reshape(-1) has a .base, and the view a[10:][5:] "
+    f"for the FAQ page's {ROWS:,}x1,000 array a, the copy a.T.reshape(-1) has a .base, and the view a[10:][5:] "
     "has a .base that is not a[10:], the array it was sliced from",
 ) as c:
     c.check(t_copy.base is not None, "t_copy.base is not None")
@@ -262,11 +263,18 @@ del t_copy
 # Is ``np.shares_memory`` slow?
 # -----------------------------
 # :func:`numpy.may_share_memory` only compares the memory bounds;
-# :func:`numpy.shares_memory` proves an overlap. For two arrays with
+# :func:`numpy.shares_memory` proves an overlap: :claim:`faq-may-share-bounds-only`. For two arrays with
 # unrelated :term:`strides` over the same :term:`buffer` it solves an integer problem;
 # ``max_work`` bounds the effort and NumPy raises
 # :class:`~numpy.exceptions.TooHardError` past the bound. Below, each is
 # timed as a ratio to ``may_share_memory`` on the same two arrays.
+evens, odds = a[0, ::2], a[0, 1::2]  # interleaved: the same bounds, no element in common
+with claim(
+    "faq-may-share-bounds-only",
+    "for the even and the odd elements of a's first row, np.may_share_memory says True and np.shares_memory False",
+) as c:
+    c.check(np.may_share_memory(evens, odds), f"may_share_memory: {np.may_share_memory(evens, odds)}")
+    c.check(not np.shares_memory(evens, odds), f"shares_memory: {np.shares_memory(evens, odds)}")
 r = a.ravel()
 x = np.zeros((4, 5, 6), dtype=np.int8)
 p, q = x[:, ::2, ::3], x[:, ::3, ::2]
@@ -296,8 +304,20 @@ with claim("faq-shares-memory-bounded", "np.shares_memory raises TooHardError wh
 # ---------------------------------------------------------
 # NumPy 2.0 changed what ``np.array(x, copy=False)`` means:
 # :claim:`faq-copy-none-is-old-false`. ``copy=None`` (the default of
-# :func:`numpy.asarray`) is the old "only if needed". NumPy 2.1 added the same keyword to ``reshape``.
+# :func:`numpy.asarray`) is the old "only if needed". For ``reshape``:
+# :claim:`faq-reshape-copy-keyword`.
 numpy_version = tuple(int(p) for p in np.__version__.split(".")[:2])
+try:
+    np.reshape(a[:2], -1, copy=False)
+    reshape_takes_copy = True
+except TypeError:
+    reshape_takes_copy = False
+with claim(
+    "faq-reshape-copy-keyword",
+    f"np.reshape {'takes' if reshape_takes_copy else 'does not take'} the copy= keyword on NumPy {np.__version__} "
+    "(it was added in NumPy 2.1)",
+) as c:
+    c.check(reshape_takes_copy == (numpy_version >= (2, 1)), f"reshape(copy=False) accepted: {reshape_takes_copy}")
 needs_a_copy = a[:100].astype(np.float32)  # asking for float64 needs a conversion
 with claim(
     "faq-copy-none-is-old-false",

@@ -109,14 +109,13 @@ plt.show()
 # logical direction), elements sorted by it. It is defined where no two elements
 # sit at one address: :claim:`order-k-search-leaves-out-broadcasts`. The condition under which ``ravel('K')`` reads in that order is
 # chosen by the search among the candidates below, and the smallest
-# exceptions are run. The family's arrays all nest their axes (each stride
-# steps over the whole span of the axes with smaller strides); so that the
-# search also meets axes that interleave in memory without overlapping,
-# three arrays made with :func:`numpy.lib.stride_tricks.as_strided` are added to it.
+# exceptions are run. So that the search also meets axes that interleave in
+# memory, arrays made with :func:`numpy.lib.stride_tricks.as_strided` are
+# added to it: :claim:`order-k-family-nests`.
 CASES = layouts()
 INTERLEAVED = [
     Case(f"as_strided(arange(10.), {shape}, strides={strides})", as_strided(np.arange(10.0), shape, strides))
-    for shape, strides in [((2, 3), (24, 16)), ((3, 2), (16, 24)), ((2, 2, 2), (8, 24, 32))]
+    for shape, strides in [((2, 3), (24, 16)), ((3, 2), (16, 24)), ((2, 2, 2), (16, 24, 32))]
 ]
 
 
@@ -180,6 +179,24 @@ left_out = [case for case in CASES + INTERLEAVED if case not in DISTINCT]
 def zero_stride(x):
     return any(s == 0 and n > 1 for s, n in zip(x.strides, x.shape, strict=True))
 
+
+not_nesting = [case for case in CASES if not nested(case.array)]
+with claim(
+    "order-k-family-nests",
+    f"of the family's {len(CASES)} layouts, all but {len(not_nesting)} nest their axes (each axis longer than 1 "
+    "steps, its stride's sign dropped, over the whole span of the axes with smaller strides), and those "
+    f"{len(not_nesting)} are broadcasts with a zero stride; each of the {len(INTERLEAVED)} as_strided arrays added "
+    "does not nest, and has its elements at distinct addresses",
+) as c:
+    for case in c.over(CASES + INTERLEAVED):
+        x = case.array
+        if case in INTERLEAVED:
+            c.check(
+                not nested(x) and len(np.unique(offsets(x))) == x.size,
+                f"{case.name}: nests {nested(x)}, {len(np.unique(offsets(x)))} addresses for {x.size} elements",
+            )
+        elif not nested(x):
+            c.check(zero_stride(x), f"{case.name}: does not nest, strides {x.strides}, and has no zero stride")
 
 overlapping = [case.name for case in left_out if not zero_stride(case.array)]
 with claim(

@@ -113,9 +113,9 @@ print("f.nbytes =", f"{f.nbytes:,}", "| f.base:", f.base, "|", viewcopy.relation
 # -------------------------
 # :func:`viewcopy.claims.time_ratio` times the two calls in alternating rounds
 # (loops long enough for a sub-microsecond call, medians of the rounds) on
-# ``a[:size]`` for each size printed. The ratio is what carries
-# over to other machines, not the seconds, and each ratio holds for the size
-# it was measured at. The claim covers the larger sizes:
+# ``a[:size]`` for each size printed. The page states ratios, not seconds:
+# each ratio holds for the size it was measured at, on the machine that
+# built the page. The claim covers the larger sizes:
 # :claim:`ravel-much-faster`. For each size the verdict printed is chosen by
 # the measurement (:meth:`viewcopy.claims.TimeRatio.above` and ``below``).
 SIZES = [10, 1_000, 100_000, a.size]

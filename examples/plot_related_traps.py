@@ -25,7 +25,10 @@ print(f"NumPy {np.__version__}; values: {values.size:,} float64, {viewcopy.forma
 # --------------------------------------
 # ``values[values > 1]`` builds a :term:`boolean mask` first, then selects
 # into a new array: :claim:`mask-peak-and-after`.
-with claim("mask-costs-mask-plus-result", "boolean indexing allocates a one-byte-per-element mask plus a copy") as c:
+with claim(
+    "mask-costs-mask-plus-result",
+    "values[values > 1] allocates a one-byte-per-element mask (the comparison's result) plus a copy",
+) as c:
     with viewcopy.track() as masked:
         selected = values[values > 1]
     viewcopy.expect_copy(values, selected)

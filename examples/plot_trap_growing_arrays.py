@@ -122,7 +122,7 @@ with viewcopy.track() as filling:
         out[i * CHUNK : (i + 1) * CHUNK] = chunk(i)
 with claim(
     "trap-preallocate-peak-result-plus-chunk",
-    "filling a preallocated array peaks at the result plus one chunk (within 1%)",
+    "filling this preallocated array peaks at the result plus one chunk (within 1%)",
 ) as c:
     c.check(np.array_equal(out, acc), "np.array_equal(out, acc)")
     c.check(

@@ -126,12 +126,17 @@ with claim(
     + (
         "copies this operand into scratch memory: memray's peak is at least result + operand"
         if MATMUL_SCRATCH
-        else "makes no copy of this operand: memray's peak stays within 10% of the operand above the result"
+        else "makes no copy of this operand: memray's peak stays below the result plus a tenth of the operand"
     )
     + (
         ", and tracemalloc's too"
         if MATMUL_TRACED
-        else (", which tracemalloc does not see (its peak stays within 10%)" if MATMUL_SCRATCH else "")
+        else (
+            ", which tracemalloc (Python's tracer, a fourth meter) does not see: its peak stays below the result "
+            "plus a tenth of the operand"
+            if MATMUL_SCRATCH
+            else ""
+        )
     ),
 ) as c:
     with viewcopy.track(allocator=True) as matmul_strided:
@@ -156,7 +161,7 @@ print(f"strided @ right: {matmul_strided}; tracemalloc peak {viewcopy.format_byt
 with claim(
     "trap-matmul-temporary-seen-by-track",
     f"on NumPy {np.__version__}, viewcopy.track's default meter (NumPy's handler) counts no copy of this operand "
-    "for strided @ right: its peak stays within 10% of the operand above the result"
+    "for strided @ right: its peak stays below the result plus a tenth of the operand"
     + (", while memray's holds the copy" if MATMUL_SCRATCH else ""),
 ) as c:
     c.check(

@@ -145,7 +145,7 @@ def test_the_page_combines_releases():
     assert versions == ["1.26.4", "2.4.0"]
     assert by["a.T"]["differences"] == []
     assert by["a.mT"]["differences"] == ["1.26.4: not in this release"]
-    assert by["a.ravel()"]["differences"] == ["2.4.0: not in this release", "1.26.4: copy"]
+    assert by["a.ravel()"]["differences"] == ["2.4.0: not in this release"]  # the row shows 1.26.4's answer
     releases["2.0.0"] = {"a.T": {**base, "verdict": "copy"}}
     releases["1.26.4"]["a.T"]["verdict"] = "copy"
     _, _, rows = viewcopy_atlas.combine(dict(sorted(releases.items())))
@@ -160,7 +160,14 @@ def test_an_entry_a_release_deprecated_says_so_not_absent():
     mt = {**fix, "expression": "a.mT", "verdict": "view"}
     _, _, rows = viewcopy_atlas.combine({"2.4.6": {"np.fix(a)": fix, "a.mT": mt}, "2.5.5": {"a.mT": mt}})
     by = {r["expression"]: r for r in rows}
-    assert by["np.fix(a)"]["differences"] == ["2.5.5: deprecated in this release", "2.4.6: copy"]
+    assert by["np.fix(a)"]["differences"] == ["2.5.5: deprecated in this release"]
+    # an entry only the oldest release has: every newer one is listed as lacking it, not the newest alone
+    old = {**fix, "expression": "a.newbyteorder()", "verdict": "view"}
+    three = {"1.26.4": {"a.newbyteorder()": old, "a.mT": mt}, "2.4.6": {"a.mT": mt}, "2.5.5": {"a.mT": mt}}
+    _, _, rows = viewcopy_atlas.combine(three)
+    assert next(r for r in rows if r["expression"] == "a.newbyteorder()")["differences"] == [
+        "2.4.6, 2.5.5: not in this release"
+    ]
     _, _, rows = viewcopy_atlas.combine({"1.26.4": {"np.fix(a)": fix}, "2.4.6": {"np.fix(a)": fix, "a.mT": mt}})
     assert next(r for r in rows if r["expression"] == "a.mT")["differences"] == ["1.26.4: not in this release"]
 
@@ -174,9 +181,12 @@ def test_the_pages_count_of_entries_is_the_tables():
     shown, versions, rows = viewcopy_atlas.combine(releases)
     assert (
         viewcopy_atlas.count_text(shown, versions, rows)
-        == "2 entries: 1 in NumPy 2.5.5, and 1 only in an older release"
+        == "2 entries: 1 measured on NumPy 2.5.5, 1 deprecated in NumPy 2.5.5 and measured on an older one"
     )
     assert viewcopy_atlas.count_text("2.4.6", ["2.4.6"], rows[:1]) == "1 entry, NumPy 2.4.6's"
+    gone = {**fix, "expression": "a.newbyteorder()"}
+    rows = viewcopy_atlas.combine({"1.26.4": {"a.newbyteorder()": gone, "a.mT": mt}, "2.5.5": {"a.mT": mt}})[2]
+    assert viewcopy_atlas.count_text("2.5.5", ["1.26.4", "2.5.5"], rows).endswith("1 only in an older release")
 
 
 def test_the_rows_records_read_back_from_claims():

@@ -63,6 +63,7 @@ def test_no_page_loads_a_script_or_stylesheet_from_another_host(built_site):
     pages = {p.name: p.read_text() for p in site.path("docs/_build/html").rglob("*.html")}
     assert "sg_execution_times.html" in pages
     assert "sg-datatable" in pages["sg_execution_times.html"]  # the table itself is kept
+    assert "Mem (MB)" not in pages["sg_execution_times.html"]  # not its column of 0.0 MB: no memory was measured
     remote = re.compile(r'<(?:script|link)\b[^>]*\b(?:src|href)="(?:https?:)?//')
     assert {name for name, text in pages.items() if remote.search(text)} == set()
 
@@ -130,6 +131,7 @@ def test_claims_that_say_more_than_they_check_and_sphinx_warnings_fail_the_build
     fresh_site.replace(
         "docs/page.md", "## Flatten copies", "## Flatten copies\n\nSee {func}`viewcopy.no_such_function`."
     )
+    fresh_site.replace("docs/index.md", "glossary\n```", "glossary\nno-such-page\n```")  # a missing page
     build = fresh_site.build()
     assert build.returncode != 0
     always = "claim 'planted-always' on auto_examples/plot_tiny states a rule about 'always' but was checked on 1 case"
@@ -137,6 +139,7 @@ def test_claims_that_say_more_than_they_check_and_sphinx_warnings_fail_the_build
     assert always in build.output
     assert twice in build.output
     assert "py:func reference target not found: viewcopy.no_such_function" in build.output
+    assert "toctree contains reference to nonexisting document 'no-such-page'" in build.output
     # issue 21.5: a claim resting on an assert fails, named by file and line, and so does one with no evidence
     stripped = "plot_tiny.py:23: an assert statement in a claim source (python -O strips it)"
     empty = "claim 'planted-assert' on auto_examples/plot_tiny recorded no evidence"

@@ -227,6 +227,40 @@ def test_a_skipped_page_is_listed_with_its_reason_and_install_line(tmp_path):
     assert "--strict: 1 skipped page(s) fail the check" in strict.stdout
 
 
+def test_a_claim_a_page_does_not_run_for_want_of_a_library_is_listed_and_strict_fails(tmp_path):
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "plot_part.py").write_text(
+        "import numpy as np, viewcopy\nfrom viewcopy.claims import claim, not_run\n"
+        "with claim('part-numpy', 'ravel of this array is a view'):\n"
+        "    a = np.zeros(4); viewcopy.expect_view(a, a.ravel())\n"
+        "try:\n    import polars\nexcept ModuleNotFoundError:\n    not_run('part-polars', 'polars')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", BLOCK_POLARS, "check", "--site", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ok   part-numpy" in done.stdout
+    assert "skip auto_examples/plot_part, claim part-polars: needs polars, which is not installed" in done.stdout
+    assert 'pip install "polars>=1.0"' in done.stdout
+    strict = subprocess.run(
+        [sys.executable, "-c", BLOCK_POLARS, "check", "--strict", "--site", str(tmp_path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert strict.returncode == 1, strict.stdout + strict.stderr
+
+
+def test_not_run_names_bad_input():
+    from viewcopy.claims import not_run
+
+    with pytest.raises(ValueError, match="a claim id is lowercase"):
+        not_run("Not An Id", "polars")
+    with pytest.raises(ValueError, match="needs is the name of the library"):
+        not_run("an-id", "pip install polars")
+
+
 def test_a_missing_module_that_no_page_may_lack_fails_the_page(tmp_path):
     site = skipping_site(tmp_path, "viewcopy.no_such_module")
     done = run_check("--site", str(site))

@@ -122,6 +122,10 @@ def test_search_finds_counterexamples_and_the_exact_condition():
     assert holds.holds
     assert holds.verdict == f"holds on all {len(cases)} layouts"
     assert holds.boundary() == ()
+    # a case from outside the family: the count is no longer the family's, and the verdict says arrays
+    more = [*cases, viewcopy.claims.Case("np.zeros(4, dtype=np.dtype([]))", np.zeros(4, dtype=np.dtype([])))]
+    wider = viewcopy.claims.search(lambda a: not np.shares_memory(a, a.flatten()), more, about="flatten copies")
+    assert wider.verdict == f"holds on all {len(more)} arrays"
 
 
 def test_search_bad_input_and_errors_name_the_case():

@@ -35,6 +35,9 @@ def test_a_class_claim_checked_on_one_array_fails_though_it_has_no_rule_word():
         "for the array above, reshape(-1) copies",
         "x.T.reshape(-1) returns a copy",
         "reshape(-1) can view an array that ravel copies",
+        "flatten returns a new array",
+        "on NumPy 2.4.6, strided @ right peaks at result + operand",
+        "pd.DataFrame(arr) copies arr, the same data as a 2-D array of 80.0 MB",
     ],
 )
 def test_a_sentence_that_names_its_array_or_says_what_a_result_is_may_rest_on_one_case(sentence):
@@ -49,6 +52,8 @@ def test_a_sentence_that_names_its_array_or_says_what_a_result_is_may_rest_on_on
         "writing through a ravel view changes the source",
         "any view of a buffer keeps it alive",
         "ravel always returns a view",
+        "ravel copies a transposed array",
+        "reshape(-1) copies non-contiguous input",
     ],
 )
 def test_a_general_sentence_needs_a_family(sentence):

@@ -112,15 +112,15 @@ def combine(releases: dict[str, dict[str, dict[str, Any]]]) -> tuple[str, list[s
             )
             for v in versions
         }
-        reference = _said(releases[shown].get(expression), expression, shown)
+        # the row shows the newest release that has the entry: list every release that answers otherwise,
+        # lacking it included, each group in release order
+        reference = _said(releases[home].get(expression), expression, home)
         others: dict[str, list[str]] = {}  # what a release said -> the releases that said it
-        for v in versions:
+        for v in reversed(versions):
             said = _said(releases[v].get(expression), expression, v)
-            if v != shown and said != reference:
+            if v != home and said != reference:
                 others.setdefault(said, []).append(v)
-        record["differences"] = [f"{', '.join(vs)}: {said}" for said, vs in others.items()]
-        if expression not in releases[shown]:
-            record["differences"].insert(0, f"{shown}: {reference}")
+        record["differences"] = [f"{', '.join(sorted(vs, key=_version_key))}: {said}" for said, vs in others.items()]
         out.append(record)
     return shown, versions, out
 
@@ -131,7 +131,11 @@ def count_text(shown: str, versions: list[str], rows: list[dict[str, Any]]) -> s
     entries = f"{n:,} entr{'y' if n == 1 else 'ies'}"
     if present == n:
         return f"{entries}, NumPy {shown}'s" if len(versions) == 1 else f"{entries}, each in NumPy {shown}"
-    return f"{entries}: {present:,} in NumPy {shown}, and {n - present:,} only in an older release"
+    why = [_said(None, r["expression"], shown) for r in rows if r["releases"][shown] is None]
+    deprecated = sum("deprecated" in w for w in why)
+    parts = [f"{len(why) - deprecated:,} only in an older release"] if len(why) > deprecated else []
+    parts += [f"{deprecated:,} deprecated in NumPy {shown} and measured on an older one"] if deprecated else []
+    return f"{entries}: {present:,} measured on NumPy {shown}, " + " and ".join(parts)
 
 
 # -- the table ---------------------------------------------------------------------------------------------

@@ -162,7 +162,17 @@ def render(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         uri = app.builder.get_relative_uri(docname, viewcopy_ledger.LEDGER_PAGE) + f"#claim-{claim_id}"
         ref = nodes.reference("", "", nodes.Text(sentence), refuri=uri, internal=True, classes=["viewcopy-claim"])
         ref["reftitle"] = f"claim {claim_id}: {row['verdict']}, checked on {row.get('cases', 1)} case(s)"
-        node.replace_self(ref)
+        made_on = row.get("page")
+        if made_on and made_on != docname and made_on in app.env.titles:
+            # cited from another page: its arrays and names are that page's, so say where they are defined
+            page = nodes.reference("", "", nodes.Text(app.env.titles[made_on].astext()), internal=True,
+                                   refuri=app.builder.get_relative_uri(docname, made_on))  # fmt: skip
+            where = nodes.inline(
+                "", "", nodes.Text(" (on "), page, nodes.Text(")"), classes=["viewcopy-claim", "viewcopy-claim-page"]
+            )
+            node.replace_self([ref, where])
+        else:
+            node.replace_self(ref)
 
 
 # -- the lint --------------------------------------------------------------------------------------

@@ -326,6 +326,23 @@ def _drop_remote_loads(app: Sphinx, doctree: nodes.document) -> None:
             raw.parent.remove(raw)
 
 
+def _drop_memory_column(app: Sphinx, doctree: nodes.document) -> None:
+    """sphinx-gallery's computation-times table prints 0.0 MB for every script when it measured no memory
+    (``show_memory`` off, as here): a column of false figures, so it goes."""
+    if app.config.sphinx_gallery_conf.get("show_memory") or not app.env.docname.endswith("sg_execution_times"):
+        return
+    for tgroup in doctree.findall(nodes.tgroup):
+        head = next(iter(tgroup.findall(nodes.thead)), None)
+        headings = [entry.astext().strip() for entry in head.findall(nodes.entry)] if head is not None else []
+        if "Mem (MB)" not in headings:
+            continue
+        column = headings.index("Mem (MB)")
+        tgroup.remove(list(tgroup.findall(nodes.colspec))[column])
+        tgroup["cols"] -= 1
+        for row in tgroup.findall(nodes.row):
+            row.remove(row.children[column])
+
+
 def _build_finished(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
@@ -392,5 +409,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("viewcopy_theme_rewrites", True, "html", bool)
     app.connect("builder-inited", _check_theme)
     app.connect("doctree-read", _drop_remote_loads)
+    app.connect("doctree-read", _drop_memory_column)
     app.connect("build-finished", _build_finished, priority=900)  # after the others have written
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -14,7 +14,8 @@ A *claim* is a sentence the site states, with the checks that prove it::
 What is here:
 
 - :func:`claim`, :class:`Claim`, :class:`ClaimError`: name a statement and
-  record what its checks measured;
+  record what its checks measured; :func:`not_run`: say a claim was not run
+  for want of a library;
 - :func:`layouts`, :class:`Case`, :func:`search`, :class:`Search`: the family
   of array layouts a general statement is checked over, and the search for
   the exact condition a behaviour depends on;
@@ -32,7 +33,7 @@ names and ``viewcopy._evidence``); :mod:`viewcopy` never imports it.  The
 docs extensions and ``setup.py`` use only the public names listed here.
 """
 
-from ._claim import Claim, ClaimError, claim
+from ._claim import Claim, ClaimError, claim, not_run
 from ._layouts import Case, Search, When, layouts, search
 from ._timing import TimeRatio, Timing, time_call, time_ratio
 
@@ -46,6 +47,7 @@ __all__ = [
     "When",
     "claim",
     "layouts",
+    "not_run",
     "search",
     "time_call",
     "time_ratio",

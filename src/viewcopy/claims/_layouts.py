@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -201,6 +202,11 @@ def layouts(
     return [Case(*made[i]) for i in keep if where is None or where(made[i][1])]
 
 
+@functools.cache
+def _family_names() -> frozenset[str]:
+    return frozenset(case.name for case in layouts())
+
+
 @dataclasses.dataclass(frozen=True)
 class Search:
     """What a search of a family for counterexamples to a rule found.
@@ -228,9 +234,14 @@ class Search:
 
     @property
     def verdict(self) -> str:
-        """``"holds on all 858 layouts"`` or ``"fails on 12 of 858 layouts"``, from the results."""
+        """``"holds on all 858 layouts"`` or ``"fails on 12 of 858 layouts"``, from the results.
+
+        "layouts" when every case is one of the default :func:`layouts` family, "arrays" when others were
+        searched too (then the count is not the family's).
+        """
         n, bad = len(self.results), len(self.counterexamples)
-        return f"holds on all {n:,} layouts" if not bad else f"fails on {bad:,} of {n:,} layouts"
+        noun = "layouts" if all(case.name in _family_names() for case, _ in self.results) else "arrays"
+        return f"holds on all {n:,} {noun}" if not bad else f"fails on {bad:,} of {n:,} {noun}"
 
     def boundary(self, k: int = 3) -> tuple[Case, ...]:
         """Up to ``k`` counterexamples: the smallest non-empty ones first, each of another dimensionality if possible."""

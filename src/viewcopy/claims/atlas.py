@@ -606,6 +606,7 @@ CONDITIONS: list[tuple[str, Callable[[np.ndarray, Entry], bool]]] = [
     ("the array is writeable", lambda x, e: bool(x.flags.writeable)),
     ("the array owns its data", lambda x, e: bool(x.flags.owndata)),
     ("the array is float64 already", lambda x, e: x.dtype == np.float64),
+    ("the array is int8 already", lambda x, e: x.dtype == np.int8),
     ("the array is of integers", lambda x, e: x.dtype.kind in "iu"),
     ("the array is of objects", lambda x, e: x.dtype.hasobject),
     ("the array is not of objects", lambda x, e: not x.dtype.hasobject),
@@ -649,9 +650,11 @@ EXTRA_DTYPES = (
     np.dtype(">f8"),
     np.dtype("c8"),
     np.dtype("<U3"),
+    np.dtype(np.int64),
 )
 """The further dtypes for entries where the dtype matters: structured, bool, object, datetime64,
-non-native byte order, complex64, strings."""
+non-native byte order, complex64, strings, and a second integer type (beside the family's int8), so that
+a condition naming one integer type is told from one naming them all."""
 
 
 def dtype_family() -> list[Case]:

@@ -179,6 +179,13 @@ def check(root: Path, *, progress: Any = None) -> dict[str, Any]:
                     failures.append({"page": page, "error": f"{type(error).__name__}: {error}", "notes": notes})
             try:
                 rows += ledger.read(ledger_path, page)
+                for line in ledger.not_run_lines(ledger_path, page):
+                    needs = line["needs"]
+                    skipped.append({
+                        "page": f"{page}, claim {line[ledger.NOT_RUN]}",
+                        "reason": f"needs {needs}, which is not installed",
+                        "install": OPTIONAL.get(needs, f"pip install {needs}"),
+                    })  # fmt: skip
             except (ValueError, TypeError) as error:  # a damaged ledger line: report it as the page's failure
                 failures.append({"page": page, "error": str(error), "notes": []})
             timings[page] = time.perf_counter() - page_started

@@ -58,6 +58,14 @@ _NAMED = re.compile(
     r"(?:arrays?|case|cases|example|one|frame|Series|table|page|memmap|file|buffer|column|chunk|batch)\b",
     re.IGNORECASE,
 )
+_INPUT = re.compile(r"(?:nd)?arrays?|slices?|transposes?|buffers?|matri(?:x|ces)|layouts?|inputs?|operands?")
+"""Nouns for what an operation is applied to: as the object of a verb that acts on it, a rule's subject."""
+_RESULT_VERBS = {
+    "returns", "return", "gives", "give", "makes", "make", "allocates", "allocate", "builds", "build", "creates",
+    "create", "produces", "produce", "yields", "yield", "is", "are", "be", "becomes", "become", "get", "gets", "has",
+    "have", "hands", "hand", "writes", "write", "leaves", "leave", "stays", "stay", "remains", "remain", "was", "were",
+}  # fmt: skip
+"""Verbs whose object is what an operation gives ("returns a new array"), not what it is applied to."""
 _EXISTENTIAL = re.compile(r"\b(?:can|may|sometimes|some|there is|there are)\b", re.IGNORECASE)
 
 
@@ -88,6 +96,10 @@ def scope(sentence: str) -> tuple[str, str]:
     ('general', 'C-contiguous arrays')
     >>> scope("an empty array's flatten allocates 1 B"), scope("reshape(-1) can view an array that ravel copies")
     (('general', "an empty array's"), ('particular', ''))
+    >>> scope("ravel copies a transposed array"), scope("flatten returns a new array")
+    (('general', 'a transposed array'), ('particular', ''))
+    >>> scope("reshape(-1) copies non-contiguous input")
+    ('general', 'non-contiguous input')
     """
     text = re.sub(r"`[^`]*`", " code ", sentence)
     quantified = UNIVERSAL.search(text)
@@ -97,6 +109,8 @@ def scope(sentence: str) -> tuple[str, str]:
     low = [w.lower().strip("\"'(),;:.!?") for w in words]
     for i, word in enumerate(low):
         noun = word.removesuffix("'s").removesuffix("'")
+        if noun in ("input", "inputs", "operand", "operands") and i >= 2 and _bare_object(low, words, i):
+            return "general", " ".join(words[i - 1 : i + 1]).strip("\"'(),;:.!?")
         if not _CLASS.fullmatch(noun):
             continue
         for j in range(i - 1, max(i - 5, -1) - 1, -1):  # back over up to four modifiers, to what heads the phrase
@@ -111,10 +125,30 @@ def scope(sentence: str) -> tuple[str, str]:
                 k = j - 1
                 if k < 0 or words[k].endswith((",", ";", ":")) or low[k] in _PREPOSITION or low[k] in ("and", "while"):
                     return "general", " ".join(words[j : i + 1]).strip('"(),;:.!?')
+                if _INPUT.fullmatch(noun) and j < i - 1 and _acts_on(low[k]):
+                    # the object of a verb acting on a kind of array: "ravel copies a transposed array"
+                    return "general", " ".join(words[j : i + 1]).strip('"(),;:.!?')
                 break  # an object or a predicate: "returns a copy", "is a view"
             if low[j] in _DEFINITE or re.fullmatch(r"[\d,.]+|\S*[(.\[=_]\S*", words[j]) or low[j] == "no":
                 break  # names what was checked: "this array", "grid.T", "1,000-element"
     return ("general", quantified.group(0)) if quantified else ("particular", "")
+
+
+def _bare_object(low: list[str], words: list[str], i: int) -> bool:
+    """``words[i]`` (input, operand) heads a bare phrase with one modifier, the object of a verb acting on it."""
+    modifier, verb = low[i - 1], low[i - 2]
+    if modifier in _DEFINITE or modifier in ("a", "an", "no") or not re.fullmatch(r"[a-z][a-z-]*", words[i - 1]):
+        return False
+    return _acts_on(verb)
+
+
+def _acts_on(word: str) -> bool:
+    """``word`` could be a verb that acts on what follows it ("copies", "views", "reads"), not one that says
+    what a result is ("returns", "is"), and not a comparison or a symbol ("as", "+")."""
+    return word.isalpha() and word not in _RESULT_VERBS and word not in _DEFINITE and word not in _NOT_VERBS
+
+
+_NOT_VERBS = {"a", "an", "as", "or", "and", "than", "like", "nor", "not", "no"}
 
 
 class LedgerWarning(UserWarning):
@@ -222,12 +256,25 @@ def write(row: dict[str, Any], path: str | os.PathLike[str] | None = None) -> No
 # -- reading ---------------------------------------------------------------------------------------
 
 
+NOT_RUN = "not_run"
+"""The key of a ledger line that names a claim not run for want of a library (``claims.not_run``)."""
+
+
 def read(path: str | os.PathLike[str], page: str) -> list[dict[str, Any]]:
-    """The rows of one ledger file, each tagged with ``page``.
+    """The claims of one ledger file, each tagged with ``page`` (:func:`not_run_lines` has the rest).
 
     A line that is not a whole JSON object (a run killed while writing it)
     raises :class:`ValueError` naming the file and the line.
     """
+    return [row for row in _lines(path, page) if NOT_RUN not in row]
+
+
+def not_run_lines(path: str | os.PathLike[str], page: str) -> list[dict[str, Any]]:
+    """The claims of one ledger file that were not run: ``{"not_run": id, "needs": library, "page": page}``."""
+    return [row for row in _lines(path, page) if NOT_RUN in row]
+
+
+def _lines(path: str | os.PathLike[str], page: str) -> list[dict[str, Any]]:
     rows = []
     with open(path, encoding="utf-8") as ledger:
         for number, line in enumerate(ledger, start=1):
