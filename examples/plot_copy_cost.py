@@ -282,7 +282,8 @@ if resource is not None:
         "cost-flatten-faults-by-size",
         "per call of a.flatten() in this build (median of 3 calls after the timing rounds), minor page faults: "
         + ", ".join(f"{viewcopy.format_bytes(row['bytes'])} {np.median(row['faults']):,.0f}" for row in rows)
-        + f"; {len(no_fault)} of the {len(rows)} sizes took none, so their new arrays were on pages already mapped",
+        + f"; at {len(no_fault)} of the {len(rows)} sizes the median call took none, its new array on pages "
+        "already mapped",
     ) as c:
         for row in c.over(rows):
             c.check(

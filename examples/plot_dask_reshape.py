@@ -139,8 +139,8 @@ plan = kinds(flat, x)
 with claim(
     "dask-reshape-plan",
     f"no chunk of x holds a whole row ({max(x.chunks[1]):,} of {COLS:,} columns), so x.reshape(-1) rechunks: "
-    f"its graph has {plan['rechunk-split']} rechunk-split tasks, which cut pieces out of the chunks, and "
-    f"{plan['rechunk-merge']} rechunk-merge tasks, which join them",
+    f"its graph has {plan['rechunk-split']} tasks named rechunk-split and {plan['rechunk-merge']} named "
+    "rechunk-merge",
 ) as c:
     c.check(max(x.chunks[1]) < COLS, f"widest chunk {max(x.chunks[1]):,} columns of {COLS:,}")
     c.check(plan["rechunk-split"] > 0 and plan["rechunk-merge"] > 0, f"task kinds: {dict(plan)}")
@@ -294,8 +294,7 @@ with claim(
 # The recipe: rechunk, then reshape
 # ---------------------------------
 # Asking for row chunks yourself, at a chunk size you choose (here 2 rows),
-# turns the reshape into the aligned case (each piece is cut out, then the
-# pieces are joined): :claim:`dask-rechunk-then-reshape`.
+# turns the reshape into the aligned case: :claim:`dask-rechunk-then-reshape`.
 recipe = measure(x.rechunk((ROWS // 4, COLS)).reshape(-1))
 print(recipe)
 with claim(
@@ -472,8 +471,7 @@ rise = max(rss) - rss[0]
 heartbeats = client.run(lambda dask_worker: dask_worker.heartbeat_interval)
 print(
     f"MemorySampler: {len(rss)} readings of the scheduler's total, {len(set(rss))} distinct, the highest "
-    f"{viewcopy.format_bytes(rise)} above the first; workers' heartbeat intervals {sorted(set(heartbeats.values()))} s; "
-    "no task named"
+    f"{viewcopy.format_bytes(rise)} above the first; no task named"
 )
 
 # %%
@@ -485,8 +483,7 @@ with claim(
     "dask-sampler-reads-heartbeats",
     f"in this run the sampler's {len(rss)} readings, 10 ms apart, took {len(set(rss))} distinct value(s), the "
     f"highest {viewcopy.format_bytes(rise)} above the first, while the largest task peak was "
-    f"{viewcopy.format_bytes(worst.peak_bytes)}; the two workers' heartbeat interval: "
-    f"{', '.join(f'{h:g}' for h in sorted(set(heartbeats.values())))} s",
+    f"{viewcopy.format_bytes(worst.peak_bytes)}",
 ) as c:
     c.check(
         len(set(rss)) < len(rss) and min(heartbeats.values()) > 0.01,

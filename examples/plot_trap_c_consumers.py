@@ -18,9 +18,9 @@ a channel slice and a reversed-channel image) and
 (``torch.from_numpy`` refuses negative strides).
 
 This site installs neither OpenCV nor PyTorch (large binary wheels, for one
-page). The consumers measured here ship with Python and NumPy and ask for a
-buffer the same way: ``hashlib`` (any C function taking a plain buffer),
-``memoryview``, ``ctypes`` and NumPy's own DLPack exchange.
+page). The consumers measured here ship with Python and NumPy, and each
+takes an array its own way, shown below: ``hashlib``, ``memoryview``,
+``ctypes`` and NumPy's own DLPack exchange.
 """
 
 # %%
@@ -89,8 +89,8 @@ with claim(
 print(f"checked on {plain.cases} layouts")
 
 # %%
-# ``memoryview`` keeps the strides; its ``cast`` does not
-# -------------------------------------------------------
+# ``memoryview`` of this strided view keeps its strides; ``cast`` does not
+# ------------------------------------------------------------------------
 # :claim:`trap-memoryview-wraps-strided-view-without-copy`.
 bgr = views["image[..., ::-1] (RGB to BGR)"]
 with claim(
@@ -115,7 +115,7 @@ print(f"memoryview(bgr).cast('B'): TypeError: {cast_error}")
 
 # %%
 # :claim:`trap-family-memoryview-cast-exactly-when-c-contiguous`. Empty
-# arrays are the boundary (there is nothing to step over):
+# arrays are the boundary, refused with another error of CPython's:
 # :claim:`trap-empty-cast-boundary`.
 
 
@@ -142,13 +142,29 @@ with claim(
         casting.check(False, "memoryview accepted a datetime64 array")
 empty = layouts(where=lambda a: a.size == 0)
 refused = [case.name for case in empty if case.array.flags.c_contiguous and not casts(case.array)]
+
+
+def cast_error(a):
+    try:
+        memoryview(a).cast("B")
+    except TypeError as error:
+        return str(error)
+    return ""
+
+
+ZEROS = "cannot cast view with zeros in shape or strides"  # CPython's words, not its contiguity refusal
 with claim(
     "trap-empty-cast-boundary",
     f"the {len(empty)} empty layouts of the family are each C-contiguous by NumPy's flag, and "
-    f"memoryview(a).cast('B') refuses {len(refused)} of them, such as {refused[0]}",
+    f"memoryview(a).cast('B') refuses {len(refused)} of them, such as {refused[0]}, each with CPython's "
+    f"'{ZEROS}', and accepts exactly the 1-D ones",
 ) as c:
     for case in c.over(empty):
-        c.check(case.array.flags.c_contiguous, f"{case.name}: C-contiguous {case.array.flags.c_contiguous}")
+        x = case.array
+        c.check(x.flags.c_contiguous, f"{case.name}: C-contiguous {x.flags.c_contiguous}")
+        error = cast_error(x)
+        c.check((error == "") == (x.ndim == 1), f"{case.name}: {x.ndim}-D, cast('B') {error or 'accepted'}")
+        c.check(error in ("", ZEROS) or ZEROS in error, f"{case.name}: {error}")
     c.check(0 < len(refused) <= len(empty), f"{len(refused)} of {len(empty)} empty layouts refused by cast('B')")
 print(
     f"checked on {casting.cases} layouts; of {len(empty)} empty ones, {len(refused)} are C-contiguous "
@@ -223,8 +239,8 @@ print("np.ascontiguousarray(image):", not_needed)
 del packed, untouched
 
 # %%
-# DLPack: strides travel, read-only depends on the release
-# --------------------------------------------------------
+# DLPack: strides are described, read-only depends on the release
+# ----------------------------------------------------------------
 # DLPack, the exchange protocol of PyTorch, JAX and CuPy, describes strides:
 # :claim:`trap-dlpack-shares-strided-view`. Whether a consumer accepts those
 # strides is up to the consumer. For a *read-only* array,

@@ -174,8 +174,10 @@ with claim(
 print(f"values[:, ::2].view(np.int8): ValueError: {refusal}")
 
 # %%
-# The exact condition, checked over the site's :term:`family` of layouts:
-# :claim:`trap-family-view-other-itemsize-condition`.
+# The exact condition when the new dtype's items are smaller, checked over
+# the non-empty arrays of the site's :term:`family` of layouts:
+# :claim:`trap-family-view-other-itemsize-condition`. Larger items add a
+# further rule, not searched here.
 
 
 def last_axis_packed(a):

@@ -133,8 +133,9 @@ with claim(
         filling.peak_bytes < 1.01 * (final_bytes + 8 * CHUNK),
         f"{filling!s}: filling.peak_bytes < 1.01 * (final_bytes + 8 * CHUNK) ({filling.peak_bytes=!s}, {1.01 * (final_bytes + 8 * CHUNK)=!s})",
     )
-# Bytes allocated to build the result, measured (the chunks themselves cost
-# the same in all three ways and are not counted):
+# Bytes allocated to build the result, measured, and each way's peak (which
+# includes the chunks alive at once: all of them for the list, one at a time
+# for the other two):
 rows = {
     "np.append in a loop": (total_appended, appending.peak_bytes),
     "list, one concatenate": (join.allocated_bytes, collecting.peak_bytes),

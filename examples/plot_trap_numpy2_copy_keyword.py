@@ -260,8 +260,9 @@ if warned:
 # Use ``np.asarray`` where a copy is allowed in code that must run on 1.26
 # and on 2.x, pass ``copy=True`` where one is wanted, and where a copy must
 # not happen, check with ``viewcopy.expect_view``
-# rather than rely on a keyword that changed meaning. NumPy's migration
-# guide suggests a ``copy_if_needed`` constant for ``np.array``:
+# rather than rely on a keyword that changed meaning. A ``copy_if_needed``
+# constant for ``np.array``, as SciPy defines one (scipy#20172, which NumPy's
+# migration guide points to):
 copy_if_needed = None if NUMPY2 else False
 with claim(
     "trap-copy-if-needed-constant",

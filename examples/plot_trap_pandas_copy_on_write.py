@@ -2,10 +2,12 @@
 Trap: pandas copy-on-write hands out arrays you cannot write
 ============================================================
 
-pandas promises that writing to one object does not change another, and
-keeps that promise in the NumPy arrays it lends out (``to_numpy()``,
-``.values``, ``np.asarray(series)``): :claim:`trap-pandas-lends-buffer-not-writeable`; and
-:claim:`trap-pandas-write-into-lent-array`.
+pandas' CoW mode promises that writing to one object does not change
+another; for the NumPy arrays a float64 Series lends out through
+``to_numpy()``, ``.values`` and ``np.asarray(series)``,
+:claim:`trap-pandas-lends-buffer-not-writeable`; and
+:claim:`trap-pandas-write-into-lent-array`. Not every way out keeps it: a
+nullable column, below, is one that does not.
 
 Every claim below is measured on the pandas this site was built with, and
 worded for that release (printed first). ``python -m viewcopy check`` skips

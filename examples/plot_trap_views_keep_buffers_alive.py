@@ -46,7 +46,7 @@ with claim(
         kept.allocated_bytes == 8 * N,
         f"after del big, {kept.allocated_bytes:,} B still allocated; the array's buffer was {8 * N:,} B",
     )
-print(f"head shows {viewcopy.format_bytes(head.nbytes)}; still allocated: {kept}")
+print(f"head shows {viewcopy.format_bytes(head.nbytes)}; the block: {kept}")
 
 # %%
 # Copy the slice, then delete the array
@@ -64,7 +64,7 @@ with claim(
         freed.allocated_bytes == head_copy.nbytes == 8 * KEEP,
         f"after del big, {freed.allocated_bytes:,} B still allocated: the copy's {head_copy.nbytes:,} B",
     )
-print(f"head_copy shows {viewcopy.format_bytes(head_copy.nbytes)}; still allocated: {freed}")
+print(f"head_copy shows {viewcopy.format_bytes(head_copy.nbytes)}; the block: {freed}")
 print(f"the view kept {kept.allocated_bytes / freed.allocated_bytes:,.0f} times the memory of the copy")
 
 # %%
@@ -191,18 +191,30 @@ for name, x in sources.items():
 # returns a small piece of a large input can decide that for its caller.
 
 
-def detach(view, max_waste=10):
-    """Return ``view``, or a copy of it when its base keeps more than ``max_waste`` times its size alive.
+def kept_alive(view):
+    """The bytes ``view`` keeps alive: those of the object at the end of its base chain.
 
-    Only a base that is an ndarray has ``nbytes``; any other base (a
-    ``bytes``, ``mmap`` or ``memoryview`` a NumPy array was made on) is
-    measured by the bytes it exports.
+    The chain is followed through arrays, the objects ``as_strided`` puts
+    between them, and memoryviews (to the object a memoryview is of); an
+    ndarray at its end is measured by ``nbytes``, any other object (a
+    ``bytes``, ``bytearray`` or ``mmap``) by the bytes it exports.
     """
-    base = view.base
-    if base is None:
+    obj = view
+    while True:
+        if isinstance(obj, memoryview):
+            obj = obj.obj
+        elif getattr(obj, "base", None) is not None:
+            obj = obj.base
+        else:
+            break
+    return obj.nbytes if isinstance(obj, np.ndarray) else memoryview(obj).nbytes
+
+
+def detach(view, max_waste=10):
+    """Return ``view``, or a copy of it when it keeps more than ``max_waste`` times its size alive."""
+    if view.base is None:
         return view
-    kept = base.nbytes if isinstance(base, np.ndarray) else memoryview(base).nbytes
-    return view.copy() if kept > max_waste * max(view.nbytes, 1) else view
+    return view.copy() if kept_alive(view) > max_waste * max(view.nbytes, 1) else view
 
 
 with claim(
@@ -213,6 +225,26 @@ with claim(
     half = viewcopy.expect_view(owner, detach(owner[:500]))
 print("detach(head):", viewcopy.relation(head, small).kind)
 print("detach(owner[:500]):", viewcopy.relation(owner, half).kind)
+
+# %%
+# Through the objects a base chain can hold:
+# :claim:`trap-detach-follows-the-chain`.
+raw = bytearray(80_000_000)
+strided_piece = np.lib.stride_tricks.as_strided(head.base, shape=(10,), strides=(8,))
+through_memoryview = np.frombuffer(memoryview(raw)[:8000])
+with claim(
+    "trap-detach-follows-the-chain",
+    "detach() copies a 10-element as_strided view of head's base (the big array) and "
+    "np.frombuffer(memoryview(raw)[:8000]) of "
+    "an 80 MB bytearray raw: each keeps the whole buffer alive through the objects between them",
+) as c:
+    for name, piece, owner_bytes in [
+        ("as_strided", strided_piece, head.base.nbytes),
+        ("frombuffer of a memoryview slice", through_memoryview, len(raw)),
+    ]:
+        c.check(kept_alive(piece) == owner_bytes, f"{name}: keeps {kept_alive(piece):,} B alive")
+        viewcopy.expect_copy(piece, detach(piece))
+del raw, strided_piece, through_memoryview
 
 # %%
 # For the memmap above and for an array made with ``np.frombuffer`` on an

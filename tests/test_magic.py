@@ -28,7 +28,7 @@ def test_cell_magic_names_the_line_that_copied(shell, capsys: pytest.CaptureFixt
     result.raise_error()
     out = capsys.readouterr().out
     assert out.splitlines() == [
-        "NumPy: 8.0 MB allocated, peak 8.0 MB",
+        "NumPy: 8.0 MB left allocated, peak 8.0 MB",
         "lines that allocated most:",
         "   2  c = a.T.ravel()     8.0 MB",
     ]
@@ -39,7 +39,7 @@ def test_cell_magic_names_the_line_that_copied(shell, capsys: pytest.CaptureFixt
 def test_the_copy_is_found_wherever_it_is(shell, capsys: pytest.CaptureFixture[str]) -> None:
     shell.run_cell("%%viewcopy\nsmall = a[:10].copy()\nview = a[::2]\nbig = a.T.flatten()\nmid = a[:500] * 2\n")
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "NumPy: 12.1 MB allocated, peak 12.1 MB"
+    assert out[0] == "NumPy: 12.1 MB left allocated, peak 12.1 MB"
     assert [line.split()[0] for line in out[2:]] == ["3", "4", "1"]  # largest first; the view is not listed
     assert "big = a.T.flatten()" in out[2]
     assert out[2].endswith("8.0 MB")

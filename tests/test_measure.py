@@ -125,10 +125,10 @@ def test_leaves_a_running_tracemalloc_running_with_its_traces(a):
 def test_repr_reads_like_a_sentence(a):
     with viewcopy.track() as t:
         a.flatten()
-    assert repr(t) == "no copy: 0 B allocated, peak 800.0 kB"  # the result was dropped at once
+    assert repr(t) == "0 B left allocated, peak 800.0 kB"  # the result was dropped at once
     with viewcopy.track() as t:
         kept = a.flatten()
-    assert repr(t).startswith("copy: 800.0 kB allocated, peak 80")
+    assert repr(t).startswith("800.0 kB left allocated, peak 80")
     assert kept.size == a.size
 
 
@@ -346,6 +346,27 @@ def test_more_generator_blocks_than_slots_still_count_their_own_bytes(a):
     assert all(t.freed_bytes == 0 for t, _ in results)
 
 
+def test_blocks_past_the_slots_count_their_thread_while_suspended_and_never_go_negative(a):
+    """Past 64 at once, a generator's block counts its thread as if never suspended: a buffer the thread makes and
+    frees while it waits cancels out, one the thread keeps is counted; it never reports less than nothing."""
+
+    def producer():
+        with viewcopy.track() as t:
+            yield
+        yield t
+
+    gens = [producer() for _ in range(70)]
+    for gen in gens:
+        next(gen)
+    passing = np.ones(1_000_000)  # made (and freed below) while every block is suspended
+    del passing
+    kept = np.ones(500_000)  # made while every block is suspended, and kept
+    results = [next(gen) for gen in gens]
+    assert [(t.allocated_bytes, t.peak_bytes) for t in results[:64]] == [(0, 0)] * 64
+    assert all(t.allocated_bytes >= kept.nbytes and t.peak_bytes >= 8_000_000 for t in results[64:])
+    assert all(t.allocated_bytes >= 0 and t.peak_bytes >= 0 for t in results)
+
+
 def test_coroutine_blocks_in_separate_threads_are_exact():
     async def step(n: int) -> tuple[int, int]:
         with viewcopy.track() as t:
@@ -417,6 +438,13 @@ def test_fallback_to_tracemalloc_says_so(a, monkeypatch):
     assert t.method == "tracemalloc"
     assert t.allocated_bytes == f.nbytes
     assert not tracemalloc.is_tracing()
+    # a budget there counts Python objects too, and its error says so rather than "NumPy memory"
+    with pytest.raises(
+        viewcopy.MemoryBudgetError, match=r"of memory traced by tracemalloc \(Python objects included\)"
+    ):
+        with viewcopy.budget(1_000):
+            words = [str(i) for i in range(10_000)]
+    del words
 
 
 def test_handler_is_numpys_default_and_counts():

@@ -126,7 +126,9 @@ ts_release(ThreadState *ts)
 static int
 block_running(Block *b)
 {
-    if (b->gen == NULL || !PyGILState_Check()) {
+    if (b->gen == NULL || b->slot < 0 || !PyGILState_Check()) {
+        /* a block without a generator slot (past 64 at once) counts its thread whether its generator runs or
+           not: counted_by() counts every later buffer's free against it, so it must count their allocation too */
         return 1;
     }
 #if PY_VERSION_HEX >= 0x030C0000

@@ -37,7 +37,7 @@ class CellMemory(Tracked):
     top: int = 5
 
     def __str__(self) -> str:
-        head = f"NumPy: {format_bytes(self.allocated_bytes)} allocated, peak {format_bytes(self.peak_bytes)}"
+        head = f"NumPy: {format_bytes(self.allocated_bytes)} left allocated, peak {format_bytes(self.peak_bytes)}"
         exact = getattr(self, "method", "handler") == "handler"
         if not exact:  # say what the fallback cannot see, rather than show its zeros as findings
             head += (
@@ -71,7 +71,7 @@ def run_cell(source: str, namespace: dict[str, Any]) -> tuple[CellMemory, Any]:
     >>> cell = "b = a.ravel()\\nc = a.T.ravel()\\nc.nbytes"
     >>> memory, value = run_cell(cell, {"a": np.zeros((1000, 1000))})
     >>> print(memory)
-    NumPy: 8.0 MB allocated, peak 8.0 MB
+    NumPy: 8.0 MB left allocated, peak 8.0 MB
     lines that allocated most:
        2  c = a.T.ravel()    8.0 MB
     >>> value

@@ -105,9 +105,9 @@ class Tracked:
     resident_peak_bytes: int | None = None
 
     def __repr__(self) -> str:
-        what = "copy" if self.allocated_bytes else "no copy"
-        # no seconds: a time on its own means little on a shared machine
-        text = f"{what}: {format_bytes(self.allocated_bytes)} allocated, peak {format_bytes(self.peak_bytes)}"
+        # no "copy" or "view": the bytes left cannot tell them apart (a view can keep a buffer made in the block,
+        # an in-place operation can copy into a temporary); no seconds: a time alone means little on a shared machine
+        text = f"{format_bytes(self.allocated_bytes)} left allocated, peak {format_bytes(self.peak_bytes)}"
         if self.allocator_peak_bytes is not None:
             text += f"; allocator peak {format_bytes(self.allocator_peak_bytes)}"
         if self.resident_peak_bytes is not None:
@@ -331,7 +331,7 @@ def track(*, where: bool = False, allocator: bool = False, resident: bool = Fals
     >>> u.peak_bytes > u.allocated_bytes == picked.nbytes
     True
     >>> t
-    copy: 80.0 kB allocated, peak 80.0 kB
+    80.0 kB left allocated, peak 80.0 kB
     >>> t.method
     'handler'
     >>> with viewcopy.track(where=True) as t:
@@ -478,7 +478,7 @@ def budget(max_bytes: int) -> AbstractContextManager[Tracked]:
     ...     f = a.flatten()         # an 80 kB copy: over
     Traceback (most recent call last):
     ...
-    viewcopy.MemoryBudgetError: block peaked at 80.0 kB of NumPy memory (80.0 kB allocated in all), over its budget of 1.0 kB by 79.0 kB
+    viewcopy.MemoryBudgetError: block peaked at 80.0 kB of NumPy memory (80.0 kB of it still allocated at its end), over its budget of 1.0 kB by 79.0 kB
     """
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)):
         raise TypeError(
@@ -487,6 +487,10 @@ def budget(max_bytes: int) -> AbstractContextManager[Tracked]:
     if max_bytes < 0:
         raise ValueError(f"budget() needs max_bytes >= 0, got {max_bytes}")
     return _Budget(int(max_bytes))
+
+
+_WHAT_IS_COUNTED = {"tracemalloc": "memory traced by tracemalloc (Python objects included)"}
+"""What a budget counts, by ``Tracked.method``, where it is not NumPy memory alone."""
 
 
 class _Budget(_Track):
@@ -500,8 +504,8 @@ class _Budget(_Track):
         tracked = self.tracked
         if kind is None and tracked.peak_bytes > self.max_bytes:
             raise MemoryBudgetError(
-                f"block peaked at {format_bytes(tracked.peak_bytes)} of NumPy memory "
-                f"({format_bytes(tracked.allocated_bytes)} allocated in all), "
+                f"block peaked at {format_bytes(tracked.peak_bytes)} of {_WHAT_IS_COUNTED.get(tracked.method, 'NumPy memory')} "
+                f"({format_bytes(tracked.allocated_bytes)} of it still allocated at its end), "
                 f"over its budget of {format_bytes(self.max_bytes)} by "
                 f"{format_bytes(tracked.peak_bytes - self.max_bytes)}",
                 tracked=tracked,

@@ -605,12 +605,12 @@ CONDITIONS: list[tuple[str, Callable[[np.ndarray, Entry], bool]]] = [
     ("the array is float64 and C-contiguous", lambda x, e: x.dtype == np.float64 and bool(x.flags.c_contiguous)),
     ("the array is writeable", lambda x, e: bool(x.flags.writeable)),
     ("the array owns its data", lambda x, e: bool(x.flags.owndata)),
-    ("the array is float64 already", lambda x, e: x.dtype == np.float64),
+    ("the array is float64 (native byte order) already", lambda x, e: x.dtype == np.float64),
     ("the array is int8 already", lambda x, e: x.dtype == np.int8),
     ("the array is of integers", lambda x, e: x.dtype.kind in "iu"),
     ("the array is of objects", lambda x, e: x.dtype.hasobject),
     ("the array is not of objects", lambda x, e: not x.dtype.hasobject),
-    ("the array is complex128 already", lambda x, e: x.dtype == np.complex128),
+    ("the array is complex128 (native byte order) already", lambda x, e: x.dtype == np.complex128),
     ("the array is complex", lambda x, e: x.dtype.kind == "c"),
     ("the array is not 0-d", lambda x, e: x.ndim > 0),
     ("its last axis is contiguous (stride = item size) or of length 1", lambda x, e: _last_contiguous(x)),
@@ -716,6 +716,8 @@ class Result:
                 parts.append("read-only copy")
             else:
                 parts.append(f"copy: {self.readonly_copies} of {self.copies} read-only")
+        if self.warned_writeable:  # np.broadcast_arrays' results: NumPy warns when the flag is read
+            parts.append(f"reading the flag warned on {self.warned_writeable} of {self.cases}")
         return "; ".join(parts)
 
     @property
@@ -979,8 +981,6 @@ SIDE_EFFECTS = {
     "partition",
     "fill_diagonal",
     "put_along_axis",
-    "shares_memory",
-    "may_share_memory",
 }
 """Callables not called by the inventory: they write files, print, change settings, or change the array in place."""
 
@@ -1056,6 +1056,12 @@ def _classify(name: str, obj: Any, used: set[str], call: Callable[[], Any], attr
         return {"name": name, "status": "left out", "reason": BY_HAND[name]}
     if name in used:
         return {"name": name, "status": "in the atlas", "reason": ""}
+    if isinstance(obj, np.ufunc) and obj.signature is not None:
+        return {
+            "name": name,
+            "status": "left out",
+            "reason": "a generalized ufunc: its operands need matching core dimensions, not any layout",
+        }
     if isinstance(obj, np.ufunc):
         return {"name": name, "status": "in the atlas", "reason": ""}
     if not attribute:
