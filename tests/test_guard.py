@@ -119,17 +119,38 @@ def test_log_copies_context_manager(a, caplog):
             f = a.flatten()
     assert r.size == f.size
     [record] = caplog.records
-    assert "step 'flatten' allocated 96 B of NumPy memory where a view was expected" in record.getMessage()
+    assert "step 'flatten' left 96 B of NumPy memory allocated where a view was expected" in record.getMessage()
     assert "source shape (3, 4) float64" in record.getMessage()
     assert guard.tracked.allocated_bytes == 96
 
 
-def test_log_copies_stays_quiet_when_the_block_raises(a, caplog):
+def test_log_copies_logs_what_a_raising_block_left_behind_and_says_it_raised(a, caplog):
+    kept = []
     with caplog.at_level(logging.WARNING, logger="viewcopy"), pytest.raises(RuntimeError):
         with viewcopy.log_copies("failing step"):
-            a.flatten()
+            a.flatten()  # a temporary: gone before the block ends, nothing to log
             raise RuntimeError("the step's own error")
     assert caplog.records == []
+    with caplog.at_level(logging.WARNING, logger="viewcopy"), pytest.raises(RuntimeError):
+        with viewcopy.log_copies("failing step"):
+            kept.append(a.flatten())  # left behind, though the step failed
+            raise RuntimeError("the step's own error")
+    [record] = caplog.records
+    assert "step 'failing step' left 96 B of NumPy memory allocated" in record.getMessage()
+    assert record.getMessage().endswith("; the block raised RuntimeError")
+
+
+def test_log_copies_as_a_decorator_compares_with_the_source_it_was_given(a, caplog):
+    other = np.zeros((7, 7))
+
+    @viewcopy.log_copies(source=other)
+    def to_rows(block):
+        return block.reshape(-1)
+
+    with caplog.at_level(logging.WARNING, logger="viewcopy"):
+        to_rows(a)  # a view of its argument, but a copy with respect to other: logged, naming other
+    [record] = caplog.records
+    assert "source shape (7, 7) float64" in record.getMessage()
 
 
 @pytest.mark.parametrize(

@@ -133,3 +133,15 @@ def test_contiguity_matches_numpys_flags_on_the_family():
         a = case.array
         assert _predict.contiguous(a.shape, a.strides, a.itemsize, "C") == a.flags.c_contiguous, case.name
         assert _predict.contiguous(a.shape, a.strides, a.itemsize, "F") == a.flags.f_contiguous, case.name
+
+
+@pytest.mark.parametrize(
+    ("array", "expression"),
+    [
+        (np.zeros(3, dtype=[("f0", "<i4")]), "a[['f1']]"),  # a field the dtype lacks
+        (np.zeros(()), "a.reshape(a.shape[0], -1)"),  # an axis a 0-d array lacks
+    ],
+)
+def test_an_expression_the_layout_cannot_answer_raises_valueerror_naming_it(array, expression):
+    with pytest.raises(ValueError, match=r"predict\(\) cannot answer .* for this array"):
+        viewcopy.predict(array, expression)

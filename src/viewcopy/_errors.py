@@ -15,7 +15,7 @@ def short_repr(x: object, limit: int = 60) -> str:
 
 
 class ViewCopyError(AssertionError):
-    """Base of every check viewcopy makes that can fail.
+    """Base of the errors of viewcopy's guards: expect_view, expect_copy and budget.
 
     It subclasses :class:`AssertionError` because each one is a failed
     assertion about memory: code that already catches assertion failures

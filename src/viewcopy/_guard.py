@@ -67,7 +67,8 @@ def expect_view(source: np.ndarray, result: np.ndarray) -> np.ndarray:
     ``10_000_000``.  The production guide times it twice: on one array and
     its ``ravel()`` it took a small fraction of the copy ``.T.ravel()`` it
     would catch, and on the two ``as_strided`` arrays of NumPy's own example
-    it took seconds before it raised :class:`ViewCopyError`.  An
+    it took a measurable fraction of a second before it raised
+    :class:`ViewCopyError` (the guide prints the time).  An
     array without bytes is decided from its base chain, without
     :func:`numpy.shares_memory`.  A view is what
     :func:`relation` calls one: for arrays with bytes, ``result`` shares
@@ -157,11 +158,12 @@ class _CopyLogger:
 
     def __exit__(self, *exc_info: object) -> None:
         self._tracking.__exit__(*exc_info)
-        if exc_info[0] is None and self.tracked.allocated_bytes:
+        if self.tracked.allocated_bytes:  # also when the block raised: what it left behind is still there
             on = f"; source {describe(self.source)}" if self.source is not None else ""
+            raised = f"; the block raised {getattr(exc_info[0], '__name__', exc_info[0])}" if exc_info[0] else ""
             self._log(
-                f"step {self.step or 'block'!r} allocated {format_bytes(self.tracked.allocated_bytes)} "
-                f"of NumPy memory where a view was expected{on}",
+                f"step {self.step or 'block'!r} left {format_bytes(self.tracked.allocated_bytes)} "
+                f"of NumPy memory allocated where a view was expected{on}{raised}",
                 self.tracked.allocated_bytes,
             )
 
@@ -171,7 +173,10 @@ class _CopyLogger:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             result = func(*args, **kwargs)
-            sources = [x for x in (*args, *kwargs.values()) if isinstance(x, np.ndarray)]
+            if self.source is not None:  # the array named with source= is the one to compare with
+                sources = [self.source]
+            else:
+                sources = [x for x in (*args, *kwargs.values()) if isinstance(x, np.ndarray)]
             if not isinstance(result, np.ndarray) or not sources:
                 return result
             kinds = []
@@ -216,16 +221,18 @@ def log_copies(
     """Log a warning, without raising, when an ETL step copies where a view was expected.
 
     As a decorator, it compares the function's result with every array
-    argument and logs when the result provably reads none of them (a view of
+    argument (with ``source=`` instead, when given) and logs when the result
+    provably reads none of them (a view of
     any one is a view; a result that is not an array, or a call without
     array arguments, is not compared), and also, saying "undecided", when
     :func:`numpy.shares_memory` gives up on a pair (strides too tangled for
     its work bound, twice) and no argument is proven to be the result's.  As a context
-    manager, it logs when the block leaves new NumPy buffers behind,
-    measured with :func:`track`: only what the block's own thread
+    manager, it logs when the block leaves new NumPy buffers behind, also
+    when it raises (the log line says so), measured with :func:`track`:
+    only what the block's own thread
     allocated counts, so steps running in other threads at the same time
-    never show up in its log.  Pass ``source=`` to name the input's shape in
-    the log, ``logger=`` a :class:`logging.Logger` or a logger name, and
+    never show up in its log.  Pass ``source=`` to name the input (in the
+    context manager's log line; the decorator compares with it), ``logger=`` a :class:`logging.Logger` or a logger name, and
     ``level=`` a logging level (an int >= 0).
 
     >>> import logging, sys, numpy as np, viewcopy
@@ -239,7 +246,7 @@ def log_copies(
     WARNING step 'to_rows' returned a copy where a view was expected: source shape (4, 3) float64, strides (8, 32), 96 B -> result shape (12,) float64, strides (8,), 96 B
     >>> with viewcopy.log_copies("flatten features", source=a):
     ...     f = a.flatten()
-    WARNING step 'flatten features' allocated 96 B of NumPy memory where a view was expected; source shape (3, 4) float64, strides (32, 8), 96 B
+    WARNING step 'flatten features' left 96 B of NumPy memory allocated where a view was expected; source shape (3, 4) float64, strides (32, 8), 96 B
     """
     if source is not None:
         require_array(source, "source", "log_copies")

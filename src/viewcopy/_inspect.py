@@ -362,13 +362,16 @@ def predict(a: np.ndarray, expression: str, order: Any = _OLD_FORM) -> Predictio
     as ``"a.T[::2].reshape(-1)"``.  It is parsed, never run: each step is
     simulated on the shape, strides, dtype and flags, by NumPy's own rules,
     so the answer for a chain composes.  Every expression of the site's
-    atlas is answered, and checked against NumPy on every array of
-    :func:`viewcopy.claims.layouts` under each release of the site's matrix.
+    atlas is answered, and checked against NumPy on the arrays of
+    :func:`viewcopy.claims.layouts` the entry applies to, under each release
+    of the site's matrix.
 
     The result's ``shape``, ``strides``, ``writeable`` and ``order`` are
-    given where the layout decides them (for every view).  ``ValueError`` says so
-    when NumPy would raise on this array, or when the expression is not one
-    predict reads.
+    given where the layout decides them (for the views of the atlas's
+    entries).  ``ValueError`` says so when predict finds NumPy would raise
+    on this array, or when the expression is not one predict reads.  On
+    arrays an atlas entry does not apply to (a 0-d array in ``np.tril``),
+    predict can answer where NumPy raises, and the reverse.
 
     The old form ``predict(a, "ravel" | "flatten" | "reshape(-1)", order)``
     still works.

@@ -68,7 +68,8 @@ class Tracked:
     freed_bytes : int
         Bytes of older NumPy buffers (made before the block, or by another
         thread) that the block's thread freed inside it, as ``del old``.
-        ``allocated_bytes - freed_bytes`` is the block's net change.
+        ``allocated_bytes - freed_bytes`` is the block's net change (but
+        for an older buffer resized in place in the block).
     seconds : float
         Wall time of the block.
     method : str
@@ -346,7 +347,8 @@ def track(*, where: bool = False, allocator: bool = False, resident: bool = Fals
     the process (NumPy's scratch buffers, BLAS, Python objects, pandas'
     parser); ``resident=True`` fills ``Tracked.resident_peak_bytes`` with the
     rise of the resident-set high-water mark, what the OOM killer sees (Linux).
-    Each costs a few milliseconds per block (the measure page times them).
+    Each costs time per block, memray's the most (the measure page times
+    them against a plain block).
     Where one cannot run, the block raises
     :class:`viewcopy.MeterUnavailableError` saying why: memray has no
     Windows build and allows one tracker per process (a second allocator
@@ -468,7 +470,9 @@ def budget(max_bytes: int) -> AbstractContextManager[Tracked]:
     thread (see :func:`track`): what the block hands to other threads is
     not counted.  The check runs when the block ends, so it catches the
     step that went over, after the fact; it caps nothing.  ``budget(0)`` asserts
-    that the block makes no NumPy allocation at all.
+    that the block's thread takes nothing from NumPy's handler (memory NumPy
+    or a library takes elsewhere, such as a stable sort's merge buffer, is
+    not seen: :func:`track`'s ``allocator=True`` sees it).
 
     >>> import numpy as np, viewcopy
     >>> a = np.zeros((1000, 10))

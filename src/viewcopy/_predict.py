@@ -1763,6 +1763,10 @@ def predict_expression(a: np.ndarray, expression: str) -> Prediction:
         raise ValueError(f"predict() cannot read {expression!r}: {error}") from None
     except _Unknown as error:
         raise ValueError(f"predict() cannot answer {expression!r} from the layout: {error}") from None
+    except (KeyError, IndexError) as error:  # an index or a field the layout does not have
+        raise ValueError(
+            f"predict() cannot answer {expression!r} for this array: {type(error).__name__} ({error})"
+        ) from None
     if isinstance(result, (list, tuple)) and result and isinstance(result[0], _Sym):
         raise ValueError(f'{expression!r} gives a sequence of arrays: index it, as in "np.split(a, 2)[0]"')
     what = result if isinstance(result, _Sym) else None

@@ -29,7 +29,8 @@ What is here:
   NumPy's namespace and measured on the layouts family.
 
 Dependency rule: this subpackage may import :mod:`viewcopy` (its public
-names and ``viewcopy._evidence``); :mod:`viewcopy` never imports it.  The
+names, and the helpers ``viewcopy._evidence``, ``viewcopy._errors`` and
+``viewcopy._format``); :mod:`viewcopy` never imports it.  The
 docs extensions and ``setup.py`` use only the public names listed here.
 """
 

@@ -57,8 +57,8 @@ class Claim:
     verdict: Literal["holds", "fails", "running"] = "running"
     where: str = ""
     seconds: float = 0.0
-    numpy: str = np.__version__
-    python: str = platform.python_version()
+    numpy: str = dataclasses.field(default_factory=lambda: np.__version__)
+    python: str = dataclasses.field(default_factory=platform.python_version)
     cases: int = 1
     cell: int | None = None
     _done: set[object] | None = dataclasses.field(default=None, repr=False, compare=False)
@@ -124,7 +124,7 @@ class Claim:
 
         NumPy's handler (``tracked.peak_bytes``) and memray (``allocator``,
         every allocation of the process) must agree within
-        ``viewcopy.claims._claim.CROSS_CHECK_TOLERANCE`` (1 MiB + 64 kB), or the claim fails with both figures:
+        ``viewcopy.claims._claim.CROSS_CHECK_TOLERANCE`` (1 MiB + 64 KiB), or the claim fails with both figures:
         a block whose peak NumPy's handler does not see (a scratch buffer
         from ``malloc``, Python objects, another library's memory) cannot
         back a sentence about what the code allocates.  A block that memray
@@ -219,7 +219,7 @@ and every block outside ``over``, is cross-checked.
 
 
 CROSS_CHECK_TOLERANCE = 1024 * 1024 + 64 * 1024
-"""How far NumPy's handler and memray may disagree about a block inside a claim: 1 MiB + 64 kB.
+"""How far NumPy's handler and memray may disagree about a block inside a claim: 1 MiB + 64 KiB.
 
 memray sees the interpreter's own allocations too: a block that needs a new
 pymalloc arena maps 1 MiB at once (the arena size from CPython 3.10 on, 64-bit),
