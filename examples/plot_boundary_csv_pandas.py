@@ -441,8 +441,10 @@ with claim(
 # %%
 # "For this file's values": pandas parses the text to ``float64`` and then
 # rounds to ``float32``; Arrow's reader parses the text straight to
-# ``float32``. Rounding twice can land elsewhere on a value that lies halfway
-# between two ``float32`` numbers, such as 1 + 2**-24:
+# ``float32``. Rounding twice can land elsewhere: the text Python writes for
+# 1 + 2**-24 lies just above the midpoint between two ``float32`` numbers,
+# parsing it to ``float64`` lands on the midpoint itself, and from there the
+# tie goes to even, while parsing it straight to ``float32`` rounds up:
 # :claim:`csv-float32-rounds-twice-in-pandas`.
 tie = os.path.join(folder, "tie.csv")
 with open(tie, "w") as out:

@@ -309,7 +309,8 @@ warm[...] = 0.0
 if resource is not None:
     with claim(
         "cost-fresh-memory-faults",
-        f"big.flatten(), this {viewcopy.format_bytes(big.nbytes)} copy, takes page faults into fresh memory and none into this warm buffer",
+        f"big.flatten(), this {viewcopy.format_bytes(big.nbytes)} copy, takes page faults into fresh memory, and "
+        "np.copyto of big into this warm buffer takes none",
     ) as c:
         fresh_faults, fresh = minor_faults(big.flatten)
         warm_faults, _ = minor_faults(functools.partial(np.copyto, warm, big))

@@ -3,7 +3,8 @@ FAQ, answered by running it
 ===========================
 
 The source article's two questions, and the ones readers ask next. Each
-answer is a measurement made while this page was built. The :doc:`/primer`
+answer is a claim run when this page was built and again on each release
+of the :doc:`/versions` page. The :doc:`/primer`
 defines the terms this page uses.
 """
 

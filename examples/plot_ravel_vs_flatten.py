@@ -4,7 +4,7 @@ View vs copy: ``ravel`` against ``flatten``
 
 :claim:`landing-rule-ravel-reshape` (on the landing page), and
 :claim:`flatten-copies`. This page measures both
-on a large array, checks the rule on every layout of
+on a large array, checks flatten's rule on every layout of
 :func:`viewcopy.claims.layouts` (the :term:`family`), and shows what
 :attr:`~numpy.ndarray.base` and :attr:`~numpy.ndarray.nbytes` do and do not
 tell you.
@@ -223,7 +223,7 @@ print(
 )
 
 # %%
-# :claim:`ravel-article-size-in-mb`; ``top`` and many profilers print MiB.
+# :claim:`ravel-article-size-in-mb`.
 ARTICLE = 100_000_000  # the article's "100 million elements (~800 MB)"
 article_bytes = ARTICLE * np.dtype(np.float64).itemsize
 with claim(

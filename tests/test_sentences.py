@@ -54,6 +54,8 @@ def test_a_sentence_that_names_its_array_or_says_what_a_result_is_may_rest_on_on
         "ravel always returns a view",
         "ravel copies a transposed array",
         "reshape(-1) copies non-contiguous input",
+        "reshape(-1) copies when the data is non-contiguous",
+        "a strided operand is copied by matmul into scratch memory",
     ],
 )
 def test_a_general_sentence_needs_a_family(sentence):

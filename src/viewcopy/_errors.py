@@ -35,9 +35,10 @@ class UnexpectedCopyError(ViewCopyError):
 class UnexpectedViewError(ViewCopyError):
     """A copy was expected, but the result is a view of its source, as :func:`viewcopy.relation` decides.
 
-    For arrays that hold bytes that means they share memory; an empty result
-    that reads the source's buffer and owns no data is a view too, though
-    :func:`numpy.shares_memory` says False for it.
+    For arrays that hold bytes that means they share memory; where either
+    holds none, that the result reads the source's buffer (its base chain
+    ends where the source's does), though :func:`numpy.shares_memory` says
+    False for it.
     """
 
 

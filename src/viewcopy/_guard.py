@@ -94,7 +94,7 @@ def expect_view(source: np.ndarray, result: np.ndarray) -> np.ndarray:
             + (
                 f"shares no memory with source ({describe(source)})"
                 if result.nbytes and source.nbytes
-                else f"owns its data or reads another buffer than source ({describe(source)})"
+                else f"reads another buffer than source ({describe(source)}): its base chain ends elsewhere"
             ),
             source_shape=source.shape,
             result_shape=result.shape,
@@ -134,7 +134,7 @@ def expect_copy(source: np.ndarray, result: np.ndarray) -> np.ndarray:
             + (
                 f"shares memory with source ({describe(source)}), so writing to one changes the other"
                 if result.nbytes and source.nbytes
-                else f"reads the buffer of source ({describe(source)}) and owns no data"
+                else f"reads the buffer of source ({describe(source)}): its base chain ends where the source's does"
             ),
             source_shape=source.shape,
             result_shape=result.shape,

@@ -75,9 +75,10 @@ def decide(source: np.ndarray, result: np.ndarray, max_work: int | None) -> tupl
     overlapping slices of one buffer are views of each other, two disjoint
     ones are ``'copy'`` though neither allocated.  An array with no bytes
     (an empty array, or a 0-byte dtype) shares memory with nothing, so
-    NumPy's answer is False for every one; such a result is a view when it
-    reads the same buffer as ``source`` (its base chain ends where
-    ``source``'s does) and does not own its data.  ``kind``
+    NumPy's answer is False for every one; where either array holds no
+    bytes, the result is a view when it reads the same buffer as ``source``:
+    its base chain ends where ``source``'s does (the owner of the buffer
+    counts as reading it).  ``kind``
     is ``'view'``, ``'copy'``, or ``'undecided'`` when the exact check gave up
     while the memory bounds overlap.  Every check in viewcopy decides here.
 
@@ -88,6 +89,8 @@ def decide(source: np.ndarray, result: np.ndarray, max_work: int | None) -> tupl
     >>> a = np.arange(10.0)
     >>> decide(a[:5], a[3:], None)[0], decide(a[:3], a[5:], None)[0], decide(a[0:0], a[5:5], None)[0]
     ('view', 'copy', 'view')
+    >>> decide(a[0:0], a, None)[0], decide(a.reshape(2, 5)[0:0], a.reshape(2, 5), None)[0]
+    ('view', 'view')
     """
     if result.nbytes and source.nbytes:
         try:
@@ -97,7 +100,7 @@ def decide(source: np.ndarray, result: np.ndarray, max_work: int | None) -> tupl
             may = bool(np.may_share_memory(source, result))
             return ("undecided" if may else "copy"), may, not may
         return ("view" if shares else "copy"), shares, True
-    made_from = result is source or (not result.flags.owndata and _owner(result) is _owner(source))
+    made_from = result is source or _owner(result) is _owner(source)  # the buffer's owner reads it too
     return ("view" if made_from else "copy"), False, True
 
 
@@ -136,9 +139,9 @@ class Relation:
         means that one byte or more is both arrays', whichever was made from
         which (overlapping sibling slices are ``'view'``; disjoint ones are
         ``'copy'``, though neither allocated).  An empty array shares memory
-        with nothing, so an empty result is a view when it reads its
-        source's buffer (the end of the base chain) and owns no data of its
-        own (see ``viewcopy._inspect.decide``).
+        with nothing, so where either array is empty the result is a view
+        when it reads its source's buffer: its base chain ends where the
+        source's does (see ``viewcopy._inspect.decide``).
     shares_memory : bool
         The answer of :func:`numpy.shares_memory` (False for every empty
         array, views included); when ``exact`` is False, the answer of

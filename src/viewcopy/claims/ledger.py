@@ -43,7 +43,9 @@ UNIVERSAL = re.compile(r"\b(always|never|every|any|all|only|whenever)\b", re.IGN
 MIN_CASES = 50
 """How many distinct cases a claim that states a general rule must check."""
 
-_CLASS = re.compile(r"(?:nd)?arrays?|views?|cop(?:y|ies)|slices?|transposes?|buffers?|matri(?:x|ces)|layouts?")
+_CLASS = re.compile(
+    r"(?:nd)?arrays?|views?|cop(?:y|ies)|slices?|transposes?|buffers?|matri(?:x|ces)|layouts?|operands?|inputs?"
+)
 _PLURAL = re.compile(r"(?:nd)?arrays|slices|transposes|buffers|matrices|layouts")  # "views", "copies" are verbs too
 _DEFINITE = {
     "the", "this", "these", "that", "those", "its", "their", "our", "your", "both", "same", "such", "which", "whose",
@@ -55,7 +57,7 @@ _PREPOSITION = {
 }  # fmt: skip
 _NAMED = re.compile(
     r"\b(?:for|on|of|in|with|through)\s+(?:this|these|the|that|those)\s+(?:\S+\s+){0,4}?"
-    r"(?:arrays?|case|cases|example|one|frame|Series|table|page|memmap|file|buffer|column|chunk|batch)\b",
+    r"(?:arrays?|case|cases|cells?|grid|example|one|frame|Series|table|page|memmap|file|buffer|column|chunk|batch)\b",
     re.IGNORECASE,
 )
 _INPUT = re.compile(r"(?:nd)?arrays?|slices?|transposes?|buffers?|matri(?:x|ces)|layouts?|inputs?|operands?")
@@ -66,6 +68,11 @@ _RESULT_VERBS = {
     "have", "hands", "hand", "writes", "write", "leaves", "leave", "stays", "stay", "remains", "remain", "was", "were",
 }  # fmt: skip
 """Verbs whose object is what an operation gives ("returns a new array"), not what it is applied to."""
+_CONDITION = re.compile(
+    r"\b(?:when(?:ever)?|if|unless)\s+(?:the|an?|its)\s+(?:data|array|input|operand|source)s?\s+(?:is|are|has|have)\b",
+    re.IGNORECASE,
+)
+"""A condition on the array: "copies when the data is non-contiguous" states a rule for every array it names."""
 _EXISTENTIAL = re.compile(r"\b(?:can|may|sometimes|some|there is|there are)\b", re.IGNORECASE)
 
 
@@ -102,6 +109,9 @@ def scope(sentence: str) -> tuple[str, str]:
     ('general', 'non-contiguous input')
     """
     text = re.sub(r"`[^`]*`", " code ", sentence)
+    condition = _CONDITION.search(text)
+    if condition and not _NAMED.search(text):
+        return "general", condition.group(0)
     quantified = UNIVERSAL.search(text)
     if _NAMED.search(text) or (_EXISTENTIAL.search(text) and not quantified):
         return "particular", ""
