@@ -83,8 +83,9 @@ with claim(
     c.check(plain_pool == 0, f"Arrow pool +{viewcopy.format_bytes(plain_pool)}")
 with claim(
     "arrow-array-with-mask-adds-bitmap",
-    f"with pyarrow {pa.__version__}, pa.array(ndarray, mask=...) shares the data of this array, "
-    "and Arrow's pool grows by a validity bitmap: an eighth of a byte per value, rounded up to Arrow's 64-byte blocks",
+    f"with pyarrow {pa.__version__}, pa.array(ndarray, mask=...) with this mask (every tenth value masked) shares "
+    "the data of this array, and Arrow's pool grows by a validity bitmap: an eighth of a byte per value, rounded "
+    "up to Arrow's 64-byte blocks",
 ) as c:
     c.check(
         masked.buffers()[1].address == values.ctypes.data,

@@ -20,8 +20,9 @@ pyarrow engines, and measures each step with the meter that sees its memory:
   that ``to_numpy()`` builds.
 
 Then it asks what ``to_numpy()``, ``.values`` and ``np.asarray(df)``
-return (dtype, C or F order, lent or built) and measures the cheapest
-way from the file to the C-ordered ``float32`` matrix a model wants.
+return (dtype, C or F order, lent or built) and measures four ways from
+the file to the C-ordered ``float32`` matrix a model wants, and which of
+the four is cheapest.
 The pandas, pyarrow and NumPy releases that ran are printed first.
 """
 

@@ -19,8 +19,9 @@ does.
 # elements in the order they occur in memory, except for reversing the data
 # when strides are negative"; a search further down runs that description,
 # exception included (an axis with a negative stride is read in its own,
-# logical direction: the stride's sign is dropped before sorting), on every
-# layout and on a few interleaved arrays.
+# logical direction: the stride's sign is dropped before sorting), on the
+# layouts whose elements sit at distinct addresses and on a few interleaved
+# arrays.
 import os
 
 import matplotlib.pyplot as plt
